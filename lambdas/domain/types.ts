@@ -1,0 +1,213 @@
+// The product's vocabulary (API.md §1). Pure types and constants: no I/O here.
+
+export const SYNC_STATES = ['Sync-Required', 'Sync-Requested', 'Not-Synchronized', 'Synchronized', 'Not-Responding'] as const;
+export type SyncState = (typeof SYNC_STATES)[number];
+
+export const REGISTRATION_STATES = ['Awaiting-Check-In', 'Checked-In', 'Expired', 'Withdrawn'] as const;
+export type RegistrationState = (typeof REGISTRATION_STATES)[number];
+
+export const WITHDRAWAL_REASONS = ['checked-out', 'wiped', 'unenrolled', 're-enrolled'] as const;
+export type WithdrawalReason = (typeof WITHDRAWAL_REASONS)[number];
+
+/** A device's platform. Enrollments say `ios` for any Apple device; Authenticate tells iOS from macOS. */
+export const PLATFORMS = ['ios', 'macos', 'android'] as const;
+export type Platform = (typeof PLATFORMS)[number];
+export const ENROLLMENT_PLATFORMS = ['ios', 'android'] as const;
+export type EnrollmentPlatform = (typeof ENROLLMENT_PLATFORMS)[number];
+
+export const ADMIN_COMMAND_TYPES = [
+  'Sync', 'Lock', 'Restart', 'Wipe', 'SelectiveWipe', 'ClearPasscode', 'Unenroll', 'AdminLock', 'AdminUnlock',
+] as const;
+export type AdminCommandType = (typeof ADMIN_COMMAND_TYPES)[number];
+
+export const COMMAND_STATUSES = ['Queued', 'Sent', 'NotNow', 'Acknowledged', 'Error'] as const;
+export type CommandStatus = (typeof COMMAND_STATUSES)[number];
+/** Statuses of a command still in the device's queue (live work). */
+export const LIVE_COMMAND_STATUSES: readonly CommandStatus[] = ['Queued', 'Sent', 'NotNow'];
+
+export const LOG_TYPES = ['alarm', 'event', 'command'] as const;
+export type LogType = (typeof LOG_TYPES)[number];
+export const SEVERITIES = ['critical', 'major', 'minor', 'warning', 'info'] as const;
+export type Severity = (typeof SEVERITIES)[number];
+export type AlarmSeverity = Exclude<Severity, 'info'>;
+
+export const ROLES = ['admin', 'viewer', 'operator'] as const;
+export type Role = (typeof ROLES)[number];
+
+/** Logs live 90 days (PRODUCT.md). */
+export const LOG_RETENTION_SECONDS = 90 * 24 * 3600;
+
+export interface Tenant {
+  id: string;
+  name: string;
+  createdAt: string;
+  /** Pushes per minute for this tenant; undefined = the deployment default. */
+  pushCapPerMinute?: number;
+  /** APNs push certificate facts (the key itself lives in the secret store). */
+  apns?: { topic: string; notAfter: string; uploadedAt: string; invalidSince?: string };
+  fcm?: { projectId: string; uploadedAt: string; invalidSince?: string };
+  /** Device CA certificate (PEM, public). Its key lives in the secret store. */
+  caCertificatePem?: string;
+  /** Require a valid Mdm-Signature on every Apple device request (default true). */
+  requireSignature?: boolean;
+}
+
+export interface ApiKey {
+  id: string;
+  /** undefined for operator keys. */
+  tenantId?: string;
+  name: string;
+  role: Role;
+  hash: string;
+  createdAt: string;
+  lastUsedAt?: string;
+}
+
+export type TemplateItem =
+  | { kind: 'profile'; identifier: string; payload?: string; policy?: Record<string, unknown>; name?: string }
+  | { kind: 'app'; identifier: string; version?: string; source?: string }
+  | { kind: 'book'; identifier: string; url?: string };
+
+export interface Template {
+  tenantId: string;
+  id: string;
+  name: string;
+  items: TemplateItem[];
+  prohibitedApps: string[];
+  version: number;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface Enrollment {
+  tenantId: string;
+  /** sha256 of the token; the token itself is shown once. */
+  tokenHash: string;
+  platform: EnrollmentPlatform;
+  name?: string;
+  templateId?: string;
+  createdAt: string;
+  expiresAt: string;
+  usedAt?: string;
+  deviceId?: string;
+}
+
+/** What the device reported about itself; the diff compares this with the template. */
+export interface Inventory {
+  profiles?: Array<{ identifier: string; uuid?: string; hash?: string; managed?: boolean }>;
+  apps?: Array<{ identifier: string; version?: string; managed?: boolean }>;
+  books?: Array<{ identifier: string; version?: string }>;
+  locked?: boolean;
+  passcodeSet?: boolean;
+  osVersion?: string;
+  readAt?: string;
+}
+
+export interface Device {
+  tenantId: string;
+  id: string;
+  platform: Platform;
+  name?: string;
+  model?: string;
+  osVersion?: string;
+  serialNumber?: string;
+  templateId?: string;
+  /** The template version the last sync planned against. */
+  templateVersion?: number;
+  syncState: SyncState;
+  registrationState: RegistrationState;
+  withdrawalReason?: WithdrawalReason;
+  lastPushAt?: string;
+  lastSeenAt?: string;
+  lastUnlockedSeenAt?: string;
+  lastSyncedAt?: string;
+  /** When the current sync was requested, and by whom (admin, template-change, resync, enrollment). */
+  syncRequestedAt?: string;
+  syncRequestedBy?: string;
+  checkedInAt?: string;
+  checkInAddress?: string;
+  userAgent?: string;
+  accessRights?: string;
+  identityCertNotAfter?: string;
+  /** sha256 of the identity certificate bound at Authenticate (Apple). */
+  identityCertHash?: string;
+  adminLocked: boolean;
+  supervised?: boolean;
+  prohibitedApps: string[];
+  pendingCommands: Partial<Record<AdminCommandType, number>>;
+  inventory?: Inventory;
+  /** Push addressing: Apple token (hex) + PushMagic, or the FCM token. */
+  push?: { token: string; magic?: string; dead?: boolean; deadSince?: string };
+  /** sha256 of the Android bearer token. */
+  deviceTokenHash?: string;
+  enrolledVia?: string;
+  createdAt: string;
+  updatedAt: string;
+  /** Optimistic-concurrency version: every write checks it and bumps it. */
+  rev: number;
+}
+
+export interface Command {
+  tenantId: string;
+  deviceId: string;
+  /** Also the Apple CommandUUID. Time-ordered, so the queue sorts by it. */
+  id: string;
+  /** Apple RequestType or Android command type. */
+  requestType: string;
+  /** The admin command this came from, when an admin sent it. */
+  adminType?: AdminCommandType;
+  /** Why it was queued: `sync`, `admin`, `verify`. */
+  origin: 'sync' | 'admin' | 'verify';
+  /** Lower runs first: admin commands (0) before sync work (5). */
+  priority: number;
+  /** Platform payload (Apple command dict / Android payload). Secrets are sealed, see `sealed`. */
+  payload: Record<string, unknown>;
+  /** Encrypted secret params (PIN, passcode) until the command is handed out; then erased. */
+  sealed?: string;
+  status: CommandStatus;
+  /** Runs only while the device is unlocked (Apple data protection). */
+  needsUnlock: boolean;
+  attempts: number;
+  notNowCount: number;
+  createdAt: string;
+  updatedAt: string;
+  sentAt?: string;
+  result?: Record<string, unknown>;
+  error?: CommandError[];
+}
+
+export interface CommandError {
+  code: number | string;
+  domain: string;
+  message: string;
+}
+
+export interface LogItem {
+  tenantId: string;
+  id: string;
+  type: LogType;
+  severity: Severity;
+  at: string;
+  deviceId?: string;
+  /** Short machine-readable name: e.g. `sync-state`, `push-sent`, `job-run`, `apns-certificate`. */
+  event: string;
+  message: string;
+  data?: Record<string, unknown>;
+  /** Epoch seconds: created + 90 days. */
+  expiresAt: number;
+}
+
+export interface Alarm {
+  tenantId: string;
+  /** Stable key: one active alarm per key (`apns-certificate`, `prohibited-app#<device>`...). */
+  key: string;
+  severity: AlarmSeverity;
+  message: string;
+  deviceId?: string;
+  raisedAt: string;
+}
+
+export interface Page<T> {
+  items: T[];
+  cursor?: string;
+}

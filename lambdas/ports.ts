@@ -1,0 +1,167 @@
+// The ports between services and adapters (DESIGN.md "Ports and adapters").
+// Services depend on these interfaces only; adapters implement them (DynamoDB, SQS, APNs, FCM,
+// in-process queue for local mode).
+import type {
+  Alarm, ApiKey, Command, Device, Enrollment, LogItem, LogType, Page, Severity, SyncState,
+  RegistrationState, Platform, Template, Tenant,
+} from './domain/types';
+
+export interface Clock {
+  now(): Date;
+}
+
+export interface TenantStore {
+  create(tenant: Tenant): Promise<void>; // conflict if it exists
+  get(id: string): Promise<Tenant | undefined>;
+  update(id: string, patch: Partial<Omit<Tenant, 'id' | 'createdAt'>>): Promise<Tenant>;
+  list(cursor?: string, limit?: number): Promise<Page<Tenant>>;
+}
+
+export interface ApiKeyStore {
+  put(key: ApiKey): Promise<void>;
+  getByHash(hash: string): Promise<ApiKey | undefined>;
+  listByTenant(tenantId: string): Promise<ApiKey[]>;
+  delete(tenantId: string, id: string): Promise<boolean>;
+  touch(hash: string, at: string): Promise<void>;
+}
+
+export interface TemplateStore {
+  create(template: Template): Promise<void>;
+  get(tenantId: string, id: string): Promise<Template | undefined>;
+  /** Replaces a template if its version is still `expectedVersion` (lost-update guard). */
+  replace(template: Template, expectedVersion: number): Promise<void>;
+  delete(tenantId: string, id: string): Promise<void>;
+  list(tenantId: string, cursor?: string, limit?: number): Promise<Page<Template>>;
+}
+
+export interface EnrollmentStore {
+  create(enrollment: Enrollment): Promise<void>;
+  get(tenantId: string, tokenHash: string): Promise<Enrollment | undefined>;
+  /** Marks it used once; false when it was already used. */
+  markUsed(tenantId: string, tokenHash: string, deviceId: string, at: string): Promise<boolean>;
+}
+
+export interface DeviceFilter {
+  syncState?: SyncState;
+  registrationState?: RegistrationState;
+  platform?: Platform;
+  templateId?: string;
+  q?: string;
+}
+
+export interface DeviceStore {
+  /** Creates the device; conflict if it exists. */
+  create(device: Device): Promise<void>;
+  get(tenantId: string, id: string): Promise<Device | undefined>;
+  /**
+   * Writes the whole device if nobody changed it since it was read (`device.rev` is the rev read;
+   * the stored rev becomes rev+1). Throws ConcurrentUpdateError when another writer won.
+   */
+  save(device: Device): Promise<Device>;
+  list(tenantId: string, filter: DeviceFilter, cursor?: string, limit?: number): Promise<Page<Device>>;
+  /** Devices awaiting an answer to a push sent before `before`, across tenants (the sweep). */
+  listAwaitingSince(before: string, cursor?: string, limit?: number): Promise<Page<Device>>;
+  findBySerial(tenantId: string, serialNumber: string): Promise<Device | undefined>;
+  findByTokenHash(tenantId: string, tokenHash: string): Promise<Device | undefined>;
+}
+
+export interface CommandStore {
+  enqueue(command: Command): Promise<void>;
+  /** The device's live queue (Queued, Sent, NotNow), in queue order: one Query. */
+  liveQueue(tenantId: string, deviceId: string): Promise<Command[]>;
+  get(tenantId: string, deviceId: string, id: string): Promise<Command | undefined>;
+  update(command: Command): Promise<void>;
+  /** Removes a finished command from the queue (its result lives on in the command log). */
+  remove(tenantId: string, deviceId: string, id: string): Promise<void>;
+  /** Drops the device's whole queue (withdrawn devices). */
+  clear(tenantId: string, deviceId: string): Promise<number>;
+}
+
+export interface LogQuery {
+  type?: LogType;
+  severity?: Severity;
+  deviceId?: string;
+  from?: string;
+  to?: string;
+  q?: string;
+}
+
+export interface LogStore {
+  append(item: Omit<LogItem, 'id' | 'expiresAt'> & { id?: string }): Promise<LogItem>;
+  /** Newest first; never returns expired items. */
+  query(tenantId: string, query: LogQuery, cursor?: string, limit?: number): Promise<Page<LogItem>>;
+}
+
+export interface AlarmStore {
+  /** Raises (or re-raises with a new severity); returns true when it was not active before. */
+  raise(alarm: Alarm): Promise<boolean>;
+  /** Clears; returns the cleared alarm when it was active. */
+  clear(tenantId: string, key: string): Promise<Alarm | undefined>;
+  list(tenantId: string, limit?: number): Promise<Alarm[]>;
+  get(tenantId: string, key: string): Promise<Alarm | undefined>;
+}
+
+/** Dashboard counters: named integer counters per tenant, sharded against hot items. */
+export interface CounterStore {
+  add(tenantId: string, deltas: Record<string, number>, shardKey: string): Promise<void>;
+  read(tenantId: string): Promise<Record<string, number>>;
+  /** Replaces all counters with a recount (the reconcile job). */
+  reset(tenantId: string, values: Record<string, number>): Promise<void>;
+}
+
+/** Per tenant-minute push budget, global across workers (conditional ADD). */
+export interface PushBudgetStore {
+  /** Reserves up to `wanted` pushes in `minute` (epoch minute) under `cap`; returns how many it got. */
+  reserve(tenantId: string, minute: number, wanted: number, cap: number): Promise<number>;
+  used(tenantId: string, minute: number): Promise<number>;
+}
+
+/** Encrypts tenant secrets (CA key, push keys, unlock tokens, sealed PINs). KMS when deployed. */
+export interface SecretBox {
+  seal(plaintext: string, context: string): Promise<string>;
+  open(sealed: string, context: string): Promise<string>;
+}
+
+export interface SecretStore {
+  put(tenantId: string, name: string, value: string): Promise<void>;
+  get(tenantId: string, name: string): Promise<string | undefined>;
+}
+
+export type PushPriority = 'admin' | 'bulk';
+
+export interface PushRequest {
+  tenantId: string;
+  deviceId: string;
+  priority: PushPriority;
+  /** Why: admin, template-change, resync, enrollment, command. */
+  reason: string;
+  requestedAt: string;
+}
+
+/** Carries push requests to the push worker: SQS when deployed, in-process locally. */
+export interface PushQueue {
+  send(batch: PushRequest[], delaySeconds?: number): Promise<void>;
+}
+
+export interface PushTarget {
+  deviceId: string;
+  token: string;
+  /** Apple PushMagic. */
+  magic?: string;
+}
+
+export type PushOutcome =
+  | { deviceId: string; status: 'sent'; messageId?: string }
+  | { deviceId: string; status: 'dead-token'; reason: string }
+  | { deviceId: string; status: 'retry'; reason: string }
+  | { deviceId: string; status: 'failed'; reason: string };
+
+export interface PushCredentialError {
+  kind: 'credential';
+  reason: string;
+}
+
+/** Sends pushes for one tenant over one platform's service. */
+export interface PushSender {
+  send(tenantId: string, targets: PushTarget[]): Promise<PushOutcome[] | PushCredentialError>;
+}
