@@ -59,11 +59,17 @@ export interface DeviceStore {
    */
   save(device: Device): Promise<Device>;
   list(tenantId: string, filter: DeviceFilter, cursor?: string, limit?: number): Promise<Page<Device>>;
-  /** Devices awaiting an answer to a push sent before `before`, across tenants (the sweep). */
-  listAwaitingSince(before: string, cursor?: string, limit?: number): Promise<Page<Device>>;
-  findBySerial(tenantId: string, serialNumber: string): Promise<Device | undefined>;
-  findByTokenHash(tenantId: string, tokenHash: string): Promise<Device | undefined>;
+  /** Devices awaiting an answer to a push sent before `before`, across tenants (the sweep); one shard of AWAITING_SHARDS. */
+  listAwaitingSince(shard: number, before: string, cursor?: string, limit?: number): Promise<Page<Device>>;
+  /** Points a lookup value (Android serial number or device-token hash) at a device. */
+  link(tenantId: string, kind: DeviceLink, value: string, deviceId: string): Promise<void>;
+  unlink(tenantId: string, kind: DeviceLink, value: string): Promise<void>;
+  findByLink(tenantId: string, kind: DeviceLink, value: string): Promise<Device | undefined>;
 }
+
+export type DeviceLink = 'serial' | 'token';
+/** The awaiting-answer index is spread over this many partitions. */
+export const AWAITING_SHARDS = 8;
 
 export interface CommandStore {
   enqueue(command: Command): Promise<void>;
@@ -93,8 +99,8 @@ export interface LogStore {
 }
 
 export interface AlarmStore {
-  /** Raises (or re-raises with a new severity); returns true when it was not active before. */
-  raise(alarm: Alarm): Promise<boolean>;
+  /** Raises (or re-raises with a new severity); returns the alarm that was active before, if any. */
+  raise(alarm: Alarm): Promise<Alarm | undefined>;
   /** Clears; returns the cleared alarm when it was active. */
   clear(tenantId: string, key: string): Promise<Alarm | undefined>;
   list(tenantId: string, limit?: number): Promise<Alarm[]>;

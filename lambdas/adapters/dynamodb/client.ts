@@ -1,0 +1,65 @@
+// Shared pieces of the DynamoDB adapters: the document client, cursors, conditional-failure checks.
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { BatchGetCommand, DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { badRequest } from '../../domain/errors';
+import type { TableNames } from './tables';
+
+export interface Dynamo {
+  doc: DynamoDBDocumentClient;
+  tables: TableNames;
+}
+
+export function makeDynamo(client: DynamoDBClient, tables: TableNames): Dynamo {
+  const doc = DynamoDBDocumentClient.from(client, {
+    marshallOptions: { removeUndefinedValues: true, convertClassInstanceToMap: false },
+  });
+  return { doc, tables };
+}
+
+export function isConditionFailed(err: unknown): boolean {
+  return (err as { name?: string })?.name === 'ConditionalCheckFailedException';
+}
+
+/** Opaque cursor: the base64url of DynamoDB's LastEvaluatedKey. */
+export function encodeCursor(key: Record<string, unknown> | undefined): string | undefined {
+  return key ? Buffer.from(JSON.stringify(key)).toString('base64url') : undefined;
+}
+
+export function decodeCursor(cursor: string | undefined): Record<string, unknown> | undefined {
+  if (!cursor) return undefined;
+  try {
+    const parsed: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+    if (parsed && typeof parsed === 'object' && !Array.isArray(parsed)
+      && Object.values(parsed).every((v) => typeof v === 'string' || typeof v === 'number')) {
+      return parsed as Record<string, unknown>;
+    }
+  } catch {
+    // fall through to the error below
+  }
+  throw badRequest('cursor is not valid');
+}
+
+/** BatchGet in chunks of 100, retrying unprocessed keys, returning items in the order of `keys`. */
+export async function batchGet<T>(dynamo: Dynamo, table: string, keys: Array<{ pk: string; sk: string }>): Promise<T[]> {
+  const found = new Map<string, T>();
+  for (let i = 0; i < keys.length; i += 100) {
+    let pending: Record<string, unknown>[] = keys.slice(i, i + 100);
+    for (let attempt = 0; pending.length > 0 && attempt < 8; attempt++) {
+      const out = await dynamo.doc.send(new BatchGetCommand({ RequestItems: { [table]: { Keys: pending, ConsistentRead: true } } }));
+      for (const item of out.Responses?.[table] ?? []) found.set(`${item.pk}|${item.sk}`, item as T);
+      pending = (out.UnprocessedKeys?.[table]?.Keys as Record<string, unknown>[] | undefined) ?? [];
+      if (pending.length) await new Promise((r) => setTimeout(r, 20 * 2 ** attempt));
+    }
+  }
+  return keys.map((k) => found.get(`${k.pk}|${k.sk}`)).filter((x): x is T => x !== undefined);
+}
+
+/** Removes the storage keys from an item before it leaves the adapter. */
+export function strip<T>(item: Record<string, unknown>): T {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(item)) {
+    if (k === 'pk' || k === 'sk' || /^gsi\dpk$|^gsi\dsk$/.test(k) || k === 'entity') continue;
+    out[k] = v;
+  }
+  return out as T;
+}

@@ -1,0 +1,191 @@
+// Devices and their command queues (Main table). A device's commands share its partition, so the
+// connect path reads the whole live queue with one Query.
+import { createHash } from 'node:crypto';
+import { DeleteCommand, GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { ConcurrentUpdateError, conflict } from '../../domain/errors';
+import type { Command, Device, Page } from '../../domain/types';
+import { AWAITING_SHARDS, type CommandStore, type DeviceFilter, type DeviceLink, type DeviceStore } from '../../ports';
+import { batchGet, decodeCursor, encodeCursor, isConditionFailed, strip, type Dynamo } from './client';
+
+const devicePk = (tenantId: string, id: string) => `DEVICE#${tenantId}#${id}`;
+
+export function awaitingShard(deviceId: string): number {
+  return createHash('sha1').update(deviceId).digest()[0] % AWAITING_SHARDS;
+}
+
+/** The index keys of a device, derived from its fields (docs/architecture.md). */
+function deviceIndexKeys(d: Device): Record<string, string> {
+  const keys: Record<string, string> = {
+    gsi1pk: `${d.tenantId}#devices`, gsi1sk: d.id,
+    gsi2pk: `${d.tenantId}#sync#${d.syncState}`, gsi2sk: d.id,
+    gsi4pk: `${d.tenantId}#reg#${d.registrationState}`, gsi4sk: d.id,
+  };
+  if (d.templateId) Object.assign(keys, { gsi3pk: `${d.tenantId}#tpl#${d.templateId}`, gsi3sk: d.id });
+  // Sparse: only devices waiting for an answer to a push are in the sweep's index.
+  if (d.syncState === 'Sync-Requested' && d.lastPushAt) {
+    Object.assign(keys, { gsi5pk: `awaiting#${awaitingShard(d.id)}`, gsi5sk: `${d.lastPushAt}#${d.tenantId}#${d.id}` });
+  }
+  return keys;
+}
+
+function matchesFilter(d: Device, f: DeviceFilter): boolean {
+  if (f.syncState && d.syncState !== f.syncState) return false;
+  if (f.registrationState && d.registrationState !== f.registrationState) return false;
+  if (f.platform && d.platform !== f.platform) return false;
+  if (f.templateId && d.templateId !== f.templateId) return false;
+  if (f.q) {
+    const q = f.q.toLowerCase();
+    if (![d.name, d.serialNumber, d.model, d.id].some((v) => v?.toLowerCase().includes(q))) return false;
+  }
+  return true;
+}
+
+export class DynamoDeviceStore implements DeviceStore {
+  constructor(private readonly db: Dynamo) {}
+
+  async create(device: Device): Promise<void> {
+    try {
+      await this.db.doc.send(new PutCommand({
+        TableName: this.db.tables.main,
+        Item: { pk: devicePk(device.tenantId, device.id), sk: 'DEVICE', ...device, ...deviceIndexKeys(device) },
+        ConditionExpression: 'attribute_not_exists(pk)',
+      }));
+    } catch (err) {
+      if (isConditionFailed(err)) throw conflict(`device ${device.id} already exists`);
+      throw err;
+    }
+  }
+
+  async get(tenantId: string, id: string): Promise<Device | undefined> {
+    const out = await this.db.doc.send(new GetCommand({ TableName: this.db.tables.main, Key: { pk: devicePk(tenantId, id), sk: 'DEVICE' }, ConsistentRead: true }));
+    return out.Item ? strip<Device>(out.Item) : undefined;
+  }
+
+  async save(device: Device): Promise<Device> {
+    const next: Device = { ...device, rev: device.rev + 1 };
+    try {
+      await this.db.doc.send(new PutCommand({
+        TableName: this.db.tables.main,
+        Item: { pk: devicePk(device.tenantId, device.id), sk: 'DEVICE', ...next, ...deviceIndexKeys(next) },
+        ConditionExpression: 'rev = :rev',
+        ExpressionAttributeValues: { ':rev': device.rev },
+      }));
+      return next;
+    } catch (err) {
+      if (isConditionFailed(err)) throw new ConcurrentUpdateError(`device ${device.id}`);
+      throw err;
+    }
+  }
+
+  async list(tenantId: string, filter: DeviceFilter, cursor?: string, limit = 100): Promise<Page<Device>> {
+    // The most selective index first; the rest of the filter is applied to the fetched page.
+    const [index, pk] = filter.templateId ? ['gsi3', `${tenantId}#tpl#${filter.templateId}`]
+      : filter.syncState ? ['gsi2', `${tenantId}#sync#${filter.syncState}`]
+        : filter.registrationState ? ['gsi4', `${tenantId}#reg#${filter.registrationState}`]
+          : ['gsi1', `${tenantId}#devices`];
+    const out = await this.db.doc.send(new QueryCommand({
+      TableName: this.db.tables.main,
+      IndexName: index,
+      KeyConditionExpression: `${index}pk = :pk`,
+      ExpressionAttributeValues: { ':pk': pk },
+      ExclusiveStartKey: decodeCursor(cursor),
+      Limit: limit,
+    }));
+    const devices = await batchGet<Record<string, unknown>>(this.db, this.db.tables.main,
+      (out.Items ?? []).map((k) => ({ pk: String(k.pk), sk: String(k.sk) })));
+    return {
+      items: devices.map((d) => strip<Device>(d)).filter((d) => matchesFilter(d, filter)),
+      cursor: encodeCursor(out.LastEvaluatedKey),
+    };
+  }
+
+  async listAwaitingSince(shard: number, before: string, cursor?: string, limit = 100): Promise<Page<Device>> {
+    const out = await this.db.doc.send(new QueryCommand({
+      TableName: this.db.tables.main,
+      IndexName: 'gsi5',
+      KeyConditionExpression: 'gsi5pk = :pk AND gsi5sk < :before',
+      ExpressionAttributeValues: { ':pk': `awaiting#${shard}`, ':before': before },
+      ExclusiveStartKey: decodeCursor(cursor),
+      Limit: limit,
+    }));
+    const devices = await batchGet<Record<string, unknown>>(this.db, this.db.tables.main,
+      (out.Items ?? []).map((k) => ({ pk: String(k.pk), sk: String(k.sk) })));
+    return { items: devices.map((d) => strip<Device>(d)), cursor: encodeCursor(out.LastEvaluatedKey) };
+  }
+
+  private linkKey(tenantId: string, kind: DeviceLink, value: string) {
+    return { pk: `${kind.toUpperCase()}#${tenantId}#${value}`, sk: 'LINK' };
+  }
+
+  async link(tenantId: string, kind: DeviceLink, value: string, deviceId: string): Promise<void> {
+    await this.db.doc.send(new PutCommand({ TableName: this.db.tables.main, Item: { ...this.linkKey(tenantId, kind, value), deviceId } }));
+  }
+
+  async unlink(tenantId: string, kind: DeviceLink, value: string): Promise<void> {
+    await this.db.doc.send(new DeleteCommand({ TableName: this.db.tables.main, Key: this.linkKey(tenantId, kind, value) }));
+  }
+
+  async findByLink(tenantId: string, kind: DeviceLink, value: string): Promise<Device | undefined> {
+    const out = await this.db.doc.send(new GetCommand({ TableName: this.db.tables.main, Key: this.linkKey(tenantId, kind, value) }));
+    return out.Item ? this.get(tenantId, String(out.Item.deviceId)) : undefined;
+  }
+}
+
+export class DynamoCommandStore implements CommandStore {
+  constructor(private readonly db: Dynamo) {}
+
+  private key(tenantId: string, deviceId: string, id: string) {
+    return { pk: devicePk(tenantId, deviceId), sk: `CMD#${id}` };
+  }
+
+  async enqueue(command: Command): Promise<void> {
+    await this.db.doc.send(new PutCommand({
+      TableName: this.db.tables.main,
+      Item: { ...this.key(command.tenantId, command.deviceId, command.id), ...command },
+      ConditionExpression: 'attribute_not_exists(pk)',
+    }));
+  }
+
+  async liveQueue(tenantId: string, deviceId: string): Promise<Command[]> {
+    const items: Command[] = [];
+    let start: Record<string, unknown> | undefined;
+    do {
+      const out = await this.db.doc.send(new QueryCommand({
+        TableName: this.db.tables.main,
+        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :p)',
+        ExpressionAttributeValues: { ':pk': devicePk(tenantId, deviceId), ':p': 'CMD#' },
+        ConsistentRead: true,
+        ExclusiveStartKey: start,
+      }));
+      items.push(...(out.Items ?? []).map((i) => strip<Command>(i)));
+      start = out.LastEvaluatedKey;
+    } while (start);
+    return items.sort((a, b) => a.priority - b.priority || a.id.localeCompare(b.id));
+  }
+
+  async get(tenantId: string, deviceId: string, id: string): Promise<Command | undefined> {
+    const out = await this.db.doc.send(new GetCommand({ TableName: this.db.tables.main, Key: this.key(tenantId, deviceId, id), ConsistentRead: true }));
+    return out.Item ? strip<Command>(out.Item) : undefined;
+  }
+
+  async update(command: Command): Promise<void> {
+    await this.db.doc.send(new PutCommand({
+      TableName: this.db.tables.main,
+      Item: { ...this.key(command.tenantId, command.deviceId, command.id), ...command },
+      ConditionExpression: 'attribute_exists(pk)',
+    })).catch((err) => {
+      if (isConditionFailed(err)) throw new ConcurrentUpdateError(`command ${command.id}`);
+      throw err;
+    });
+  }
+
+  async remove(tenantId: string, deviceId: string, id: string): Promise<void> {
+    await this.db.doc.send(new DeleteCommand({ TableName: this.db.tables.main, Key: this.key(tenantId, deviceId, id) }));
+  }
+
+  async clear(tenantId: string, deviceId: string): Promise<number> {
+    const live = await this.liveQueue(tenantId, deviceId);
+    await Promise.all(live.map((c) => this.remove(tenantId, deviceId, c.id)));
+    return live.length;
+  }
+}

@@ -1,0 +1,42 @@
+// Builds every DynamoDB store from one client: the only storage implementation (DESIGN.md §3).
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type {
+  AlarmStore, ApiKeyStore, Clock, CommandStore, CounterStore, DeviceStore, EnrollmentStore, LogStore,
+  PushBudgetStore, SecretBox, SecretStore, TemplateStore, TenantStore,
+} from '../../ports';
+import { makeDynamo } from './client';
+import { DynamoCommandStore, DynamoDeviceStore } from './device-stores';
+import { DynamoAlarmStore, DynamoCounterStore, DynamoLogStore, DynamoPushBudgetStore } from './ops-stores';
+import type { TableNames } from './tables';
+import { DynamoApiKeyStore, DynamoEnrollmentStore, DynamoSecretStore, DynamoTemplateStore, DynamoTenantStore } from './tenant-stores';
+
+export interface Stores {
+  tenants: TenantStore;
+  apiKeys: ApiKeyStore;
+  templates: TemplateStore;
+  enrollments: EnrollmentStore;
+  devices: DeviceStore;
+  commands: CommandStore;
+  logs: LogStore;
+  alarms: AlarmStore;
+  counters: CounterStore;
+  budget: PushBudgetStore;
+  secrets: SecretStore;
+}
+
+export function makeDynamoStores(client: DynamoDBClient, tables: TableNames, clock: Clock, box: SecretBox): Stores {
+  const db = makeDynamo(client, tables);
+  return {
+    tenants: new DynamoTenantStore(db),
+    apiKeys: new DynamoApiKeyStore(db),
+    templates: new DynamoTemplateStore(db),
+    enrollments: new DynamoEnrollmentStore(db),
+    devices: new DynamoDeviceStore(db),
+    commands: new DynamoCommandStore(db),
+    logs: new DynamoLogStore(db, clock),
+    alarms: new DynamoAlarmStore(db),
+    counters: new DynamoCounterStore(db),
+    budget: new DynamoPushBudgetStore(db),
+    secrets: new DynamoSecretStore(db, box),
+  };
+}

@@ -1,0 +1,242 @@
+// Contract suites for the storage ports, run against dynalite (the real DynamoDB protocol).
+import { ConcurrentUpdateError } from '../../lambdas/domain/errors';
+import { AWAITING_SHARDS } from '../../lambdas/ports';
+import { useDynamo } from '../support/dynamo';
+import { newCommand, newDevice, newTemplate } from '../support/factories';
+
+const fx = useDynamo();
+
+describe('TenantStore', () => {
+  it('creates, reads, updates and lists tenants; a second create is a conflict', async () => {
+    const { tenants } = fx.stores;
+    await tenants.create({ id: 'acme', name: 'Acme', createdAt: '2026-01-01T00:00:00Z' });
+    await expect(tenants.create({ id: 'acme', name: 'Other', createdAt: '2026-01-01T00:00:00Z' })).rejects.toMatchObject({ status: 409 });
+    const updated = await tenants.update('acme', { pushCapPerMinute: 50 });
+    expect(updated).toMatchObject({ id: 'acme', name: 'Acme', pushCapPerMinute: 50 });
+    expect((await tenants.list()).items.map((t) => t.id)).toContain('acme');
+    await expect(tenants.update('nope', { name: 'x' })).rejects.toMatchObject({ status: 404 });
+  });
+});
+
+describe('ApiKeyStore', () => {
+  it('finds a key by hash, lists a tenant’s keys only, deletes and touches', async () => {
+    const { apiKeys } = fx.stores;
+    await apiKeys.put({ id: 'k1', tenantId: 'acme', name: 'ci', role: 'admin', hash: 'h1', createdAt: '2026-01-01T00:00:00Z' });
+    await apiKeys.put({ id: 'k2', tenantId: 'other', name: 'x', role: 'viewer', hash: 'h2', createdAt: '2026-01-01T00:00:00Z' });
+    expect(await apiKeys.getByHash('h1')).toMatchObject({ id: 'k1', role: 'admin' });
+    expect((await apiKeys.listByTenant('acme')).map((k) => k.id)).toEqual(['k1']);
+    await apiKeys.touch('h1', '2026-02-01T00:00:00Z');
+    expect((await apiKeys.getByHash('h1'))?.lastUsedAt).toBe('2026-02-01T00:00:00Z');
+    expect(await apiKeys.delete('other', 'k1')).toBe(false);
+    expect(await apiKeys.delete('acme', 'k1')).toBe(true);
+    expect(await apiKeys.getByHash('h1')).toBeUndefined();
+  });
+});
+
+describe('TemplateStore', () => {
+  it('guards replaces with the version read: the second of two concurrent writers gets a conflict', async () => {
+    const { templates } = fx.stores;
+    const t = newTemplate({ id: 'std' });
+    await templates.create(t);
+    const a = { ...t, name: 'A', version: 2 };
+    const b = { ...t, name: 'B', version: 2 };
+    const results = await Promise.allSettled([templates.replace(a, 1), templates.replace(b, 1)]);
+    expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+    const rejected = results.find((r) => r.status === 'rejected') as PromiseRejectedResult;
+    expect(rejected.reason).toBeInstanceOf(ConcurrentUpdateError);
+    expect((await templates.get('acme', 'std'))?.version).toBe(2);
+  });
+
+  it('pages through templates with a cursor, never repeating one', async () => {
+    const { templates } = fx.stores;
+    for (let i = 0; i < 7; i++) await templates.create(newTemplate({ tenantId: 'paged', id: `t${i}` }));
+    const seen: string[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await templates.list('paged', cursor, 3);
+      seen.push(...page.items.map((t) => t.id));
+      cursor = page.cursor;
+    } while (cursor);
+    expect(seen.sort()).toEqual(['t0', 't1', 't2', 't3', 't4', 't5', 't6']);
+  });
+
+  it('rejects a forged cursor with a 400', async () => {
+    await expect(fx.stores.templates.list('acme', 'not-a-cursor')).rejects.toMatchObject({ status: 400 });
+  });
+});
+
+describe('EnrollmentStore', () => {
+  it('marks a token used exactly once', async () => {
+    const { enrollments } = fx.stores;
+    await enrollments.create({ tenantId: 'acme', tokenHash: 'th', platform: 'ios', createdAt: 'x', expiresAt: '2026-12-01T00:00:00Z' });
+    const both = await Promise.all([enrollments.markUsed('acme', 'th', 'd1', 'now'), enrollments.markUsed('acme', 'th', 'd2', 'now')]);
+    expect(both.filter(Boolean)).toHaveLength(1);
+    expect(await enrollments.markUsed('acme', 'missing', 'd1', 'now')).toBe(false);
+  });
+});
+
+describe('DeviceStore', () => {
+  it('guards against lost updates: of two concurrent writers of one device, one wins and the other gets 409', async () => {
+    const { devices } = fx.stores;
+    const d = newDevice({ id: 'race' });
+    await devices.create(d);
+    const read1 = (await devices.get('acme', 'race'))!;
+    const read2 = (await devices.get('acme', 'race'))!;
+    const results = await Promise.allSettled([
+      devices.save({ ...read1, name: 'first' }),
+      devices.save({ ...read2, name: 'second' }),
+    ]);
+    expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+    const lost = results.find((r) => r.status === 'rejected') as PromiseRejectedResult;
+    expect(lost.reason).toBeInstanceOf(ConcurrentUpdateError);
+    expect(lost.reason.status).toBe(409);
+    const stored = (await devices.get('acme', 'race'))!;
+    expect(stored.rev).toBe(1);
+    // The loser retries from a fresh read and succeeds without erasing the winner's change.
+    const winner = stored.name;
+    const retried = await devices.save({ ...stored, model: 'iPad' });
+    expect(retried).toMatchObject({ name: winner, model: 'iPad', rev: 2 });
+  });
+
+  it('lists by each filter through its index and pages by id without repeats', async () => {
+    const { devices } = fx.stores;
+    const tenantId = 'listing';
+    for (let i = 0; i < 12; i++) {
+      await devices.create(newDevice({
+        tenantId, id: `L${String(i).padStart(2, '0')}`, name: i % 2 ? 'Sales iPad' : 'Warehouse phone',
+        platform: i % 3 === 0 ? 'android' : 'ios', syncState: i % 4 === 0 ? 'Synchronized' : 'Sync-Required',
+        templateId: i < 5 ? 'tplA' : undefined, registrationState: i === 11 ? 'Withdrawn' : 'Checked-In',
+      }));
+    }
+    const all: string[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await devices.list(tenantId, {}, cursor, 5);
+      all.push(...page.items.map((d) => d.id));
+      cursor = page.cursor;
+    } while (cursor);
+    expect(all).toHaveLength(12);
+    expect(new Set(all).size).toBe(12);
+    const ids = async (f: Parameters<typeof devices.list>[1]) => (await devices.list(tenantId, f, undefined, 100)).items.map((d) => d.id).sort();
+    expect(await ids({ syncState: 'Synchronized' })).toEqual(['L00', 'L04', 'L08']);
+    expect(await ids({ templateId: 'tplA' })).toEqual(['L00', 'L01', 'L02', 'L03', 'L04']);
+    expect(await ids({ registrationState: 'Withdrawn' })).toEqual(['L11']);
+    expect(await ids({ platform: 'android' })).toEqual(['L00', 'L03', 'L06', 'L09']);
+    expect(await ids({ q: 'sales', syncState: 'Sync-Required' })).toEqual(['L01', 'L03', 'L05', 'L07', 'L09', 'L11']);
+    expect(await ids({ syncState: 'Synchronized', templateId: 'tplA' })).toEqual(['L00', 'L04']);
+  });
+
+  it('keeps a device in the awaiting index only while it waits for an answer, found by push time', async () => {
+    const { devices } = fx.stores;
+    const d = newDevice({ tenantId: 'sweep', id: 'aw1', syncState: 'Sync-Requested', lastPushAt: '2026-11-01T00:00:00.000Z' });
+    await devices.create(d);
+    const find = async (before: string) => {
+      const found: string[] = [];
+      for (let shard = 0; shard < AWAITING_SHARDS; shard++) found.push(...(await devices.listAwaitingSince(shard, before)).items.map((x) => x.id));
+      return found;
+    };
+    expect(await find('2026-11-02T00:00:00.000Z')).toContain('aw1');
+    expect(await find('2026-10-30T00:00:00.000Z')).not.toContain('aw1');
+    await devices.save({ ...(await devices.get('sweep', 'aw1'))!, syncState: 'Not-Synchronized' });
+    expect(await find('2026-11-02T00:00:00.000Z')).not.toContain('aw1');
+  });
+
+  it('resolves links (serial number, token hash) to their device', async () => {
+    const { devices } = fx.stores;
+    await devices.create(newDevice({ id: 'linked', platform: 'android' }));
+    await devices.link('acme', 'serial', 'SN123', 'linked');
+    expect((await devices.findByLink('acme', 'serial', 'SN123'))?.id).toBe('linked');
+    expect(await devices.findByLink('other', 'serial', 'SN123')).toBeUndefined();
+    await devices.unlink('acme', 'serial', 'SN123');
+    expect(await devices.findByLink('acme', 'serial', 'SN123')).toBeUndefined();
+  });
+});
+
+describe('CommandStore', () => {
+  it('returns the live queue in priority then creation order, and removes finished commands', async () => {
+    const { commands } = fx.stores;
+    await commands.enqueue(newCommand({ deviceId: 'q1', id: '0001', priority: 5 }));
+    await commands.enqueue(newCommand({ deviceId: 'q1', id: '0002', priority: 0, requestType: 'DeviceLock' }));
+    await commands.enqueue(newCommand({ deviceId: 'q1', id: '0003', priority: 5 }));
+    await commands.enqueue(newCommand({ deviceId: 'q2', id: '0004' }));
+    expect((await commands.liveQueue('acme', 'q1')).map((c) => c.id)).toEqual(['0002', '0001', '0003']);
+    await commands.remove('acme', 'q1', '0002');
+    expect((await commands.liveQueue('acme', 'q1')).map((c) => c.id)).toEqual(['0001', '0003']);
+    expect(await commands.clear('acme', 'q1')).toBe(2);
+    expect(await commands.liveQueue('acme', 'q1')).toEqual([]);
+    expect(await commands.liveQueue('acme', 'q2')).toHaveLength(1);
+  });
+});
+
+describe('LogStore', () => {
+  it('stamps expiresAt = created + 90 days and never returns an expired item', async () => {
+    const { logs } = fx.stores;
+    fx.clock.set('2026-11-23T09:00:00.000Z');
+    const old = await logs.append({ tenantId: 'logs', type: 'event', severity: 'info', at: '2026-08-01T00:00:00.000Z', event: 'old', message: 'old one' });
+    expect(old.expiresAt).toBe(Date.parse('2026-08-01T00:00:00.000Z') / 1000 + 90 * 86400);
+    await logs.append({ tenantId: 'logs', type: 'alarm', severity: 'critical', at: '2026-11-20T00:00:00.000Z', event: 'apns', message: 'renew the Apple push certificate' });
+    await logs.append({ tenantId: 'logs', type: 'command', severity: 'info', at: '2026-11-21T00:00:00.000Z', event: 'cmd', message: 'InstallProfile acknowledged', deviceId: 'd9' });
+    const all = await logs.query('logs', {});
+    expect(all.items.map((l) => l.event)).toEqual(['cmd', 'apns']); // newest first, the expired one gone
+    expect((await logs.query('logs', { type: 'alarm' })).items.map((l) => l.event)).toEqual(['apns']);
+    expect((await logs.query('logs', { deviceId: 'd9' })).items.map((l) => l.event)).toEqual(['cmd']);
+    expect((await logs.query('logs', { severity: 'critical' })).items.map((l) => l.event)).toEqual(['apns']);
+    expect((await logs.query('logs', { q: 'renew' })).items.map((l) => l.event)).toEqual(['apns']);
+    expect((await logs.query('logs', { from: '2026-11-20T12:00:00.000Z' })).items.map((l) => l.event)).toEqual(['cmd']);
+    expect((await logs.query('logs', { to: '2026-11-20T12:00:00.000Z' })).items.map((l) => l.event)).toEqual(['apns']);
+    expect(all.items[0]).not.toHaveProperty('typeKey');
+  });
+
+  it('pages newest first with a cursor', async () => {
+    const { logs } = fx.stores;
+    for (let i = 0; i < 5; i++) {
+      await logs.append({ tenantId: 'paging', type: 'event', severity: 'info', at: `2026-11-2${i}T00:00:00.000Z`, event: `e${i}`, message: 'm' });
+    }
+    const first = await logs.query('paging', {}, undefined, 2);
+    const second = await logs.query('paging', {}, first.cursor, 2);
+    const third = await logs.query('paging', {}, second.cursor, 2);
+    expect([...first.items, ...second.items, ...third.items].map((l) => l.event)).toEqual(['e4', 'e3', 'e2', 'e1', 'e0']);
+  });
+});
+
+describe('AlarmStore', () => {
+  it('reports whether an alarm was already active, so counts can stay exact', async () => {
+    const { alarms } = fx.stores;
+    const alarm = { tenantId: 'acme', key: 'apns-certificate', severity: 'critical' as const, message: 'renew', raisedAt: 'now' };
+    expect(await alarms.raise(alarm)).toBeUndefined();
+    expect(await alarms.raise(alarm)).toMatchObject({ key: 'apns-certificate' });
+    expect((await alarms.list('acme')).map((a) => a.key)).toEqual(['apns-certificate']);
+    expect(await alarms.clear('acme', 'apns-certificate')).toMatchObject({ severity: 'critical' });
+    expect(await alarms.clear('acme', 'apns-certificate')).toBeUndefined();
+  });
+});
+
+describe('CounterStore', () => {
+  it('sums sharded deltas and resets to a recount', async () => {
+    const { counters } = fx.stores;
+    await Promise.all(Array.from({ length: 40 }, (_, i) => counters.add('acme', { 'sync:Synchronized': 1, 'sync:Sync-Required': -1 }, `dev-${i}`)));
+    expect(await counters.read('acme')).toMatchObject({ 'sync:Synchronized': 40, 'sync:Sync-Required': -40 });
+    await counters.reset('acme', { 'sync:Synchronized': 3 });
+    expect(await counters.read('acme')).toEqual({ 'sync:Synchronized': 3 });
+  });
+});
+
+describe('PushBudgetStore', () => {
+  it('never grants more than the cap in a minute, whatever the number of concurrent workers', async () => {
+    const { budget } = fx.stores;
+    const grants = await Promise.all(Array.from({ length: 12 }, () => budget.reserve('acme', 29000000, 7, 50)));
+    expect(grants.reduce((a, b) => a + b, 0)).toBe(50);
+    expect(await budget.used('acme', 29000000)).toBe(50);
+    expect(await budget.reserve('acme', 29000000, 1, 50)).toBe(0);
+    expect(await budget.reserve('other', 29000000, 80, 50)).toBe(50); // budgets are per tenant
+  });
+});
+
+describe('SecretStore', () => {
+  it('stores secrets sealed and opens them only for the tenant they were written for', async () => {
+    const { secrets } = fx.stores;
+    await secrets.put('acme', 'ca-key', '-----BEGIN PRIVATE KEY-----');
+    expect(await secrets.get('acme', 'ca-key')).toBe('-----BEGIN PRIVATE KEY-----');
+    expect(await secrets.get('other', 'ca-key')).toBeUndefined();
+  });
+});
