@@ -1,0 +1,100 @@
+// The per-tenant device CA and the device identities it issues (PKCS#12 in the enrollment profile).
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import forge from 'node-forge';
+
+export interface CaMaterial {
+  certPem: string;
+  keyPem: string;
+}
+
+export interface DeviceIdentity {
+  /** PKCS#12 (key + certificate), legacy 3DES/SHA-1 PBE as Apple devices expect. */
+  p12: Buffer;
+  password: string;
+  certPem: string;
+  notAfter: Date;
+}
+
+const OID_CLIENT_AUTH = '1.3.6.1.5.5.7.3.2';
+/** Device clocks drift; a certificate valid from "now" can look not-yet-valid to them. */
+const BACKDATE_MS = 5 * 60 * 1000;
+
+/** Native key generation (node-forge's pure-JS RSA keygen takes seconds). */
+function newRsaKey(): { privateKey: forge.pki.rsa.PrivateKey; publicKey: forge.pki.rsa.PublicKey } {
+  const { privateKey } = generateKeyPairSync('rsa', {
+    modulusLength: 2048,
+    privateKeyEncoding: { type: 'pkcs1', format: 'pem' },
+    publicKeyEncoding: { type: 'spki', format: 'pem' },
+  });
+  const key = forge.pki.privateKeyFromPem(privateKey) as forge.pki.rsa.PrivateKey;
+  return { privateKey: key, publicKey: forge.pki.setRsaPublicKey(key.n, key.e) };
+}
+
+/** Positive, non-zero-leading 128-bit serial. */
+function randomSerial(): string {
+  const b = randomBytes(16);
+  b[0] = (b[0] & 0x7f) | 0x40;
+  return b.toString('hex');
+}
+
+function addYears(d: Date, years: number): Date {
+  const r = new Date(d.getTime());
+  r.setUTCFullYear(r.getUTCFullYear() + years);
+  return r;
+}
+
+export function createTenantCa(tenantId: string, now: Date): CaMaterial {
+  const { privateKey, publicKey } = newRsaKey();
+  const cert = forge.pki.createCertificate();
+  cert.publicKey = publicKey;
+  cert.serialNumber = randomSerial();
+  cert.validity.notBefore = new Date(now.getTime() - BACKDATE_MS);
+  cert.validity.notAfter = addYears(now, 10);
+  const name = [
+    { name: 'commonName', value: `MDM Device CA ${tenantId}` },
+    { name: 'organizationName', value: 'serverless-mdm' },
+  ];
+  cert.setSubject(name);
+  cert.setIssuer(name);
+  cert.setExtensions([
+    { name: 'basicConstraints', cA: true, critical: true },
+    { name: 'keyUsage', keyCertSign: true, cRLSign: true, critical: true },
+    { name: 'subjectKeyIdentifier' },
+  ]);
+  cert.sign(privateKey, forge.md.sha256.create());
+  return { certPem: forge.pki.certificateToPem(cert), keyPem: forge.pki.privateKeyToPem(privateKey) };
+}
+
+export function issueDeviceIdentity(ca: CaMaterial, commonName: string, now: Date): DeviceIdentity {
+  const caCert = forge.pki.certificateFromPem(ca.certPem);
+  const caKey = forge.pki.privateKeyFromPem(ca.keyPem);
+  const { privateKey, publicKey } = newRsaKey();
+  const cert = forge.pki.createCertificate();
+  cert.publicKey = publicKey;
+  cert.serialNumber = randomSerial();
+  // Certificates carry whole seconds; report exactly what is in the certificate.
+  const notAfter = new Date(Math.floor(addYears(now, 2).getTime() / 1000) * 1000);
+  cert.validity.notBefore = new Date(now.getTime() - BACKDATE_MS);
+  cert.validity.notAfter = notAfter;
+  cert.setSubject([{ name: 'commonName', value: commonName }]);
+  cert.setIssuer(caCert.subject.attributes);
+  cert.setExtensions([
+    { name: 'basicConstraints', cA: false, critical: true },
+    { name: 'keyUsage', digitalSignature: true, keyEncipherment: true, critical: true },
+    { name: 'extKeyUsage', clientAuth: true },
+    { name: 'subjectKeyIdentifier' },
+    { name: 'authorityKeyIdentifier', keyIdentifier: caCert.generateSubjectKeyIdentifier().getBytes() },
+  ]);
+  cert.sign(caKey, forge.md.sha256.create());
+
+  const password = randomBytes(18).toString('base64url');
+  // forge's own default is AES-128 (PBES2); Apple devices have rejected those, so force 3DES.
+  const p12Asn1 = forge.pkcs12.toPkcs12Asn1(privateKey, [cert], password, {
+    algorithm: '3des',
+    friendlyName: commonName,
+  });
+  const p12 = Buffer.from(forge.asn1.toDer(p12Asn1).getBytes(), 'binary');
+  return { p12, password, certPem: forge.pki.certificateToPem(cert), notAfter };
+}
+
+export { OID_CLIENT_AUTH };

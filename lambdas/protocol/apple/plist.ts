@@ -1,0 +1,50 @@
+// XML property lists in and out (plist@3, CommonJS). Devices send XML plists; we send XML.
+import plist from 'plist';
+import { DomainError } from '../../domain/errors';
+
+/** A device body that is not an XML plist dict. Maps to HTTP 400 (never 401: that unenrolls). */
+export class MalformedPlistError extends DomainError {
+  constructor(message: string) {
+    super('bad-request', message);
+    this.name = 'MalformedPlistError';
+  }
+}
+
+function isDict(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v) && !Buffer.isBuffer(v) && !(v instanceof Date);
+}
+
+/**
+ * Parses an XML plist whose root is a dict. `<data>` comes back as Buffer, `<date>` as Date.
+ * Always hands plist a string: some plist versions treat a Buffer as a binary plist.
+ */
+export function parsePlist(body: Buffer | string): Record<string, unknown> {
+  const text = typeof body === 'string' ? body : body.toString('utf8');
+  if (text.startsWith('bplist')) throw new MalformedPlistError('binary plists are not accepted');
+  // Cheap pre-check: keeps xmldom from logging "missing root element" for garbage.
+  if (!/<plist[\s>]/.test(text)) throw new MalformedPlistError('body is not an XML plist');
+  let parsed: unknown;
+  try {
+    parsed = plist.parse(text);
+  } catch (e) {
+    throw new MalformedPlistError(`malformed plist: ${(e as Error).message}`);
+  }
+  if (!isDict(parsed)) throw new MalformedPlistError('plist root is not a dict');
+  return parsed;
+}
+
+/** Drops undefined/null values: plist@3 would emit a dangling <key> for them. */
+function clean(value: unknown): unknown {
+  if (Array.isArray(value)) return value.filter((v) => v !== undefined && v !== null).map(clean);
+  if (isDict(value)) {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) if (v !== undefined && v !== null) out[k] = clean(v);
+    return out;
+  }
+  return value;
+}
+
+/** Builds an XML plist. Buffers become `<data>`, integers `<integer>`, Dates `<date>`. */
+export function buildPlist(obj: Record<string, unknown>): string {
+  return plist.build(clean(obj) as plist.PlistValue);
+}

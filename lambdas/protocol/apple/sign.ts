@@ -1,0 +1,63 @@
+// CMS signing: Mdm-Signature headers (the simulator and tests) and signed enrollment profiles.
+import forge from 'node-forge';
+
+function signedData(content: Buffer, certPem: string, keyPem: string): forge.pkcs7.PkcsSignedData {
+  const cert = forge.pki.certificateFromPem(certPem);
+  const key = forge.pki.privateKeyFromPem(keyPem);
+  const p7 = forge.pkcs7.createSignedData();
+  p7.content = forge.util.createBuffer(content.toString('binary'));
+  p7.addCertificate(cert);
+  p7.addSigner({
+    key,
+    certificate: cert,
+    digestAlgorithm: forge.pki.oids.sha256,
+    authenticatedAttributes: [
+      { type: forge.pki.oids.contentType, value: forge.pki.oids.data },
+      { type: forge.pki.oids.messageDigest },
+      { type: forge.pki.oids.signingTime },
+    ],
+  });
+  return p7;
+}
+
+function toDer(p7: forge.pkcs7.PkcsSignedData): Buffer {
+  return Buffer.from(forge.asn1.toDer(p7.toAsn1()).getBytes(), 'binary');
+}
+
+/** Detached CMS SignedData over `body` (SHA-256, signed attributes), base64: an Mdm-Signature value. */
+export function signMdmMessage(body: Buffer, certPem: string, keyPem: string): string {
+  const p7 = signedData(body, certPem, keyPem);
+  p7.sign({ detached: true });
+  return toDer(p7).toString('base64');
+}
+
+/** Attached CMS SignedData (DER) around a profile: what Apple calls a signed .mobileconfig. */
+export function signProfile(profileXml: Buffer, certPem: string, keyPem: string): Buffer {
+  const p7 = signedData(profileXml, certPem, keyPem);
+  p7.sign();
+  return toDer(p7);
+}
+
+/**
+ * The content of an attached CMS SignedData (a signed profile), or undefined when `der` is not
+ * one. Does not verify the signature: devices do that; we only need the payload back.
+ */
+export function unwrapSignedProfile(der: Buffer): Buffer | undefined {
+  try {
+    const msg = forge.pkcs7.messageFromAsn1(forge.asn1.fromDer(der.toString('binary')));
+    // forge leaves `content` empty for [0]-wrapped content, so read the raw capture instead.
+    const raw = (msg as unknown as { rawCapture?: { content?: unknown } }).rawCapture?.content;
+    if (raw === undefined) return undefined;
+    return Buffer.from(octets(raw), 'binary');
+  } catch {
+    return undefined;
+  }
+}
+
+/** Concatenates the OCTET STRING bytes under an ASN.1 node (BER may split them into chunks). */
+function octets(node: unknown): string {
+  if (typeof node === 'string') return node;
+  const n = node as forge.asn1.Asn1;
+  if (typeof n.value === 'string') return n.value;
+  return n.value.map(octets).join('');
+}
