@@ -1,0 +1,84 @@
+// The enrollment profile (.mobileconfig): a PKCS#12 identity payload plus the com.apple.mdm payload.
+import { randomUUID } from 'node:crypto';
+import { buildPlist } from './plist';
+import { signProfile } from './sign';
+
+/** All 13 access-right bits: the device lets the server do everything MDM allows. */
+export const FULL_ACCESS_RIGHTS = 8191;
+/** Kept in every profile: it cannot be added later without re-enrolling (PROTOCOL.md (e)). */
+export const SERVER_CAPABILITIES: readonly string[] = ['com.apple.mdm.per-user-connections'];
+export const ENROLLMENT_PROFILE_CONTENT_TYPE = 'application/x-apple-aspen-config';
+
+/** PayloadIdentifier of a tenant's enrollment profile. RemoveProfile of it unenrolls the device. */
+export function enrollmentProfileIdentifier(tenantId: string): string {
+  return `mdm.${tenantId}.enrollment`;
+}
+
+export interface EnrollmentProfileOptions {
+  tenantId: string;
+  tenantName: string;
+  /** Command endpoint (connect). Never changes for an enrolled device, so use a stable custom domain. */
+  serverUrl: string;
+  checkInUrl?: string;
+  /** The push certificate UID (com.apple.mgmt.…). */
+  topic: string;
+  identity: { p12: Buffer; password: string };
+  /** Top-level PayloadUUID; random when omitted. */
+  profileUuid?: string;
+  /** Payload UUIDs of the inner payloads; random when omitted. */
+  identityPayloadUuid?: string;
+  mdmPayloadUuid?: string;
+  accessRights?: number;
+  /** Defaults to true: the server verifies Mdm-Signature (no mTLS on Lambda). */
+  signMessage?: boolean;
+  description?: string;
+  /** When given, the profile is returned as attached CMS (DER) signed with this key. */
+  signer?: { certPem: string; keyPem: string };
+}
+
+const uuid = (): string => randomUUID().toUpperCase();
+
+export function buildEnrollmentProfile(o: EnrollmentProfileOptions): Buffer {
+  if (!o.topic.startsWith('com.apple.mgmt.')) throw new Error(`MDM topic must start with com.apple.mgmt.: ${o.topic}`);
+  const base = enrollmentProfileIdentifier(o.tenantId);
+  const identityUuid = o.identityPayloadUuid ?? uuid();
+  const identityPayload = {
+    PayloadType: 'com.apple.security.pkcs12',
+    PayloadVersion: 1,
+    PayloadIdentifier: `${base}.identity`,
+    PayloadUUID: identityUuid,
+    PayloadDisplayName: 'Device identity',
+    PayloadCertificateFileName: 'identity.p12',
+    PayloadContent: o.identity.p12,
+    Password: o.identity.password,
+  };
+  const mdmPayload = {
+    PayloadType: 'com.apple.mdm',
+    PayloadVersion: 1,
+    PayloadIdentifier: `${base}.mdm`,
+    PayloadUUID: o.mdmPayloadUuid ?? uuid(),
+    PayloadDisplayName: 'Device management',
+    IdentityCertificateUUID: identityUuid,
+    Topic: o.topic,
+    ServerURL: o.serverUrl,
+    CheckInURL: o.checkInUrl,
+    SignMessage: o.signMessage ?? true,
+    AccessRights: o.accessRights ?? FULL_ACCESS_RIGHTS,
+    CheckOutWhenRemoved: true,
+    ServerCapabilities: [...SERVER_CAPABILITIES],
+  };
+  const profile = {
+    PayloadType: 'Configuration',
+    PayloadVersion: 1,
+    PayloadIdentifier: base,
+    PayloadUUID: o.profileUuid ?? uuid(),
+    PayloadDisplayName: `${o.tenantName} device management`,
+    PayloadOrganization: o.tenantName,
+    PayloadDescription: o.description ?? `Lets ${o.tenantName} manage this device.`,
+    // The MDM payload must be system-scoped on macOS.
+    PayloadScope: 'System',
+    PayloadContent: [identityPayload, mdmPayload],
+  };
+  const xml = Buffer.from(buildPlist(profile), 'utf8');
+  return o.signer ? signProfile(xml, o.signer.certPem, o.signer.keyPem) : xml;
+}
