@@ -1,0 +1,83 @@
+import { RemovalPolicy, Stack } from 'aws-cdk-lib';
+import type { StackProps } from 'aws-cdk-lib';
+import { AttributeType, BillingMode, ProjectionType, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
+import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
+import { Key } from 'aws-cdk-lib/aws-kms';
+import type { IKey } from 'aws-cdk-lib/aws-kms';
+import type { Construct } from 'constructs';
+
+/** The TTL attribute on both tables (epoch seconds); reads also filter on it (see docs/architecture.md). */
+export const TTL_ATTRIBUTE = 'expiresAt';
+
+/** Main table device indexes; gsi5 is the sparse "awaiting an answer" index. All KEYS_ONLY. */
+export const MAIN_INDEXES = ['gsi1', 'gsi2', 'gsi3', 'gsi4', 'gsi5'] as const;
+/** Logs table indexes: name -> partition key (sort key is the table's `sk`). Projection ALL. */
+export const LOGS_INDEXES = { byDevice: 'deviceKey', byType: 'typeKey' } as const;
+
+export interface DataStackProps extends StackProps {
+  /**
+   * DynamoDB deletion protection on both tables. RETAIN already keeps them when the stack is
+   * deleted; this also refuses a stray DeleteTable call.
+   * @default true
+   */
+  readonly deletionProtection?: boolean;
+}
+
+/**
+ * Stateful resources only: the two tables and the KMS key that seals tenant secrets.
+ * Everything here is RETAINed; the stateless AppStack can be destroyed and redeployed freely.
+ */
+export class DataStack extends Stack {
+  readonly mainTable: ITable;
+  readonly logsTable: ITable;
+  /** Key for envelope encryption of tenant secrets (CA keys, push keys) by the app's SecretBox. */
+  readonly secretsKey: IKey;
+
+  constructor(scope: Construct, id: string, props: DataStackProps = {}) {
+    super(scope, id, props);
+    const deletionProtection = props.deletionProtection ?? true;
+
+    const common = {
+      partitionKey: { name: 'pk', type: AttributeType.STRING },
+      sortKey: { name: 'sk', type: AttributeType.STRING },
+      billingMode: BillingMode.PAY_PER_REQUEST,
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      encryption: TableEncryption.AWS_MANAGED,
+      timeToLiveAttribute: TTL_ATTRIBUTE,
+      removalPolicy: RemovalPolicy.RETAIN,
+      deletionProtection,
+    };
+
+    const main = new Table(this, 'Main', common);
+    // KEYS_ONLY: a device write that does not move it between lists costs no index write;
+    // lists read keys from the index and then BatchGetItem the devices.
+    for (const name of MAIN_INDEXES) {
+      main.addGlobalSecondaryIndex({
+        indexName: name,
+        partitionKey: { name: `${name}pk`, type: AttributeType.STRING },
+        sortKey: { name: `${name}sk`, type: AttributeType.STRING },
+        projectionType: ProjectionType.KEYS_ONLY,
+      });
+    }
+
+    const logs = new Table(this, 'Logs', common);
+    // ALL: the logs API and the CSV export page straight from the index without a second read.
+    for (const [indexName, pkName] of Object.entries(LOGS_INDEXES)) {
+      logs.addGlobalSecondaryIndex({
+        indexName,
+        partitionKey: { name: pkName, type: AttributeType.STRING },
+        sortKey: { name: 'sk', type: AttributeType.STRING },
+        projectionType: ProjectionType.ALL,
+      });
+    }
+
+    this.secretsKey = new Key(this, 'SecretsKey', {
+      description: 'Serverless MDM: envelope encryption of tenant secrets (device CA keys, push credentials)',
+      enableKeyRotation: true,
+      // Losing this key loses every sealed tenant secret.
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    this.mainTable = main;
+    this.logsTable = logs;
+  }
+}

@@ -1,0 +1,286 @@
+import { Match } from 'aws-cdk-lib/assertions';
+import type { Template } from 'aws-cdk-lib/assertions';
+import { ROUTES } from '../../lambdas/routes';
+import { jobNameSchema } from '../../lambdas/api/schemas';
+import type { AppStack, FunctionName } from '../../lib/app-stack';
+import { DEFAULT_SCHEDULES } from '../../lib/constructs/schedules';
+import { build, logicalIdOf, templates } from './stacks';
+
+type Resources = Record<string, { Type: string; Properties: Record<string, any> }>; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+describe('AppStack (defaults)', () => {
+  let t: Template;
+  let stack: AppStack;
+  let fnId: Record<FunctionName, string>;
+  beforeAll(() => {
+    const b = build();
+    stack = b.appStack;
+    t = templates(b).app;
+    fnId = Object.fromEntries(Object.entries(stack.functions).map(([k, fn]) => [k, logicalIdOf(stack, fn)])) as Record<FunctionName, string>;
+  });
+
+  describe('functions', () => {
+    it('are five, all arm64 on nodejs22.x', () => {
+      const fns = t.findResources('AWS::Lambda::Function');
+      expect(Object.keys(fns).sort()).toEqual(Object.values(fnId).sort());
+      for (const f of Object.values(fns)) {
+        expect(f.Properties.Architectures).toEqual(['arm64']);
+        expect(f.Properties.Runtime).toBe('nodejs22.x');
+      }
+    });
+
+    it('get the deployment config as environment variables; only admin gets the operator key ARN', () => {
+      const fns = t.findResources('AWS::Lambda::Function');
+      const [apiId] = Object.keys(t.findResources('AWS::ApiGatewayV2::Api'));
+      const common = [
+        'MAIN_TABLE', 'LOGS_TABLE', 'PUSH_QUEUE_URL', 'SECRETS_KEY_ID', 'PUSH_CAP_PER_MINUTE',
+        'NOT_RESPONDING_AFTER_DAYS', 'APNS_ORIGIN', 'PUBLIC_BASE_URL', 'NODE_OPTIONS',
+      ];
+      for (const [name, id] of Object.entries(fnId)) {
+        const env = fns[id].Properties.Environment.Variables;
+        const expected = name === 'admin' ? [...common, 'OPERATOR_KEY_SECRET_ARN'] : common;
+        expect(Object.keys(env).sort()).toEqual(expected.sort());
+        expect(env.PUSH_CAP_PER_MINUTE).toBe('10000');
+        expect(env.NOT_RESPONDING_AFTER_DAYS).toBe('7');
+        expect(env.APNS_ORIGIN).toBe('https://api.push.apple.com');
+        // No custom domain: the execute-api endpoint of this stack's API (no cycle: the API
+        // resource does not depend on the functions).
+        expect(env.PUBLIC_BASE_URL).toEqual({ 'Fn::GetAtt': [apiId, 'ApiEndpoint'] });
+      }
+    });
+
+    it('log to their own log group with 90 days retention', () => {
+      const groups = t.findResources('AWS::Logs::LogGroup');
+      // five functions + API access logs
+      expect(Object.keys(groups)).toHaveLength(6);
+      for (const g of Object.values(groups)) expect(g.Properties.RetentionInDays).toBe(90);
+    });
+  });
+
+  describe('least privilege', () => {
+    const statements = () => {
+      const out: { policy: string; Action: string | string[]; Resource: unknown }[] = [];
+      for (const [id, r] of Object.entries(t.findResources('AWS::IAM::Policy') as Resources)) {
+        for (const s of r.Properties.PolicyDocument.Statement) out.push({ policy: id, ...s });
+      }
+      for (const [id, r] of Object.entries(t.findResources('AWS::IAM::Role') as Resources)) {
+        for (const p of r.Properties.Policies ?? []) for (const s of p.PolicyDocument.Statement) out.push({ policy: id, ...s });
+        expect(r.Properties.ManagedPolicyArns).toBeUndefined();
+      }
+      return out;
+    };
+    const actionsOf = (s: { Action: string | string[] }) => ([] as string[]).concat(s.Action);
+
+    it('has no wildcard action and no "*" resource', () => {
+      const all = statements();
+      expect(all.length).toBeGreaterThan(10);
+      for (const s of all) {
+        for (const a of actionsOf(s)) expect(a).not.toMatch(/\*$/);
+        expect(s.Resource).not.toBe('*');
+      }
+    });
+
+    const actionsOfFunction = (name: FunctionName) => {
+      const role = (t.findResources('AWS::Lambda::Function')[fnId[name]].Properties.Role as { 'Fn::GetAtt': string[] })['Fn::GetAtt'][0];
+      const policies = Object.values(t.findResources('AWS::IAM::Policy') as Resources).filter((p) =>
+        (p.Properties.Roles as { Ref: string }[]).some((r) => r.Ref === role),
+      );
+      return new Set(policies.flatMap((p) => p.Properties.PolicyDocument.Statement.flatMap(actionsOf)));
+    };
+
+    it('every function reads and writes both tables and may use the secrets key', () => {
+      for (const name of Object.keys(fnId) as FunctionName[]) {
+        const a = actionsOfFunction(name);
+        for (const x of ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:Query', 'kms:Decrypt', 'kms:GenerateDataKey']) {
+          expect([name, a.has(x)]).toEqual([name, true]);
+        }
+      }
+    });
+
+    it('only admin, jobs and the push worker may send to the push queue; only admin reads the operator key', () => {
+      const senders = (Object.keys(fnId) as FunctionName[]).filter((n) => actionsOfFunction(n).has('sqs:SendMessage')).sort();
+      expect(senders).toEqual(['admin', 'jobs', 'pushWorker']);
+      const readers = (Object.keys(fnId) as FunctionName[]).filter((n) => actionsOfFunction(n).has('secretsmanager:GetSecretValue'));
+      expect(readers).toEqual(['admin']);
+    });
+  });
+
+  describe('HTTP API', () => {
+    it('has one route per ROUTES entry, each to its surface function', () => {
+      const routes = Object.values(t.findResources('AWS::ApiGatewayV2::Route') as Resources);
+      expect(routes).toHaveLength(ROUTES.length);
+      const integrations = t.findResources('AWS::ApiGatewayV2::Integration') as Resources;
+      expect(Object.keys(integrations)).toHaveLength(3);
+      for (const r of ROUTES) {
+        const matches = routes.filter((x) => x.Properties.RouteKey === `${r.method} ${r.path}`);
+        expect(matches).toHaveLength(1);
+        const target = JSON.stringify(matches[0].Properties.Target);
+        const integrationId = Object.keys(integrations).find((id) => target.includes(`"${id}"`));
+        expect(integrationId).toBeDefined();
+        const uri = integrations[integrationId!].Properties.IntegrationUri;
+        expect([r.op, uri]).toEqual([r.op, { 'Fn::GetAtt': [fnId[r.surface], 'Arn'] }]);
+      }
+    });
+
+    it('uses payload format 2.0 and an auto-deployed $default stage with JSON access logs', () => {
+      t.allResourcesProperties('AWS::ApiGatewayV2::Integration', { IntegrationType: 'AWS_PROXY', PayloadFormatVersion: '2.0' });
+      t.hasResourceProperties('AWS::ApiGatewayV2::Stage', {
+        StageName: '$default',
+        AutoDeploy: true,
+        AccessLogSettings: { DestinationArn: Match.anyValue(), Format: Match.stringLikeRegexp('"routeKey":"\\$context.routeKey"') },
+      });
+      t.hasResourceProperties('AWS::ApiGatewayV2::Api', { DisableExecuteApiEndpoint: false, ProtocolType: 'HTTP' });
+    });
+
+    it('grants API Gateway one invoke permission per surface function', () => {
+      const perms = Object.values(t.findResources('AWS::Lambda::Permission') as Resources).filter(
+        (p) => p.Properties.Principal === 'apigateway.amazonaws.com',
+      );
+      expect(perms.map((p) => p.Properties.FunctionName['Fn::GetAtt'][0]).sort()).toEqual([fnId.admin, fnId.android, fnId.apple].sort());
+    });
+  });
+
+  describe('push fan-out', () => {
+    it('has an encrypted, TLS-only queue with a DLQ after 5 receives and a visibility timeout of 6x the worker timeout', () => {
+      const fn = t.findResources('AWS::Lambda::Function')[fnId.pushWorker];
+      const timeout = fn.Properties.Timeout as number;
+      t.resourceCountIs('AWS::SQS::Queue', 2);
+      t.hasResourceProperties('AWS::SQS::Queue', {
+        SqsManagedSseEnabled: true,
+        VisibilityTimeout: timeout * 6,
+        RedrivePolicy: { deadLetterTargetArn: Match.anyValue(), maxReceiveCount: 5 },
+      });
+      t.allResourcesProperties('AWS::SQS::Queue', { SqsManagedSseEnabled: true });
+      for (const p of Object.values(t.findResources('AWS::SQS::QueuePolicy') as Resources)) {
+        expect(JSON.stringify(p.Properties.PolicyDocument)).toContain('"aws:SecureTransport":"false"');
+      }
+      t.resourceCountIs('AWS::SQS::QueuePolicy', 2);
+    });
+
+    it('feeds the push worker in batches of 10 with partial batch failures', () => {
+      t.resourceCountIs('AWS::Lambda::EventSourceMapping', 1);
+      t.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+        FunctionName: { Ref: fnId.pushWorker },
+        BatchSize: 10,
+        FunctionResponseTypes: ['ReportBatchItemFailures'],
+        ScalingConfig: { MaximumConcurrency: 10 },
+      });
+    });
+  });
+
+  describe('schedules', () => {
+    it('run every job on its default schedule with { job } as input', () => {
+      expect(Object.keys(DEFAULT_SCHEDULES).sort()).toEqual([...jobNameSchema.options].sort());
+      t.resourceCountIs('AWS::Events::Rule', 4);
+      for (const [job, expr] of Object.entries(DEFAULT_SCHEDULES)) {
+        t.hasResourceProperties('AWS::Events::Rule', {
+          ScheduleExpression: expr,
+          State: 'ENABLED',
+          Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [fnId.jobs, 'Arn'] }, Input: JSON.stringify({ job }) })],
+        });
+      }
+      expect(DEFAULT_SCHEDULES.resync).toBe('cron(0 3 * * ? *)');
+      expect(DEFAULT_SCHEDULES['not-responding-sweep']).toBe('rate(1 hour)');
+      expect(DEFAULT_SCHEDULES['reconcile-counters']).toMatch(/^cron\(\d+ \d+ \* \* \? \*\)$/);
+      expect(DEFAULT_SCHEDULES['certificate-check']).toMatch(/^cron\(\d+ \d+ \* \* \? \*\)$/);
+    });
+  });
+
+  describe('alarms', () => {
+    it('alarm on DLQ depth and on every function\'s Errors and Throttles, to the SNS topic', () => {
+      t.resourceCountIs('AWS::CloudWatch::Alarm', 1 + 2 * 5);
+      t.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        MetricName: 'ApproximateNumberOfMessagesVisible',
+        Namespace: 'AWS/SQS',
+        Threshold: 0,
+        ComparisonOperator: 'GreaterThanThreshold',
+      });
+      for (const id of Object.values(fnId)) {
+        for (const metric of ['Errors', 'Throttles']) {
+          t.hasResourceProperties('AWS::CloudWatch::Alarm', {
+            MetricName: metric,
+            Namespace: 'AWS/Lambda',
+            Dimensions: [{ Name: 'FunctionName', Value: { Ref: id } }],
+            AlarmActions: [{ Ref: Match.stringLikeRegexp('^AlarmsTopic') }],
+          });
+        }
+      }
+      t.resourceCountIs('AWS::SNS::Subscription', 0);
+    });
+  });
+
+  it('has the outputs operators need', () => {
+    for (const o of ['ApiUrl', 'OperatorKeySecretName', 'PushQueueUrl', 'DeadLetterQueueUrl', 'MainTableName', 'LogsTableName', 'AlarmTopicArn']) {
+      t.hasOutput(o, {});
+    }
+    t.hasResourceProperties('AWS::SecretsManager::Secret', {
+      Name: 'MdmApp/operator-key',
+      GenerateSecretString: { ExcludePunctuation: true, PasswordLength: 48 },
+    });
+  });
+});
+
+describe('AppStack (tunables)', () => {
+  let t: Template;
+  let stack: AppStack;
+  beforeAll(() => {
+    const b = build({
+      pushCapPerMinute: 5000,
+      resyncSchedule: 'cron(15 1 * * ? *)',
+      sweepSchedule: 'rate(30 minutes)',
+      notRespondingAfterDays: 3,
+      logRetentionDays: 30,
+      apnsOrigin: 'https://apns.test:8443',
+      domainName: 'mdm.example.com',
+      certificateArn: 'arn:aws:acm:eu-west-1:111111111111:certificate/abc',
+      alarmEmail: 'ops@example.com',
+      pushMaxConcurrency: 4,
+    });
+    stack = b.appStack;
+    t = templates(b).app;
+  });
+
+  it('changes the schedules', () => {
+    const jobs = logicalIdOf(stack, stack.functions.jobs);
+    t.hasResourceProperties('AWS::Events::Rule', {
+      ScheduleExpression: 'cron(15 1 * * ? *)',
+      Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [jobs, 'Arn'] }, Input: '{"job":"resync"}' })],
+    });
+    t.hasResourceProperties('AWS::Events::Rule', { ScheduleExpression: 'rate(30 minutes)', Targets: [Match.objectLike({ Input: '{"job":"not-responding-sweep"}' })] });
+    expect(JSON.stringify(t.findResources('AWS::Events::Rule'))).not.toContain('cron(0 3 * * ? *)');
+  });
+
+  it('passes the numbers and the custom domain URL to the functions', () => {
+    for (const f of Object.values(t.findResources('AWS::Lambda::Function'))) {
+      const env = f.Properties.Environment.Variables;
+      expect(env.PUSH_CAP_PER_MINUTE).toBe('5000');
+      expect(env.NOT_RESPONDING_AFTER_DAYS).toBe('3');
+      expect(env.APNS_ORIGIN).toBe('https://apns.test:8443');
+      expect(env.PUBLIC_BASE_URL).toBe('https://mdm.example.com');
+    }
+    for (const g of Object.values(t.findResources('AWS::Logs::LogGroup'))) expect(g.Properties.RetentionInDays).toBe(30);
+    t.hasResourceProperties('AWS::Lambda::EventSourceMapping', { ScalingConfig: { MaximumConcurrency: 4 } });
+  });
+
+  it('maps the custom domain and turns the execute-api endpoint off', () => {
+    t.hasResourceProperties('AWS::ApiGatewayV2::DomainName', {
+      DomainName: 'mdm.example.com',
+      DomainNameConfigurations: [Match.objectLike({ CertificateArn: 'arn:aws:acm:eu-west-1:111111111111:certificate/abc', EndpointType: 'REGIONAL' })],
+    });
+    t.resourceCountIs('AWS::ApiGatewayV2::ApiMapping', 1);
+    t.hasResourceProperties('AWS::ApiGatewayV2::Api', { DisableExecuteApiEndpoint: true });
+    t.hasOutput('ApiUrl', { Value: 'https://mdm.example.com' });
+    t.hasOutput('CustomDomainTarget', {});
+  });
+
+  it('subscribes the alarm email', () => {
+    t.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'email', Endpoint: 'ops@example.com' });
+  });
+
+  it('rejects bad tunables at synth time', () => {
+    expect(() => build({ pushCapPerMinute: 0 })).toThrow(/pushCapPerMinute/);
+    expect(() => build({ logRetentionDays: 45 })).toThrow(/logRetentionDays/);
+    expect(() => build({ domainName: 'mdm.example.com' })).toThrow(/certificateArn/);
+    expect(() => build({ apnsOrigin: 'api.push.apple.com' })).toThrow(/apnsOrigin/);
+  });
+});
