@@ -102,8 +102,7 @@ export class AppStack extends Stack {
       id: 'AwsSolutions-SMG4',
       reason:
         'The operator key is a static bearer credential entered by a human, used only to create tenants; there is no ' +
-        'system to rotate it into. Operators rotate it with put-secret-value (docs/deploy.md); the admin function ' +
-        're-reads it on each cold start.',
+        'system to rotate it into. Operators rotate it with put-secret-value (docs/deploy.md).',
     });
 
     const config: Omit<FunctionConfig, 'pushQueueUrl'> = {
@@ -204,6 +203,10 @@ export class AppStack extends Stack {
       new CfnOutput(this, 'CustomDomainTarget', {
         value: this.api.domain.regionalDomainName,
         description: `Point a CNAME (or Route 53 alias) for ${props.domainName} at this name`,
+      });
+      new CfnOutput(this, 'CustomDomainHostedZoneId', {
+        value: this.api.domain.regionalHostedZoneId,
+        description: 'Hosted zone id for a Route 53 alias record to CustomDomainTarget',
       });
     }
   }

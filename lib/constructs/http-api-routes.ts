@@ -30,7 +30,7 @@ const AUTH_REASON: Record<Auth, string> = {
     'Android agents authenticate with a per-device bearer token that the handler checks against its stored SHA-256 hash.',
   viewer: 'Admin API keys (stored hashed, per tenant, with roles) are checked by the handler middleware; an authorizer would duplicate that lookup.',
   admin: 'Admin API keys (stored hashed, per tenant, with roles) are checked by the handler middleware; an authorizer would duplicate that lookup.',
-  operator: 'The operator key (Secrets Manager) is compared in constant time by the handler middleware.',
+  operator: 'The operator key (held in Secrets Manager) is checked by the handler middleware.',
   public:
     'Public by design: the enrollment profile download and Android enrollment are authorized by a single-use ' +
     'enrollment token in the request; the OpenAPI document holds no data.',

@@ -271,6 +271,7 @@ describe('AppStack (tunables)', () => {
     t.hasResourceProperties('AWS::ApiGatewayV2::Api', { DisableExecuteApiEndpoint: true });
     t.hasOutput('ApiUrl', { Value: 'https://mdm.example.com' });
     t.hasOutput('CustomDomainTarget', {});
+    t.hasOutput('CustomDomainHostedZoneId', {});
   });
 
   it('subscribes the alarm email', () => {
