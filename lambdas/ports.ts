@@ -65,9 +65,12 @@ export interface DeviceStore {
   link(tenantId: string, kind: DeviceLink, value: string, deviceId: string): Promise<void>;
   unlink(tenantId: string, kind: DeviceLink, value: string): Promise<void>;
   findByLink(tenantId: string, kind: DeviceLink, value: string): Promise<Device | undefined>;
+  /** What a link points at (a device id, or an enrollment token hash for `identity`). */
+  resolveLink(tenantId: string, kind: DeviceLink, value: string): Promise<string | undefined>;
 }
 
-export type DeviceLink = 'serial' | 'token';
+/** serial: Android serial number; token: Android device-token hash; identity: Apple identity-certificate hash → enrollment token hash. */
+export type DeviceLink = 'serial' | 'token' | 'identity';
 /** The awaiting-answer index is spread over this many partitions. */
 export const AWAITING_SHARDS = 8;
 
@@ -170,4 +173,21 @@ export interface PushCredentialError {
 /** Sends pushes for one tenant over one platform's service. */
 export interface PushSender {
   send(tenantId: string, targets: PushTarget[]): Promise<PushOutcome[] | PushCredentialError>;
+}
+
+export interface BulkOperation {
+  id: string;
+  type: string;
+  status: 'running' | 'done';
+  targeted: number;
+  queued: number;
+  refused: number;
+  refusals: Array<{ deviceId: string; code: string; message: string }>;
+  createdAt: string;
+  finishedAt?: string;
+}
+
+export interface BulkOperationStore {
+  put(tenantId: string, op: BulkOperation): Promise<void>;
+  get(tenantId: string, id: string): Promise<BulkOperation | undefined>;
 }

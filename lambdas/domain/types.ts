@@ -121,6 +121,14 @@ export interface Device {
   lastSeenAt?: string;
   lastUnlockedSeenAt?: string;
   lastSyncedAt?: string;
+  /** The first push the device has not answered yet (the Not-Responding clock); unset when it answered. */
+  awaitingAnswerSince?: string;
+  /** Profiles the server itself installed (identifier + content hash): only these are ever removed. */
+  deliveredProfiles?: Array<{ identifier: string; hash: string }>;
+  /** Newest NotNow of the current device session: while set, work that needs an unlock is held back. */
+  lastNotNowAt?: string;
+  /** The current sync has sent its commands and is waiting for them to finish before the read-back. */
+  syncPhase?: 'inventory' | 'applying' | 'verifying';
   /** When the current sync was requested, and by whom (admin, template-change, resync, enrollment). */
   syncRequestedAt?: string;
   syncRequestedBy?: string;
@@ -162,8 +170,12 @@ export interface Command {
   priority: number;
   /** Platform payload (Apple command dict / Android payload). Secrets are sealed, see `sealed`. */
   payload: Record<string, unknown>;
+  /** The sync action this command carries out (for de-duplication and delivered-profile tracking). */
+  action?: { action: string; identifier: string; hash?: string; version?: string };
   /** Encrypted secret params (PIN, passcode) until the command is handed out; then erased. */
   sealed?: string;
+  /** The sealed secret was handed out and erased: this command cannot be re-sent. */
+  secretErased?: boolean;
   status: CommandStatus;
   /** Runs only while the device is unlocked (Apple data protection). */
   needsUnlock: boolean;

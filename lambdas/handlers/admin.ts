@@ -1,2 +1,5 @@
-// placeholder until the handler lands
-export const handler = async () => ({ statusCode: 503, body: '' });
+import { adminOperations } from '../api/admin';
+import type { Operations } from '../http/pipeline';
+import { surfaceHandler } from './http-handler';
+
+export const handler = surfaceHandler('admin', adminOperations as Operations);

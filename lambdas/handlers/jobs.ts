@@ -1,2 +1,10 @@
-// placeholder until the handler lands
-export const handler = async () => ({ statusCode: 503, body: '' });
+// EventBridge → a scheduled job ({"job": "resync" | "not-responding-sweep" | ...}).
+import { logger } from '../http/logger';
+import { runJob } from '../service/jobs';
+import { awsApp } from '../wiring/aws';
+
+export async function handler(event: { job?: string }) {
+  const run = await runJob(await awsApp(), String(event.job));
+  logger.info({ msg: 'job finished', ...run });
+  return run;
+}

@@ -1,2 +1,23 @@
-// placeholder until the handler lands
-export const handler = async () => ({ statusCode: 503, body: '' });
+// SQS → push worker. Each message is one batch; a failing batch is reported alone
+// (reportBatchItemFailures), retried by SQS, and ends in the DLQ after five receives.
+import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import { logger } from '../http/logger';
+import type { PushRequest } from '../ports';
+import { handlePushBatch } from '../service/push-worker';
+import { awsApp } from '../wiring/aws';
+
+export async function handler(event: SQSEvent): Promise<SQSBatchResponse> {
+  const app = await awsApp();
+  const batchItemFailures: SQSBatchResponse['batchItemFailures'] = [];
+  for (const record of event.Records) {
+    try {
+      const { requests } = JSON.parse(record.body) as { requests: PushRequest[] };
+      const result = await handlePushBatch(app, requests);
+      logger.info({ msg: 'push batch', messageId: record.messageId, ...result });
+    } catch (err) {
+      logger.error({ msg: 'push batch failed', messageId: record.messageId, error: String(err) });
+      batchItemFailures.push({ itemIdentifier: record.messageId });
+    }
+  }
+  return { batchItemFailures };
+}

@@ -128,7 +128,7 @@ describe('DeviceStore', () => {
 
   it('keeps a device in the awaiting index only while it waits for an answer, found by push time', async () => {
     const { devices } = fx.stores;
-    const d = newDevice({ tenantId: 'sweep', id: 'aw1', syncState: 'Sync-Requested', lastPushAt: '2026-11-01T00:00:00.000Z' });
+    const d = newDevice({ tenantId: 'sweep', id: 'aw1', syncState: 'Sync-Requested', lastPushAt: '2026-11-01T00:00:00.000Z', awaitingAnswerSince: '2026-11-01T00:00:00.000Z' });
     await devices.create(d);
     const find = async (before: string) => {
       const found: string[] = [];
@@ -137,7 +137,7 @@ describe('DeviceStore', () => {
     };
     expect(await find('2026-11-02T00:00:00.000Z')).toContain('aw1');
     expect(await find('2026-10-30T00:00:00.000Z')).not.toContain('aw1');
-    await devices.save({ ...(await devices.get('sweep', 'aw1'))!, syncState: 'Not-Synchronized' });
+    await devices.save({ ...(await devices.get('sweep', 'aw1'))!, syncState: 'Not-Synchronized', awaitingAnswerSince: undefined });
     expect(await find('2026-11-02T00:00:00.000Z')).not.toContain('aw1');
   });
 

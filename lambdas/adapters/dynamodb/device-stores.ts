@@ -22,8 +22,8 @@ function deviceIndexKeys(d: Device): Record<string, string> {
   };
   if (d.templateId) Object.assign(keys, { gsi3pk: `${d.tenantId}#tpl#${d.templateId}`, gsi3sk: d.id });
   // Sparse: only devices waiting for an answer to a push are in the sweep's index.
-  if (d.syncState === 'Sync-Requested' && d.lastPushAt) {
-    Object.assign(keys, { gsi5pk: `awaiting#${awaitingShard(d.id)}`, gsi5sk: `${d.lastPushAt}#${d.tenantId}#${d.id}` });
+  if (d.awaitingAnswerSince && d.syncState !== 'Not-Responding' && d.registrationState === 'Checked-In') {
+    Object.assign(keys, { gsi5pk: `awaiting#${awaitingShard(d.id)}`, gsi5sk: `${d.awaitingAnswerSince}#${d.tenantId}#${d.id}` });
   }
   return keys;
 }
@@ -126,8 +126,13 @@ export class DynamoDeviceStore implements DeviceStore {
   }
 
   async findByLink(tenantId: string, kind: DeviceLink, value: string): Promise<Device | undefined> {
-    const out = await this.db.doc.send(new GetCommand({ TableName: this.db.tables.main, Key: this.linkKey(tenantId, kind, value) }));
-    return out.Item ? this.get(tenantId, String(out.Item.deviceId)) : undefined;
+    const target = await this.resolveLink(tenantId, kind, value);
+    return target ? this.get(tenantId, target) : undefined;
+  }
+
+  async resolveLink(tenantId: string, kind: DeviceLink, value: string): Promise<string | undefined> {
+    const out = await this.db.doc.send(new GetCommand({ TableName: this.db.tables.main, Key: this.linkKey(tenantId, kind, value), ConsistentRead: true }));
+    return out.Item ? String(out.Item.deviceId) : undefined;
   }
 }
 

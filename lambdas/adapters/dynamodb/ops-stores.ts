@@ -1,15 +1,12 @@
 // Operational data: logs (Logs table, 90-day TTL), active alarms, dashboard counters and the
 // per tenant-minute push budget (Main table).
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
+import { timeOrderedId } from '../../service/ids';
 import { DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { LOG_RETENTION_SECONDS, type Alarm, type LogItem, type Page } from '../../domain/types';
 import type { AlarmStore, Clock, CounterStore, LogQuery, LogStore, PushBudgetStore } from '../../ports';
 import { batchGet, decodeCursor, encodeCursor, isConditionFailed, strip, type Dynamo } from './client';
 
-/** Time-ordered unique ids: ISO-sortable timestamp + randomness. */
-export function timeOrderedId(at: Date): string {
-  return `${at.getTime().toString(36).padStart(9, '0')}${randomBytes(6).toString('hex')}`;
-}
 
 export class DynamoLogStore implements LogStore {
   constructor(private readonly db: Dynamo, private readonly clock: Clock) {}

@@ -1,14 +1,14 @@
 // Builds every DynamoDB store from one client: the only storage implementation (DESIGN.md §3).
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type {
-  AlarmStore, ApiKeyStore, Clock, CommandStore, CounterStore, DeviceStore, EnrollmentStore, LogStore,
+  AlarmStore, ApiKeyStore, BulkOperationStore, Clock, CommandStore, CounterStore, DeviceStore, EnrollmentStore, LogStore,
   PushBudgetStore, SecretBox, SecretStore, TemplateStore, TenantStore,
 } from '../../ports';
 import { makeDynamo } from './client';
 import { DynamoCommandStore, DynamoDeviceStore } from './device-stores';
 import { DynamoAlarmStore, DynamoCounterStore, DynamoLogStore, DynamoPushBudgetStore } from './ops-stores';
 import type { TableNames } from './tables';
-import { DynamoApiKeyStore, DynamoEnrollmentStore, DynamoSecretStore, DynamoTemplateStore, DynamoTenantStore } from './tenant-stores';
+import { DynamoApiKeyStore, DynamoBulkOperationStore, DynamoEnrollmentStore, DynamoSecretStore, DynamoTemplateStore, DynamoTenantStore } from './tenant-stores';
 
 export interface Stores {
   tenants: TenantStore;
@@ -22,6 +22,7 @@ export interface Stores {
   counters: CounterStore;
   budget: PushBudgetStore;
   secrets: SecretStore;
+  bulk: BulkOperationStore;
 }
 
 export function makeDynamoStores(client: DynamoDBClient, tables: TableNames, clock: Clock, box: SecretBox): Stores {
@@ -38,5 +39,6 @@ export function makeDynamoStores(client: DynamoDBClient, tables: TableNames, clo
     counters: new DynamoCounterStore(db),
     budget: new DynamoPushBudgetStore(db),
     secrets: new DynamoSecretStore(db, box),
+    bulk: new DynamoBulkOperationStore(db),
   };
 }

@@ -1,0 +1,110 @@
+// Admin API operations (API.md §4): thin — validated input in, one service call, a response out.
+import type { z } from 'zod';
+import { badRequest, notFound } from '../domain/errors';
+import type { Principal } from '../http/types';
+import { json, noContent, type HttpRequest, type HttpResponse, type OperationInput } from '../http/types';
+import type { App } from '../service/app';
+import { dashboard } from '../service/dashboard';
+import { deviceView, getDevice } from '../service/devices';
+import { diagnoseDevice, deviceTimeline } from '../service/diagnosis';
+import { createEnrollment } from '../service/enrollment';
+import { assignTemplate, deviceCommands, getBulkOperation, sendBulkCommand, sendCommand } from '../service/admin-commands';
+import { runJob } from '../service/jobs';
+import { exportLogsCsv } from '../service/logs';
+import { putApnsCredential, putFcmCredential } from '../service/push-credentials';
+import { createApiKey, createTenant, deleteApiKey, publicApiKey } from '../service/tenants';
+import { createTemplate, deleteTemplate, getTemplate, replaceTemplate, templateView } from '../service/templates';
+import { openApiDocument } from './openapi';
+import type * as s from './schemas';
+import type { SurfaceOp } from '../routes';
+
+type In<B = unknown, Q = Record<string, string>> = OperationInput<B, Q>;
+
+/** The tenant a key belongs to; operations never take a tenant from the URL or body. */
+export function tenantOf(principal: Principal): string {
+  if (principal.kind !== 'key') throw badRequest('this route needs a tenant API key');
+  return principal.tenantId;
+}
+
+/** Where devices and admins reach this server: the configured domain, else the request's host. */
+export function baseUrl(app: App, req: HttpRequest): string {
+  if (app.config.publicBaseUrl) return app.config.publicBaseUrl.replace(/\/$/, '');
+  const host = req.headers['x-forwarded-host'] ?? req.headers.host ?? 'localhost';
+  const proto = req.headers['x-forwarded-proto'] ?? (/^(localhost|127\.|\[::1\])/.test(host) ? 'http' : 'https');
+  return `${proto}://${host}`;
+}
+
+export const adminOperations: Record<SurfaceOp<'admin'>, (input: In<never, never>, app: App) => Promise<HttpResponse>> = {
+  openapi: async (_i, _app) => json(200, openApiDocument()),
+
+  createTenant: async ({ body }: In<z.infer<typeof s.tenantInputSchema>>, app) => {
+    const { tenant, adminKey } = await createTenant(app, body);
+    return json(201, { id: tenant.id, name: tenant.name, adminKey });
+  },
+
+  createApiKey: async ({ body, principal }: In<z.infer<typeof s.apiKeyInputSchema>>, app) => {
+    const { apiKey, key } = await createApiKey(app, tenantOf(principal), body);
+    return json(201, { ...publicApiKey(apiKey), key });
+  },
+  listApiKeys: async ({ principal }, app) => json(200, { items: (await app.stores.apiKeys.listByTenant(tenantOf(principal))).map(publicApiKey) }),
+  deleteApiKey: async ({ params, principal }, app) => {
+    await deleteApiKey(app, tenantOf(principal), params.id);
+    return noContent();
+  },
+
+  createTemplate: async ({ body, principal }: In<z.infer<typeof s.templateInputSchema>>, app) =>
+    json(201, templateView(await createTemplate(app, tenantOf(principal), body))),
+  listTemplates: async ({ query, principal }: In<unknown, z.infer<typeof s.pageQuerySchema>>, app) => {
+    const page = await app.stores.templates.list(tenantOf(principal), query.cursor, query.limit);
+    return json(200, { items: page.items.map(templateView), cursor: page.cursor });
+  },
+  getTemplate: async ({ params, principal }, app) => json(200, templateView(await getTemplate(app, tenantOf(principal), params.id))),
+  replaceTemplate: async ({ params, body, principal }: In<z.infer<typeof s.templateInputSchema>>, app) => {
+    const { template, devices } = await replaceTemplate(app, tenantOf(principal), params.id, body);
+    return json(200, { ...templateView(template), devicesToSync: devices });
+  },
+  deleteTemplate: async ({ params, principal }, app) => {
+    await deleteTemplate(app, tenantOf(principal), params.id);
+    return noContent();
+  },
+
+  createEnrollment: async ({ req, body, principal }: In<z.infer<typeof s.enrollmentInputSchema>>, app) =>
+    json(201, await createEnrollment(app, tenantOf(principal), baseUrl(app, req), body)),
+
+  listDevices: async ({ query, principal }: In<unknown, z.infer<typeof s.deviceListQuerySchema>>, app) => {
+    const { limit, cursor, ...filter } = query;
+    const page = await app.stores.devices.list(tenantOf(principal), filter, cursor, limit ?? 100);
+    return json(200, { items: page.items.map(deviceView), cursor: page.cursor });
+  },
+  getDevice: async ({ params, principal }, app) => json(200, deviceView(await getDevice(app, tenantOf(principal), params.id))),
+  assignTemplate: async ({ params, body, principal }: In<z.infer<typeof s.assignTemplateSchema>>, app) =>
+    json(200, deviceView(await assignTemplate(app, tenantOf(principal), params.id, body.templateId))),
+  sendCommand: async ({ params, body, principal }: In<z.infer<typeof s.commandInputSchema>>, app) =>
+    json(202, await sendCommand(app, tenantOf(principal), params.id, body.type, body.params ?? {})),
+  listDeviceCommands: async ({ params, query, principal }: In<unknown, z.infer<typeof s.pageQuerySchema>>, app) =>
+    json(200, await deviceCommands(app, tenantOf(principal), params.id, query.cursor, query.limit)),
+  diagnoseDevice: async ({ params, principal }, app) => json(200, await diagnoseDevice(app, tenantOf(principal), params.id)),
+  deviceTimeline: async ({ params, principal }, app) => json(200, await deviceTimeline(app, tenantOf(principal), params.id)),
+  bulkCommand: async ({ body, principal }: In<z.infer<typeof s.bulkCommandInputSchema>>, app) =>
+    json(202, await sendBulkCommand(app, tenantOf(principal), body)),
+  getBulkOperation: async ({ params, principal }, app) => {
+    const op = await getBulkOperation(app, tenantOf(principal), params.id);
+    if (!op) throw notFound('bulk operation');
+    return json(200, op);
+  },
+
+  dashboard: async ({ principal }, app) => json(200, await dashboard(app, tenantOf(principal))),
+
+  listLogs: async ({ query, principal }: In<unknown, z.infer<typeof s.logQuerySchema>>, app) => {
+    const { limit, cursor, format, ...filter } = query;
+    const tenantId = tenantOf(principal);
+    if (format === 'csv') return exportLogsCsv(app, tenantId, filter, cursor, limit);
+    const page = await app.stores.logs.query(tenantId, filter, cursor, limit ?? 100);
+    return json(200, { items: page.items.map(({ tenantId: _t, ...rest }) => rest), cursor: page.cursor });
+  },
+
+  putApns: async ({ body, principal }: In<z.infer<typeof s.apnsInputSchema>>, app) => json(200, await putApnsCredential(app, tenantOf(principal), body)),
+  putFcm: async ({ body, principal }: In<z.infer<typeof s.fcmInputSchema>>, app) => json(200, await putFcmCredential(app, tenantOf(principal), body.serviceAccountJson)),
+
+  runJob: async ({ params, principal }, app) => json(200, await runJob(app, params.job, { tenantId: tenantOf(principal) })),
+};

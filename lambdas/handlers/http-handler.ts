@@ -1,0 +1,14 @@
+// One Lambda entry per surface: API Gateway event → the shared pipeline → API Gateway result.
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import { fromApiGateway, toApiGateway } from '../http/apigw';
+import { createPipeline, type Operations } from '../http/pipeline';
+import type { Surface } from '../routes';
+import { awsApp } from '../wiring/aws';
+
+export function surfaceHandler(surface: Surface, operations: Operations) {
+  let pipeline: ReturnType<typeof createPipeline> | undefined;
+  return async (event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStructuredResultV2> => {
+    pipeline ??= createPipeline(await awsApp(), operations, [surface]);
+    return toApiGateway(await pipeline(fromApiGateway(event)));
+  };
+}

@@ -1,0 +1,33 @@
+// Everything a service needs, built once per process by lambdas/wiring/{aws,local}.ts.
+import type { Stores } from '../adapters/dynamodb/stores';
+import type { Clock, PushQueue, PushSender, SecretBox } from '../ports';
+
+export interface AppConfig {
+  /** Base URL devices and admins reach (custom domain when deployed); falls back to the request host. */
+  publicBaseUrl?: string;
+  pushCapPerMinute: number;
+  notRespondingAfterDays: number;
+  /** Verify Mdm-Signature on Apple device requests (default true). */
+  requireSignature: boolean;
+  /** sha256 of the operator key when it lives outside the key store (Secrets Manager when deployed). */
+  operatorKeyHash?: string;
+  /** How many times a command handed out but never reported is re-sent before it becomes Error `no-result`. */
+  maxCommandAttempts: number;
+}
+
+export interface App {
+  stores: Stores;
+  /** Seals short-lived secrets (command PINs) outside the secret store. */
+  box: SecretBox;
+  clock: Clock;
+  config: AppConfig;
+  pushQueue: PushQueue;
+  push: { apns: PushSender; fcm: PushSender };
+}
+
+export const DEFAULT_CONFIG: AppConfig = {
+  pushCapPerMinute: 10_000,
+  notRespondingAfterDays: 7,
+  requireSignature: true,
+  maxCommandAttempts: 3,
+};

@@ -1,0 +1,145 @@
+// The device's command queue as a session sees it: which command to hand out next, and what a
+// reported status does. Shared by the Apple connect endpoint and the Android agent.
+import type { Command, CommandError, Device } from '../domain/types';
+import type { App } from './app';
+import { logEvent } from './audit';
+import { mutateDevice } from './devices';
+import { advanceSync, commandSecretContext, deviceAnswered, mergeInventory } from './sync';
+import { platformFor } from './platforms';
+
+export type ReportStatus = 'Idle' | 'Acknowledged' | 'Error' | 'CommandFormatError' | 'NotNow';
+
+export interface CommandReport {
+  status: ReportStatus;
+  commandId?: string;
+  result?: Record<string, unknown>;
+  errors?: CommandError[];
+}
+
+export interface HandedOut {
+  command: Command;
+  /** The payload with its sealed secrets opened, to send now and never store. */
+  payload: Record<string, unknown>;
+}
+
+function finishedStatus(status: ReportStatus): 'Acknowledged' | 'Error' | undefined {
+  if (status === 'Acknowledged') return 'Acknowledged';
+  if (status === 'Error' || status === 'CommandFormatError') return 'Error';
+  return undefined;
+}
+
+/** Logs a finished command (its history lives in the command log) and drops it from the queue. */
+async function finishCommand(app: App, device: Device, command: Command, status: 'Acknowledged' | 'Error', errors?: CommandError[], note?: string): Promise<void> {
+  const first = errors?.[0];
+  await logEvent(app, device.tenantId, 'command', `${command.requestType} ${status === 'Acknowledged' ? 'acknowledged' : `failed${first ? `: ${first.domain} ${first.code} ${first.message}` : ''}`}${note ? ` (${note})` : ''}`, {
+    type: 'command', severity: status === 'Error' ? 'minor' : 'info', deviceId: device.id,
+    data: {
+      commandId: command.id, requestType: command.requestType, adminType: command.adminType, origin: command.origin,
+      status, createdAt: command.createdAt, sentAt: command.sentAt, attempts: command.attempts, notNowCount: command.notNowCount,
+      ...(errors?.length ? { errors } : {}), ...(command.action ? { action: command.action } : {}),
+    },
+  });
+  await app.stores.commands.remove(device.tenantId, device.id, command.id);
+}
+
+/**
+ * Records a status report. Idempotent per command id: a report for a command no longer in the
+ * queue (already finished) changes nothing. Returns whether the session is now "locked" (NotNow).
+ */
+export async function recordReport(app: App, device: Device, report: CommandReport): Promise<Device> {
+  const at = app.clock.now().toISOString();
+  const live = await app.stores.commands.liveQueue(device.tenantId, device.id);
+  const command = report.commandId ? live.find((c) => c.id === report.commandId) : undefined;
+  const finished = finishedStatus(report.status);
+  // Something that only runs unlocked was acknowledged: the device was unlocked (the "security check").
+  const unlocked = !!command && finished === 'Acknowledged' && command.needsUnlock;
+  let current = await deviceAnswered(app, device.tenantId, device.id, unlocked, (d) => {
+    if (report.status === 'NotNow') d.lastNotNowAt = at;
+    else if (report.status === 'Idle') delete d.lastNotNowAt; // a new session: try everything again
+  });
+
+  if (report.status === 'Idle') {
+    await retryOrExpireLost(app, current, live);
+    return current;
+  }
+  if (!command) return current;
+
+  if (report.status === 'NotNow') {
+    await app.stores.commands.update({ ...command, status: 'NotNow', notNowCount: command.notNowCount + 1, updatedAt: at });
+    return current;
+  }
+  if (finished) {
+    const adapter = platformFor(current.platform);
+    const update = finished === 'Acknowledged' && report.result ? adapter.readResult(command.requestType, report.result) : undefined;
+    current = await mutateDevice(app, device.tenantId, device.id, (d) => {
+      let next = update ? mergeInventory(d, update, at) : d;
+      if (command.adminType) {
+        const pending = { ...next.pendingCommands };
+        pending[command.adminType] = Math.max(0, (pending[command.adminType] ?? 0) - 1);
+        if (!pending[command.adminType]) delete pending[command.adminType];
+        next = { ...next, pendingCommands: pending };
+        if (finished === 'Acknowledged' && command.adminType === 'AdminLock') next.adminLocked = true;
+        if (finished === 'Acknowledged' && command.adminType === 'AdminUnlock') next.adminLocked = false;
+      }
+      if (finished === 'Acknowledged' && command.action?.action === 'install-profile' && command.action.hash) {
+        next.deliveredProfiles = [...(next.deliveredProfiles ?? []).filter((p) => p.identifier !== command.action!.identifier), { identifier: command.action.identifier, hash: command.action.hash }];
+      }
+      if (finished === 'Acknowledged' && command.action?.action === 'remove-profile') {
+        next.deliveredProfiles = (next.deliveredProfiles ?? []).filter((p) => p.identifier !== command.action!.identifier);
+      }
+      return { device: next };
+    });
+    await finishCommand(app, current, command, finished, report.errors);
+    if (finished === 'Acknowledged' && (command.adminType === 'Wipe' || command.adminType === 'Unenroll')) {
+      const { withdrawDevice } = await import('./enrollment');
+      current = await withdrawDevice(app, current, command.adminType === 'Wipe' ? 'wiped' : 'unenrolled');
+      return current;
+    }
+    await advanceSync(app, device.tenantId, device.id);
+  }
+  return current;
+}
+
+/**
+ * No stuck queue: a command handed out that the device never reported (it came back Idle) is
+ * sent again, up to maxCommandAttempts, then finished as Error `no-result` so the work behind it
+ * can run.
+ */
+async function retryOrExpireLost(app: App, device: Device, live: Command[]): Promise<void> {
+  for (const command of live.filter((c) => c.status === 'Sent')) {
+    if (command.secretErased) {
+      // Its PIN or passcode left with the first hand-out and is not kept: the admin sends it again.
+      await finishCommand(app, device, command, 'Error', [{ code: 'no-result', domain: 'MDMServer', message: 'the device did not report a result; the PIN/passcode is not kept, so send the command again' }]);
+    } else if (command.attempts >= app.config.maxCommandAttempts) {
+      await finishCommand(app, device, command, 'Error', [{ code: 'no-result', domain: 'MDMServer', message: `handed out ${command.attempts} times without a result` }]);
+    } else {
+      await app.stores.commands.update({ ...command, status: 'Queued', updatedAt: app.clock.now().toISOString() });
+    }
+  }
+  if (live.some((c) => c.status === 'Sent' && (c.secretErased || c.attempts >= app.config.maxCommandAttempts))) await advanceSync(app, device.tenantId, device.id);
+}
+
+/**
+ * The next command for this session, or undefined (the zero-length answer). After a NotNow in the
+ * session, work that needs an unlock and commands that said NotNow are held back: handing them
+ * out again would only NotNow again (PROTOCOL.md (b)).
+ */
+export async function nextCommand(app: App, device: Device): Promise<HandedOut | undefined> {
+  const live = await app.stores.commands.liveQueue(device.tenantId, device.id);
+  const locked = !!device.lastNotNowAt;
+  const command = live.find((c) => c.status === 'Queued' && !(locked && c.needsUnlock))
+    ?? (locked ? undefined : live.find((c) => c.status === 'NotNow'));
+  if (!command) return undefined;
+  let payload = command.payload;
+  if (command.sealed) {
+    // `$data:` marks binary secrets (the UnlockToken) that travel as plist <data>.
+    const secrets = JSON.parse(await app.box.open(command.sealed, commandSecretContext(device))) as Record<string, string>;
+    const opened = Object.fromEntries(Object.entries(secrets).map(([k, v]) => [k, v.startsWith('$data:') ? Buffer.from(v.slice(6), 'base64') : v]));
+    payload = { ...payload, ...opened };
+  }
+  const now = app.clock.now().toISOString();
+  // The secret leaves with this hand-out; the queue keeps no copy of it.
+  const { sealed: _sealed, ...rest } = command;
+  await app.stores.commands.update({ ...rest, ...(command.sealed ? { secretErased: true } : {}), status: 'Sent', attempts: command.attempts + 1, sentAt: now, updatedAt: now });
+  return { command, payload };
+}

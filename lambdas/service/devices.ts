@@ -1,0 +1,72 @@
+// Every device write goes through here: optimistic concurrency with retries, the dashboard
+// counters moved by the same change, and the change's logs written once it has landed.
+import { counterDeltas } from '../domain/counters';
+import { ConcurrentUpdateError, notFound } from '../domain/errors';
+import type { Device, Severity } from '../domain/types';
+import type { App } from './app';
+import { logEvent } from './audit';
+
+export interface DeviceLog {
+  event: string;
+  message: string;
+  severity?: Severity;
+  data?: Record<string, unknown>;
+}
+
+export interface DeviceChange {
+  device: Device;
+  logs?: DeviceLog[];
+}
+
+const MAX_ATTEMPTS = 8;
+
+export async function getDevice(app: App, tenantId: string, id: string): Promise<Device> {
+  const device = await app.stores.devices.get(tenantId, id);
+  if (!device) throw notFound('device');
+  return device;
+}
+
+export async function createDevice(app: App, device: Device, logs: DeviceLog[] = []): Promise<Device> {
+  await app.stores.devices.create(device);
+  await app.stores.counters.add(device.tenantId, counterDeltas(undefined, device), device.id);
+  for (const log of logs) await logEvent(app, device.tenantId, log.event, log.message, { deviceId: device.id, severity: log.severity, data: log.data });
+  return device;
+}
+
+/**
+ * Reads the device, applies `change` (pure: it may run again after a lost race), and writes the
+ * result if nobody else wrote in between. `change` returns undefined for "nothing to do".
+ */
+export async function mutateDevice(
+  app: App, tenantId: string, id: string, change: (device: Device) => DeviceChange | undefined,
+): Promise<Device> {
+  for (let attempt = 1; ; attempt++) {
+    const before = await getDevice(app, tenantId, id);
+    const result = change(structuredClone(before));
+    if (!result) return before;
+    try {
+      const after = await app.stores.devices.save({ ...result.device, rev: before.rev, updatedAt: app.clock.now().toISOString() });
+      await app.stores.counters.add(tenantId, counterDeltas(before, after), id);
+      for (const log of result.logs ?? []) {
+        await logEvent(app, tenantId, log.event, log.message, { deviceId: id, severity: log.severity, data: log.data });
+      }
+      return after;
+    } catch (err) {
+      if (!(err instanceof ConcurrentUpdateError) || attempt >= MAX_ATTEMPTS) throw err;
+      await new Promise((r) => setTimeout(r, Math.random() * 10 * attempt));
+    }
+  }
+}
+
+/** The device as admins see it (API.md device detail): internal fields stay inside. */
+export function deviceView(d: Device) {
+  return {
+    id: d.id, platform: d.platform, name: d.name, model: d.model, osVersion: d.osVersion, serialNumber: d.serialNumber,
+    templateId: d.templateId, syncState: d.syncState, registrationState: d.registrationState, withdrawalReason: d.withdrawalReason,
+    lastPushAt: d.lastPushAt, lastSeenAt: d.lastSeenAt, lastUnlockedSeenAt: d.lastUnlockedSeenAt, lastSyncedAt: d.lastSyncedAt,
+    checkedInAt: d.checkedInAt, checkInAddress: d.checkInAddress, userAgent: d.userAgent, accessRights: d.accessRights,
+    identityCertNotAfter: d.identityCertNotAfter, adminLocked: d.adminLocked, prohibitedApps: d.prohibitedApps,
+    pendingCommands: d.pendingCommands, pushTokenDead: d.push?.dead ?? false,
+    supervised: d.supervised, syncRequestedAt: d.syncRequestedAt, syncRequestedBy: d.syncRequestedBy,
+  };
+}

@@ -1,0 +1,121 @@
+// Scheduled jobs (EventBridge when deployed, in-process locally, or POST /admin/v1/jobs/{job}/run).
+// Each pages through devices, is safe to run twice, and records its run as an event log.
+import { recount } from '../domain/counters';
+import { badRequest } from '../domain/errors';
+import type { Device } from '../domain/types';
+import { AWAITING_SHARDS, type PushRequest } from '../ports';
+import type { App } from './app';
+import { clearAlarm, logEvent, raiseAlarm } from './audit';
+import { mutateDevice } from './devices';
+import { APNS_ALARM } from './push-credentials';
+import { requestPush, requestSync, syncChange } from './sync';
+
+export const JOBS = ['resync', 'not-responding-sweep', 'reconcile-counters', 'certificate-check'] as const;
+export type JobName = (typeof JOBS)[number];
+
+export interface JobRun {
+  job: string;
+  startedAt: string;
+  finishedAt: string;
+  devicesTouched: number;
+}
+
+async function forEachTenant(app: App, only: string | undefined, fn: (tenantId: string) => Promise<number>): Promise<number> {
+  if (only) return fn(only);
+  let total = 0;
+  let cursor: string | undefined;
+  do {
+    const page = await app.stores.tenants.list(cursor, 100);
+    for (const t of page.items) total += await fn(t.id);
+    cursor = page.cursor;
+  } while (cursor);
+  return total;
+}
+
+async function forEachDevice(app: App, tenantId: string, filter: Parameters<App['stores']['devices']['list']>[1], fn: (d: Device) => Promise<boolean>): Promise<number> {
+  let touched = 0;
+  let cursor: string | undefined;
+  do {
+    const page = await app.stores.devices.list(tenantId, filter, cursor, 100);
+    for (const d of page.items) if (await fn(d)) touched += 1;
+    cursor = page.cursor;
+  } while (cursor);
+  return touched;
+}
+
+/** Daily: every checked-in device is re-read and re-pushed (push services drop notifications). */
+async function resync(app: App, tenantId: string): Promise<number> {
+  let batch: Array<Omit<PushRequest, 'requestedAt'>> = [];
+  const touched = await forEachDevice(app, tenantId, { registrationState: 'Checked-In' }, async (d) => {
+    if (d.push?.dead) return false;
+    await requestSync(app, tenantId, d.id, 'resync', { push: false });
+    batch.push({ tenantId, deviceId: d.id, priority: 'bulk', reason: 'resync' });
+    if (batch.length >= 100) { await requestPush(app, batch); batch = []; }
+    return true;
+  });
+  await requestPush(app, batch);
+  return touched;
+}
+
+/** Devices that owe an answer to a push for longer than NOT_RESPONDING_AFTER become Not-Responding. */
+async function sweep(app: App, onlyTenant: string | undefined): Promise<number> {
+  const threshold = app.config.notRespondingAfterDays * 86_400_000;
+  const now = app.clock.now();
+  const before = new Date(now.getTime() - threshold).toISOString();
+  let touched = 0;
+  for (let shard = 0; shard < AWAITING_SHARDS; shard++) {
+    let cursor: string | undefined;
+    do {
+      const page = await app.stores.devices.listAwaitingSince(shard, before, cursor, 100);
+      for (const d of page.items) {
+        if (onlyTenant && d.tenantId !== onlyTenant) continue;
+        const after = await mutateDevice(app, d.tenantId, d.id, (cur) => {
+          const change = syncChange(cur, { type: 'not-responding-timeout', threshold }, now.toISOString());
+          return change.device.syncState === cur.syncState ? undefined : change;
+        });
+        if (after.syncState === 'Not-Responding' && d.syncState !== 'Not-Responding') touched += 1;
+      }
+      cursor = page.cursor;
+    } while (cursor);
+  }
+  return touched;
+}
+
+/** Recounts the dashboard from the devices and the active alarms, repairing any drift. */
+async function reconcile(app: App, tenantId: string): Promise<number> {
+  const devices: Device[] = [];
+  await forEachDevice(app, tenantId, {}, async (d) => { devices.push(d); return true; });
+  const counts = recount(devices);
+  for (const alarm of await app.stores.alarms.list(tenantId, 10_000)) counts[`alarm:${alarm.severity}`] = (counts[`alarm:${alarm.severity}`] ?? 0) + 1;
+  await app.stores.counters.reset(tenantId, counts);
+  return devices.length;
+}
+
+/** Alarms before the Apple push certificate expires: major at 30 days, critical at 7 and after. */
+async function certificateCheck(app: App, tenantId: string): Promise<number> {
+  const tenant = await app.stores.tenants.get(tenantId);
+  if (!tenant?.apns) return 0;
+  const daysLeft = (Date.parse(tenant.apns.notAfter) - app.clock.now().getTime()) / 86_400_000;
+  if (daysLeft <= 0) await raiseAlarm(app, tenantId, APNS_ALARM, 'critical', `the Apple push certificate expired on ${tenant.apns.notAfter}: renew the Apple push certificate`);
+  else if (daysLeft <= 7) await raiseAlarm(app, tenantId, APNS_ALARM, 'critical', `the Apple push certificate expires in ${Math.ceil(daysLeft)} days: renew the Apple push certificate`);
+  else if (daysLeft <= 30) await raiseAlarm(app, tenantId, APNS_ALARM, 'major', `the Apple push certificate expires in ${Math.ceil(daysLeft)} days: renew the Apple push certificate`);
+  else if (!tenant.apns.invalidSince) await clearAlarm(app, tenantId, APNS_ALARM, 'the Apple push certificate is valid');
+  return 1;
+}
+
+export async function runJob(app: App, job: string, opts: { tenantId?: string } = {}): Promise<JobRun> {
+  if (!(JOBS as readonly string[]).includes(job)) throw badRequest(`unknown job ${job}; jobs: ${JOBS.join(', ')}`);
+  const startedAt = app.clock.now().toISOString();
+  const name = job as JobName;
+  const perTenant = async (tenantId: string): Promise<number> => {
+    const touched = name === 'resync' ? await resync(app, tenantId)
+      : name === 'reconcile-counters' ? await reconcile(app, tenantId)
+        : await certificateCheck(app, tenantId);
+    return touched;
+  };
+  const devicesTouched = name === 'not-responding-sweep' ? await sweep(app, opts.tenantId) : await forEachTenant(app, opts.tenantId, perTenant);
+  const run = { job, startedAt, finishedAt: app.clock.now().toISOString(), devicesTouched };
+  const tenants = opts.tenantId ? [opts.tenantId] : (await app.stores.tenants.list(undefined, 1000)).items.map((t) => t.id);
+  for (const t of tenants) await logEvent(app, t, 'job-run', `${job} ran: ${devicesTouched} device(s) touched`, { data: run });
+  return run;
+}

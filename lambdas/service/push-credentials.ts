@@ -1,0 +1,52 @@
+// Push credentials of a tenant: the APNs MDM certificate and the FCM service account.
+import { parseServiceAccount } from '../adapters/fcm/service-account';
+import { conflict } from '../domain/errors';
+import { parsePushCertificate } from '../protocol/apple/push-cert';
+import type { App } from './app';
+import { clearAlarm, logEvent } from './audit';
+import { requireTenant } from './tenants';
+
+export const APNS_CERT_SECRET = 'apns-certificate';
+export const APNS_KEY_SECRET = 'apns-key';
+export const FCM_SECRET = 'fcm-service-account';
+export const APNS_ALARM = 'apns-certificate';
+export const FCM_ALARM = 'fcm-credential';
+
+export async function putApnsCredential(app: App, tenantId: string, input: { certificatePem: string; privateKeyPem: string; force?: boolean }) {
+  const cert = parsePushCertificate(input.certificatePem, input.privateKeyPem); // 422 when it is not an MDM push certificate
+  const tenant = await requireTenant(app, tenantId);
+  if (tenant.apns && tenant.apns.topic !== cert.topic && !input.force) {
+    throw conflict(`this certificate's topic (${cert.topic}) differs from the current one (${tenant.apns.topic}): every enrolled Apple device would have to re-enroll. Renew the certificate with the same Apple ID, or send force: true`);
+  }
+  await app.stores.secrets.put(tenantId, APNS_CERT_SECRET, input.certificatePem);
+  await app.stores.secrets.put(tenantId, APNS_KEY_SECRET, input.privateKeyPem);
+  const notAfter = cert.notAfter.toISOString();
+  await app.stores.tenants.update(tenantId, { apns: { topic: cert.topic, notAfter, uploadedAt: app.clock.now().toISOString() } });
+  await clearAlarm(app, tenantId, APNS_ALARM, 'a new Apple push certificate was uploaded');
+  await logEvent(app, tenantId, 'apns-certificate-uploaded', `Apple push certificate uploaded (topic ${cert.topic}, valid until ${notAfter})`);
+  return { topic: cert.topic, notAfter };
+}
+
+export async function putFcmCredential(app: App, tenantId: string, serviceAccountJson: string) {
+  const { projectId } = parseServiceAccount(serviceAccountJson); // 422 when it is not a service account
+  await requireTenant(app, tenantId);
+  await app.stores.secrets.put(tenantId, FCM_SECRET, serviceAccountJson);
+  await app.stores.tenants.update(tenantId, { fcm: { projectId, uploadedAt: app.clock.now().toISOString() } });
+  await clearAlarm(app, tenantId, FCM_ALARM, 'a new FCM service account was uploaded');
+  await logEvent(app, tenantId, 'fcm-credential-uploaded', `FCM service account uploaded (project ${projectId})`);
+  return { projectId };
+}
+
+/** The credential loaders the push senders use. */
+export function apnsCredentials(app: Pick<App, 'stores'>) {
+  return async (tenantId: string) => {
+    const tenant = await app.stores.tenants.get(tenantId);
+    if (!tenant?.apns) return undefined;
+    const [certPem, keyPem] = await Promise.all([app.stores.secrets.get(tenantId, APNS_CERT_SECRET), app.stores.secrets.get(tenantId, APNS_KEY_SECRET)]);
+    return certPem && keyPem ? { certPem, keyPem, topic: tenant.apns.topic } : undefined;
+  };
+}
+
+export function fcmCredentials(app: Pick<App, 'stores'>) {
+  return (tenantId: string) => app.stores.secrets.get(tenantId, FCM_SECRET);
+}

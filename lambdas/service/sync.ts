@@ -1,0 +1,182 @@
+// The sync engine (docs/sync.md): requests, the device session's progress through
+// inventory → applying → verifying, and the commands in between. Platform-neutral: Apple and
+// Android differ only in their PlatformAdapter.
+import { planSync } from '../domain/sync/plan';
+import { applyTransition, transition, type SyncEvent, type SyncRequester } from '../domain/sync/state-machine';
+import type { Command, Device, Inventory, Template } from '../domain/types';
+import type { PushPriority, PushRequest } from '../ports';
+import type { App } from './app';
+import { clearAlarm, raiseAlarm } from './audit';
+import { mutateDevice, type DeviceChange, type DeviceLog } from './devices';
+import { timeOrderedId } from './ids';
+import type { CommandSpec, InventoryUpdate } from './platform';
+import { platformFor } from './platforms';
+
+export const commandSecretContext = (d: Pick<Device, 'tenantId' | 'id'>) => `${d.tenantId}/command/${d.id}`;
+
+/** Priority of queued commands: admin commands run before sync work. */
+export const PRIORITY = { admin: 0, sync: 5 } as const;
+
+/** Applies a sync event to a device and returns the change with its state log. */
+export function syncChange(device: Device, event: SyncEvent, at: string, extraLogs: DeviceLog[] = []): DeviceChange {
+  const result = transition(device, event, at);
+  const next = applyTransition(device, result) as Device;
+  const logs = [...(result.log ? [{ event: 'sync-state', message: result.log.message, severity: result.log.severity, data: { to: result.syncState, from: device.syncState } }] : []), ...extraLogs];
+  return { device: next, logs };
+}
+
+export async function enqueueCommands(
+  app: App, device: Device, specs: CommandSpec[], origin: Command['origin'], opts: { adminType?: Command['adminType'] } = {},
+): Promise<Command[]> {
+  const commands: Command[] = [];
+  for (const spec of specs) {
+    const now = app.clock.now();
+    const command: Command = {
+      tenantId: device.tenantId, deviceId: device.id, id: timeOrderedId(now), requestType: spec.requestType,
+      adminType: opts.adminType, origin, priority: origin === 'admin' ? PRIORITY.admin : PRIORITY.sync,
+      payload: spec.payload, needsUnlock: spec.needsUnlock, status: 'Queued', attempts: 0, notNowCount: 0,
+      action: spec.action, createdAt: now.toISOString(), updatedAt: now.toISOString(),
+      ...(spec.secrets ? { sealed: await app.box.seal(JSON.stringify(spec.secrets), commandSecretContext(device)) } : {}),
+    };
+    await app.stores.commands.enqueue(command);
+    commands.push(command);
+  }
+  return commands;
+}
+
+export async function requestPush(app: App, requests: Array<Omit<PushRequest, 'requestedAt'>>): Promise<void> {
+  const requestedAt = app.clock.now().toISOString();
+  for (let i = 0; i < requests.length; i += 100) {
+    await app.pushQueue.send(requests.slice(i, i + 100).map((r) => ({ ...r, requestedAt })));
+  }
+}
+
+async function templateOf(app: App, device: Device): Promise<Template | undefined> {
+  return device.templateId ? app.stores.templates.get(device.tenantId, device.templateId) : undefined;
+}
+
+/** Queues the inventory read unless one is already queued (dedup by request type). */
+async function queueInventoryRead(app: App, device: Device, live: Command[]): Promise<void> {
+  const queued = new Set(live.filter((c) => c.origin === 'verify').map((c) => c.requestType));
+  const specs = platformFor(device.platform).inventoryQueries(device, await templateOf(app, device)).filter((s) => !queued.has(s.requestType));
+  await enqueueCommands(app, device, specs, 'verify');
+}
+
+/**
+ * Marks a device Sync-Required, queues the inventory read that starts the cycle and, unless the
+ * caller batches pushes itself, asks for a push.
+ */
+export async function requestSync(
+  app: App, tenantId: string, deviceId: string, by: SyncRequester,
+  opts: { push?: boolean; priority?: PushPriority } = {},
+): Promise<Device | undefined> {
+  const at = app.clock.now().toISOString();
+  const device = await mutateDevice(app, tenantId, deviceId, (d) => {
+    if (d.registrationState !== 'Checked-In') return undefined;
+    const change = syncChange(d, { type: 'sync-requested', by }, at);
+    change.device.syncPhase = 'inventory';
+    return change;
+  });
+  if (device.registrationState !== 'Checked-In') return undefined;
+  await queueInventoryRead(app, device, await app.stores.commands.liveQueue(tenantId, deviceId));
+  if (opts.push !== false) await requestPush(app, [{ tenantId, deviceId, priority: opts.priority ?? (by === 'admin' ? 'admin' : 'bulk'), reason: by }]);
+  return device;
+}
+
+/**
+ * Re-syncs every device of a template, a page at a time, so a template on 100,000 devices never
+ * sits in one function's memory; pushes go out in batches per page.
+ */
+export async function requestTemplateSync(app: App, tenantId: string, templateId: string, by: SyncRequester): Promise<number> {
+  let cursor: string | undefined;
+  let touched = 0;
+  do {
+    const page = await app.stores.devices.list(tenantId, { templateId, registrationState: 'Checked-In' }, cursor, 100);
+    const pushes: Array<Omit<PushRequest, 'requestedAt'>> = [];
+    for (const device of page.items) {
+      if (await requestSync(app, tenantId, device.id, by, { push: false })) {
+        pushes.push({ tenantId, deviceId: device.id, priority: 'bulk', reason: by });
+        touched += 1;
+      }
+    }
+    await requestPush(app, pushes);
+    cursor = page.cursor;
+  } while (cursor);
+  return touched;
+}
+
+/** Merges a query result into the stored inventory (each query replaces its own part). */
+export function mergeInventory(device: Device, update: InventoryUpdate, at: string): Device {
+  const next = { ...device };
+  if (update.inventory) next.inventory = { ...device.inventory, ...update.inventory, readAt: at };
+  if (update.device) {
+    const { lostMode: _lostMode, ...facts } = update.device;
+    for (const [k, v] of Object.entries(facts)) if (v !== undefined) (next as Record<string, unknown>)[k] = v;
+  }
+  return next;
+}
+
+/** Updates the prohibited-apps finding and its per-device warning alarm. */
+async function reportProhibited(app: App, device: Device, found: string[]): Promise<void> {
+  const key = `prohibited-app#${device.id}`;
+  if (found.length) await raiseAlarm(app, device.tenantId, key, 'warning', `prohibited app${found.length > 1 ? 's' : ''} on ${device.name ?? device.id}: ${found.join(', ')}`, device.id);
+  else if (device.prohibitedApps.length) await clearAlarm(app, device.tenantId, key, `no prohibited app left on ${device.name ?? device.id}`);
+}
+
+/**
+ * Moves the sync forward after the device finished a command (or checked in with inventory):
+ * once no sync work is left in its queue, the phase ends — the inventory read leads to a plan,
+ * the applied plan leads to a verification read, and a matching read makes it Synchronized.
+ */
+export async function advanceSync(app: App, tenantId: string, deviceId: string): Promise<void> {
+  const live = await app.stores.commands.liveQueue(tenantId, deviceId);
+  if (live.some((c) => c.origin === 'sync' || c.origin === 'verify')) return;
+  const device = await app.stores.devices.get(tenantId, deviceId);
+  if (!device?.syncPhase || device.registrationState !== 'Checked-In') return;
+  const at = app.clock.now().toISOString();
+  const template = await templateOf(app, device);
+
+  if (device.syncPhase === 'applying') {
+    await mutateDevice(app, tenantId, deviceId, (d) => (d.syncPhase === 'applying' ? { device: { ...d, syncPhase: 'verifying' } } : undefined));
+    await queueInventoryRead(app, device, live);
+    return;
+  }
+
+  const plan = planSync({
+    template, inventory: device.inventory, platform: device.platform, delivered: device.deliveredProfiles ?? [],
+    queued: live.flatMap((c) => (c.action ? [c.action as never] : [])),
+  });
+  const phase = device.syncPhase;
+  const prohibitedChanged = plan.prohibitedFound.join('\n') !== device.prohibitedApps.join('\n');
+  if (prohibitedChanged) await reportProhibited(app, device, plan.prohibitedFound);
+  const matches = plan.actions.length === 0;
+  const updated = await mutateDevice(app, tenantId, deviceId, (d) => {
+    if (d.syncPhase !== phase) return undefined; // another session moved on
+    // A read with nothing left to do is itself the confirmation; after applying, the read-back is.
+    const change = syncChange(d, { type: 'inventory-compared', matches, verified: matches }, at);
+    change.device.prohibitedApps = plan.prohibitedFound;
+    change.device.syncPhase = matches || phase === 'verifying' ? undefined : 'applying';
+    if (!matches && phase === 'verifying') {
+      change.logs?.push({ event: 'sync-incomplete', message: `${plan.actions.length} item(s) still differ after applying; see the command log`, severity: 'minor', data: { actions: plan.actions.map((a) => `${a.action} ${a.identifier}`) } });
+    }
+    return change;
+  });
+  if (!matches && phase === 'inventory' && updated.syncPhase === 'applying') {
+    const adapter = platformFor(device.platform);
+    await enqueueCommands(app, updated, plan.actions.map((a) => adapter.syncAction(a, updated)), 'sync');
+  }
+}
+
+/** Records the device's answer: resets the Not-Responding clock and moves Sync-Requested on. */
+export async function deviceAnswered(app: App, tenantId: string, deviceId: string, unlocked: boolean, extra?: (d: Device) => void): Promise<Device> {
+  const at = app.clock.now().toISOString();
+  return mutateDevice(app, tenantId, deviceId, (d) => {
+    const change = syncChange(d, { type: 'device-answered', unlocked }, at);
+    extra?.(change.device);
+    return change;
+  });
+}
+
+export function inventoryIsEmpty(inventory: Inventory | undefined): boolean {
+  return !inventory || (!inventory.profiles?.length && !inventory.apps?.length && !inventory.books?.length);
+}

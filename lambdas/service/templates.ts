@@ -1,0 +1,71 @@
+// Templates: what devices must hold. A change re-syncs every device that uses it.
+import { conflict, notFound, unprocessable } from '../domain/errors';
+import type { Template, TemplateItem } from '../domain/types';
+import type { App } from './app';
+import { logEvent } from './audit';
+import { randomId } from './ids';
+import { requestTemplateSync } from './sync';
+
+export interface TemplateInput {
+  name: string;
+  items: TemplateItem[];
+  prohibitedApps?: string[];
+}
+
+/** A template is one DynamoDB item (400 KB); keep room for its keys and attributes. */
+export const MAX_TEMPLATE_BYTES = 350_000;
+
+function checkSize(input: TemplateInput): void {
+  const size = Buffer.byteLength(JSON.stringify(input));
+  if (size > MAX_TEMPLATE_BYTES) {
+    throw unprocessable(`the template is ${size} bytes; at most ${MAX_TEMPLATE_BYTES} fit (host large apps and books by URL)`);
+  }
+  const seen = new Set<string>();
+  for (const item of input.items) {
+    const key = `${item.kind}:${item.identifier}`;
+    if (seen.has(key)) throw unprocessable(`the template lists ${item.kind} ${item.identifier} twice`);
+    seen.add(key);
+  }
+}
+
+export async function createTemplate(app: App, tenantId: string, input: TemplateInput): Promise<Template> {
+  checkSize(input);
+  const at = app.clock.now().toISOString();
+  const template: Template = {
+    tenantId, id: randomId('tpl'), name: input.name, items: input.items, prohibitedApps: input.prohibitedApps ?? [],
+    version: 1, createdAt: at, updatedAt: at,
+  };
+  await app.stores.templates.create(template);
+  await logEvent(app, tenantId, 'template-created', `template ${template.name} (${template.id}) created`, { data: { templateId: template.id } });
+  return template;
+}
+
+export async function getTemplate(app: App, tenantId: string, id: string): Promise<Template> {
+  const template = await app.stores.templates.get(tenantId, id);
+  if (!template) throw notFound('template');
+  return template;
+}
+
+/** Replaces a template (version + 1) and makes every device using it Sync-Required. */
+export async function replaceTemplate(app: App, tenantId: string, id: string, input: TemplateInput): Promise<{ template: Template; devices: number }> {
+  checkSize(input);
+  const current = await getTemplate(app, tenantId, id);
+  const template: Template = {
+    ...current, name: input.name, items: input.items, prohibitedApps: input.prohibitedApps ?? [],
+    version: current.version + 1, updatedAt: app.clock.now().toISOString(),
+  };
+  await app.stores.templates.replace(template, current.version);
+  await logEvent(app, tenantId, 'template-changed', `template ${template.name} changed to version ${template.version}`, { data: { templateId: id, version: template.version } });
+  const devices = await requestTemplateSync(app, tenantId, id, 'template-change');
+  return { template, devices };
+}
+
+export async function deleteTemplate(app: App, tenantId: string, id: string): Promise<void> {
+  await getTemplate(app, tenantId, id);
+  const users = await app.stores.devices.list(tenantId, { templateId: id }, undefined, 10);
+  if (users.items.some((d) => d.registrationState !== 'Withdrawn')) throw conflict('the template is assigned to devices; assign them another template first');
+  await app.stores.templates.delete(tenantId, id);
+  await logEvent(app, tenantId, 'template-deleted', `template ${id} deleted`, { data: { templateId: id } });
+}
+
+export const templateView = ({ tenantId: _t, ...rest }: Template) => rest;

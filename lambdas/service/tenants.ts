@@ -1,0 +1,43 @@
+// Tenants and their API keys.
+import { notFound } from '../domain/errors';
+import type { ApiKey, Role, Tenant } from '../domain/types';
+import { sha256Hex } from '../http/pipeline';
+import { createTenantCa } from '../protocol/apple/ca';
+import type { App } from './app';
+import { logEvent } from './audit';
+import { randomId, secretToken } from './ids';
+
+export const CA_KEY_SECRET = 'device-ca-key';
+
+export async function createTenant(app: App, input: { id: string; name: string }): Promise<{ tenant: Tenant; adminKey: string }> {
+  const now = app.clock.now();
+  const ca = createTenantCa(input.id, now);
+  const tenant: Tenant = { id: input.id, name: input.name, createdAt: now.toISOString(), caCertificatePem: ca.certPem, requireSignature: app.config.requireSignature };
+  await app.stores.tenants.create(tenant); // 409 when the id is taken: nothing else written yet
+  await app.stores.secrets.put(input.id, CA_KEY_SECRET, ca.keyPem);
+  await app.stores.counters.reset(input.id, {});
+  const { key } = await createApiKey(app, input.id, { name: 'first admin key', role: 'admin' });
+  await logEvent(app, input.id, 'tenant-created', `tenant ${input.id} created`);
+  return { tenant, adminKey: key };
+}
+
+export async function requireTenant(app: App, tenantId: string): Promise<Tenant> {
+  const tenant = await app.stores.tenants.get(tenantId);
+  if (!tenant) throw notFound('tenant');
+  return tenant;
+}
+
+export async function createApiKey(app: App, tenantId: string | undefined, input: { name: string; role: Role }): Promise<{ apiKey: ApiKey; key: string }> {
+  const key = secretToken(input.role === 'operator' ? 'mdmop' : 'mdm');
+  const apiKey: ApiKey = { id: randomId('key'), tenantId, name: input.name, role: input.role, hash: sha256Hex(key), createdAt: app.clock.now().toISOString() };
+  await app.stores.apiKeys.put(apiKey);
+  if (tenantId) await logEvent(app, tenantId, 'api-key-created', `API key ${apiKey.id} (${input.role}) created`, { data: { keyId: apiKey.id } });
+  return { apiKey, key };
+}
+
+export const publicApiKey = ({ hash: _hash, tenantId: _t, ...rest }: ApiKey) => rest;
+
+export async function deleteApiKey(app: App, tenantId: string, id: string): Promise<void> {
+  if (!(await app.stores.apiKeys.delete(tenantId, id))) throw notFound('API key');
+  await logEvent(app, tenantId, 'api-key-deleted', `API key ${id} revoked`, { data: { keyId: id } });
+}

@@ -1,0 +1,118 @@
+// Local mode: dynalite with data under .data/, the in-process push queue and scheduler, every
+// route on one node:http server. Built once by bin/local.ts and by the end-to-end tests.
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { ensureTables, startEmbeddedDynamo, type EmbeddedDynamo } from '../adapters/dynamodb/embedded';
+import { makeDynamoStores } from '../adapters/dynamodb/stores';
+import { ApnsSender } from '../adapters/apns/apns-sender';
+import { FcmSender } from '../adapters/fcm/fcm-sender';
+import { InProcessPushQueue } from '../adapters/local/in-process-queue';
+import { InProcessScheduler } from '../adapters/local/scheduler';
+import { AesSecretBox } from '../adapters/local/secret-box';
+import { createNodeServer } from '../http/node-server';
+import { logger } from '../http/logger';
+import type { Clock, PushSender } from '../ports';
+import { DEFAULT_CONFIG, type App, type AppConfig } from '../service/app';
+import { runJob } from '../service/jobs';
+import { apnsCredentials, fcmCredentials } from '../service/push-credentials';
+import { handlePushBatch } from '../service/push-worker';
+import { createApiKey, createTenant } from '../service/tenants';
+import { allOperations } from '../handlers/operations';
+import { createPipeline } from '../http/pipeline';
+
+export interface LocalOptions {
+  dataDir?: string;
+  /** Keep the data in memory only (tests). */
+  inMemory?: boolean;
+  port?: number;
+  host?: string;
+  clock?: Clock;
+  config?: Partial<AppConfig>;
+  apnsOrigin?: string;
+  /** Extra trusted CA for the APNs endpoint (tests with a local fake; production uses NODE_EXTRA_CA_CERTS). */
+  apnsCa?: string;
+  push?: { apns?: PushSender; fcm?: PushSender };
+  /** Run the schedules in-process (default true for npm start, false in tests). */
+  schedules?: boolean;
+  log?: (line: string) => void;
+}
+
+export interface LocalServer {
+  app: App;
+  url: string;
+  server: Server;
+  queue: InProcessPushQueue;
+  dynamo: EmbeddedDynamo;
+  /** Printed once on first start, and kept under the data directory. */
+  credentials: { adminKey: string; operatorKey: string; firstStart: boolean };
+  stop(): Promise<void>;
+}
+
+const TABLES = { main: 'Main', logs: 'Logs' };
+const systemClock: Clock = { now: () => new Date() };
+
+export async function startLocal(opts: LocalOptions = {}): Promise<LocalServer> {
+  const dataDir = opts.dataDir ?? '.data';
+  if (!opts.inMemory) mkdirSync(dataDir, { recursive: true });
+  const dynamo = await startEmbeddedDynamo(opts.inMemory ? {} : { path: join(dataDir, 'dynamodb') });
+  await ensureTables(dynamo.client, TABLES);
+  const clock = opts.clock ?? systemClock;
+  const box = opts.inMemory ? new AesSecretBox(Buffer.alloc(32, 7)) : AesSecretBox.fromKeyFile(join(dataDir, 'secret.key'));
+  const stores = makeDynamoStores(dynamo.client, TABLES, clock, box);
+  const queue = new InProcessPushQueue({ onDeadLetter: (batch, err) => logger.error({ msg: 'push batch dead-lettered', size: batch.length, error: String(err) }) });
+  const apns = opts.push?.apns ?? new ApnsSender({ origin: opts.apnsOrigin ?? process.env.APNS_ORIGIN, credentials: apnsCredentials({ stores }), now: () => clock.now(), ca: opts.apnsCa });
+  const fcm = opts.push?.fcm ?? new FcmSender({ credentials: fcmCredentials({ stores }) });
+  const config: AppConfig = { ...DEFAULT_CONFIG, ...opts.config };
+  const app: App = { stores, box, clock, config, pushQueue: queue, push: { apns, fcm } };
+  queue.consume(async (batch) => { await handlePushBatch(app, batch); });
+
+  const credentials = await bootstrapDemo(app, dataDir, !!opts.inMemory);
+
+  const handle = createPipeline(app, allOperations, ['apple', 'android', 'admin']);
+  const server = createNodeServer(handle);
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port ?? 8080, opts.host ?? '127.0.0.1', () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+  const url = `http://${opts.host ?? '127.0.0.1'}:${port}`;
+
+  const scheduler = new InProcessScheduler((job, err) => logger.error({ msg: 'scheduled job failed', job, error: String(err) }));
+  if (opts.schedules ?? true) {
+    scheduler.start([
+      { name: 'resync', everyMs: 24 * 3600_000, run: () => runJob(app, 'resync') },
+      { name: 'not-responding-sweep', everyMs: 3600_000, run: () => runJob(app, 'not-responding-sweep') },
+      { name: 'reconcile-counters', everyMs: 24 * 3600_000, run: () => runJob(app, 'reconcile-counters') },
+      { name: 'certificate-check', everyMs: 24 * 3600_000, run: () => runJob(app, 'certificate-check') },
+    ]);
+  }
+
+  return {
+    app, url, server, queue, dynamo, credentials,
+    stop: async () => {
+      scheduler.stop();
+      await new Promise<void>((resolve) => { server.close(() => resolve()); server.closeAllConnections(); });
+      queue.close();
+      (apns as { close?: () => void }).close?.();
+      await (fcm as { close?: () => Promise<void> | void }).close?.();
+      await dynamo.stop();
+    },
+  };
+}
+
+/** First start: tenant `demo`, its admin key and an operator key, printed once and kept on disk. */
+async function bootstrapDemo(app: App, dataDir: string, inMemory: boolean): Promise<LocalServer['credentials']> {
+  const file = join(dataDir, 'credentials.json');
+  if (!inMemory && existsSync(file)) {
+    return { ...(JSON.parse(readFileSync(file, 'utf8')) as { adminKey: string; operatorKey: string }), firstStart: false };
+  }
+  const existing = await app.stores.tenants.get('demo');
+  const adminKey = existing ? (await createApiKey(app, 'demo', { name: 'local admin', role: 'admin' })).key
+    : (await createTenant(app, { id: 'demo', name: 'Demo' })).adminKey;
+  const { key: operatorKey } = await createApiKey(app, undefined, { name: 'local operator', role: 'operator' });
+  const credentials = { adminKey, operatorKey };
+  if (!inMemory) writeFileSync(file, JSON.stringify(credentials, null, 2), { mode: 0o600 });
+  return { ...credentials, firstStart: true };
+}
