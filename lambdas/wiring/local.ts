@@ -21,6 +21,7 @@ import { handlePushBatch } from '../service/push-worker';
 import { createApiKey, createTenant } from '../service/tenants';
 import { allOperations } from '../handlers/operations';
 import { createPipeline } from '../http/pipeline';
+import type { HttpRequest, HttpResponse } from '../http/types';
 
 export interface LocalOptions {
   dataDir?: string;
@@ -42,6 +43,8 @@ export interface LocalOptions {
 export interface LocalServer {
   app: App;
   url: string;
+  /** The request pipeline itself (what the node:http server and API Gateway both feed). */
+  handle: (req: HttpRequest) => Promise<HttpResponse>;
   server: Server;
   queue: InProcessPushQueue;
   dynamo: EmbeddedDynamo;
@@ -90,7 +93,7 @@ export async function startLocal(opts: LocalOptions = {}): Promise<LocalServer> 
   }
 
   return {
-    app, url, server, queue, dynamo, credentials,
+    app, url, handle, server, queue, dynamo, credentials,
     stop: async () => {
       scheduler.stop();
       await new Promise<void>((resolve) => { server.close(() => resolve()); server.closeAllConnections(); });
