@@ -156,6 +156,10 @@ export class SimulatedAppleDevice {
   get identityCertPem(): string | undefined {
     return this.identity?.certPem;
   }
+  /** PEM of the identity's private key (tests that forge or tamper with signed requests). */
+  get identityKeyPem(): string | undefined {
+    return this.identity?.keyPem;
+  }
   get enrollmentProfileIdentifier(): string {
     return this.enrollmentProfile?.identifier ?? enrollmentProfileIdentifier(this.tenant);
   }
@@ -274,6 +278,11 @@ export class SimulatedAppleDevice {
   }
 
   // ---- Command loop ----
+
+  /** Sends one status report as it is (UDID added), e.g. a repeated result; returns the raw reply. */
+  async connect(dict: Dict): Promise<HttpReply> {
+    return this.report(dict, undefined);
+  }
 
   private async report(dict: Dict, requestType?: string): Promise<HttpReply> {
     const reply = await this.put(this.serverUrl!, `${CONNECT_CONTENT_TYPE}; charset=UTF-8`, { UDID: this.udid, ...dict });

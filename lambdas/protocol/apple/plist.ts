@@ -35,6 +35,8 @@ export function parsePlist(body: Buffer | string): Record<string, unknown> {
 
 /** Drops undefined/null values: plist@3 would emit a dangling <key> for them. */
 function clean(value: unknown): unknown {
+  // Binary read back from DynamoDB is a plain Uint8Array: still <data>, never a dict of bytes.
+  if (value instanceof Uint8Array && !Buffer.isBuffer(value)) return Buffer.from(value.buffer, value.byteOffset, value.byteLength);
   if (Array.isArray(value)) return value.filter((v) => v !== undefined && v !== null).map(clean);
   if (isDict(value)) {
     const out: Record<string, unknown> = {};

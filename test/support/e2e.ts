@@ -1,0 +1,229 @@
+// End-to-end harness: the whole product in-process (startLocal, in-memory dynalite) on a real
+// port, a fake APNs (HTTP/2 + TLS with client certificates) and simulated Apple devices that poll
+// the server when a push for their token reaches the fake, as real devices do.
+import { randomUUID } from 'node:crypto';
+import type { Clock } from '../../lambdas/ports';
+import type { AppConfig } from '../../lambdas/service/app';
+import { buildPlist } from '../../lambdas/protocol/apple/plist';
+import { startLocal, type LocalServer } from '../../lambdas/wiring/local';
+import { SimulatedAppleDevice } from './apple-device';
+import { FakeApns, type RecordedPush } from './fake-apns';
+import { pushCert, type PushCertificate } from './tls';
+
+/**
+ * A clock that the test moves: every reading is 1 ms after the previous one (so "the device
+ * answered after the push" is always strictly true, as in real life), and advance() jumps ahead.
+ * It starts at the beginning of the current minute, so per-minute accounting is exact.
+ */
+export class TestClock implements Clock {
+  private t: number;
+  constructor(start: Date = new Date(Math.floor(Date.now() / 60_000) * 60_000)) {
+    this.t = start.getTime();
+  }
+  now(): Date {
+    this.t += 1;
+    return new Date(this.t);
+  }
+  /** The current time without moving it. */
+  peek(): Date {
+    return new Date(this.t);
+  }
+  advance(ms: number): void {
+    this.t += ms;
+  }
+  /** Jumps to the start of the next minute. */
+  nextMinute(): void {
+    this.t = (Math.floor(this.t / 60_000) + 1) * 60_000;
+  }
+}
+
+export interface ApiReply<T = any> { // eslint-disable-line @typescript-eslint/no-explicit-any
+  status: number;
+  body: T;
+  text: string;
+}
+
+export interface E2EOptions {
+  config?: Partial<AppConfig>;
+  /** Do not poll devices on push (tests that want to drive polls themselves). */
+  manualPolls?: boolean;
+}
+
+export interface E2E {
+  local: LocalServer;
+  apns: FakeApns;
+  clock: TestClock;
+  adminKey: string;
+  /** Calls the admin API with the demo admin key (or `key`). */
+  api<T = any>(method: string, path: string, body?: unknown, key?: string): Promise<ApiReply<T>>; // eslint-disable-line @typescript-eslint/no-explicit-any
+  /** Uploads an MDM push certificate the fake APNs trusts (PUT /admin/v1/push/apns). */
+  uploadPushCert(cert?: PushCertificate): Promise<PushCertificate>;
+  createTemplate(input: { name?: string; items?: unknown[]; prohibitedApps?: string[] }): Promise<{ id: string; version: number }>;
+  createEnrollment(input?: { templateId?: string; expiresInHours?: number; name?: string }): Promise<{ token: string; url: string; expiresAt: string }>;
+  /** A simulated device the push wiring knows (not enrolled). */
+  newDevice(opts?: { platform?: 'ios' | 'macos' }): SimulatedAppleDevice;
+  /** Enrolls `n` new devices (Authenticate + TokenUpdate), `concurrency` at a time. */
+  enrollDevices(n: number, opts?: { templateId?: string; concurrency?: number }): Promise<SimulatedAppleDevice[]>;
+  /** Waits until nothing is queued or polling and `until` (if given) holds; throws after timeoutMs. */
+  settle(until?: () => boolean | Promise<boolean>, timeoutMs?: number): Promise<void>;
+  /** Waits until `until` holds (no need for the queue to drain: deferred pushes may be waiting). */
+  waitFor(until: () => boolean | Promise<boolean>, timeoutMs?: number, what?: string): Promise<void>;
+  device(id: string): Promise<any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+  /** Pushes the fake APNs accepted for this token. */
+  pushesTo(token: string): RecordedPush[];
+  /** Turns the poll-on-push wiring on or off. */
+  autoPoll: boolean;
+  /** Errors thrown by device polls driven by pushes. */
+  pollErrors: unknown[];
+  stop(): Promise<void>;
+}
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+/** A small .mobileconfig (one Wi-Fi payload), base64, for template items. */
+export function sampleProfile(identifier = 'com.example.wifi', ssid = 'Office'): string {
+  const xml = buildPlist({
+    PayloadType: 'Configuration', PayloadVersion: 1, PayloadIdentifier: identifier, PayloadUUID: randomUUID().toUpperCase(),
+    PayloadDisplayName: `Wi-Fi ${ssid}`,
+    PayloadContent: [{
+      PayloadType: 'com.apple.wifi.managed', PayloadVersion: 1, PayloadIdentifier: `${identifier}.wifi`, PayloadUUID: randomUUID().toUpperCase(),
+      SSID_STR: ssid, EncryptionType: 'WPA2', AutoJoin: true,
+    }],
+  });
+  return Buffer.from(xml, 'utf8').toString('base64');
+}
+
+export async function startE2E(opts: E2EOptions = {}): Promise<E2E> {
+  const apns = new FakeApns();
+  await apns.start();
+  const clock = new TestClock();
+  const local = await startLocal({
+    inMemory: true, port: 0, schedules: false, clock, apnsOrigin: apns.origin, apnsCa: apns.serverCa,
+    config: opts.config,
+  });
+  const adminKey = local.credentials.adminKey;
+  const devices = new Map<string, SimulatedAppleDevice>();
+  const inFlight = new Set<Promise<unknown>>();
+  const chains = new Map<string, Promise<unknown>>();
+  const pollErrors: unknown[] = [];
+
+  const track = <T>(p: Promise<T>): Promise<T> => {
+    inFlight.add(p);
+    void p.finally(() => inFlight.delete(p)).catch(() => undefined);
+    return p;
+  };
+
+  const e2e: E2E = {
+    local, apns, clock, adminKey, pollErrors, autoPoll: !opts.manualPolls,
+
+    async api(method, path, body, key = adminKey) {
+      const res = await fetch(`${local.url}${path}`, {
+        method,
+        headers: { authorization: `Bearer ${key}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+        body: body !== undefined ? JSON.stringify(body) : undefined,
+      });
+      const text = await res.text();
+      let parsed: unknown = text;
+      try { parsed = text ? JSON.parse(text) : undefined; } catch { /* not JSON */ }
+      return { status: res.status, body: parsed as never, text };
+    },
+
+    async uploadPushCert(cert = pushCert({ name: 'e2e-demo' })) {
+      const r = await e2e.api('PUT', '/admin/v1/push/apns', { certificatePem: cert.certPem, privateKeyPem: cert.keyPem });
+      if (r.status !== 200) throw new Error(`push certificate upload failed: ${r.status} ${r.text}`);
+      return cert;
+    },
+
+    async createTemplate({ name = 'e2e template', items = [], prohibitedApps }) {
+      const r = await e2e.api('POST', '/admin/v1/templates', { name, items, ...(prohibitedApps ? { prohibitedApps } : {}) });
+      if (r.status !== 201) throw new Error(`template creation failed: ${r.status} ${r.text}`);
+      return r.body;
+    },
+
+    async createEnrollment(input = {}) {
+      const r = await e2e.api('POST', '/admin/v1/enrollments', { platform: 'ios', ...input });
+      if (r.status !== 201) throw new Error(`enrollment creation failed: ${r.status} ${r.text}`);
+      return r.body;
+    },
+
+    newDevice({ platform = 'ios' } = {}) {
+      const device = new SimulatedAppleDevice({ baseUrl: local.url, tenant: 'demo', platform });
+      devices.set(device.udid, device);
+      return device;
+    },
+
+    async enrollDevices(n, { templateId, concurrency = 4 } = {}) {
+      const out: SimulatedAppleDevice[] = [];
+      let next = 0;
+      const worker = async () => {
+        while (next < n) {
+          next++;
+          const { url } = await e2e.createEnrollment({ templateId });
+          const device = e2e.newDevice();
+          await device.enrollFully(url);
+          out.push(device);
+        }
+      };
+      await Promise.all(Array.from({ length: Math.min(concurrency, n) }, worker));
+      return out;
+    },
+
+    async waitFor(until, timeoutMs = 10_000, what = 'condition') {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        if (pollErrors.length) throw pollErrors[0];
+        if (await until()) return;
+        if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+        await sleep(20);
+      }
+    },
+
+    async settle(until, timeoutMs = 10_000) {
+      const deadline = Date.now() + timeoutMs;
+      let quietRounds = 0;
+      for (;;) {
+        const left = deadline - Date.now();
+        if (left <= 0) throw new Error(`e2e.settle timed out after ${timeoutMs} ms`);
+        await Promise.race([local.queue.drained(), sleep(Math.min(left, 200))]);
+        await Promise.race([Promise.allSettled([...inFlight]), sleep(Math.min(left, 200))]);
+        if (pollErrors.length) throw pollErrors[0];
+        const idle = inFlight.size === 0;
+        if (idle && (!until || (await until()))) {
+          // Twice in a row: a poll may just have queued a push.
+          if (++quietRounds >= 2) return;
+        } else quietRounds = 0;
+        await sleep(10);
+      }
+    },
+
+    async device(id) {
+      const r = await e2e.api('GET', `/admin/v1/devices/${id}`);
+      if (r.status !== 200) throw new Error(`device ${id}: ${r.status} ${r.text}`);
+      return r.body;
+    },
+
+    pushesTo(token) {
+      return apns.pushes.filter((p) => p.token === token && p.status === 200);
+    },
+
+    async stop() {
+      unsubscribe();
+      await Promise.allSettled([...inFlight]);
+      await local.stop();
+      await apns.stop();
+    },
+  };
+
+  // A push that reaches "Apple" wakes the device with that token: it polls, one session at a time.
+  const unsubscribe = apns.onPush((push) => {
+    if (!e2e.autoPoll) return;
+    const device = [...devices.values()].find((d) => d.enrolled && d.pushToken === push.token);
+    if (!device) return;
+    const previous = chains.get(device.udid) ?? Promise.resolve();
+    const run = previous.then(() => device.poll()).catch((err: unknown) => { pollErrors.push(err); });
+    chains.set(device.udid, run);
+    track(run);
+  });
+
+  return e2e;
+}
