@@ -155,7 +155,11 @@ export const androidEnrollSchema = z.object({
 }).meta({ id: 'AndroidEnroll' });
 
 export const androidInventorySchema = z.object({
-  apps: z.array(z.object({ packageName: z.string().max(255), versionCode: z.union([z.number().int(), z.string().max(64)]) })).max(5000).optional(),
+  apps: z.array(z.object({
+    packageName: z.string().max(255),
+    versionCode: z.union([z.number().int(), z.string().max(64)]),
+    managed: z.boolean().optional().describe('installed through the server (InstallApp); only managed apps are ever removed. Default false'),
+  })).max(5000).optional(),
   policies: z.array(z.object({ id: z.string().max(255), hash: z.string().max(128) })).max(500).optional(),
   locked: z.boolean().optional(),
   passcodeSet: z.boolean().optional(),

@@ -15,7 +15,7 @@ export function inventoryFromAgent(raw: unknown): InventoryUpdate | undefined {
   const inv = parsed.data;
   return {
     inventory: {
-      ...(inv.apps ? { apps: inv.apps.map((a) => ({ identifier: a.packageName, version: String(a.versionCode), managed: true })) } : {}),
+      ...(inv.apps ? { apps: inv.apps.map((a) => ({ identifier: a.packageName, version: String(a.versionCode), managed: a.managed === true })) } : {}),
       ...(inv.policies ? { profiles: inv.policies.map((p) => ({ identifier: p.id, hash: p.hash })) } : {}),
       ...(inv.locked !== undefined ? { locked: inv.locked } : {}),
       ...(inv.passcodeSet !== undefined ? { passcodeSet: inv.passcodeSet } : {}),
