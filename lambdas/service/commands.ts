@@ -14,6 +14,8 @@ export interface CommandReport {
   commandId?: string;
   result?: Record<string, unknown>;
   errors?: CommandError[];
+  /** The device says whether it is unlocked (Android reports its lock state); else inferred from the command. */
+  unlocked?: boolean;
 }
 
 export interface HandedOut {
@@ -52,13 +54,15 @@ export async function recordReport(app: App, device: Device, report: CommandRepo
   const command = report.commandId ? live.find((c) => c.id === report.commandId) : undefined;
   const finished = finishedStatus(report.status);
   // Something that only runs unlocked was acknowledged: the device was unlocked (the "security check").
-  const unlocked = !!command && finished === 'Acknowledged' && command.needsUnlock;
+  const unlocked = report.unlocked ?? (!!command && finished === 'Acknowledged' && command.needsUnlock);
   let current = await deviceAnswered(app, device.tenantId, device.id, unlocked, (d) => {
     if (report.status === 'NotNow') d.lastNotNowAt = at;
     else if (report.status === 'Idle') delete d.lastNotNowAt; // a new session: try everything again
   });
 
   if (report.status === 'Idle') {
+    // One entry per device session: the timeline's "each access".
+    await logEvent(app, device.tenantId, 'device-access', `device connected${live.length ? ` (${live.length} command(s) waiting)` : ''}`, { deviceId: device.id, data: { queued: live.length } });
     await retryOrExpireLost(app, current, live);
     return current;
   }
@@ -66,6 +70,7 @@ export async function recordReport(app: App, device: Device, report: CommandRepo
 
   if (report.status === 'NotNow') {
     await app.stores.commands.update({ ...command, status: 'NotNow', notNowCount: command.notNowCount + 1, updatedAt: at });
+    await logEvent(app, device.tenantId, 'not-now', `${command.requestType} postponed by the device (locked or busy); it runs when the device is unlocked`, { deviceId: device.id, data: { commandId: command.id, requestType: command.requestType, locked: true } });
     return current;
   }
   if (finished) {

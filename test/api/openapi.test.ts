@@ -2,7 +2,7 @@
 // valid OpenAPI 3.1 document, document every route, and name no route that does not exist.
 import { Validator } from '@seriousme/openapi-schema-validator';
 import { openApiDocument } from '../../lambdas/api/openapi';
-import { ROUTES } from '../../lambdas/routes';
+import { ROUTES, type RouteDef } from '../../lambdas/routes';
 import { startLocal, type LocalServer } from '../../lambdas/wiring/local';
 
 type Doc = { openapi: string; paths: Record<string, Record<string, { operationId: string; requestBody?: unknown; security?: unknown[]; responses: Record<string, unknown> }>> };
@@ -24,7 +24,7 @@ describe('OpenAPI document', () => {
   });
 
   it('gives every route with a body its request schema, its error responses and its auth', () => {
-    for (const route of ROUTES) {
+    for (const route of ROUTES as readonly RouteDef[]) {
       const op = doc.paths[route.path][route.method.toLowerCase()];
       expect(op.operationId).toBe(route.op);
       if (route.body) expect(op.requestBody).toBeDefined();
