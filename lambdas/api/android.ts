@@ -1,6 +1,6 @@
 // Android agent endpoints (API.md §3, docs/android.md). Unlike Apple, a bad or missing device
 // token is a 401: the agent then re-enrolls.
-import type { z } from 'zod';
+import { z } from 'zod';
 import { DomainError, notFound } from '../domain/errors';
 import type { Device } from '../domain/types';
 import { sha256Hex } from '../http/pipeline';
@@ -13,9 +13,25 @@ import { createDevice, mutateDevice } from '../service/devices';
 import { useableEnrollment } from '../service/enrollment';
 import { randomId, secretToken } from '../service/ids';
 import { advanceSync, deviceAnswered, mergeInventory, requestSync } from '../service/sync';
+import { androidInventorySchema } from './schemas';
 import type * as s from './schemas';
 
 type In<B = unknown> = OperationInput<B, Record<string, string>>;
+
+/**
+ * The agent reports its lock state with its inventory: the access counts as unlocked (the
+ * "security check") only when the latest known state says so.
+ */
+const unlockedNow = (device: Device, inventory?: { locked?: unknown }): boolean =>
+  (typeof inventory?.locked === 'boolean' ? inventory.locked : device.inventory?.locked) === false;
+
+/** A ReportInventory result is checked like a check-in inventory: a wrong type is a 400 naming the field. */
+function checkedResultInventory(result: Record<string, unknown> | undefined): z.infer<typeof androidInventorySchema> | undefined {
+  if (result?.inventory === undefined) return undefined;
+  const parsed = androidInventorySchema.safeParse(result.inventory);
+  if (!parsed.success) throw new z.ZodError(parsed.error.issues.map((i) => ({ ...i, path: ['result', 'inventory', ...i.path] })));
+  return parsed.data;
+}
 
 /** The device behind a bearer device token; 401 when the token is unknown or the device withdrawn. */
 async function authenticatedDevice(app: App, input: In): Promise<Device> {
@@ -73,7 +89,7 @@ export const androidOperations: Record<SurfaceOp<'android'>, (input: OperationIn
     const { body, req } = input;
     const update = body.inventory ? inventoryFromAgent(body.inventory) : undefined;
     const at = app.clock.now().toISOString();
-    await deviceAnswered(app, device.tenantId, device.id, body.inventory?.locked !== true, (d) => {
+    await deviceAnswered(app, device.tenantId, device.id, unlockedNow(device, body.inventory), (d) => {
       if (body.fcmToken) d.push = { token: body.fcmToken };
       if (update) Object.assign(d, mergeInventory(d, update, at));
       d.checkInAddress = req.sourceIp;
@@ -86,8 +102,9 @@ export const androidOperations: Record<SurfaceOp<'android'>, (input: OperationIn
   androidConnect: async (input: In<z.infer<typeof s.androidConnectSchema>>, app) => {
     const device = await authenticatedDevice(app, input);
     const { body } = input;
+    const inventory = checkedResultInventory(body.result);
     const after = await recordReport(app, device, {
-      status: body.status, commandId: body.commandId, result: body.result,
+      status: body.status, commandId: body.commandId, result: body.result, unlocked: unlockedNow(device, inventory),
       errors: body.error ? [{ code: body.error.code ?? 'error', domain: 'AndroidAgent', message: body.error.message ?? '' }] : undefined,
     });
     if (after.registrationState === 'Withdrawn') return noContent();

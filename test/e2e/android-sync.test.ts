@@ -56,7 +56,7 @@ describe('Android agent end to end', () => {
     expect(agent.apps.get('com.example.mail')).toEqual({ packageName: 'com.example.mail', versionCode: 42, managed: true });
     expect(agent.apps.get('com.example.chat')).toMatchObject({ managed: true });
     const install = agent.received.find((c) => c.type === 'InstallApp' && c.payload.packageName === 'com.example.mail')!;
-    expect(install.payload).toEqual({ packageName: 'com.example.mail', versionCode: '42', url: 'https://apps.example.com/mail.apk' });
+    expect(install.payload).toEqual({ packageName: 'com.example.mail', versionCode: 42, url: 'https://apps.example.com/mail.apk' });
 
     // Remove an app from the template: it goes from the agent, system apps stay, Synchronized again.
     const changed = await w.admin('PUT', `/templates/${templateId}`, { name: 'android', items: items.filter((i) => i.identifier !== 'com.example.chat') });

@@ -38,7 +38,9 @@ export const androidAdapter: PlatformAdapter = {
       case 'remove-profile': return command('RemovePolicy', { policyId: a.identifier }, { action });
       case 'install-app': {
         const source = a.item?.kind === 'app' ? a.item.source : undefined;
-        return command('InstallApp', { packageName: a.identifier, versionCode: a.version, ...(source ? { url: source } : {}) }, { action });
+        // An Android versionCode is an integer: send it as one (absent when the template sets no minimum).
+        const versionCode = a.version !== undefined && /^\d{1,15}$/.test(a.version) ? Number(a.version) : a.version;
+        return command('InstallApp', { packageName: a.identifier, ...(versionCode !== undefined ? { versionCode } : {}), ...(source ? { url: source } : {}) }, { action });
       }
       case 'remove-app': return command('RemoveApp', { packageName: a.identifier }, { action });
       default:
