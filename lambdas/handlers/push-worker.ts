@@ -5,9 +5,10 @@ import { logger } from '../http/logger';
 import type { PushRequest } from '../ports';
 import { handlePushBatch } from '../service/push-worker';
 import { awsApp } from '../wiring/aws';
+import { pushSenders } from '../wiring/aws-push';
 
 export async function handler(event: SQSEvent): Promise<SQSBatchResponse> {
-  const app = await awsApp();
+  const app = await awsApp(pushSenders);
   const batchItemFailures: SQSBatchResponse['batchItemFailures'] = [];
   for (const record of event.Records) {
     try {

@@ -3,26 +3,35 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { KMSClient } from '@aws-sdk/client-kms';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SQSClient } from '@aws-sdk/client-sqs';
-import { ApnsSender } from '../adapters/apns/apns-sender';
 import { makeDynamoStores } from '../adapters/dynamodb/stores';
-import { FcmSender } from '../adapters/fcm/fcm-sender';
 import { KmsSecretBox } from '../adapters/kms/kms-secret-box';
 import { SqsPushQueue } from '../adapters/sqs/sqs-push-queue';
-import { appConfig, readEnv } from '../config';
+import { appConfig, readEnv, type Env } from '../config';
 import { sha256Hex } from '../http/pipeline';
-import type { Clock } from '../ports';
+import type { Clock, PushSender } from '../ports';
+import type { Stores } from '../adapters/dynamodb/stores';
 import type { App } from '../service/app';
-import { apnsCredentials, fcmCredentials } from '../service/push-credentials';
+
+export type PushSenderFactory = (stores: Stores, env: Env, clock: Clock) => App['push'];
+
+/**
+ * Only the push worker sends pushes; the other functions enqueue them. Keeping the senders (and
+ * firebase-admin) out of their bundles keeps those small and their cold starts short.
+ */
+const enqueueOnly: PushSenderFactory = () => {
+  const refuse: PushSender = { send: async () => { throw new Error('pushes are sent by the push worker only'); } };
+  return { apns: refuse, fcm: refuse };
+};
 
 let cached: Promise<App> | undefined;
 
 /** The app of this container; the first call builds it, later calls reuse it. */
-export function awsApp(): Promise<App> {
-  cached ??= build();
+export function awsApp(senders: PushSenderFactory = enqueueOnly): Promise<App> {
+  cached ??= build(senders);
   return cached;
 }
 
-async function build(): Promise<App> {
+async function build(senders: PushSenderFactory): Promise<App> {
   const env = readEnv();
   const clock: Clock = { now: () => new Date() };
   if (!env.SECRETS_KEY_ID) throw new Error('SECRETS_KEY_ID is not set');
@@ -38,9 +47,6 @@ async function build(): Promise<App> {
     stores, box, clock,
     config: appConfig(env, { operatorKeyHash }),
     pushQueue: new SqsPushQueue(new SQSClient({}), queueUrl),
-    push: {
-      apns: new ApnsSender({ origin: env.APNS_ORIGIN, credentials: apnsCredentials({ stores }), now: () => clock.now() }),
-      fcm: new FcmSender({ credentials: fcmCredentials({ stores }) }),
-    },
+    push: senders(stores, env, clock),
   };
 }
