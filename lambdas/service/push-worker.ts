@@ -68,6 +68,8 @@ async function sendForTenant(app: App, tenantId: string, requests: PushRequest[]
     const credentialInvalid = service === 'apns' ? tenant?.apns?.invalidSince : tenant?.fcm?.invalidSince;
     if (credentialInvalid) { out.skipped += group.length; continue; } // stopped until a new credential is uploaded
     const targets: PushTarget[] = group.map((e) => ({ deviceId: e.device.id, token: e.device.push!.token, magic: e.device.push!.magic }));
+    // The push counts from when it was handed to APNs/FCM: a device can answer before send() returns.
+    const sentAt = app.clock.now().toISOString();
     const outcomes = await (sender as PushSender).send(tenantId, targets);
     if (!Array.isArray(outcomes)) {
       await credentialFailed(app, tenantId, service, alarmKey, outcomes.reason);
@@ -77,7 +79,7 @@ async function sendForTenant(app: App, tenantId: string, requests: PushRequest[]
     for (const outcome of outcomes) {
       const entry = byDevice.get(outcome.deviceId);
       if (!entry) continue;
-      await applyOutcome(app, entry.device, entry.request, outcome, service);
+      await applyOutcome(app, entry.device, entry.request, outcome, service, sentAt);
       if (outcome.status === 'sent') out.sent += 1;
       if (outcome.status === 'dead-token') out.dead += 1;
       if (outcome.status === 'retry') out.retry.push(entry.request);
@@ -97,11 +99,11 @@ async function credentialFailed(app: App, tenantId: string, service: 'apns' | 'f
   await raiseAlarm(app, tenantId, alarmKey, 'critical', message);
 }
 
-async function applyOutcome(app: App, device: Device, request: PushRequest, outcome: PushOutcome, service: string): Promise<void> {
+async function applyOutcome(app: App, device: Device, request: PushRequest, outcome: PushOutcome, service: string, sentAt: string): Promise<void> {
   const at = app.clock.now().toISOString();
   if (outcome.status === 'sent') {
     await mutateDevice(app, device.tenantId, device.id, (d) => {
-      const change = syncChange(d, { type: 'push-sent' }, at);
+      const change = syncChange(d, { type: 'push-sent' }, sentAt);
       change.logs!.push({ event: 'push-sent', message: `push sent via ${service} (${request.reason})`, data: { messageId: outcome.messageId, reason: request.reason, priority: request.priority } });
       return change;
     });

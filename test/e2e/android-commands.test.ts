@@ -172,3 +172,26 @@ describe('Android sync failures', () => {
     expect(Date.parse(locked.lastSeenAt as string)).toBeGreaterThan(Date.parse(d.lastUnlockedSeenAt as string));
   });
 });
+
+describe('an agent that answers before the push is recorded', () => {
+  it('is not owed an answer afterwards: no Not-Responding for a device that answered', async () => {
+    const fast = await startAndroidWorld({ immediatePushes: true });
+    try {
+      const agent = await fast.enrolledAgent();
+      await fast.waitFor('pushed and synchronized', async () => {
+        const d = await fast.device(agent.deviceId!);
+        return d.syncState === 'Synchronized' && d.lastPushAt && d;
+      });
+      await fast.local.queue.drained();
+      const d = await fast.device(agent.deviceId!);
+      expect(Date.parse(d.lastSeenAt as string)).toBeGreaterThan(Date.parse(d.lastPushAt as string));
+      const diagnosis = await fast.admin<{ verdict: string }>('GET', `/devices/${agent.deviceId}/diagnosis`);
+      expect(diagnosis.body.verdict).toBe('synchronized');
+      fast.advance(8 * 24 * 3600_000);
+      expect((await fast.admin('POST', '/jobs/not-responding-sweep/run')).status).toBe(200);
+      expect((await fast.device(agent.deviceId!)).syncState).toBe('Synchronized');
+    } finally {
+      await fast.stop();
+    }
+  });
+});

@@ -18,10 +18,10 @@ export interface AndroidWorld {
   stop(): Promise<void>;
 }
 
-export async function startAndroidWorld(): Promise<AndroidWorld> {
+export async function startAndroidWorld(opts: { immediatePushes?: boolean } = {}): Promise<AndroidWorld> {
   let offset = 0;
   const clock: Clock = { now: () => new Date(Date.now() + offset) };
-  const fcm = new AgentPushSender();
+  const fcm = new AgentPushSender({ immediate: opts.immediatePushes });
   const local = await startLocal({ inMemory: true, port: 0, schedules: false, clock, push: { fcm } });
 
   const admin: AndroidWorld['admin'] = async (method, path, body, key = local.credentials.adminKey) => {

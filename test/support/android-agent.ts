@@ -374,6 +374,12 @@ export class AgentPushSender implements PushSender {
   private readonly deliveries = new Set<Promise<void>>();
   private seq = 0;
 
+  /**
+   * @param opts.immediate deliver each message and let the agent finish its session before send()
+   *   returns: FCM is faster than the push worker's bookkeeping (a race real devices can win).
+   */
+  constructor(private readonly opts: { immediate?: boolean } = {}) {}
+
   register(agent: SimulatedAndroidAgent): void {
     this.agents.set(agent.fcmToken, agent);
   }
@@ -383,10 +389,13 @@ export class AgentPushSender implements PushSender {
   }
 
   async send(tenantId: string, targets: PushTarget[]): Promise<PushOutcome[] | PushCredentialError> {
+    if (this.opts.immediate) {
+      for (const t of targets) await this.agents.get(t.token)?.onPush({ type: 'sync' });
+    }
     return targets.map((t) => {
       const push: RecordedPush = { tenantId, deviceId: t.deviceId, token: t.token, data: { type: 'sync' }, messageId: `projects/sim/messages/${++this.seq}` };
       this.sent.push(push);
-      const agent = this.agents.get(t.token);
+      const agent = this.opts.immediate ? undefined : this.agents.get(t.token);
       if (agent) {
         const delivery = new Promise<void>((resolve) => setTimeout(resolve, 1)).then(() => agent.onPush({ ...push.data }));
         this.deliveries.add(delivery);
