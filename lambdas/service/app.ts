@@ -13,6 +13,11 @@ export interface AppConfig {
   operatorKeyHash?: string;
   /** How many times a command handed out but never reported is re-sent before it becomes Error `no-result`. */
   maxCommandAttempts: number;
+  /**
+   * Tests only: re-deliver pushes deferred past the per-minute cap after this many seconds instead
+   * of at the start of the next minute (a test with a fake clock must not wait real minutes).
+   */
+  pushDeferDelaySeconds?: number;
 }
 
 export interface App {

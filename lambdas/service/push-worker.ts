@@ -45,7 +45,7 @@ export async function handlePushBatch(app: App, requests: PushRequest[]): Promis
   }
   if (deferred.length) {
     // Into the next minute, in order: nothing is dropped.
-    const delay = Math.max(1, 60 - now.getUTCSeconds());
+    const delay = app.config.pushDeferDelaySeconds ?? Math.max(1, 60 - now.getUTCSeconds());
     for (let i = 0; i < deferred.length; i += 100) await app.pushQueue.send(deferred.slice(i, i + 100), delay);
   }
   result.deferred = deferred.length;

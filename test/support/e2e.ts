@@ -5,6 +5,7 @@ import { randomUUID } from 'node:crypto';
 import type { Clock } from '../../lambdas/ports';
 import type { AppConfig } from '../../lambdas/service/app';
 import { buildPlist } from '../../lambdas/protocol/apple/plist';
+import { handlePushBatch } from '../../lambdas/service/push-worker';
 import { startLocal, type LocalServer } from '../../lambdas/wiring/local';
 import { SimulatedAppleDevice } from './apple-device';
 import { FakeApns, type RecordedPush } from './fake-apns';
@@ -64,6 +65,13 @@ export interface E2E {
   newDevice(opts?: { platform?: 'ios' | 'macos' }): SimulatedAppleDevice;
   /** Enrolls `n` new devices (Authenticate + TokenUpdate), `concurrency` at a time. */
   enrollDevices(n: number, opts?: { templateId?: string; concurrency?: number }): Promise<SimulatedAppleDevice[]>;
+  /**
+   * Many devices fast: one enrollment profile (one server-issued identity) installed on `n`
+   * simulators, each with its own UDID and push token, and the template assigned between
+   * Authenticate and TokenUpdate. Needs config { requireSignature: false }: with signatures
+   * verified, one identity cannot stand for several devices.
+   */
+  enrollShared(n: number, opts?: { templateId?: string; concurrency?: number }): Promise<SimulatedAppleDevice[]>;
   /** Waits until nothing is queued or polling and `until` (if given) holds; throws after timeoutMs. */
   settle(until?: () => boolean | Promise<boolean>, timeoutMs?: number): Promise<void>;
   /** Waits until `until` holds (no need for the queue to drain: deferred pushes may be waiting). */
@@ -100,6 +108,16 @@ export async function startE2E(opts: E2EOptions = {}): Promise<E2E> {
   const local = await startLocal({
     inMemory: true, port: 0, schedules: false, clock, apnsOrigin: apns.origin, apnsCa: apns.serverCa,
     config: opts.config,
+  });
+  // The same consumer local mode wires, tracked so stop() can let a delivery finish before the
+  // database closes (queue.close() only clears the timers).
+  const deliveries = new Set<Promise<unknown>>();
+  let stopping = false;
+  local.queue.consume(async (batch) => {
+    if (stopping) return; // shutting down: a deferred batch must not reach a closed database
+    const p = handlePushBatch(local.app, batch);
+    deliveries.add(p);
+    try { await p; } finally { deliveries.delete(p); }
   });
   const adminKey = local.credentials.adminKey;
   const devices = new Map<string, SimulatedAppleDevice>();
@@ -168,6 +186,34 @@ export async function startE2E(opts: E2EOptions = {}): Promise<E2E> {
       return out;
     },
 
+    async enrollShared(n, { templateId, concurrency = 4 } = {}) {
+      const { url } = await e2e.createEnrollment({ templateId });
+      const res = await fetch(url);
+      if (res.status !== 200) throw new Error(`enrollment profile download failed: ${res.status}`);
+      const profile = Buffer.from(await res.arrayBuffer());
+      const out: SimulatedAppleDevice[] = [];
+      let next = 0;
+      const check = (what: string, r: { status: number; body: Buffer | string }) => {
+        if (r.status !== 200) throw new Error(`${what} failed: ${r.status} ${r.body.toString().slice(0, 200)}`);
+      };
+      const worker = async () => {
+        while (next < n) {
+          next++;
+          const device = e2e.newDevice();
+          device.installEnrollmentProfile(profile);
+          check('Authenticate', await device.authenticate());
+          if (templateId) {
+            const r = await e2e.api('PUT', `/admin/v1/devices/${device.udid}/template`, { templateId });
+            check('template assignment', { status: r.status, body: r.text });
+          }
+          check('TokenUpdate', await device.tokenUpdate());
+          out.push(device);
+        }
+      };
+      await Promise.all(Array.from({ length: Math.min(concurrency, n) }, worker));
+      return out;
+    },
+
     async waitFor(until, timeoutMs = 10_000, what = 'condition') {
       const deadline = Date.now() + timeoutMs;
       for (;;) {
@@ -208,7 +254,11 @@ export async function startE2E(opts: E2EOptions = {}): Promise<E2E> {
 
     async stop() {
       unsubscribe();
+      e2e.autoPoll = false;
+      stopping = true;
       await Promise.allSettled([...inFlight]);
+      local.queue.close();
+      while (deliveries.size) await Promise.allSettled([...deliveries]);
       await local.stop();
       await apns.stop();
     },

@@ -1,9 +1,30 @@
 // CMS signing: Mdm-Signature headers (the simulator and tests) and signed enrollment profiles.
+import { constants, createPrivateKey, privateEncrypt } from 'node:crypto';
 import forge from 'node-forge';
+
+/**
+ * forge builds the CMS; the RSA operation runs in node:crypto (forge's pure-JS RSA is ~20x
+ * slower). Same bytes: PKCS#1 v1.5 over the DigestInfo, as forge's own key.sign() does.
+ */
+function nodeSigningKey(keyPem: string): forge.pki.rsa.PrivateKey {
+  const key = createPrivateKey(keyPem);
+  const sign = (md: forge.md.MessageDigest): string => {
+    const digestInfo = forge.asn1.create(forge.asn1.Class.UNIVERSAL, forge.asn1.Type.SEQUENCE, true, [
+      forge.asn1.create(forge.asn1.Class.UNIVERSAL, forge.asn1.Type.SEQUENCE, true, [
+        forge.asn1.create(forge.asn1.Class.UNIVERSAL, forge.asn1.Type.OID, false, forge.asn1.oidToDer(forge.pki.oids[md.algorithm]).getBytes()),
+        forge.asn1.create(forge.asn1.Class.UNIVERSAL, forge.asn1.Type.NULL, false, ''),
+      ]),
+      forge.asn1.create(forge.asn1.Class.UNIVERSAL, forge.asn1.Type.OCTETSTRING, false, md.digest().getBytes()),
+    ]);
+    const der = Buffer.from(forge.asn1.toDer(digestInfo).getBytes(), 'binary');
+    return privateEncrypt({ key, padding: constants.RSA_PKCS1_PADDING }, der).toString('binary');
+  };
+  return { sign } as unknown as forge.pki.rsa.PrivateKey;
+}
 
 function signedData(content: Buffer, certPem: string, keyPem: string): forge.pkcs7.PkcsSignedData {
   const cert = forge.pki.certificateFromPem(certPem);
-  const key = forge.pki.privateKeyFromPem(keyPem);
+  const key = nodeSigningKey(keyPem);
   const p7 = forge.pkcs7.createSignedData();
   p7.content = forge.util.createBuffer(content.toString('binary'));
   p7.addCertificate(cert);
