@@ -43,13 +43,18 @@ function errorResponse(err: unknown, route: RouteDef | undefined): HttpResponse 
   return json(500, { error: { code: 'internal', message: 'internal error' } });
 }
 
-async function authenticate(route: RouteDef, req: HttpRequest, app: App): Promise<Principal> {
+async function authenticate(route: RouteDef, req: HttpRequest, params: Record<string, string>, app: App): Promise<Principal> {
   if (route.auth === 'public' || route.auth === 'apple-device') return { kind: 'none' };
   const header = req.headers.authorization ?? '';
   const token = /^Bearer\s+(\S+)$/i.exec(header)?.[1];
   if (route.auth === 'android-device') {
-    if (!token) throw new DomainError('unauthorized', 'missing device token');
-    return { kind: 'android-device', tenantId: '', deviceId: token }; // resolved by the Android operations
+    // Checked before the body: an agent with a bad token learns that first, and re-enrolls.
+    const hash = sha256Hex(token ?? '');
+    const device = token && /^[a-z0-9-]{3,40}$/.test(params.tenant ?? '') ? await app.stores.devices.findByLink(params.tenant, 'token', hash) : undefined;
+    if (!device || device.registrationState === 'Withdrawn' || device.deviceTokenHash !== hash) {
+      throw new DomainError('unauthorized', token ? 'device token not valid; enroll again' : 'missing device token');
+    }
+    return { kind: 'android-device', tenantId: device.tenantId, deviceId: device.id };
   }
   if (!token) throw new DomainError('unauthorized', 'missing API key: send Authorization: Bearer <key>');
   const hash = sha256Hex(token);
@@ -112,7 +117,7 @@ export function createPipeline(app: App, operations: Operations, surfaces: reado
     state.route = matched.route;
     state.params = matched.params;
     const route = matched.route;
-    state.principal = await authenticate(route, req, app);
+    state.principal = await authenticate(route, req, matched.params, app);
     const isJson = route.surface !== 'apple';
     const rawBody = isJson ? parseJsonBody(req) : undefined;
     const body = route.body ? route.body.parse(rawBody ?? {}) : rawBody;

@@ -36,13 +36,14 @@ export async function createEnrollment(
 }
 
 /**
- * Finds a usable enrollment: 404 for an unknown token, 410 once it has expired unused (it then
- * shows as Expired: logged once).
+ * Finds a usable enrollment: 404 for an unknown token, 410 once it has expired. A token may
+ * enroll several devices until then (a staging QR code for a batch of devices); its expiry ends
+ * that, used or not.
  */
 export async function useableEnrollment(app: App, tenantId: string, token: string, platform: EnrollmentPlatform): Promise<Enrollment> {
   const enrollment = await app.stores.enrollments.get(tenantId, sha256Hex(token));
   if (!enrollment || enrollment.platform !== platform) throw notFound('enrollment token');
-  if (!enrollment.usedAt && Date.parse(enrollment.expiresAt) <= app.clock.now().getTime()) {
+  if (Date.parse(enrollment.expiresAt) <= app.clock.now().getTime()) {
     throw gone('this enrollment token has expired; ask your administrator for a new one');
   }
   return enrollment;

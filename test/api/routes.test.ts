@@ -61,6 +61,17 @@ describe('unknown routes and methods', () => {
   });
 });
 
+describe('Android device auth', () => {
+  it('checks the device token before the body: a bad token with a bad body is 401, so the agent re-enrolls', async () => {
+    for (const path of ['/android/demo/connect', '/android/demo/checkin']) {
+      const method = path.endsWith('connect') ? 'POST' : 'PUT';
+      const res = await call(method, path, { key: 'dev_not-a-token', body: '{"status": ' });
+      expect(res.status).toBe(401);
+      expect(res.json()).toMatchObject({ error: { code: 'unauthorized' } });
+    }
+  });
+});
+
 describe('garbage to every route', () => {
   const garbage: Array<[string, string | Buffer | undefined]> = [
     ['no body', undefined],
