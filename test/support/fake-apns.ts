@@ -30,6 +30,8 @@ export interface RecordedPush {
   session: number;
   status: number;
   reason?: string;
+  /** The apns-id the fake answered with (what the sender records as the message id). */
+  apnsId: string;
   at: Date;
 }
 
@@ -157,17 +159,18 @@ export class FakeApns {
       const delay = answer.delayMs ?? this.options.latencyMs ?? 0;
       if (delay > 0) await new Promise((r) => setTimeout(r, delay));
 
+      const apnsId = randomUUID().toUpperCase();
       const recorded: RecordedPush = {
         token, path, method, body, clientCertSubject, clientTopic,
         headers: Object.fromEntries(Object.entries(headers).filter(([k]) => !SENSITIVE.has(k)).map(([k, v]) => [k, String(v)])),
         session: (stream.session as { fakeNo?: number } | undefined)?.fakeNo ?? 0,
         status: answer.status,
         reason: answer.reason,
+        apnsId,
         at: new Date(),
       };
       this.pushes.push(recorded);
       if (stream.destroyed) return;
-      const apnsId = randomUUID().toUpperCase();
       stream.respond({ ':status': answer.status, 'apns-id': apnsId, ...(answer.status === 200 ? {} : { 'content-type': 'application/json' }) });
       if (answer.status === 200) stream.end();
       else stream.end(JSON.stringify({ reason: answer.reason, ...(answer.timestamp ? { timestamp: answer.timestamp } : {}) }));
