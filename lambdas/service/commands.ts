@@ -1,5 +1,6 @@
 // The device's command queue as a session sees it: which command to hand out next, and what a
 // reported status does. Shared by the Apple connect endpoint and the Android agent.
+import { deliveredAfter } from '../domain/sync/plan';
 import type { Command, CommandError, Device } from '../domain/types';
 import type { App } from './app';
 import { logEvent } from './audit';
@@ -86,11 +87,8 @@ export async function recordReport(app: App, device: Device, report: CommandRepo
         if (finished === 'Acknowledged' && command.adminType === 'AdminLock') next.adminLocked = true;
         if (finished === 'Acknowledged' && command.adminType === 'AdminUnlock') next.adminLocked = false;
       }
-      if (finished === 'Acknowledged' && command.action?.action === 'install-profile' && command.action.hash) {
-        next.deliveredProfiles = [...(next.deliveredProfiles ?? []).filter((p) => p.identifier !== command.action!.identifier), { identifier: command.action.identifier, hash: command.action.hash }];
-      }
-      if (finished === 'Acknowledged' && command.action?.action === 'remove-profile') {
-        next.deliveredProfiles = (next.deliveredProfiles ?? []).filter((p) => p.identifier !== command.action!.identifier);
+      if (finished === 'Acknowledged' && command.action) {
+        next.deliveredProfiles = deliveredAfter(next.deliveredProfiles ?? [], command.action as Parameters<typeof deliveredAfter>[1]);
       }
       return { device: next };
     });
