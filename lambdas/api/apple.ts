@@ -55,6 +55,9 @@ async function parseOrLog<T>(app: App, tenant: Tenant, req: HttpRequest, parse: 
   }
 }
 
+/** The `identity` link from a certificate hash to the device it was bound to at Authenticate. */
+const boundIdentityKey = (certHash: string) => `bound#${certHash}`;
+
 /** The request must come from the certificate bound to this device at Authenticate. */
 function requireBoundCertificate(device: Device, signer: VerifiedSigner | undefined): void {
   if (signer && device.identityCertHash && device.identityCertHash !== signer.certHash) {
@@ -72,6 +75,9 @@ async function authenticate(app: App, tenant: Tenant, req: HttpRequest, msg: Ext
   const enrollmentHash = signer ? (await app.stores.devices.resolveLink(tenant.id, 'identity', signer.certHash)) : undefined;
   if (existing && existing.registrationState !== 'Withdrawn') requireBoundCertificate(existing, signer);
   if (!existing && signer && !enrollmentHash) return unrecognizedDevice(); // not an identity this server handed out
+  // One identity, one device (docs/apple.md): a certificate already bound to another UDID is refused.
+  const boundTo = signer ? await app.stores.devices.resolveLink(tenant.id, 'identity', boundIdentityKey(signer.certHash)) : undefined;
+  if (boundTo && boundTo !== msg.udid) throw new DomainError('bad-request', 'the identity certificate belongs to another device');
   const enrollment = enrollmentHash ? await app.stores.enrollments.get(tenant.id, enrollmentHash) : undefined;
   const now = app.clock.now().toISOString();
   const facts = {
@@ -101,6 +107,7 @@ async function authenticate(app: App, tenant: Tenant, req: HttpRequest, msg: Ext
     });
   }
   if (enrollmentHash) await app.stores.enrollments.markUsed(tenant.id, enrollmentHash, msg.udid, now);
+  if (signer && !boundTo) await app.stores.devices.link(tenant.id, 'identity', boundIdentityKey(signer.certHash), msg.udid);
   return okEmpty();
 }
 

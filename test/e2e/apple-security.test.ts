@@ -96,6 +96,19 @@ describe('Apple device endpoints refuse bad input', () => {
     expect((await bound.connect({ Status: 'Idle' })).status).toBe(200);
   });
 
+  it('answers a certificate already bound to another UDID with 400 (one identity, one device)', async () => {
+    const { url } = await e.createEnrollment();
+    const profile = Buffer.from(await (await recordingFetch(url)).arrayBuffer());
+    const first = device();
+    const clone = device();
+    first.installEnrollmentProfile(profile);
+    clone.installEnrollmentProfile(profile);
+    expect((await first.authenticate()).status).toBe(200);
+    expect((await clone.authenticate()).status).toBe(400);
+    expect((await e.api('GET', `/admin/v1/devices/${clone.udid}`)).status).toBe(404);
+    expect((await first.authenticate()).status).toBe(200); // the device itself may authenticate again
+  });
+
   it('answers a malformed plist with 400 and logs it with the raw body cut to 4 KB', async () => {
     const garbage = Buffer.from(`<?xml version="1.0"?><plist version="1.0"><dict><key>UDID</key><string>${'A'.repeat(10_000)}</dict>`);
     const signature = signMdmMessage(garbage, bound.identityCertPem!, bound.identityKeyPem!);
