@@ -4,6 +4,7 @@ import { conflict } from '../domain/errors';
 import { parsePushCertificate } from '../protocol/apple/push-cert';
 import type { App } from './app';
 import { clearAlarm, logEvent } from './audit';
+import { requestPush } from './sync';
 import { requireTenant } from './tenants';
 
 export const APNS_CERT_SECRET = 'apns-certificate';
@@ -24,17 +25,33 @@ export async function putApnsCredential(app: App, tenantId: string, input: { cer
   await app.stores.tenants.update(tenantId, { apns: { topic: cert.topic, notAfter, uploadedAt: app.clock.now().toISOString() } });
   await clearAlarm(app, tenantId, APNS_ALARM, 'a new Apple push certificate was uploaded');
   await logEvent(app, tenantId, 'apns-certificate-uploaded', `Apple push certificate uploaded (topic ${cert.topic}, valid until ${notAfter})`);
+  if (tenant.apns?.invalidSince) await repushWaiting(app, tenantId, 'apple');
   return { topic: cert.topic, notAfter };
 }
 
 export async function putFcmCredential(app: App, tenantId: string, serviceAccountJson: string) {
   const { projectId } = parseServiceAccount(serviceAccountJson); // 422 when it is not a service account
-  await requireTenant(app, tenantId);
+  const tenant = await requireTenant(app, tenantId);
   await app.stores.secrets.put(tenantId, FCM_SECRET, serviceAccountJson);
   await app.stores.tenants.update(tenantId, { fcm: { projectId, uploadedAt: app.clock.now().toISOString() } });
   await clearAlarm(app, tenantId, FCM_ALARM, 'a new FCM service account was uploaded');
   await logEvent(app, tenantId, 'fcm-credential-uploaded', `FCM service account uploaded (project ${projectId})`);
+  if (tenant.fcm?.invalidSince) await repushWaiting(app, tenantId, 'android');
   return { projectId };
+}
+
+/**
+ * Pushes resume by themselves once a refused credential is replaced: the devices whose pushes were
+ * skipped meanwhile (still Sync-Required) are pushed now instead of at the next daily resync.
+ */
+async function repushWaiting(app: App, tenantId: string, family: 'apple' | 'android'): Promise<void> {
+  let cursor: string | undefined;
+  do {
+    const page = await app.stores.devices.list(tenantId, { syncState: 'Sync-Required', registrationState: 'Checked-In' }, cursor, 100);
+    const waiting = page.items.filter((d) => (d.platform === 'android') === (family === 'android') && d.push?.token && !d.push.dead);
+    await requestPush(app, waiting.map((d) => ({ tenantId, deviceId: d.id, priority: 'bulk' as const, reason: 'credential-renewed' })));
+    cursor = page.cursor;
+  } while (cursor);
 }
 
 /** The credential loaders the push senders use. */

@@ -125,10 +125,15 @@ describe('push pipeline', () => {
     // The renewed certificate (same topic, new key) clears the alarm and pushes flow again.
     e.apns.answerAll(undefined);
     const renewed = pushCert({ uuid: cert.topic.replace('com.apple.mgmt.External.', '') });
+    const waiting = devices[2];
+    const waitingBefore = e.pushesTo(waiting.pushToken).length;
     await e.uploadPushCert(renewed);
-    e.clock.nextMinute();
     const after = (await e.api('GET', '/admin/v1/dashboard')).body;
     expect(after.alarms.critical).toBe(0);
+    // The push skipped during the outage goes out by itself.
+    await e.waitFor(() => e.pushesTo(waiting.pushToken).length > waitingBefore, 5000, 'the skipped push after the renewal');
+    expect(e.pushesTo(waiting.pushToken).at(-1)!.clientCertSubject).toContain(cert.topic);
+    e.clock.nextMinute();
     const before = e.pushesTo(device.pushToken).length;
     expect((await e.api('POST', `/admin/v1/devices/${device.udid}/commands`, { type: 'Sync' })).status).toBe(202);
     await e.waitFor(() => e.pushesTo(device.pushToken).length > before, 5000, 'a push with the renewed certificate');
