@@ -147,11 +147,14 @@ describe('Apple device endpoints refuse bad input', () => {
     await leaving.poll();
     expect((await e.api('POST', `/admin/v1/devices/${leaving.udid}/commands`, { type: 'Unenroll' })).status).toBe(202);
     await e.settle();
+    const identity = { cert: leaving.identityCertPem!, key: leaving.identityKeyPem! };
     await leaving.poll(); // acknowledges RemoveProfile, then sends its CheckOut
-    expect(await e.device(leaving.udid)).toMatchObject({ registrationState: 'Withdrawn' });
-    const after = await leaving.connect({ Status: 'Idle' }).catch(() => undefined);
-    // The simulator forgot its identity on unenroll; a leftover request from it is signed by nobody.
-    if (after) expect(after.status).toBe(403);
+    expect(await e.device(leaving.udid)).toMatchObject({ registrationState: 'Withdrawn', withdrawalReason: 'unenrolled' });
+    // A late request signed with its old identity is told it is no longer managed.
+    const idle = Buffer.from(buildPlist({ UDID: leaving.udid, Status: 'Idle' }));
+    const late = await put('/mdm/demo/connect', idle, signMdmMessage(idle, identity.cert, identity.key));
+    expect(late.status).toBe(403);
+    expect(JSON.parse(late.text)).toEqual({ code: 'com.apple.unrecognized.device' });
   });
 
   it('records a repeated Acknowledged for one CommandUUID once', async () => {
