@@ -100,5 +100,13 @@ describe('Apple enrollment end to end', () => {
     const next = await device.connect({ Status: 'Idle' });
     expect(next.status).toBe(403);
     expect(JSON.parse(next.body.toString('utf8'))).toEqual({ code: 'com.apple.unrecognized.device' });
+
+    // The same device can come back with a new enrollment (and a new identity).
+    const again = await e.createEnrollment({ templateId: template.id });
+    await device.enrollFully(again.url);
+    await e.waitFor(() => e.pushesTo(device.pushToken).length === 2, 5000, 'the re-enrollment push');
+    await device.poll();
+    expect(await e.device(device.udid)).toMatchObject({ registrationState: 'Checked-In', syncState: 'Synchronized' });
+    expect(device.profiles.has('com.example.wifi')).toBe(true);
   });
 });
