@@ -33,10 +33,12 @@ export async function handlePushBatch(app: App, requests: PushRequest[]): Promis
   const plan = planMinute(requests, budgets);
   const deferred = [...plan.defer];
   for (const tenantId of tenantIds) {
-    const wanted = plan.sendNow.filter((r) => r.tenantId === tenantId);
+    // Requests nothing can be pushed for, or that a later push already covered, spend no budget.
+    const { wanted, skipped } = await pushable(app, tenantId, plan.sendNow.filter((r) => r.tenantId === tenantId));
+    result.skipped += skipped;
     if (!wanted.length) continue;
     const granted = await app.stores.budget.reserve(tenantId, minute, wanted.length, budgets.get(tenantId)!.cap);
-    deferred.push(...wanted.slice(granted));
+    deferred.push(...wanted.slice(granted).map((e) => e.request));
     const outcome = await sendForTenant(app, tenantId, wanted.slice(0, granted));
     result.sent += outcome.sent;
     result.dead += outcome.dead;
@@ -52,14 +54,29 @@ export async function handlePushBatch(app: App, requests: PushRequest[]): Promis
   return result;
 }
 
-async function sendForTenant(app: App, tenantId: string, requests: PushRequest[]) {
-  const out = { sent: 0, dead: 0, skipped: 0, retry: [] as PushRequest[] };
-  const byDevice = new Map<string, { request: PushRequest; device: Device }>();
+interface Pushable { request: PushRequest; device: Device }
+
+/**
+ * The requests worth a push: the device is checked in with a live token, and it has not been
+ * pushed since the request was made (a push wakes the device for everything queued before it, so
+ * a request deferred behind a newer push for the same device, e.g. two template edits in a row,
+ * is already served).
+ */
+async function pushable(app: App, tenantId: string, requests: PushRequest[]): Promise<{ wanted: Pushable[]; skipped: number }> {
+  const wanted: Pushable[] = [];
+  let skipped = 0;
   for (const request of requests) {
     const device = await app.stores.devices.get(tenantId, request.deviceId);
-    if (!device || device.registrationState !== 'Checked-In' || !device.push?.token || device.push.dead) { out.skipped += 1; continue; }
-    byDevice.set(device.id, { request, device });
+    const covered = !!device?.lastPushAt && device.lastPushAt > request.requestedAt;
+    if (!device || device.registrationState !== 'Checked-In' || !device.push?.token || device.push.dead || covered) { skipped += 1; continue; }
+    wanted.push({ request, device });
   }
+  return { wanted, skipped };
+}
+
+async function sendForTenant(app: App, tenantId: string, entries: Pushable[]) {
+  const out = { sent: 0, dead: 0, skipped: 0, retry: [] as PushRequest[] };
+  const byDevice = new Map(entries.map((e) => [e.device.id, e]));
   const apple = [...byDevice.values()].filter((e) => e.device.platform !== 'android');
   const android = [...byDevice.values()].filter((e) => e.device.platform === 'android');
   for (const [group, sender, alarmKey, service] of [[apple, app.push.apns, APNS_ALARM, 'apns'], [android, app.push.fcm, FCM_ALARM, 'fcm']] as const) {

@@ -84,6 +84,27 @@ describe('push pipeline', () => {
     expect(offline.syncState).toBe('Sync-Requested');
   });
 
+  it('coalesces two template edits in a row into one push per device', async () => {
+    e.local.app.config.pushCapPerMinute = 0; // hold every push back while the admin edits twice
+    const start = arrivals.length;
+    for (const name of ['fleet v3', 'fleet v4']) {
+      expect((await e.api('PUT', `/admin/v1/templates/${templateId}`, { name, items: [], prohibitedApps: ['com.example.game'] })).status).toBe(200);
+    }
+    await sleep(100);
+    expect(arrivals.length).toBe(start);
+    e.local.app.config.pushCapPerMinute = CAP;
+    e.clock.nextMinute();
+    const cycle = await runCycle(FLEET);
+    expect(new Set(cycle.map((a) => a.token)).size).toBe(FLEET);
+    // The second edit's requests were served by the same pushes: none follow in later minutes.
+    for (let i = 0; i < 2; i++) {
+      e.clock.nextMinute();
+      await sleep(150);
+    }
+    expect(arrivals.length).toBe(start + FLEET);
+    await e.settle(async () => (await Promise.all(devices.slice(0, 5).map((d) => e.device(d.udid)))).every((d) => d.syncState === 'Synchronized'));
+  });
+
   it('stops pushing a dead token, logs it, and resumes when the device sends a new one', async () => {
     const dead = devices[0];
     e.clock.nextMinute();
