@@ -53,6 +53,8 @@ export interface DeviceStore {
   /** Creates the device; conflict if it exists. */
   create(device: Device): Promise<void>;
   get(tenantId: string, id: string): Promise<Device | undefined>;
+  /** Deletes a device record (a pending enrollment taken over by the device that enrolled). */
+  delete(tenantId: string, id: string): Promise<void>;
   /**
    * Writes the whole device if nobody changed it since it was read (`device.rev` is the rev read;
    * the stored rev becomes rev+1). Throws ConcurrentUpdateError when another writer won.

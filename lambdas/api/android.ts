@@ -10,7 +10,7 @@ import type { SurfaceOp } from '../routes';
 import type { App } from '../service/app';
 import { nextCommand, recordReport } from '../service/commands';
 import { createDevice, mutateDevice } from '../service/devices';
-import { useableEnrollment } from '../service/enrollment';
+import { takeOverPendingDevice, useableEnrollment } from '../service/enrollment';
 import { randomId, secretToken } from '../service/ids';
 import { advanceSync, deviceAnswered, mergeInventory, requestSync } from '../service/sync';
 import { androidInventorySchema } from './schemas';
@@ -54,6 +54,7 @@ export const androidOperations: Record<SurfaceOp<'android'>, (input: OperationIn
     let deviceId: string;
     if (existing) {
       deviceId = existing.id;
+      await takeOverPendingDevice(app, enrollment); // the re-enrolling device needs no second record
       if (existing.deviceTokenHash) await app.stores.devices.unlink(tenant.id, 'token', existing.deviceTokenHash);
       await app.stores.commands.clear(tenant.id, deviceId);
       await mutateDevice(app, tenant.id, deviceId, (d) => {
@@ -67,7 +68,7 @@ export const androidOperations: Record<SurfaceOp<'android'>, (input: OperationIn
         };
       });
     } else {
-      deviceId = randomId('and');
+      deviceId = (await takeOverPendingDevice(app, enrollment)) ?? randomId('and');
       await createDevice(app, {
         tenantId: tenant.id, id: deviceId, platform: 'android', name: enrollment.name, model: body.model, osVersion: body.osVersion,
         serialNumber: body.serialNumber, templateId: enrollment.templateId, syncState: 'Sync-Required', registrationState: 'Checked-In',

@@ -17,7 +17,7 @@ import type { App } from '../service/app';
 import { logEvent } from '../service/audit';
 import { createDevice, mutateDevice } from '../service/devices';
 import { nextCommand, recordReport } from '../service/commands';
-import { useableEnrollment, withdrawDevice } from '../service/enrollment';
+import { takeOverPendingDevice, useableEnrollment, withdrawDevice } from '../service/enrollment';
 import { sha256Hex } from '../http/pipeline';
 import { requestSync } from '../service/sync';
 import { CA_KEY_SECRET } from '../service/tenants';
@@ -79,6 +79,7 @@ async function authenticate(app: App, tenant: Tenant, req: HttpRequest, msg: Ext
   const boundTo = signer ? await app.stores.devices.resolveLink(tenant.id, 'identity', boundIdentityKey(signer.certHash)) : undefined;
   if (boundTo && boundTo !== msg.udid) throw new DomainError('bad-request', 'the identity certificate belongs to another device');
   const enrollment = enrollmentHash ? await app.stores.enrollments.get(tenant.id, enrollmentHash) : undefined;
+  if (enrollment) await takeOverPendingDevice(app, enrollment);
   const now = app.clock.now().toISOString();
   const facts = {
     platform: platformFromAuthenticate(msg), serialNumber: msg.serialNumber, model: msg.modelName ?? msg.productName ?? msg.model,

@@ -90,6 +90,8 @@ export interface Enrollment {
   expiresAt: string;
   usedAt?: string;
   deviceId?: string;
+  /** The pending device record shown as Awaiting-Check-In until a device enrolls with this token. */
+  pendingDeviceId?: string;
 }
 
 /** What the device reported about itself; the diff compares this with the template. */
@@ -149,6 +151,8 @@ export interface Device {
   /** sha256 of the Android bearer token. */
   deviceTokenHash?: string;
   enrolledVia?: string;
+  /** Set on the record an enrollment creates before any device used it: it expires with the token. */
+  pendingEnrollmentExpiresAt?: string;
   createdAt: string;
   updatedAt: string;
   /** Optimistic-concurrency version: every write checks it and bumps it. */

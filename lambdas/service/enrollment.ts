@@ -3,9 +3,10 @@ import { gone, notFound } from '../domain/errors';
 import type { Device, Enrollment, EnrollmentPlatform, WithdrawalReason } from '../domain/types';
 import { sha256Hex } from '../http/pipeline';
 import type { App } from './app';
+import { counterDeltas } from '../domain/counters';
 import { clearAlarm, logEvent } from './audit';
-import { mutateDevice } from './devices';
-import { secretToken } from './ids';
+import { createDevice, mutateDevice } from './devices';
+import { randomId, secretToken } from './ids';
 
 export const DEFAULT_ENROLLMENT_HOURS = 72;
 
@@ -24,11 +25,19 @@ export async function createEnrollment(
   const now = app.clock.now();
   const token = secretToken('enr');
   const expiresAt = new Date(now.getTime() + (input.expiresInHours ?? DEFAULT_ENROLLMENT_HOURS) * 3600_000).toISOString();
+  // API.md: a device is Awaiting-Check-In from the moment its enrollment is issued, and Expired if
+  // the token is not used in time. The record is taken over by the first device that enrolls.
+  const pendingDeviceId = randomId(input.platform === 'android' ? 'and' : 'enr');
   const enrollment: Enrollment = {
     tenantId, tokenHash: sha256Hex(token), platform: input.platform, name: input.name, templateId: input.templateId,
-    createdAt: now.toISOString(), expiresAt,
+    createdAt: now.toISOString(), expiresAt, pendingDeviceId,
   };
   await app.stores.enrollments.create(enrollment);
+  await createDevice(app, {
+    tenantId, id: pendingDeviceId, platform: input.platform, name: input.name, templateId: input.templateId,
+    syncState: 'Sync-Required', registrationState: 'Awaiting-Check-In', adminLocked: false, prohibitedApps: [], pendingCommands: {},
+    enrolledVia: enrollment.tokenHash, pendingEnrollmentExpiresAt: expiresAt, createdAt: now.toISOString(), updatedAt: now.toISOString(), rev: 0,
+  });
   await logEvent(app, tenantId, 'enrollment-created', `${input.platform} enrollment created${input.name ? ` for ${input.name}` : ''}, expires ${expiresAt}`);
   if (input.platform === 'ios') return { token, url: `${baseUrl}/mdm/${tenantId}/enroll/${token}`, expiresAt };
   const url = `${baseUrl}/android/${tenantId}/enroll`;
@@ -47,6 +56,39 @@ export async function useableEnrollment(app: App, tenantId: string, token: strin
     throw gone('this enrollment token has expired; ask your administrator for a new one');
   }
   return enrollment;
+}
+
+/**
+ * The device that enrolls takes over its enrollment's pending record: the record goes (counters
+ * follow) and its id is returned for devices whose id the server chooses (Android).
+ */
+export async function takeOverPendingDevice(app: App, enrollment: Enrollment): Promise<string | undefined> {
+  if (!enrollment.pendingDeviceId) return undefined;
+  const pending = await app.stores.devices.get(enrollment.tenantId, enrollment.pendingDeviceId);
+  if (!pending?.pendingEnrollmentExpiresAt || pending.registrationState === 'Checked-In') return undefined;
+  await app.stores.devices.delete(enrollment.tenantId, pending.id);
+  await app.stores.counters.add(enrollment.tenantId, counterDeltas(pending, undefined), pending.id);
+  return pending.id;
+}
+
+/** Pending enrollment records whose token expired unused become Expired (run by the hourly sweep). */
+export async function expireUnusedEnrollments(app: App, tenantId: string): Promise<number> {
+  const now = app.clock.now().toISOString();
+  let expired = 0;
+  let cursor: string | undefined;
+  do {
+    const page = await app.stores.devices.list(tenantId, { registrationState: 'Awaiting-Check-In' }, cursor, 100);
+    for (const d of page.items) {
+      if (!d.pendingEnrollmentExpiresAt || d.pendingEnrollmentExpiresAt > now) continue;
+      await mutateDevice(app, tenantId, d.id, (cur) => (cur.registrationState !== 'Awaiting-Check-In' || !cur.pendingEnrollmentExpiresAt ? undefined : {
+        device: { ...cur, registrationState: 'Expired' },
+        logs: [{ event: 'enrollment-expired', message: `the enrollment${cur.name ? ` for ${cur.name}` : ''} expired before a device used it`, severity: 'info' }],
+      }));
+      expired += 1;
+    }
+    cursor = page.cursor;
+  } while (cursor);
+  return expired;
 }
 
 /** Stops managing a device: Withdrawn with its reason, its queue dropped, its alarms cleared. */

@@ -7,6 +7,7 @@ import { AWAITING_SHARDS, type PushRequest } from '../ports';
 import type { App } from './app';
 import { clearAlarm, logEvent, raiseAlarm } from './audit';
 import { mutateDevice } from './devices';
+import { expireUnusedEnrollments } from './enrollment';
 import { APNS_ALARM } from './push-credentials';
 import { requestPush, requestSync, syncChange } from './sync';
 
@@ -113,7 +114,9 @@ export async function runJob(app: App, job: string, opts: { tenantId?: string } 
         : await certificateCheck(app, tenantId);
     return touched;
   };
-  const devicesTouched = name === 'not-responding-sweep' ? await sweep(app, opts.tenantId) : await forEachTenant(app, opts.tenantId, perTenant);
+  const devicesTouched = name === 'not-responding-sweep'
+    ? await sweep(app, opts.tenantId) + await forEachTenant(app, opts.tenantId, (t) => expireUnusedEnrollments(app, t))
+    : await forEachTenant(app, opts.tenantId, perTenant);
   const run = { job, startedAt, finishedAt: app.clock.now().toISOString(), devicesTouched };
   const tenants = opts.tenantId ? [opts.tenantId] : (await app.stores.tenants.list(undefined, 1000)).items.map((t) => t.id);
   for (const t of tenants) await logEvent(app, t, 'job-run', `${job} ran: ${devicesTouched} device(s) touched`, { data: run });

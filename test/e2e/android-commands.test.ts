@@ -147,8 +147,7 @@ describe('Android sync failures', () => {
   });
 
   it('a malformed inventory in a ReportInventory result is a 400 naming the field, not silently dropped', async () => {
-    const agent = await w.enrolledAgent({ templateId });
-    agent.setOffline(true); // drive the session by hand
+    const agent = await w.enrolledAgent({ templateId, offline: true }); // drive the session by hand
     await w.fcm.delivered();
     agent.offline = false;
     const first = await agent.connect({ status: 'Idle' });

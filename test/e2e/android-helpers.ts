@@ -11,7 +11,8 @@ export interface AndroidWorld {
   advance(ms: number): void;
   admin<T = Record<string, unknown>>(method: string, path: string, body?: unknown, key?: string): Promise<{ status: number; body: T }>;
   /** An agent enrolled with a fresh enrollment token (optionally for a template), pushes wired. */
-  enrolledAgent(opts?: { templateId?: string; serialNumber?: string }): Promise<SimulatedAndroidAgent>;
+  /** `offline`: the agent holds pushes from the start (a test then drives the session by hand). */
+  enrolledAgent(opts?: { templateId?: string; serialNumber?: string; offline?: boolean }): Promise<SimulatedAndroidAgent>;
   device(id: string): Promise<Record<string, unknown>>;
   /** Polls until `check` returns truthy (or fails after `ms`). */
   waitFor<T>(what: string, check: () => Promise<T | undefined | false> | T | undefined | false, ms?: number): Promise<T>;
@@ -52,9 +53,12 @@ export async function startAndroidWorld(opts: { immediatePushes?: boolean } = {}
       const enrollment = await admin<{ token: string; qrPayload: string }>('POST', '/enrollments', { platform: 'android', ...(opts.templateId ? { templateId: opts.templateId } : {}) });
       if (enrollment.status !== 201) throw new Error(`enrollment: ${enrollment.status} ${JSON.stringify(enrollment.body)}`);
       const agent = SimulatedAndroidAgent.fromQrPayload(enrollment.body.qrPayload, { serialNumber: opts.serialNumber });
-      fcm.register(agent);
+      // An "offline" agent is registered for pushes only after it enrolled and went offline, so
+      // the enrollment push can never reach it first, however the machine is loaded.
+      if (!opts.offline) fcm.register(agent);
       const res = await agent.enroll();
       if (res.status !== 201) throw new Error(`enroll: ${res.status} ${JSON.stringify(res.body)}`);
+      if (opts.offline) { agent.setOffline(true); fcm.register(agent); }
       return agent;
     },
     async device(id) {

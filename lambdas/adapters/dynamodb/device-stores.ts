@@ -61,6 +61,10 @@ export class DynamoDeviceStore implements DeviceStore {
     return out.Item ? strip<Device>(out.Item) : undefined;
   }
 
+  async delete(tenantId: string, id: string): Promise<void> {
+    await this.db.doc.send(new DeleteCommand({ TableName: this.db.tables.main, Key: { pk: devicePk(tenantId, id), sk: 'DEVICE' } }));
+  }
+
   async save(device: Device): Promise<Device> {
     const next: Device = { ...device, rev: device.rev + 1 };
     try {
