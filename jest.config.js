@@ -7,6 +7,6 @@ module.exports = {
   // @middy/core 6 and the OpenAPI validator are ESM-only: let swc turn them into CommonJS for jest.
   transformIgnorePatterns: ['/node_modules/(?!(@middy|@seriousme)/)'],
   setupFiles: ['<rootDir>/test/support/setup-env.ts'],
-  testTimeout: 30000,
+  testTimeout: 60000,
   maxWorkers: process.env.CI ? 2 : '50%',
 };

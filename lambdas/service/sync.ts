@@ -44,10 +44,10 @@ export async function enqueueCommands(
   return commands;
 }
 
-export async function requestPush(app: App, requests: Array<Omit<PushRequest, 'requestedAt'>>): Promise<void> {
+export async function requestPush(app: App, requests: Array<Omit<PushRequest, 'requestedAt'>>, delaySeconds = 0): Promise<void> {
   const requestedAt = app.clock.now().toISOString();
   for (let i = 0; i < requests.length; i += 100) {
-    await app.pushQueue.send(requests.slice(i, i + 100).map((r) => ({ ...r, requestedAt })));
+    await app.pushQueue.send(requests.slice(i, i + 100).map((r) => ({ ...r, requestedAt })), delaySeconds);
   }
 }
 

@@ -97,7 +97,7 @@ export async function startLocal(opts: LocalOptions = {}): Promise<LocalServer> 
     stop: async () => {
       scheduler.stop();
       await new Promise<void>((resolve) => { server.close(() => resolve()); server.closeAllConnections(); });
-      queue.close();
+      await queue.close(); // before the database closes: no batch may reach a closed store
       (apns as { close?: () => void }).close?.();
       await (fcm as { close?: () => Promise<void> | void }).close?.();
       await dynamo.stop();

@@ -35,7 +35,7 @@ export async function startAndroidWorld(opts: { immediatePushes?: boolean } = {}
     return { status: res.status, body: (text ? JSON.parse(text) : undefined) as never };
   };
 
-  const waitFor: AndroidWorld['waitFor'] = async (what, check, ms = 10_000) => {
+  const waitFor: AndroidWorld['waitFor'] = async (what, check, ms = 30_000) => {
     const until = Date.now() + ms;
     let last: unknown;
     for (;;) {

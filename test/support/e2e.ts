@@ -110,7 +110,7 @@ export async function startE2E(opts: E2EOptions = {}): Promise<E2E> {
     config: opts.config,
   });
   // The same consumer local mode wires, tracked so stop() can let a delivery finish before the
-  // database closes (queue.close() only clears the timers).
+  // database closes.
   const deliveries = new Set<Promise<unknown>>();
   let stopping = false;
   local.queue.consume(async (batch) => {
@@ -214,7 +214,7 @@ export async function startE2E(opts: E2EOptions = {}): Promise<E2E> {
       return out;
     },
 
-    async waitFor(until, timeoutMs = 10_000, what = 'condition') {
+    async waitFor(until, timeoutMs = 30_000, what = 'condition') {
       const deadline = Date.now() + timeoutMs;
       for (;;) {
         if (pollErrors.length) throw pollErrors[0];
@@ -224,7 +224,7 @@ export async function startE2E(opts: E2EOptions = {}): Promise<E2E> {
       }
     },
 
-    async settle(until, timeoutMs = 10_000) {
+    async settle(until, timeoutMs = 30_000) {
       const deadline = Date.now() + timeoutMs;
       let quietRounds = 0;
       for (;;) {
@@ -257,7 +257,7 @@ export async function startE2E(opts: E2EOptions = {}): Promise<E2E> {
       e2e.autoPoll = false;
       stopping = true;
       await Promise.allSettled([...inFlight]);
-      local.queue.close();
+      await local.queue.close();
       while (deliveries.size) await Promise.allSettled([...deliveries]);
       await local.stop();
       await apns.stop();

@@ -135,7 +135,7 @@ export function transition(device: SyncSubject, event: SyncEvent, at: string): T
           : device.lastPushAt !== undefined && !after(seen, device.lastPushAt) ? device.lastPushAt : undefined;
       if (stillOwed !== device.awaitingAnswerSince) changes.awaitingAnswerSince = stillOwed;
       if (state === 'Sync-Required' || state === 'Sync-Requested' || state === 'Not-Responding') {
-        return move(device, 'Not-Synchronized', event.unlocked ? 'device answered' : 'device answered while locked', changes);
+        return move(device, 'Not-Synchronized', event.unlocked ? 'device answered while unlocked' : 'device answered', changes);
       }
       return stay(device, changes);
     }

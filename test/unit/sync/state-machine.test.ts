@@ -63,13 +63,13 @@ describe('transition: device-answered', () => {
     const r = transition(dev(from, { lastPushAt: t(0), awaitingAnswerSince: t(0) }), { type: 'device-answered', unlocked: true }, t(60_000));
     expect(r.syncState).toBe('Not-Synchronized');
     expect(r.changes).toEqual({ syncState: 'Not-Synchronized', lastSeenAt: t(60_000), lastUnlockedSeenAt: t(60_000), awaitingAnswerSince: undefined });
-    expect(r.log?.message).toBe(`${from} → Not-Synchronized (device answered)`);
+    expect(r.log?.message).toBe(`${from} → Not-Synchronized (device answered while unlocked)`);
   });
   it('a locked answer resets the clock but not the security check', () => {
     const r = transition(dev('Sync-Requested', { lastPushAt: t(0), awaitingAnswerSince: t(0), lastUnlockedSeenAt: t(-5) }), { type: 'device-answered', unlocked: false }, t(1));
     expect(r.changes.lastUnlockedSeenAt).toBeUndefined();
     expect(r.changes.lastSeenAt).toBe(t(1));
-    expect(r.log?.message).toBe('Sync-Requested → Not-Synchronized (device answered while locked)');
+    expect(r.log?.message).toBe('Sync-Requested → Not-Synchronized (device answered)');
   });
   it.each(['Synchronized', 'Not-Synchronized'] as const)('%s stays', (from) => {
     const r = transition(dev(from), { type: 'device-answered', unlocked: true }, t(1));
