@@ -3,16 +3,17 @@
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { logger } from '../http/logger';
 import type { PushRequest } from '../ports';
+import type { App } from '../service/app';
 import { handlePushBatch } from '../service/push-worker';
 import { awsApp } from '../wiring/aws';
 import { pushSenders } from '../wiring/aws-push';
 
-export async function handler(event: SQSEvent): Promise<SQSBatchResponse> {
-  const app = await awsApp(pushSenders);
+export async function handleSqsEvent(app: App, event: SQSEvent): Promise<SQSBatchResponse> {
   const batchItemFailures: SQSBatchResponse['batchItemFailures'] = [];
   for (const record of event.Records) {
     try {
       const { requests } = JSON.parse(record.body) as { requests: PushRequest[] };
+      if (!Array.isArray(requests)) throw new Error('message has no requests array');
       const result = await handlePushBatch(app, requests);
       logger.info({ msg: 'push batch', messageId: record.messageId, ...result });
     } catch (err) {
@@ -21,4 +22,8 @@ export async function handler(event: SQSEvent): Promise<SQSBatchResponse> {
     }
   }
   return { batchItemFailures };
+}
+
+export async function handler(event: SQSEvent): Promise<SQSBatchResponse> {
+  return handleSqsEvent(await awsApp(pushSenders), event);
 }

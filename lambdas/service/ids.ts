@@ -1,9 +1,19 @@
 // Identifiers and secrets the server hands out.
 import { randomBytes } from 'node:crypto';
 
-/** Time-ordered id (sorts by creation) with 72 random bits: queue order and log order follow it. */
+let lastMs = -1;
+let sequence = 0;
+
+/**
+ * Time-ordered id (sorts by creation) with 72 random bits: queue order and log order follow it.
+ * Ids made in the same millisecond by this process keep their order through a sequence number,
+ * so a sync plan queued in one go runs in the planned order.
+ */
 export function timeOrderedId(at: Date): string {
-  return `${at.getTime().toString(36).padStart(9, '0')}${randomBytes(9).toString('hex')}`;
+  const ms = at.getTime();
+  sequence = ms === lastMs ? sequence + 1 : 0;
+  lastMs = ms;
+  return `${ms.toString(36).padStart(9, '0')}${sequence.toString(36).padStart(4, '0')}${randomBytes(9).toString('hex')}`;
 }
 
 /** Opaque random id for objects admins see (templates, keys, devices). */
