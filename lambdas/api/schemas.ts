@@ -178,9 +178,28 @@ export const androidConnectSchema = z.object({
   error: z.object({ code: z.union([z.string(), z.number()]).optional(), message: z.string().max(2000).optional() }).optional(),
 }).meta({ id: 'AndroidConnect' });
 
-export const androidCommandSchema = z.object({
-  commandId: z.string(), type: z.string(), payload: z.record(z.string(), z.unknown()),
-}).meta({ id: 'AndroidCommand' });
+/** Each Android command's payload (docs/android.md); the agent answers with the command's id. */
+const androidPayloads = {
+  ReportInventory: z.object({}).describe('answer Acknowledged with result {inventory}'),
+  ApplyPolicy: z.object({ policyId: z.string(), hash: z.string(), policy: z.record(z.string(), z.unknown()) }),
+  RemovePolicy: z.object({ policyId: z.string() }),
+  InstallApp: z.object({ packageName: z.string(), versionCode: z.number().int().optional(), url: z.string().optional() }),
+  RemoveApp: z.object({ packageName: z.string() }),
+  Lock: z.object({ message: z.string().optional() }),
+  Restart: z.object({}),
+  Wipe: z.object({}).describe('the device is withdrawn (reason wiped) once acknowledged'),
+  ClearPasscode: z.object({ newPasscode: z.string().optional().describe('sent once, never stored or logged') }),
+  Unenroll: z.object({}).describe('the device is withdrawn (reason unenrolled) once acknowledged'),
+  AdminLock: z.object({ message: z.string().optional() }),
+  AdminUnlock: z.object({}),
+  Noop: z.object({ reason: z.string() }).describe('acknowledge it: work this platform cannot do'),
+} as const;
+
+export const ANDROID_COMMAND_TYPES = Object.keys(androidPayloads) as Array<keyof typeof androidPayloads>;
+
+export const androidCommandSchema = z.discriminatedUnion('type', ANDROID_COMMAND_TYPES.map((type) =>
+  z.object({ commandId: z.string(), type: z.literal(type), payload: androidPayloads[type] }),
+) as unknown as [z.ZodObject, ...z.ZodObject[]]).meta({ id: 'AndroidCommand' });
 
 export const dashboardSchema = z.object({
   syncStates: z.record(z.string(), z.number()),

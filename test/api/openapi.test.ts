@@ -48,3 +48,28 @@ describe('OpenAPI document', () => {
     });
   });
 });
+
+describe('Android command payloads', () => {
+  it('documents every command the Android adapter can send, each with its payload shape', async () => {
+    const { androidCommandSchema, ANDROID_COMMAND_TYPES } = await import('../../lambdas/api/schemas');
+    const { androidAdapter } = await import('../../lambdas/protocol/android/adapter');
+    const device = { platform: 'android' } as never;
+    const produced = [
+      ...androidAdapter.inventoryQueries(device, undefined),
+      ...(['install-profile', 'remove-profile', 'install-app', 'remove-app', 'install-book'] as const).map((action) =>
+        androidAdapter.syncAction({ action, identifier: 'x', hash: 'h', version: '7', needsUnlock: false, item: action === 'install-profile' ? { kind: 'profile', identifier: 'x', policy: { a: 1 } } : { kind: 'app', identifier: 'x', version: '7', source: 'https://apk' } }, device)),
+      ...(['Lock', 'Restart', 'Wipe', 'ClearPasscode', 'Unenroll', 'AdminLock', 'AdminUnlock'] as const).flatMap((type) => {
+        const plan = androidAdapter.adminCommand(type, { message: 'm', newPasscode: '1234' }, device, { tenantId: 'demo' });
+        return 'commands' in plan ? plan.commands : [];
+      }),
+    ];
+    expect(new Set(produced.map((c) => c.requestType))).toEqual(new Set(ANDROID_COMMAND_TYPES));
+    for (const c of produced) {
+      const payload = { ...c.payload, ...(c.secrets ?? {}) };
+      expect(androidCommandSchema.safeParse({ commandId: 'id', type: c.requestType, payload }).success).toBe(true);
+    }
+    const doc = openApiDocument() as unknown as { components: { schemas: Record<string, { oneOf?: unknown[]; anyOf?: unknown[] }> } };
+    const variants = doc.components.schemas.AndroidCommand.oneOf ?? doc.components.schemas.AndroidCommand.anyOf;
+    expect(variants).toHaveLength(ANDROID_COMMAND_TYPES.length);
+  });
+});
