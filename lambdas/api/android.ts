@@ -11,7 +11,7 @@ import type { App } from '../service/app';
 import { nextCommand, recordReport } from '../service/commands';
 import { createDevice, mutateDevice } from '../service/devices';
 import { takeOverPendingDevice, useableEnrollment } from '../service/enrollment';
-import { randomId, secretToken } from '../service/ids';
+import { randomId, secretToken } from '../ids';
 import { advanceSync, deviceAnswered, mergeInventory, requestSync } from '../service/sync';
 import { androidInventorySchema } from './schemas';
 import type * as s from './schemas';

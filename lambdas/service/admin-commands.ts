@@ -5,8 +5,8 @@ import type { AdminCommandType, Command, Device } from '../domain/types';
 import type { DeviceFilter } from '../ports';
 import type { App } from './app';
 import { logEvent } from './audit';
-import { deviceView, getDevice, mutateDevice } from './devices';
-import { randomId } from './ids';
+import { getDevice, mutateDevice } from './devices';
+import { randomId } from '../ids';
 import type { AdminParams, CommandSpec } from './platform';
 import { platformFor } from './platforms';
 import { enqueueCommands, requestPush, requestSync } from './sync';
@@ -128,4 +128,3 @@ export async function deviceCommands(app: App, tenantId: string, deviceId: strin
   };
 }
 
-export { deviceView };

@@ -6,7 +6,7 @@ import type { App } from './app';
 import { counterDeltas } from '../domain/counters';
 import { clearAlarm, logEvent } from './audit';
 import { createDevice, mutateDevice } from './devices';
-import { randomId, secretToken } from './ids';
+import { randomId, secretToken } from '../ids';
 
 export const DEFAULT_ENROLLMENT_HOURS = 72;
 

@@ -8,7 +8,7 @@ import type { PushPriority, PushRequest } from '../ports';
 import type { App } from './app';
 import { clearAlarm, raiseAlarm } from './audit';
 import { mutateDevice, type DeviceChange, type DeviceLog } from './devices';
-import { timeOrderedId } from './ids';
+import { timeOrderedId } from '../ids';
 import type { CommandSpec, InventoryUpdate } from './platform';
 import { platformFor } from './platforms';
 

@@ -3,7 +3,7 @@ import { conflict, notFound, unprocessable } from '../domain/errors';
 import type { Template, TemplateItem } from '../domain/types';
 import type { App } from './app';
 import { logEvent } from './audit';
-import { randomId } from './ids';
+import { randomId } from '../ids';
 import { requestTemplateSync } from './sync';
 
 export interface TemplateInput {

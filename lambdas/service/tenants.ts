@@ -5,7 +5,7 @@ import { sha256Hex } from '../http/pipeline';
 import { createTenantCa } from '../protocol/apple/ca';
 import type { App } from './app';
 import { logEvent } from './audit';
-import { randomId, secretToken } from './ids';
+import { randomId, secretToken } from '../ids';
 
 export const CA_KEY_SECRET = 'device-ca-key';
 

@@ -1,4 +1,4 @@
-import { timeOrderedId } from '../../lambdas/service/ids';
+import { timeOrderedId } from '../../lambdas/ids';
 
 describe('timeOrderedId', () => {
   it('sorts by creation, also for ids made in the same millisecond', () => {

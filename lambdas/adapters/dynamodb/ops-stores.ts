@@ -1,7 +1,7 @@
 // Operational data: logs (Logs table, 90-day TTL), active alarms, dashboard counters and the
 // per tenant-minute push budget (Main table).
 import { createHash } from 'node:crypto';
-import { timeOrderedId } from '../../service/ids';
+import { timeOrderedId } from '../../ids';
 import { DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { LOG_RETENTION_SECONDS, type Alarm, type LogItem, type Page } from '../../domain/types';
 import type { AlarmStore, Clock, CounterStore, LogQuery, LogStore, PushBudgetStore } from '../../ports';
