@@ -1,0 +1,115 @@
+// Lambda bundle size and cold-start import time. Each deployed handler is bundled the way
+// lib/constructs/mdm-function.ts has NodejsFunction bundle it (the CDK passes these flags to the
+// same esbuild), then required in fresh `node` processes: the median of several imports is the
+// module-loading part of a cold start (Lambda's own init and the first request come on top).
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { build, type Metafile } from 'esbuild';
+import { median } from './stats';
+
+export interface Contributor {
+  /** A package (node_modules) or a project folder. */
+  name: string;
+  bytes: number;
+  share: number;
+}
+
+export interface BundleResult {
+  name: string;
+  entry: string;
+  bytes: number;
+  sourceMapBytes: number;
+  importMs: { median: number; samples: number[] };
+  /** With NODE_OPTIONS=--enable-source-maps, as the functions are deployed. */
+  importWithSourceMapsMs: { median: number; samples: number[] };
+  top: Contributor[];
+}
+
+/** The esbuild options NodejsFunction derives from MdmFunction's `bundling` props. */
+export function lambdaBuildOptions(root: string, entry: string, outfile: string) {
+  return {
+    entryPoints: [join(root, entry)],
+    bundle: true,
+    platform: 'node' as const,
+    target: 'node22',
+    format: 'cjs' as const,
+    outfile,
+    minify: true,
+    sourcemap: true,
+    sourcesContent: false,
+    external: ['@aws-sdk/*'],
+    tsconfig: join(root, 'tsconfig.json'),
+    metafile: true,
+    logLevel: 'silent' as const,
+  };
+}
+
+/** The handler entries the stacks deploy, read from lib/ so a new function is measured too. */
+export function deployedEntries(root: string): string[] {
+  const found = new Set<string>();
+  const walk = (dir: string) => {
+    for (const name of readdirSync(dir)) {
+      const path = join(dir, name);
+      if (statSync(path).isDirectory()) walk(path);
+      else if (name.endsWith('.ts')) for (const m of readFileSync(path, 'utf8').matchAll(/['"](lambdas\/handlers\/[\w-]+\.ts)['"]/g)) found.add(m[1]);
+    }
+  };
+  walk(join(root, 'lib'));
+  return [...found].sort();
+}
+
+/** Bytes in the output per package (node_modules/<pkg>) or project folder (two levels). */
+export function topContributors(metafile: Metafile, limit = 10): Contributor[] {
+  const output = Object.values(metafile.outputs).find((o) => o.entryPoint);
+  if (!output) return [];
+  const totals = new Map<string, number>();
+  for (const [path, { bytesInOutput }] of Object.entries(output.inputs)) {
+    const pkg = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(path)?.[1];
+    const name = pkg ?? path.split('/').slice(0, 2).join('/');
+    totals.set(name, (totals.get(name) ?? 0) + bytesInOutput);
+  }
+  const all = [...totals.values()].reduce((s, v) => s + v, 0);
+  return [...totals].sort((a, b) => b[1] - a[1]).slice(0, limit).map(([name, bytes]) => ({ name, bytes, share: bytes / all }));
+}
+
+/** Wall time of require() in a fresh node, measured inside it (process start-up excluded). */
+function importTime(file: string, nodeModules: string, sourceMaps: boolean): number {
+  const script = `const t=process.hrtime.bigint();require(${JSON.stringify(file)});process.stdout.write(String(Number(process.hrtime.bigint()-t)/1e6))`;
+  const out = execFileSync(process.execPath, [...(sourceMaps ? ['--enable-source-maps'] : []), '-e', script], {
+    // The SDK is external: it resolves from the project's node_modules as from the Lambda runtime's.
+    env: { PATH: process.env.PATH ?? '', NODE_PATH: nodeModules, AWS_REGION: 'us-east-1', MAIN_TABLE: 'Main', LOGS_TABLE: 'Logs', SECRETS_KEY_ID: 'bench', AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
+    encoding: 'utf8',
+  });
+  return Number(out);
+}
+
+export async function measureBundles(opts: { root: string; outDir: string; runs: number; log?: (s: string) => void }): Promise<BundleResult[]> {
+  const results: BundleResult[] = [];
+  for (const entry of deployedEntries(opts.root)) {
+    const name = entry.replace(/^lambdas\/handlers\//, '').replace(/\.ts$/, '');
+    const dir = join(opts.outDir, name);
+    mkdirSync(dir, { recursive: true });
+    const outfile = join(dir, 'index.js');
+    const out = await build(lambdaBuildOptions(opts.root, entry, outfile));
+    writeFileSync(join(dir, 'meta.json'), JSON.stringify(out.metafile));
+    const plain: number[] = [];
+    const withMaps: number[] = [];
+    // Interleaved, so a burst of load elsewhere on the machine hits both alike.
+    for (let i = 0; i < opts.runs; i++) {
+      plain.push(importTime(outfile, join(opts.root, 'node_modules'), false));
+      withMaps.push(importTime(outfile, join(opts.root, 'node_modules'), true));
+    }
+    const result: BundleResult = {
+      name, entry: relative(opts.root, join(opts.root, entry)),
+      bytes: statSync(outfile).size,
+      sourceMapBytes: statSync(`${outfile}.map`).size,
+      importMs: { median: median(plain), samples: plain },
+      importWithSourceMapsMs: { median: median(withMaps), samples: withMaps },
+      top: topContributors(out.metafile!),
+    };
+    results.push(result);
+    opts.log?.(`  ${name}: ${(result.bytes / 1024).toFixed(0)} KB, import ${result.importMs.median.toFixed(0)} ms (${result.importWithSourceMapsMs.median.toFixed(0)} ms with source maps)`);
+  }
+  return results;
+}

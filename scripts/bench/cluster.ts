@@ -1,0 +1,137 @@
+// The load-test set-up: the server and its DynamoDB in two child processes (server-process.ts),
+// and here, in the benchmark's own process, the fake APNs and the simulated devices.
+import { fork, type ChildProcess } from 'node:child_process';
+import { Agent, request as httpRequest } from 'node:http';
+import { join } from 'node:path';
+import { FakeApns } from '../../test/support/fake-apns';
+import type { SimulatedAppleDevice } from '../../test/support/apple-device';
+import type { ChildReady, ChildStats } from './server-process';
+
+const CHILD = join(__dirname, 'server-process.ts');
+
+export class Child {
+  private nextId = 1;
+  private readonly waiting = new Map<number, (s: ChildStats) => void>();
+  constructor(readonly process: ChildProcess) {
+    process.on('message', (m: { type: string; id?: number } & ChildStats) => {
+      if (m.type === 'stats' && m.id !== undefined) this.waiting.get(m.id)?.(m);
+    });
+  }
+
+  /** CPU (µs) and memory of the child; `gc` collects garbage first (after reading the CPU). */
+  stats(gc = false): Promise<ChildStats> {
+    const id = this.nextId++;
+    return new Promise((resolve) => {
+      this.waiting.set(id, (s) => { this.waiting.delete(id); resolve(s); });
+      this.process.send({ type: 'stats', id, gc });
+    });
+  }
+
+  stop(): Promise<void> {
+    return new Promise((resolve) => {
+      if (this.process.exitCode !== null) { resolve(); return; }
+      this.process.once('exit', () => resolve());
+      this.process.send({ type: 'stop' });
+    });
+  }
+}
+
+async function startChild(role: 'dynamo' | 'server', env: Record<string, string>): Promise<{ child: Child; ready: ChildReady }> {
+  const proc = fork(CHILD, [], {
+    // BENCH_CHILD_ARGS adds node flags to the children, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof".
+    execArgv: ['--import', 'tsx', '--expose-gc', ...(process.env.BENCH_CHILD_ARGS?.split(' ').filter(Boolean) ?? [])],
+    // The server logs one JSON line per request, as it does on Lambda; the lines go nowhere.
+    stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+    env: { ...process.env, BENCH_ROLE: role, LOG_LEVEL: 'info', AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', ...env },
+  });
+  const ready = await new Promise<ChildReady>((resolve, reject) => {
+    proc.once('exit', (code) => reject(new Error(`bench ${role} process exited with ${code} before it was ready`)));
+    proc.on('message', (m: { type: string }) => { if (m.type === 'ready') resolve(m as ChildReady); });
+  });
+  proc.removeAllListeners('exit');
+  return { child: new Child(proc), ready };
+}
+
+export interface Cluster {
+  url: string;
+  adminKey: string;
+  server: Child;
+  dynamo: Child;
+  apns: FakeApns;
+  /** Devices polled when a push for their token reaches the fake APNs (while autoPoll is on). */
+  devices: Map<string, SimulatedAppleDevice>;
+  autoPoll: boolean;
+  /** Waits for the polls started by pushes. */
+  pollsDone(): Promise<void>;
+  pollErrors: unknown[];
+  admin<T = unknown>(method: string, path: string, body?: unknown): Promise<{ status: number; body: T }>;
+  stop(): Promise<void>;
+}
+
+export async function startCluster(opts: { requireSignature: boolean }): Promise<Cluster> {
+  const apns = new FakeApns();
+  await apns.start();
+  const dynamo = await startChild('dynamo', {});
+  if (dynamo.ready.role !== 'dynamo') throw new Error('unexpected ready message');
+  const server = await startChild('server', {
+    BENCH_SERVER: JSON.stringify({ dynamoEndpoint: dynamo.ready.endpoint, apnsOrigin: apns.origin, apnsCa: apns.serverCa, requireSignature: opts.requireSignature }),
+  });
+  if (server.ready.role !== 'server') throw new Error('unexpected ready message');
+  const { url, adminKey } = server.ready;
+  const devices = new Map<string, SimulatedAppleDevice>();
+  const chains = new Map<string, Promise<unknown>>();
+  const inFlight = new Set<Promise<unknown>>();
+  const cluster: Cluster = {
+    url, adminKey, server: server.child, dynamo: dynamo.child, apns, devices, autoPoll: true, pollErrors: [],
+    async pollsDone() {
+      while (inFlight.size) await Promise.allSettled([...inFlight]);
+    },
+    async admin(method, path, body) {
+      const res = await send(url, method, `/admin/v1${path}`, { authorization: `Bearer ${adminKey}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) }, body === undefined ? undefined : Buffer.from(JSON.stringify(body)));
+      const text = res.body.toString('utf8');
+      return { status: res.status, body: (text ? JSON.parse(text) : undefined) as never };
+    },
+    async stop() {
+      unsubscribe();
+      cluster.autoPoll = false;
+      await cluster.pollsDone();
+      await server.child.stop();
+      await dynamo.child.stop();
+      await apns.stop();
+      agent.destroy();
+    },
+  };
+  const byToken = () => new Map([...devices.values()].map((d) => [d.pushToken, d]));
+  const unsubscribe = apns.onPush((push) => {
+    if (!cluster.autoPoll) return;
+    const device = byToken().get(push.token);
+    if (!device?.enrolled) return;
+    const run = (chains.get(device.udid) ?? Promise.resolve()).then(() => device.poll()).catch((err: unknown) => { cluster.pollErrors.push(err); });
+    chains.set(device.udid, run);
+    inFlight.add(run);
+    void run.finally(() => inFlight.delete(run));
+  });
+  return cluster;
+}
+
+/** One keep-alive agent for the load: connection set-up is not what we measure. */
+export const agent = new Agent({ keepAlive: true, maxSockets: 256 });
+
+export interface RawReply {
+  status: number;
+  body: Buffer;
+}
+
+/** A plain node:http request (cheaper on the client than fetch, so the load generator stays light). */
+export function send(base: string, method: string, path: string, headers: Record<string, string>, body?: Buffer): Promise<RawReply> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(`${base}${path}`, { method, headers: { ...headers, 'content-length': String(body?.length ?? 0) }, agent }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks) }));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}

@@ -1,0 +1,84 @@
+// A benchmark child process: either the local server (startLocal, exactly as `npm start` builds it)
+// or the DynamoDB it talks to (dynalite), each in its own process so that the server's CPU time
+// is what a Lambda function would spend, without the database emulator's or the load generator's.
+//
+// Started by cluster.ts with `node --import tsx --expose-gc`; talks over the IPC channel:
+//   parent → {type: 'stats', id, gc?}  child → {type: 'stats', id, cpu, memory}
+//   parent → {type: 'stop'}
+// The server's DynamoDB client is pointed at the other process by a build-step middleware that
+// rewrites the endpoint of every request (startLocal has no option for an external DynamoDB; its
+// own embedded dynalite then stays idle and empty).
+import { ensureTables, startEmbeddedDynamo } from '../../lambdas/adapters/dynamodb/embedded';
+import { createTenant } from '../../lambdas/service/tenants';
+import { startLocal } from '../../lambdas/wiring/local';
+
+export interface ChildStats {
+  /** process.cpuUsage(): microseconds. */
+  cpu: { user: number; system: number };
+  memory: NodeJS.MemoryUsage;
+}
+
+export type ChildReady =
+  | { type: 'ready'; role: 'dynamo'; endpoint: string }
+  | { type: 'ready'; role: 'server'; url: string; adminKey: string };
+
+type ParentMessage = { type: 'stats'; id: number; gc?: boolean } | { type: 'stop' };
+
+const send = (message: unknown) => process.send?.(message);
+
+function stats(gc: boolean): ChildStats {
+  // CPU first: a forced GC would otherwise be billed to the work being measured.
+  const cpu = process.cpuUsage();
+  if (gc) {
+    const collect = (globalThis as { gc?: () => void }).gc;
+    if (!collect) throw new Error('run with --expose-gc');
+    collect();
+    collect();
+  }
+  return { cpu, memory: process.memoryUsage() };
+}
+
+async function main(): Promise<void> {
+  const role = process.env.BENCH_ROLE;
+  let stop: () => Promise<void>;
+  if (role === 'dynamo') {
+    const dynamo = await startEmbeddedDynamo();
+    stop = () => dynamo.stop();
+    send({ type: 'ready', role, endpoint: dynamo.endpoint } satisfies ChildReady);
+  } else if (role === 'server') {
+    const opts = JSON.parse(process.env.BENCH_SERVER ?? '{}') as { dynamoEndpoint: string; apnsOrigin: string; apnsCa: string; requireSignature: boolean };
+    const local = await startLocal({
+      inMemory: true, port: 0, schedules: false, apnsOrigin: opts.apnsOrigin, apnsCa: opts.apnsCa,
+      config: { requireSignature: opts.requireSignature },
+    });
+    const target = new URL(opts.dynamoEndpoint);
+    local.dynamo.client.middlewareStack.add(
+      (next) => async (args) => {
+        const request = args.request as { hostname: string; port?: number; headers: Record<string, string> };
+        request.hostname = target.hostname;
+        request.port = Number(target.port);
+        request.headers.host = target.host;
+        return next(args);
+      },
+      { step: 'build', priority: 'low', name: 'benchExternalDynamo' },
+    );
+    await ensureTables(local.dynamo.client, { main: 'Main', logs: 'Logs' });
+    const { adminKey } = await createTenant(local.app, { id: 'demo', name: 'Demo' });
+    stop = () => local.stop();
+    send({ type: 'ready', role, url: local.url, adminKey } satisfies ChildReady);
+  } else {
+    throw new Error(`BENCH_ROLE must be dynamo or server, got ${role}`);
+  }
+
+  process.on('message', (m: ParentMessage) => {
+    if (m.type === 'stats') send({ type: 'stats', id: m.id, ...stats(!!m.gc) });
+    if (m.type === 'stop') void stop().finally(() => process.exit(0));
+  });
+  // Orphaned (the parent died): do not linger.
+  process.on('disconnect', () => void stop().finally(() => process.exit(0)));
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`bench ${process.env.BENCH_ROLE} process failed: ${String((err as Error).stack ?? err)}\n`);
+  process.exit(1);
+});
