@@ -6,6 +6,7 @@ const envSchema = z.object({
   MAIN_TABLE: z.string().min(1).default('Main'),
   LOGS_TABLE: z.string().min(1).default('Logs'),
   PUSH_QUEUE_URL: z.string().optional(),
+  BULK_QUEUE_URL: z.string().optional(),
   SECRETS_KEY_ID: z.string().optional(),
   OPERATOR_KEY_SECRET_ARN: z.string().optional(),
   PUBLIC_BASE_URL: z.url().optional(),

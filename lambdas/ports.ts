@@ -77,7 +77,8 @@ export type DeviceLink = 'serial' | 'token' | 'identity';
 export const AWAITING_SHARDS = 8;
 
 export interface CommandStore {
-  enqueue(command: Command): Promise<void>;
+  /** Queues the command; false (and nothing written) when a command with its id is already queued. */
+  enqueue(command: Command): Promise<boolean>;
   /** The device's live queue (Queued, Sent, NotNow), in queue order: one Query. */
   liveQueue(tenantId: string, deviceId: string): Promise<Command[]>;
   get(tenantId: string, deviceId: string, id: string): Promise<Command | undefined>;
@@ -177,19 +178,56 @@ export interface PushSender {
   send(tenantId: string, targets: PushTarget[]): Promise<PushOutcome[] | PushCredentialError>;
 }
 
+/** One step of a bulk command's fan-out (docs/api.md, "Bulk commands"). */
+export type BulkWork =
+  /** List one page of the filter's devices and queue their chunks (then the next page). */
+  | { kind: 'list'; tenantId: string; operationId: string; page: number; chunksBefore: number; cursor?: string }
+  /** Send the command to one chunk of devices. */
+  | { kind: 'devices'; tenantId: string; operationId: string; chunk: number; deviceIds: string[] };
+
+/** Carries bulk fan-out work to the bulk worker: SQS when deployed, in-process locally. */
+export interface BulkQueue {
+  send(work: BulkWork[]): Promise<void>;
+}
+
+export interface BulkRefusal { deviceId: string; code: string; message: string }
+
+/** A bulk command as stored; its progress is the sum of its chunk results. */
 export interface BulkOperation {
   id: string;
   type: string;
-  status: 'running' | 'done';
-  targeted: number;
-  queued: number;
-  refused: number;
-  refusals: Array<{ deviceId: string; code: string; message: string }>;
   createdAt: string;
+  /** Explicit device ids (how many) or a filter of the device list. */
+  target: { deviceIds: number } | { filter: DeviceFilter };
+  /** The command params, sealed (they may hold a PIN); erased when the operation is done. */
+  sealedParams?: string;
+  /** Devices found on each listed page (filters). */
+  listedPages?: Record<string, number>;
+  /** Known once every chunk is queued: at creation for ids, at the end of the listing for a filter. */
+  totalChunks?: number;
+  /** Chunks recorded so far (a counter; the chunk items are the exact record). */
+  chunksDone?: number;
   finishedAt?: string;
 }
 
+export interface BulkChunkResult {
+  chunk: number;
+  targeted: number;
+  queued: number;
+  refusals: BulkRefusal[];
+  finishedAt: string;
+}
+
 export interface BulkOperationStore {
-  put(tenantId: string, op: BulkOperation): Promise<void>;
+  create(tenantId: string, op: BulkOperation): Promise<void>;
   get(tenantId: string, id: string): Promise<BulkOperation | undefined>;
+  /** Records how many devices a listed page found (idempotent per page); `totalChunks` on the last page. */
+  recordListedPage(tenantId: string, id: string, page: number, devices: number, totalChunks?: number): Promise<BulkOperation>;
+  /** Records a chunk's result once; false (and nothing counted) when it was already recorded. */
+  recordChunk(tenantId: string, id: string, result: BulkChunkResult): Promise<{ recorded: boolean; op?: BulkOperation }>;
+  hasChunk(tenantId: string, id: string, chunk: number): Promise<boolean>;
+  /** Every recorded chunk, in chunk order. */
+  chunks(tenantId: string, id: string): Promise<BulkChunkResult[]>;
+  /** Marks it finished and erases the sealed params; false when it was already finished. */
+  finish(tenantId: string, id: string, finishedAt: string): Promise<boolean>;
 }

@@ -12,7 +12,7 @@ import { Alarms } from './constructs/alarms';
 import { HttpApiRoutes } from './constructs/http-api-routes';
 import { MdmFunction } from './constructs/mdm-function';
 import type { FunctionConfig } from './constructs/mdm-function';
-import { PushFanout } from './constructs/push-fanout';
+import { QueueWorker } from './constructs/queue-worker';
 import { DEFAULT_SCHEDULES, Schedules } from './constructs/schedules';
 
 /** The tunables, all optional: `bin/cdk.ts` reads them from CDK context (`-c name=value`). */
@@ -65,7 +65,7 @@ export const DEFAULTS = {
 /** Envelope encryption with the secrets key: data keys out, sealed data keys back in. No wildcards. */
 const KMS_ACTIONS = ['kms:Encrypt', 'kms:Decrypt', 'kms:GenerateDataKey'] as const;
 
-export type FunctionName = Surface | 'pushWorker' | 'jobs';
+export type FunctionName = Surface | 'pushWorker' | 'bulkWorker' | 'jobs';
 
 /**
  * Everything stateless: the HTTP API generated from the route table, one function per surface,
@@ -74,7 +74,8 @@ export type FunctionName = Surface | 'pushWorker' | 'jobs';
 export class AppStack extends Stack {
   readonly functions: Record<FunctionName, IFunction>;
   readonly api: HttpApiRoutes;
-  readonly push: PushFanout;
+  readonly push: QueueWorker;
+  readonly bulk: QueueWorker;
   readonly schedules: Schedules;
   readonly alarms: Alarms;
   readonly operatorKey: Secret;
@@ -116,7 +117,8 @@ export class AppStack extends Stack {
     };
     const common = { logRetention, tracing: props.tracing ?? false };
 
-    this.push = new PushFanout(this, 'Push', {
+    this.push = new QueueWorker(this, 'Push', {
+      queueUrlKey: 'pushQueueUrl',
       maxConcurrency: t.pushMaxConcurrency,
       worker: {
         ...common,
@@ -127,6 +129,20 @@ export class AppStack extends Stack {
       },
     });
     const withQueue: FunctionConfig = { ...config, pushQueueUrl: this.push.queue.queueUrl };
+    // Bulk commands fan out in steps (a listed page, a chunk of 100 devices); each step queues
+    // commands and push requests, so the bulk worker needs the push queue too.
+    this.bulk = new QueueWorker(this, 'Bulk', {
+      queueUrlKey: 'bulkQueueUrl',
+      maxConcurrency: 5,
+      worker: {
+        ...common,
+        entry: 'lambdas/handlers/bulk-worker.ts',
+        description: 'Serverless MDM bulk worker: fans bulk commands out to devices, page by page',
+        memorySize: 1024,
+        timeout: Duration.minutes(2),
+        config: withQueue,
+      },
+    });
     const api = (name: string, entry: string, description: string, memorySize: number, extra: Partial<FunctionConfig> = {}) =>
       new MdmFunction(this, name, {
         ...common,
@@ -143,6 +159,7 @@ export class AppStack extends Stack {
     const android = api('Android', 'lambdas/handlers/android.ts', 'Serverless MDM Android agent endpoints', 512);
     const admin = api('Admin', 'lambdas/handlers/admin.ts', 'Serverless MDM admin API', 1024, {
       operatorKeySecretArn: this.operatorKey.secretArn,
+      bulkQueueUrl: this.bulk.queue.queueUrl,
     });
     const jobs = new MdmFunction(this, 'Jobs', {
       ...common,
@@ -154,7 +171,8 @@ export class AppStack extends Stack {
       config: withQueue,
     }).function;
     const pushWorker = this.push.worker.function;
-    this.functions = { apple, android, admin, pushWorker, jobs };
+    const bulkWorker = this.bulk.worker.function;
+    this.functions = { apple, android, admin, pushWorker, bulkWorker, jobs };
 
     for (const fn of Object.values(this.functions)) {
       props.mainTable.grantReadWriteData(fn);
@@ -166,9 +184,12 @@ export class AppStack extends Stack {
         reason: 'Pinned to Node.js 22 on purpose: the bundles target node22 and the project is developed and tested on Node 20/22.',
       });
     }
-    // Admin (sync requests, bulk commands) and jobs (resync) put push batches; the worker re-queues (PushFanout).
+    // Admin (sync requests, commands), jobs (resync) and the bulk worker put push batches; the
+    // push worker re-queues (QueueWorker). Admin starts bulk operations; the bulk worker goes on.
     this.push.queue.grantSendMessages(admin);
     this.push.queue.grantSendMessages(jobs);
+    this.push.queue.grantSendMessages(bulkWorker);
+    this.bulk.queue.grantSendMessages(admin);
     this.operatorKey.grantRead(admin);
 
     this.api.addRoutes(ROUTES, { apple, android, admin });
@@ -185,7 +206,7 @@ export class AppStack extends Stack {
 
     this.alarms = new Alarms(this, 'Alarms', {
       functions: this.functions,
-      deadLetterQueue: this.push.deadLetterQueue,
+      deadLetterQueues: { Push: this.push.deadLetterQueue, Bulk: this.bulk.deadLetterQueue },
       alarmEmail: props.alarmEmail,
     });
 
@@ -196,6 +217,8 @@ export class AppStack extends Stack {
     });
     new CfnOutput(this, 'PushQueueUrl', { value: this.push.queue.queueUrl });
     new CfnOutput(this, 'DeadLetterQueueUrl', { value: this.push.deadLetterQueue.queueUrl });
+    new CfnOutput(this, 'BulkQueueUrl', { value: this.bulk.queue.queueUrl });
+    new CfnOutput(this, 'BulkDeadLetterQueueUrl', { value: this.bulk.deadLetterQueue.queueUrl });
     new CfnOutput(this, 'MainTableName', { value: props.mainTable.tableName });
     new CfnOutput(this, 'LogsTableName', { value: props.logsTable.tableName });
     new CfnOutput(this, 'AlarmTopicArn', { value: this.alarms.topic.topicArn, description: 'Subscribe to receive operator alarms' });

@@ -8,7 +8,8 @@ import { dashboard } from '../service/dashboard';
 import { deviceView, getDevice } from '../service/devices';
 import { diagnoseDevice, deviceTimeline } from '../service/diagnosis';
 import { createEnrollment } from '../service/enrollment';
-import { assignTemplate, deviceCommands, getBulkOperation, sendBulkCommand, sendCommand } from '../service/admin-commands';
+import { assignTemplate, deviceCommands, sendCommand } from '../service/admin-commands';
+import { getBulkProgress, startBulkCommand } from '../service/bulk-commands';
 import { runJob } from '../service/jobs';
 import { exportLogsCsv } from '../service/logs';
 import { putApnsCredential, putFcmCredential } from '../service/push-credentials';
@@ -86,9 +87,9 @@ export const adminOperations: Record<SurfaceOp<'admin'>, (input: In<never, never
   diagnoseDevice: async ({ params, principal }, app) => json(200, await diagnoseDevice(app, tenantOf(principal), params.id)),
   deviceTimeline: async ({ params, principal }, app) => json(200, await deviceTimeline(app, tenantOf(principal), params.id)),
   bulkCommand: async ({ body, principal }: In<z.infer<typeof s.bulkCommandInputSchema>>, app) =>
-    json(202, await sendBulkCommand(app, tenantOf(principal), body)),
+    json(202, await startBulkCommand(app, tenantOf(principal), body)),
   getBulkOperation: async ({ params, principal }, app) => {
-    const op = await getBulkOperation(app, tenantOf(principal), params.id);
+    const op = await getBulkProgress(app, tenantOf(principal), params.id);
     if (!op) throw notFound('bulk operation');
     return json(200, op);
   },

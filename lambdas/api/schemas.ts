@@ -222,16 +222,18 @@ export const androidEnrollResultSchema = z.object({ deviceId: z.string(), device
 export const tenantCreatedSchema = z.object({ id: z.string(), name: z.string(), adminKey: z.string() }).meta({ id: 'TenantCreated' });
 export const apiKeyCreatedSchema = apiKeySchema.extend({ key: z.string().describe('shown once; only its hash is kept') }).meta({ id: 'ApiKeyCreated' });
 export const commandAcceptedSchema = z.object({ commandId: z.string(), warning: z.string().optional() }).meta({ id: 'CommandAccepted' });
+const bulkRefusalSchema = z.object({ deviceId: z.string(), code: z.string(), message: z.string() });
 export const bulkAcceptedSchema = z.object({
-  accepted: z.number().int(),
-  commandIds: z.array(z.string()).optional(),
-  refused: z.array(z.object({ deviceId: z.string(), code: z.string(), message: z.string() })).optional(),
-  operationId: z.string().optional(),
+  accepted: z.number().int().describe('distinct device ids accepted; 0 for a filter (the fan-out counts the devices as it lists them)'),
+  commandIds: z.array(z.string()).describe('the command id of each given device, in the order given; empty for a filter and for Sync'),
+  operationId: z.string().describe('GET /admin/v1/commands/{operationId} shows the progress'),
 }).meta({ id: 'BulkAccepted' });
 export const bulkOperationSchema = z.object({
-  id: z.string(), type: z.string(), status: z.enum(['running', 'done']),
-  targeted: z.number().int(), queued: z.number().int(), refused: z.number().int(),
-  refusals: z.array(z.object({ deviceId: z.string(), code: z.string(), message: z.string() })),
+  id: z.string(), type: z.string(), status: z.enum(['running', 'done']), target: z.enum(['deviceIds', 'filter']),
+  targeted: z.number().int().describe('devices given, or found by the filter so far'),
+  queued: z.number().int().describe('devices the command was queued for'),
+  refused: z.number().int().describe('devices that refused it (each with a reason in refusals and in its log)'),
+  refusals: z.array(bulkRefusalSchema).describe('the first 1,000 refusals'),
   createdAt: z.string(), finishedAt: z.string().optional(),
 }).meta({ id: 'BulkOperation' });
 export const deviceCommandsSchema = z.object({ queue: z.array(commandSchema), history: z.array(logItemSchema), cursor: z.string().optional() }).meta({ id: 'DeviceCommands' });

@@ -1,12 +1,11 @@
-// Admin actions on devices: template assignment and remote commands, for one device or many.
+// Admin actions on one device: template assignment and remote commands (many devices: bulk-commands.ts).
 import { selectiveWipeActions } from '../domain/sync/plan';
 import { conflict, notFound, unprocessable } from '../domain/errors';
 import type { AdminCommandType, Command, Device } from '../domain/types';
-import type { DeviceFilter } from '../ports';
+import type { PushPriority } from '../ports';
 import type { App } from './app';
 import { logEvent } from './audit';
 import { getDevice, mutateDevice } from './devices';
-import { randomId } from '../ids';
 import type { AdminParams, CommandSpec } from './platform';
 import { platformFor } from './platforms';
 import { enqueueCommands, requestPush, requestSync } from './sync';
@@ -45,76 +44,40 @@ async function planAdminCommand(app: App, device: Device, type: Exclude<AdminCom
   return { specs: plan.commands, warning: plan.warning };
 }
 
-export async function sendCommand(app: App, tenantId: string, deviceId: string, type: AdminCommandType, params: AdminParams): Promise<{ commandId: string; warning?: string }> {
+export interface SendOptions {
+  /** Push priority: `admin` for one device, `bulk` for a bulk operation's devices. */
+  priority?: PushPriority;
+  /** A fixed command id (bulk operations): sending again with the same id queues nothing twice. */
+  commandId?: string;
+  /** Who asked, for the log: an admin, or a bulk operation. */
+  via?: string;
+}
+
+export async function sendCommand(
+  app: App, tenantId: string, deviceId: string, type: AdminCommandType, params: AdminParams, opts: SendOptions = {},
+): Promise<{ commandId: string; warning?: string }> {
+  const priority = opts.priority ?? 'admin';
   const device = await getDevice(app, tenantId, deviceId);
   requireManaged(device);
   if (type === 'Sync') {
-    await requestSync(app, tenantId, deviceId, 'admin', { priority: 'admin' });
+    await requestSync(app, tenantId, deviceId, 'admin', { priority });
     const queued = (await app.stores.commands.liveQueue(tenantId, deviceId)).find((c) => c.origin === 'verify');
     return { commandId: queued?.id ?? '' };
   }
   const { specs, warning } = await planAdminCommand(app, device, type, params);
-  const commands: Command[] = await enqueueCommands(app, device, specs, 'admin', { adminType: type });
+  const commands: Command[] = await enqueueCommands(app, device, specs, 'admin', { adminType: type, idBase: opts.commandId });
   if (commands.length) {
     await mutateDevice(app, tenantId, deviceId, (d) => ({
       device: { ...d, pendingCommands: { ...d.pendingCommands, [type]: (d.pendingCommands[type] ?? 0) + commands.length } },
     }));
   }
+  // Logged once: a retried bulk step finds its commands already queued and logs nothing more.
   // The params may hold a PIN or passcode: the log names the command only.
-  await logEvent(app, tenantId, 'command-requested', `${type} requested by an admin`, { deviceId, data: { type, commandIds: commands.map((c) => c.id) } });
-  await requestPush(app, [{ tenantId, deviceId, priority: 'admin', reason: `admin:${type}` }]);
-  return { commandId: commands[0]?.id ?? '', ...(warning ? { warning } : {}) };
-}
-
-export interface BulkInput {
-  type: AdminCommandType;
-  params?: AdminParams;
-  deviceIds?: string[];
-  filter?: DeviceFilter;
-}
-
-interface Refusal { deviceId: string; code: string; message: string }
-
-/**
- * A command for many devices. Every targeted device either gets the command or a refusal in the
- * answer (and in the bulk operation's record): nothing is dropped silently.
- */
-export async function sendBulkCommand(app: App, tenantId: string, input: BulkInput) {
-  const operationId = randomId('bulk');
-  const commandIds: string[] = [];
-  const refused: Refusal[] = [];
-  let targeted = 0;
-  const one = async (deviceId: string) => {
-    targeted += 1;
-    try {
-      commandIds.push((await sendCommand(app, tenantId, deviceId, input.type, input.params ?? {})).commandId);
-    } catch (err) {
-      const e = err as { code?: string; message?: string; status?: number };
-      if (!e.status) throw err;
-      refused.push({ deviceId, code: e.code ?? 'refused', message: e.message ?? 'refused' });
-    }
-  };
-  if (input.deviceIds) {
-    for (const id of new Set(input.deviceIds)) await one(id);
-  } else {
-    let cursor: string | undefined;
-    do {
-      const page = await app.stores.devices.list(tenantId, input.filter ?? {}, cursor, 200);
-      for (const d of page.items) await one(d.id);
-      cursor = page.cursor;
-    } while (cursor);
+  if (commands.length || !opts.commandId) {
+    await logEvent(app, tenantId, 'command-requested', `${type} requested ${opts.via ?? 'by an admin'}`, { deviceId, data: { type, commandIds: commands.map((c) => c.id) } });
   }
-  const record = {
-    id: operationId, type: input.type, status: 'done' as const, targeted, queued: commandIds.length, refused: refused.length,
-    refusals: refused.slice(0, 1000), createdAt: app.clock.now().toISOString(), finishedAt: app.clock.now().toISOString(),
-  };
-  await app.stores.bulk.put(tenantId, record);
-  await logEvent(app, tenantId, 'bulk-command', `${input.type} sent to ${commandIds.length} of ${targeted} devices (${refused.length} refused)`, { data: { operationId } });
-  return { accepted: commandIds.length, commandIds, refused, operationId };
-}
-
-export async function getBulkOperation(app: App, tenantId: string, id: string) {
-  return app.stores.bulk.get(tenantId, id);
+  await requestPush(app, [{ tenantId, deviceId, priority, reason: `admin:${type}` }]);
+  return { commandId: opts.commandId ?? commands[0]?.id ?? '', ...(warning ? { warning } : {}) };
 }
 
 export async function deviceCommands(app: App, tenantId: string, deviceId: string, cursor?: string, limit = 50) {

@@ -1,6 +1,6 @@
 // Everything a service needs, built once per process by lambdas/wiring/{aws,local}.ts.
 import type { Stores } from '../adapters/dynamodb/stores';
-import type { Clock, PushQueue, PushSender, SecretBox } from '../ports';
+import type { BulkQueue, Clock, PushQueue, PushSender, SecretBox } from '../ports';
 
 export interface AppConfig {
   /** Base URL devices and admins reach (custom domain when deployed); falls back to the request host. */
@@ -27,6 +27,8 @@ export interface App {
   clock: Clock;
   config: AppConfig;
   pushQueue: PushQueue;
+  /** Bulk command fan-out steps (lambdas/service/bulk-commands.ts). */
+  bulkQueue: BulkQueue;
   push: { apns: PushSender; fcm: PushSender };
 }
 

@@ -25,21 +25,26 @@ export function syncChange(device: Device, event: SyncEvent, at: string, extraLo
   return { device: next, logs };
 }
 
+/**
+ * Queues the device commands of a plan, in order. With `idBase` the ids are derived from it
+ * (idBase, idBase001, idBase002, ...: they sort in plan order), so queueing the same plan again
+ * (a retried bulk step) queues nothing twice; only the commands queued now are returned.
+ */
 export async function enqueueCommands(
-  app: App, device: Device, specs: CommandSpec[], origin: Command['origin'], opts: { adminType?: Command['adminType'] } = {},
+  app: App, device: Device, specs: CommandSpec[], origin: Command['origin'], opts: { adminType?: Command['adminType']; idBase?: string } = {},
 ): Promise<Command[]> {
   const commands: Command[] = [];
-  for (const spec of specs) {
+  for (const [index, spec] of specs.entries()) {
     const now = app.clock.now();
+    const id = opts.idBase ? `${opts.idBase}${index ? String(index).padStart(3, '0') : ''}` : timeOrderedId(now);
     const command: Command = {
-      tenantId: device.tenantId, deviceId: device.id, id: timeOrderedId(now), requestType: spec.requestType,
+      tenantId: device.tenantId, deviceId: device.id, id, requestType: spec.requestType,
       adminType: opts.adminType, origin, priority: origin === 'admin' ? PRIORITY.admin : PRIORITY.sync,
       payload: spec.payload, needsUnlock: spec.needsUnlock, status: 'Queued', attempts: 0, notNowCount: 0,
       action: spec.action, createdAt: now.toISOString(), updatedAt: now.toISOString(),
       ...(spec.secrets ? { sealed: await app.box.seal(JSON.stringify(spec.secrets), commandSecretContext(device)) } : {}),
     };
-    await app.stores.commands.enqueue(command);
-    commands.push(command);
+    if (await app.stores.commands.enqueue(command)) commands.push(command);
   }
   return commands;
 }

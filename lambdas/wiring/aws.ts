@@ -5,7 +5,7 @@ import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-sec
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { makeDynamoStores } from '../adapters/dynamodb/stores';
 import { KmsSecretBox } from '../adapters/kms/kms-secret-box';
-import { SqsPushQueue } from '../adapters/sqs/sqs-push-queue';
+import { SqsBulkQueue, SqsPushQueue } from '../adapters/sqs/sqs-queues';
 import { appConfig, readEnv, type Env } from '../config';
 import { sha256Hex } from '../http/pipeline';
 import type { Clock, PushSender } from '../ports';
@@ -42,11 +42,12 @@ async function build(senders: PushSenderFactory): Promise<App> {
     const secret = await new SecretsManagerClient({}).send(new GetSecretValueCommand({ SecretId: env.OPERATOR_KEY_SECRET_ARN }));
     if (secret.SecretString) operatorKeyHash = sha256Hex(secret.SecretString);
   }
-  const queueUrl = env.PUSH_QUEUE_URL ?? '';
+  const sqs = new SQSClient({});
   return {
     stores, box, clock,
     config: appConfig(env, { operatorKeyHash }),
-    pushQueue: new SqsPushQueue(new SQSClient({}), queueUrl),
+    pushQueue: new SqsPushQueue(sqs, env.PUSH_QUEUE_URL ?? ''),
+    bulkQueue: new SqsBulkQueue(sqs, env.BULK_QUEUE_URL ?? ''),
     push: senders(stores, env, clock),
   };
 }

@@ -1,4 +1,4 @@
-// Local mode: dynalite with data under .data/, the in-process push queue and scheduler, every
+// Local mode: dynalite with data under .data/, the in-process queues and scheduler, every
 // route on one node:http server. Built once by bin/local.ts and by the end-to-end tests.
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -8,13 +8,14 @@ import { ensureTables, startEmbeddedDynamo, type EmbeddedDynamo } from '../adapt
 import { makeDynamoStores } from '../adapters/dynamodb/stores';
 import { ApnsSender } from '../adapters/apns/apns-sender';
 import { FcmSender } from '../adapters/fcm/fcm-sender';
-import { InProcessPushQueue } from '../adapters/local/in-process-queue';
+import { InProcessBulkQueue, InProcessPushQueue } from '../adapters/local/in-process-queue';
 import { InProcessScheduler } from '../adapters/local/scheduler';
 import { AesSecretBox } from '../adapters/local/secret-box';
 import { createNodeServer } from '../http/node-server';
 import { logger } from '../http/logger';
 import type { Clock, PushSender } from '../ports';
 import { DEFAULT_CONFIG, type App, type AppConfig } from '../service/app';
+import { runBulkWork } from '../service/bulk-commands';
 import { runJob } from '../service/jobs';
 import { apnsCredentials, fcmCredentials } from '../service/push-credentials';
 import { handlePushBatch } from '../service/push-worker';
@@ -47,6 +48,9 @@ export interface LocalServer {
   handle: (req: HttpRequest) => Promise<HttpResponse>;
   server: Server;
   queue: InProcessPushQueue;
+  bulkQueue: InProcessBulkQueue;
+  /** Resolves once the bulk fan-out and the pushes it asked for are done (within the queue's horizon). */
+  settled(): Promise<void>;
   dynamo: EmbeddedDynamo;
   /** Printed once on first start, and kept under the data directory. */
   credentials: { adminKey: string; operatorKey: string; firstStart: boolean };
@@ -68,8 +72,10 @@ export async function startLocal(opts: LocalOptions = {}): Promise<LocalServer> 
   const apns = opts.push?.apns ?? new ApnsSender({ origin: opts.apnsOrigin ?? process.env.APNS_ORIGIN, credentials: apnsCredentials({ stores }), now: () => clock.now(), ca: opts.apnsCa });
   const fcm = opts.push?.fcm ?? new FcmSender({ credentials: fcmCredentials({ stores }) });
   const config: AppConfig = { ...DEFAULT_CONFIG, ...opts.config };
-  const app: App = { stores, box, clock, config, pushQueue: queue, push: { apns, fcm } };
+  const bulkQueue = new InProcessBulkQueue({ onDeadLetter: (work, err) => logger.error({ msg: 'bulk step dead-lettered', kind: work.kind, operationId: work.operationId, error: String(err) }) });
+  const app: App = { stores, box, clock, config, pushQueue: queue, bulkQueue, push: { apns, fcm } };
   queue.consume(async (batch) => { await handlePushBatch(app, batch); });
+  bulkQueue.consume((work) => runBulkWork(app, work));
 
   const credentials = await bootstrapDemo(app, dataDir, !!opts.inMemory);
 
@@ -93,11 +99,17 @@ export async function startLocal(opts: LocalOptions = {}): Promise<LocalServer> 
   }
 
   return {
-    app, url, handle, server, queue, dynamo, credentials,
+    app, url, handle, server, queue, bulkQueue, dynamo, credentials,
+    settled: async () => {
+      await bulkQueue.drained();
+      await queue.drained();
+    },
     stop: async () => {
       scheduler.stop();
       await new Promise<void>((resolve) => { server.close(() => resolve()); server.closeAllConnections(); });
-      await queue.close(); // before the database closes: no batch may reach a closed store
+      // Before the database closes: no step or batch may reach a closed store.
+      await bulkQueue.close();
+      await queue.close();
       (apns as { close?: () => void }).close?.();
       await (fcm as { close?: () => Promise<void> | void }).close?.();
       await dynamo.stop();

@@ -10,14 +10,15 @@ import { Construct } from 'constructs';
 export interface AlarmsProps {
   /** Functions by a short name used in alarm names, e.g. `{ admin: fn }`. */
   readonly functions: Record<string, IFunction>;
-  readonly deadLetterQueue: IQueue;
+  /** Dead-letter queues by a short name used in alarm names, e.g. `{ Push: dlq }`. */
+  readonly deadLetterQueues: Record<string, IQueue>;
   /** Subscribed to the alarm topic when given. */
   readonly alarmEmail?: string;
 }
 
 /**
  * Operator alarms (infrastructure, not the per-tenant alarms the app keeps itself): a message
- * in the push DLQ, and any error or throttle of any function. All of them notify one SNS topic.
+ * in a DLQ (push batches, bulk steps), and any error or throttle of any function. All of them notify one SNS topic.
  */
 export class Alarms extends Construct {
   readonly topic: Topic;
@@ -41,16 +42,18 @@ export class Alarms extends Construct {
       this.alarms.push(alarm);
     };
 
-    add(
-      new Alarm(this, 'DeadLetters', {
-        alarmDescription: 'Push batches failed 5 times and are in the DLQ: see the push worker logs, then redrive.',
-        metric: props.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(5), statistic: 'Maximum' }),
-        threshold: 0,
-        comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
-        evaluationPeriods: 1,
-        treatMissingData: TreatMissingData.NOT_BREACHING,
-      }),
-    );
+    for (const [name, queue] of Object.entries(props.deadLetterQueues)) {
+      add(
+        new Alarm(this, `${name}DeadLetters`, {
+          alarmDescription: `${name} queue messages failed 5 times and are in its DLQ: see the ${name.toLowerCase()} worker logs, then redrive.`,
+          metric: queue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(5), statistic: 'Maximum' }),
+          threshold: 0,
+          comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
+          evaluationPeriods: 1,
+          treatMissingData: TreatMissingData.NOT_BREACHING,
+        }),
+      );
+    }
 
     for (const [name, fn] of Object.entries(props.functions)) {
       add(

@@ -18,6 +18,8 @@ export interface FunctionConfig {
   readonly mainTable: string;
   readonly logsTable: string;
   readonly pushQueueUrl: string;
+  /** Only the functions that start or run bulk fan-out (admin, bulk worker) get it. */
+  readonly bulkQueueUrl?: string;
   readonly secretsKeyId: string;
   readonly pushCapPerMinute: number;
   readonly notRespondingAfterDays: number;
@@ -42,6 +44,7 @@ export function toEnvironment(c: FunctionConfig): Record<string, string> {
     NODE_OPTIONS: '--enable-source-maps',
   };
   if (c.operatorKeySecretArn !== undefined) env.OPERATOR_KEY_SECRET_ARN = c.operatorKeySecretArn;
+  if (c.bulkQueueUrl !== undefined) env.BULK_QUEUE_URL = c.bulkQueueUrl;
   return env;
 }
 

@@ -3,32 +3,33 @@ import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { MdmFunction } from './mdm-function';
-import type { MdmFunctionProps } from './mdm-function';
+import type { FunctionConfig, MdmFunctionProps } from './mdm-function';
 
-export interface PushFanoutProps {
-  /** The push worker function; `config.pushQueueUrl` is filled in here. */
-  readonly worker: Omit<MdmFunctionProps, 'config'> & { config: Omit<MdmFunctionProps['config'], 'pushQueueUrl'> };
-  /**
-   * Upper bound of concurrent push workers. The per-tenant-minute budget is global, so more
-   * workers only help while budgets have room.
-   * @default 10
-   */
+/** The config entry through which a worker learns its own queue's URL. */
+export type QueueUrlKey = 'pushQueueUrl' | 'bulkQueueUrl';
+
+export interface QueueWorkerProps {
+  /** The worker function; its own queue's URL is filled in under `queueUrlKey`. */
+  readonly worker: Omit<MdmFunctionProps, 'config'> & { config: Omit<FunctionConfig, QueueUrlKey> & Partial<FunctionConfig> };
+  readonly queueUrlKey: QueueUrlKey;
+  /** Upper bound of concurrent workers. @default 10 */
   readonly maxConcurrency?: number;
   /** @default 5 */
   readonly maxReceiveCount?: number;
 }
 
 /**
- * The push pipeline: an SQS queue of push batches (with a DLQ) feeding the push worker.
- * The worker reports partial batch failures, so one bad batch is retried alone; after
- * `maxReceiveCount` tries it lands in the DLQ (alarmed by `Alarms`).
+ * A queue (with a DLQ) feeding a worker function: the push pipeline (push batches → push worker)
+ * and the bulk fan-out (bulk steps → bulk worker). The worker reports partial batch failures, so
+ * one bad message is retried alone; after `maxReceiveCount` tries it lands in the DLQ (alarmed by
+ * `Alarms`). The worker may send to its own queue (re-queued pushes, next fan-out steps).
  */
-export class PushFanout extends Construct {
+export class QueueWorker extends Construct {
   readonly queue: Queue;
   readonly deadLetterQueue: Queue;
   readonly worker: MdmFunction;
 
-  constructor(scope: Construct, id: string, props: PushFanoutProps) {
+  constructor(scope: Construct, id: string, props: QueueWorkerProps) {
     super(scope, id);
     const workerTimeout = props.worker.timeout ?? Duration.seconds(60);
 
@@ -49,7 +50,7 @@ export class PushFanout extends Construct {
     this.worker = new MdmFunction(this, 'Worker', {
       ...props.worker,
       timeout: workerTimeout,
-      config: { ...props.worker.config, pushQueueUrl: this.queue.queueUrl },
+      config: { ...props.worker.config, [props.queueUrlKey]: this.queue.queueUrl } as FunctionConfig,
     });
     this.worker.function.addEventSource(
       new SqsEventSource(this.queue, {
@@ -58,7 +59,6 @@ export class PushFanout extends Construct {
         maxConcurrency: props.maxConcurrency ?? 10,
       }),
     );
-    // The worker re-queues what the minute's budget did not allow, delayed to the next minute.
     this.queue.grantSendMessages(this.worker.function);
   }
 }

@@ -166,6 +166,48 @@ describe('CommandStore', () => {
     expect(await commands.liveQueue('acme', 'q1')).toEqual([]);
     expect(await commands.liveQueue('acme', 'q2')).toHaveLength(1);
   });
+
+  it('queues a command id once: a second enqueue of the same id writes nothing and says so', async () => {
+    const { commands } = fx.stores;
+    expect(await commands.enqueue(newCommand({ deviceId: 'q3', id: 'fixed', requestType: 'DeviceLock' }))).toBe(true);
+    expect(await commands.enqueue(newCommand({ deviceId: 'q3', id: 'fixed', requestType: 'EraseDevice' }))).toBe(false);
+    expect((await commands.liveQueue('acme', 'q3')).map((c) => [c.id, c.requestType])).toEqual([['fixed', 'DeviceLock']]);
+  });
+});
+
+describe('BulkOperationStore', () => {
+  const chunk = (n: number, queued: number, refusals: Array<{ deviceId: string; code: string; message: string }> = []) =>
+    ({ chunk: n, targeted: queued + refusals.length, queued, refusals, finishedAt: '2026-11-23T10:00:00.000Z' });
+
+  it('records each listed page and each chunk once, however often a step is retried', async () => {
+    const { bulk } = fx.stores;
+    await bulk.create('acme', { id: 'op1', type: 'Lock', createdAt: '2026-11-23T09:00:00.000Z', target: { filter: { platform: 'ios' } }, sealedParams: 'sealed' });
+    await expect(bulk.create('acme', { id: 'op1', type: 'Wipe', createdAt: '2026-11-23T09:00:00.000Z', target: { deviceIds: 1 } })).rejects.toThrow();
+    await bulk.recordListedPage('acme', 'op1', 0, 500);
+    await bulk.recordListedPage('acme', 'op1', 0, 500);
+    const listed = await bulk.recordListedPage('acme', 'op1', 1, 20, 6);
+    expect(listed).toMatchObject({ listedPages: { 0: 500, 1: 20 }, totalChunks: 6, chunksDone: 0 });
+
+    expect(await bulk.recordChunk('acme', 'op1', chunk(1, 99, [{ deviceId: 'd7', code: 'conflict', message: 'withdrawn' }]))).toMatchObject({ recorded: true, op: { chunksDone: 1 } });
+    expect(await bulk.recordChunk('acme', 'op1', chunk(1, 100))).toEqual({ recorded: false });
+    expect((await bulk.recordChunk('acme', 'op1', chunk(0, 100))).op?.chunksDone).toBe(2);
+    expect(await bulk.hasChunk('acme', 'op1', 1)).toBe(true);
+    expect(await bulk.hasChunk('acme', 'op1', 2)).toBe(false);
+    expect((await bulk.chunks('acme', 'op1')).map((c) => [c.chunk, c.queued, c.refusals.length])).toEqual([[0, 100, 0], [1, 99, 1]]);
+  });
+
+  it('finishes once, erasing the sealed params; another tenant sees nothing', async () => {
+    const { bulk } = fx.stores;
+    await bulk.create('acme', { id: 'op2', type: 'Lock', createdAt: '2026-11-23T09:00:00.000Z', target: { deviceIds: 3 }, sealedParams: 'sealed-pin', totalChunks: 1 });
+    expect(await bulk.finish('acme', 'op2', '2026-11-23T09:05:00.000Z')).toBe(true);
+    expect(await bulk.finish('acme', 'op2', '2026-11-23T09:06:00.000Z')).toBe(false);
+    const op = await bulk.get('acme', 'op2');
+    expect(op).toMatchObject({ finishedAt: '2026-11-23T09:05:00.000Z', target: { deviceIds: 3 } });
+    expect(op).not.toHaveProperty('sealedParams');
+    expect(op).not.toHaveProperty('expiresAt');
+    expect(await bulk.get('other', 'op2')).toBeUndefined();
+    expect(await bulk.chunks('other', 'op2')).toEqual([]);
+  });
 });
 
 describe('LogStore', () => {

@@ -20,7 +20,7 @@ describe('AppStack (defaults)', () => {
   });
 
   describe('functions', () => {
-    it('are five, all arm64 on nodejs22.x', () => {
+    it('are six, all arm64 on nodejs22.x', () => {
       const fns = t.findResources('AWS::Lambda::Function');
       expect(Object.keys(fns).sort()).toEqual(Object.values(fnId).sort());
       for (const f of Object.values(fns)) {
@@ -38,7 +38,8 @@ describe('AppStack (defaults)', () => {
       ];
       for (const [name, id] of Object.entries(fnId)) {
         const env = fns[id].Properties.Environment.Variables;
-        const expected = name === 'admin' ? [...common, 'OPERATOR_KEY_SECRET_ARN'] : common;
+        const expected = name === 'admin' ? [...common, 'OPERATOR_KEY_SECRET_ARN', 'BULK_QUEUE_URL']
+          : name === 'bulkWorker' ? [...common, 'BULK_QUEUE_URL'] : common;
         expect(Object.keys(env).sort()).toEqual(expected.sort());
         expect(env.PUSH_CAP_PER_MINUTE).toBe('10000');
         expect(env.NOT_RESPONDING_AFTER_DAYS).toBe('7');
@@ -51,8 +52,8 @@ describe('AppStack (defaults)', () => {
 
     it('log to their own log group with 90 days retention', () => {
       const groups = t.findResources('AWS::Logs::LogGroup');
-      // five functions + API access logs
-      expect(Object.keys(groups)).toHaveLength(6);
+      // six functions + API access logs
+      expect(Object.keys(groups)).toHaveLength(7);
       for (const g of Object.values(groups)) expect(g.Properties.RetentionInDays).toBe(90);
     });
   });
@@ -97,9 +98,9 @@ describe('AppStack (defaults)', () => {
       }
     });
 
-    it('only admin, jobs and the push worker may send to the push queue; only admin reads the operator key', () => {
+    it('only admin, jobs and the workers may send to the queues; only admin reads the operator key', () => {
       const senders = (Object.keys(fnId) as FunctionName[]).filter((n) => actionsOfFunction(n).has('sqs:SendMessage')).sort();
-      expect(senders).toEqual(['admin', 'jobs', 'pushWorker']);
+      expect(senders).toEqual(['admin', 'bulkWorker', 'jobs', 'pushWorker']);
       const readers = (Object.keys(fnId) as FunctionName[]).filter((n) => actionsOfFunction(n).has('secretsmanager:GetSecretValue'));
       expect(readers).toEqual(['admin']);
     });
@@ -140,31 +141,40 @@ describe('AppStack (defaults)', () => {
     });
   });
 
-  describe('push fan-out', () => {
-    it('has an encrypted, TLS-only queue with a DLQ after 5 receives and a visibility timeout of 6x the worker timeout', () => {
-      const fn = t.findResources('AWS::Lambda::Function')[fnId.pushWorker];
-      const timeout = fn.Properties.Timeout as number;
-      t.resourceCountIs('AWS::SQS::Queue', 2);
-      t.hasResourceProperties('AWS::SQS::Queue', {
-        SqsManagedSseEnabled: true,
-        VisibilityTimeout: timeout * 6,
-        RedrivePolicy: { deadLetterTargetArn: Match.anyValue(), maxReceiveCount: 5 },
-      });
+  describe('queues: push fan-out and bulk fan-out', () => {
+    it('each worker has an encrypted, TLS-only queue with a DLQ after 5 receives and a visibility timeout of 6x its timeout', () => {
+      t.resourceCountIs('AWS::SQS::Queue', 4);
+      for (const worker of ['pushWorker', 'bulkWorker'] as const) {
+        const timeout = t.findResources('AWS::Lambda::Function')[fnId[worker]].Properties.Timeout as number;
+        t.hasResourceProperties('AWS::SQS::Queue', {
+          SqsManagedSseEnabled: true,
+          VisibilityTimeout: timeout * 6,
+          RedrivePolicy: { deadLetterTargetArn: Match.anyValue(), maxReceiveCount: 5 },
+        });
+      }
       t.allResourcesProperties('AWS::SQS::Queue', { SqsManagedSseEnabled: true });
       for (const p of Object.values(t.findResources('AWS::SQS::QueuePolicy') as Resources)) {
         expect(JSON.stringify(p.Properties.PolicyDocument)).toContain('"aws:SecureTransport":"false"');
       }
-      t.resourceCountIs('AWS::SQS::QueuePolicy', 2);
+      t.resourceCountIs('AWS::SQS::QueuePolicy', 4);
     });
 
-    it('feeds the push worker in batches of 10 with partial batch failures', () => {
-      t.resourceCountIs('AWS::Lambda::EventSourceMapping', 1);
-      t.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
-        FunctionName: { Ref: fnId.pushWorker },
-        BatchSize: 10,
-        FunctionResponseTypes: ['ReportBatchItemFailures'],
-        ScalingConfig: { MaximumConcurrency: 10 },
-      });
+    it('feeds each worker in batches of 10 with partial batch failures', () => {
+      t.resourceCountIs('AWS::Lambda::EventSourceMapping', 2);
+      for (const [worker, concurrency] of [['pushWorker', 10], ['bulkWorker', 5]] as const) {
+        t.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+          FunctionName: { Ref: fnId[worker] },
+          BatchSize: 10,
+          FunctionResponseTypes: ['ReportBatchItemFailures'],
+          ScalingConfig: { MaximumConcurrency: concurrency },
+        });
+      }
+    });
+
+    it('tells only admin and the bulk worker where the bulk queue is', () => {
+      const withBulkQueue = (Object.keys(fnId) as FunctionName[])
+        .filter((n) => t.findResources('AWS::Lambda::Function')[fnId[n]].Properties.Environment.Variables.BULK_QUEUE_URL).sort();
+      expect(withBulkQueue).toEqual(['admin', 'bulkWorker']);
     });
   });
 
@@ -187,8 +197,8 @@ describe('AppStack (defaults)', () => {
   });
 
   describe('alarms', () => {
-    it('alarm on DLQ depth and on every function\'s Errors and Throttles, to the SNS topic', () => {
-      t.resourceCountIs('AWS::CloudWatch::Alarm', 1 + 2 * 5);
+    it('alarm on each DLQ\'s depth and on every function\'s Errors and Throttles, to the SNS topic', () => {
+      t.resourceCountIs('AWS::CloudWatch::Alarm', 2 + 2 * 6);
       t.hasResourceProperties('AWS::CloudWatch::Alarm', {
         MetricName: 'ApproximateNumberOfMessagesVisible',
         Namespace: 'AWS/SQS',
@@ -210,7 +220,7 @@ describe('AppStack (defaults)', () => {
   });
 
   it('has the outputs operators need', () => {
-    for (const o of ['ApiUrl', 'OperatorKeySecretName', 'PushQueueUrl', 'DeadLetterQueueUrl', 'MainTableName', 'LogsTableName', 'AlarmTopicArn']) {
+    for (const o of ['ApiUrl', 'OperatorKeySecretName', 'PushQueueUrl', 'DeadLetterQueueUrl', 'BulkQueueUrl', 'BulkDeadLetterQueueUrl', 'MainTableName', 'LogsTableName', 'AlarmTopicArn']) {
       t.hasOutput(o, {});
     }
     t.hasResourceProperties('AWS::SecretsManager::Secret', {

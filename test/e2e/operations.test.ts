@@ -1,6 +1,7 @@
 // Operational behaviour: lost commands never block a queue, push-certificate health alarms, the
 // topic-change guard, counter reconciliation, and the push worker's partial batch failures.
 import type { SQSEvent } from 'aws-lambda';
+import { handleBulkEvent } from '../../lambdas/handlers/bulk-worker';
 import { handleSqsEvent } from '../../lambdas/handlers/push-worker';
 import type { PushSender } from '../../lambdas/ports';
 import { nextCommand, recordReport } from '../../lambdas/service/commands';
@@ -106,5 +107,23 @@ describe('operations', () => {
     });
     expect(result.batchItemFailures).toEqual([{ itemIdentifier: 'poison' }, { itemIdentifier: 'shapeless' }]);
     expect(sent).toContain('UDID-PUSH');
+  });
+
+  it('the bulk worker runs each step and reports a poison message alone', async () => {
+    const { app } = local;
+    await createDevice(app, newDevice({ tenantId: 'demo', id: 'UDID-BULK', platform: 'ios', push: { token: 'beef', magic: 'magic' } }));
+    const accepted = await admin<{ operationId: string; commandIds: string[] }>('POST', '/commands', { type: 'Lock', deviceIds: ['UDID-BULK'] });
+    expect(accepted.status).toBe(202);
+    await local.settled();
+    const record = (id: string, body: string) => ({ messageId: id, body } as SQSEvent['Records'][number]);
+    const step = { kind: 'devices', tenantId: 'demo', operationId: accepted.body.operationId, chunk: 0, deviceIds: ['UDID-BULK'] };
+    const result = await handleBulkEvent(app, {
+      Records: [record('again', JSON.stringify(step)), record('poison', '{not json'), record('shapeless', JSON.stringify({ kind: 'explode' }))],
+    });
+    expect(result.batchItemFailures).toEqual([{ itemIdentifier: 'poison' }, { itemIdentifier: 'shapeless' }]);
+    // The step ran twice (queue, then by hand): one Lock queued all the same.
+    const live = await app.stores.commands.liveQueue('demo', 'UDID-BULK');
+    expect(live.filter((c) => c.requestType === 'DeviceLock').map((c) => c.id)).toEqual(accepted.body.commandIds);
+    expect((await admin<{ status: string; queued: number }>('GET', `/commands/${accepted.body.operationId}`)).body).toMatchObject({ status: 'done', queued: 1 });
   });
 });

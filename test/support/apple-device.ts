@@ -21,6 +21,8 @@ export interface SimulatedAppleDeviceOptions {
   fetch?: typeof fetch;
   deviceName?: string;
   osVersion?: string;
+  /** Whether TokenUpdate carries an UnlockToken (default: iOS yes, macOS never). */
+  sendsUnlockToken?: boolean;
   /** What InstallApplication installs, keyed by iTunesStoreID (as string), ManifestURL or bundle id. */
   appCatalog?: Record<string, { identifier: string; version?: string; name?: string }>;
 }
@@ -135,8 +137,8 @@ export class SimulatedAppleDevice {
     this.osVersion = o.osVersion ?? (o.platform === 'macos' ? MAC_FACTS : IOS_FACTS).OSVersion;
     this.doFetch = o.fetch ?? fetch;
     this.appCatalog = o.appCatalog ?? {};
-    // Only iOS sends an UnlockToken (needs the passcode-removal right).
-    this.unlockToken = o.platform === 'ios' ? randomBytes(64) : undefined;
+    // Only iOS sends an UnlockToken, and only with the passcode-removal access right.
+    this.unlockToken = o.platform === 'ios' && o.sendsUnlockToken !== false ? randomBytes(64) : undefined;
   }
 
   /** APNs token as the server stores it (lowercase hex). */

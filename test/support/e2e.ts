@@ -2,7 +2,7 @@
 // port, a fake APNs (HTTP/2 + TLS with client certificates) and simulated Apple devices that poll
 // the server when a push for their token reaches the fake, as real devices do.
 import { randomUUID } from 'node:crypto';
-import type { Clock } from '../../lambdas/ports';
+import type { Clock, PushSender } from '../../lambdas/ports';
 import type { AppConfig } from '../../lambdas/service/app';
 import { buildPlist } from '../../lambdas/protocol/apple/plist';
 import { handlePushBatch } from '../../lambdas/service/push-worker';
@@ -48,6 +48,8 @@ export interface E2EOptions {
   config?: Partial<AppConfig>;
   /** Do not poll devices on push (tests that want to drive polls themselves). */
   manualPolls?: boolean;
+  /** The FCM side (e.g. an AgentPushSender delivering to simulated Android agents). */
+  fcm?: PushSender;
 }
 
 export interface E2E {
@@ -62,7 +64,7 @@ export interface E2E {
   createTemplate(input: { name?: string; items?: unknown[]; prohibitedApps?: string[] }): Promise<{ id: string; version: number }>;
   createEnrollment(input?: { templateId?: string; expiresInHours?: number; name?: string }): Promise<{ token: string; url: string; expiresAt: string }>;
   /** A simulated device the push wiring knows (not enrolled). */
-  newDevice(opts?: { platform?: 'ios' | 'macos' }): SimulatedAppleDevice;
+  newDevice(opts?: { platform?: 'ios' | 'macos'; sendsUnlockToken?: boolean }): SimulatedAppleDevice;
   /** Enrolls `n` new devices (Authenticate + TokenUpdate), `concurrency` at a time. */
   enrollDevices(n: number, opts?: { templateId?: string; concurrency?: number }): Promise<SimulatedAppleDevice[]>;
   /**
@@ -107,7 +109,7 @@ export async function startE2E(opts: E2EOptions = {}): Promise<E2E> {
   const clock = new TestClock();
   const local = await startLocal({
     inMemory: true, port: 0, schedules: false, clock, apnsOrigin: apns.origin, apnsCa: apns.serverCa,
-    config: opts.config,
+    config: opts.config, ...(opts.fcm ? { push: { fcm: opts.fcm } } : {}),
   });
   // The same consumer local mode wires, tracked so stop() can let a delivery finish before the
   // database closes.
@@ -164,8 +166,8 @@ export async function startE2E(opts: E2EOptions = {}): Promise<E2E> {
       return r.body;
     },
 
-    newDevice({ platform = 'ios' } = {}) {
-      const device = new SimulatedAppleDevice({ baseUrl: local.url, tenant: 'demo', platform });
+    newDevice({ platform = 'ios', sendsUnlockToken } = {}) {
+      const device = new SimulatedAppleDevice({ baseUrl: local.url, tenant: 'demo', platform, sendsUnlockToken });
       devices.set(device.udid, device);
       return device;
     },
@@ -257,6 +259,7 @@ export async function startE2E(opts: E2EOptions = {}): Promise<E2E> {
       e2e.autoPoll = false;
       stopping = true;
       await Promise.allSettled([...inFlight]);
+      await local.bulkQueue.close();
       await local.queue.close();
       while (deliveries.size) await Promise.allSettled([...deliveries]);
       await local.stop();

@@ -147,12 +147,18 @@ export class DynamoCommandStore implements CommandStore {
     return { pk: devicePk(tenantId, deviceId), sk: `CMD#${id}` };
   }
 
-  async enqueue(command: Command): Promise<void> {
-    await this.db.doc.send(new PutCommand({
-      TableName: this.db.tables.main,
-      Item: { ...this.key(command.tenantId, command.deviceId, command.id), ...command },
-      ConditionExpression: 'attribute_not_exists(pk)',
-    }));
+  async enqueue(command: Command): Promise<boolean> {
+    try {
+      await this.db.doc.send(new PutCommand({
+        TableName: this.db.tables.main,
+        Item: { ...this.key(command.tenantId, command.deviceId, command.id), ...command },
+        ConditionExpression: 'attribute_not_exists(pk)',
+      }));
+      return true;
+    } catch (err) {
+      if (isConditionFailed(err)) return false;
+      throw err;
+    }
   }
 
   async liveQueue(tenantId: string, deviceId: string): Promise<Command[]> {

@@ -8,7 +8,8 @@ import { makeDynamo } from './client';
 import { DynamoCommandStore, DynamoDeviceStore } from './device-stores';
 import { DynamoAlarmStore, DynamoCounterStore, DynamoLogStore, DynamoPushBudgetStore } from './ops-stores';
 import type { TableNames } from './tables';
-import { DynamoApiKeyStore, DynamoBulkOperationStore, DynamoEnrollmentStore, DynamoSecretStore, DynamoTemplateStore, DynamoTenantStore } from './tenant-stores';
+import { DynamoBulkOperationStore } from './bulk-store';
+import { DynamoApiKeyStore, DynamoEnrollmentStore, DynamoSecretStore, DynamoTemplateStore, DynamoTenantStore } from './tenant-stores';
 
 export interface Stores {
   tenants: TenantStore;

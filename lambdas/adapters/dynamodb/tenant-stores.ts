@@ -2,7 +2,7 @@
 import { DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { ConcurrentUpdateError, conflict, notFound } from '../../domain/errors';
 import type { ApiKey, Enrollment, Page, Template, Tenant } from '../../domain/types';
-import type { ApiKeyStore, BulkOperation, BulkOperationStore, EnrollmentStore, SecretBox, SecretStore, TemplateStore, TenantStore } from '../../ports';
+import type { ApiKeyStore, EnrollmentStore, SecretBox, SecretStore, TemplateStore, TenantStore } from '../../ports';
 import { decodeCursor, encodeCursor, isConditionFailed, strip, type Dynamo } from './client';
 
 const tenantPk = (t: string) => `TENANT#${t}`;
@@ -233,18 +233,5 @@ export class DynamoSecretStore implements SecretStore {
   async get(tenantId: string, name: string): Promise<string | undefined> {
     const out = await this.db.doc.send(new GetCommand({ TableName: this.db.tables.main, Key: { pk: tenantPk(tenantId), sk: `SECRET#${name}` } }));
     return out.Item ? this.box.open(String(out.Item.sealed), `${tenantId}/${name}`) : undefined;
-  }
-}
-
-export class DynamoBulkOperationStore implements BulkOperationStore {
-  constructor(private readonly db: Dynamo) {}
-
-  async put(tenantId: string, op: BulkOperation): Promise<void> {
-    await this.db.doc.send(new PutCommand({ TableName: this.db.tables.main, Item: { pk: tenantPk(tenantId), sk: `BULK#${op.id}`, ...op } }));
-  }
-
-  async get(tenantId: string, id: string): Promise<BulkOperation | undefined> {
-    const out = await this.db.doc.send(new GetCommand({ TableName: this.db.tables.main, Key: { pk: tenantPk(tenantId), sk: `BULK#${id}` } }));
-    return out.Item ? strip<BulkOperation>(out.Item) : undefined;
   }
 }

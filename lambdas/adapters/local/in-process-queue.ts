@@ -1,50 +1,51 @@
-// PushQueue for local mode: the same batches and delays as SQS, delivered in-process to a
-// consumer (the push worker). Like SQS, a failed batch is retried a few times, then dead-lettered.
-import type { PushQueue, PushRequest } from '../../ports';
+// The queues of local mode: the same messages and delays as SQS, delivered in-process to a
+// consumer (the push worker, the bulk worker). Like SQS, a failed message is retried a few times,
+// then dead-lettered.
+import type { BulkQueue, BulkWork, PushQueue, PushRequest } from '../../ports';
 
-export type BatchConsumer = (batch: PushRequest[]) => Promise<void>;
+export type MessageConsumer<T> = (message: T) => Promise<void>;
 
 /** Work due later than this (e.g. a NotNow retry in 15 minutes) does not hold up `drained()`. */
 const DRAIN_HORIZON_MS = 60_000;
 
-export class InProcessPushQueue implements PushQueue {
-  private consumer?: BatchConsumer;
+export class InProcessQueue<T> {
+  private consumer?: MessageConsumer<T>;
   private readonly timers = new Map<NodeJS.Timeout, { counted: boolean }>();
   private inFlight = 0;
   private closed = false;
   private idleWaiters: Array<() => void> = [];
-  readonly deadLetters: PushRequest[][] = [];
+  readonly deadLetters: T[] = [];
 
-  constructor(private readonly opts: { maxReceives?: number; onDeadLetter?: (batch: PushRequest[], err: unknown) => void } = {}) {}
+  constructor(private readonly opts: { maxReceives?: number; onDeadLetter?: (message: T, err: unknown) => void } = {}) {}
 
-  consume(consumer: BatchConsumer): void {
+  consume(consumer: MessageConsumer<T>): void {
     this.consumer = consumer;
   }
 
-  async send(batch: PushRequest[], delaySeconds = 0): Promise<void> {
-    if (!batch.length || this.closed) return;
-    this.schedule(batch, delaySeconds * 1000, 1);
+  protected enqueue(message: T, delaySeconds: number): void {
+    if (this.closed) return;
+    this.schedule(message, delaySeconds * 1000, 1);
   }
 
-  private schedule(batch: PushRequest[], delayMs: number, receive: number): void {
+  private schedule(message: T, delayMs: number, receive: number): void {
     const counted = delayMs <= DRAIN_HORIZON_MS;
     if (counted) this.inFlight += 1;
     const timer = setTimeout(() => {
       this.timers.delete(timer);
       if (!counted) this.inFlight += 1;
-      void this.deliver(batch, receive);
+      void this.deliver(message, receive);
     }, delayMs);
     timer.unref?.();
     this.timers.set(timer, { counted });
   }
 
-  private async deliver(batch: PushRequest[], receive: number): Promise<void> {
+  private async deliver(message: T, receive: number): Promise<void> {
     try {
-      if (this.consumer && !this.closed) await this.consumer(batch);
+      if (this.consumer && !this.closed) await this.consumer(message);
     } catch (err) {
       if (this.closed) return;
-      if (receive < (this.opts.maxReceives ?? 5)) this.schedule(batch, 1000 * receive, receive + 1);
-      else { this.deadLetters.push(batch); this.opts.onDeadLetter?.(batch, err); }
+      if (receive < (this.opts.maxReceives ?? 5)) this.schedule(message, 1000 * receive, receive + 1);
+      else { this.deadLetters.push(message); this.opts.onDeadLetter?.(message, err); }
     } finally {
       this.settle();
     }
@@ -61,7 +62,7 @@ export class InProcessPushQueue implements PushQueue {
     await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
   }
 
-  /** Stops taking and delivering work, then waits for the batches already being processed. */
+  /** Stops taking and delivering work, then waits for the messages already being processed. */
   async close(): Promise<void> {
     this.closed = true;
     for (const [timer, { counted }] of this.timers) {
@@ -70,5 +71,19 @@ export class InProcessPushQueue implements PushQueue {
     }
     this.timers.clear();
     await this.drained();
+  }
+}
+
+/** Push batches for the push worker. */
+export class InProcessPushQueue extends InProcessQueue<PushRequest[]> implements PushQueue {
+  async send(batch: PushRequest[], delaySeconds = 0): Promise<void> {
+    if (batch.length) this.enqueue(batch, delaySeconds);
+  }
+}
+
+/** Bulk fan-out work for the bulk worker, one message per step as on SQS. */
+export class InProcessBulkQueue extends InProcessQueue<BulkWork> implements BulkQueue {
+  async send(work: BulkWork[]): Promise<void> {
+    for (const step of work) this.enqueue(step, 0);
   }
 }

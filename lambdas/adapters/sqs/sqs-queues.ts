@@ -1,7 +1,12 @@
-// PushQueue on SQS: one message per batch of up to 100 push requests (well under 256 KB).
-import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
-import type { PushQueue, PushRequest } from '../../ports';
+// The SQS queues: push batches for the push worker and bulk fan-out steps for the bulk worker.
+import { SendMessageBatchCommand, SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import type { BulkQueue, BulkWork, PushQueue, PushRequest } from '../../ports';
 
+/** SQS's limits: 10 entries per SendMessageBatch, delays up to 15 minutes. */
+const SEND_BATCH_MAX = 10;
+const MAX_DELAY_SECONDS = 900;
+
+/** One message per batch of up to 100 push requests (well under SQS's message size limit). */
 export class SqsPushQueue implements PushQueue {
   constructor(private readonly sqs: SQSClient, private readonly queueUrl: string) {}
 
@@ -10,7 +15,21 @@ export class SqsPushQueue implements PushQueue {
     await this.sqs.send(new SendMessageCommand({
       QueueUrl: this.queueUrl,
       MessageBody: JSON.stringify({ requests: batch }),
-      DelaySeconds: Math.min(900, Math.max(0, Math.round(delaySeconds))),
+      DelaySeconds: Math.min(MAX_DELAY_SECONDS, Math.max(0, Math.round(delaySeconds))),
     }));
+  }
+}
+
+/** One message per fan-out step (a listed page or a chunk of at most 100 device ids). */
+export class SqsBulkQueue implements BulkQueue {
+  constructor(private readonly sqs: SQSClient, private readonly queueUrl: string) {}
+
+  async send(work: BulkWork[]): Promise<void> {
+    for (let i = 0; i < work.length; i += SEND_BATCH_MAX) {
+      const entries = work.slice(i, i + SEND_BATCH_MAX).map((step, n) => ({ Id: String(n), MessageBody: JSON.stringify(step) }));
+      const out = await this.sqs.send(new SendMessageBatchCommand({ QueueUrl: this.queueUrl, Entries: entries }));
+      // A partly refused batch is an error: the caller (a request or a worker step) fails and is retried.
+      if (out.Failed?.length) throw new Error(`SQS refused ${out.Failed.length} bulk messages: ${out.Failed[0].Code ?? 'unknown'}`);
+    }
   }
 }
