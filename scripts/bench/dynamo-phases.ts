@@ -16,8 +16,12 @@ import { TEMPLATE_ITEMS } from './workload';
 const TABLE_NAMES = { main: 'Main', logs: 'Logs' };
 /** The harness's own reads (waiting for a state) are not part of any phase. */
 const PROBE = 'bench-probe';
-/** Kinds a job run writes once per run, whatever the fleet size: kept out of per-device figures. */
-const PER_RUN_KINDS = new Set(['log:event:job-run', 'tenant-registry']);
+/** What a job run does once, whatever the fleet size: kept out of per-device figures. */
+export type PerRun = (r: OpRecord) => boolean;
+const JOB_RUN: PerRun = (r) => r.kind === 'log:event:job-run' || r.kind === 'tenant-registry';
+/** Jobs that only read devices: the device reads grow with the fleet, the rest (index pages of 100, counters, the run log) hardly. */
+const DEVICE_READS_ONLY: PerRun = (r) => r.kind !== 'device';
+const NOTHING: PerRun = () => false;
 
 export interface Tally {
   calls: number;
@@ -83,10 +87,10 @@ interface Counters {
   kms: number;
 }
 
-export function summarizePhase(name: string, what: string, devices: number, records: OpRecord[], c: Counters): PhaseMeasure {
+export function summarizePhase(name: string, what: string, devices: number, records: OpRecord[], c: Counters, isPerRun: PerRun = NOTHING): PhaseMeasure {
   const counted = records.filter((r) => r.actor !== PROBE);
-  const perRunRecords = counted.filter((r) => PER_RUN_KINDS.has(r.kind));
-  const perDeviceRecords = counted.filter((r) => !PER_RUN_KINDS.has(r.kind));
+  const perRunRecords = counted.filter(isPerRun);
+  const perDeviceRecords = counted.filter((r) => !isPerRun(r));
   const total = emptyTally();
   const byActor: Record<string, Tally> = {};
   const byKind: PhaseMeasure['byKind'] = {};
@@ -162,7 +166,7 @@ export async function measureDynamoPhases(opts: { devices: number; log?: (line: 
       return states.every((s) => s?.syncState === state);
     });
 
-    const phase = async (name: string, what: string, body: () => Promise<void>) => {
+    const phase = async (name: string, what: string, body: () => Promise<void>, isPerRun: PerRun = NOTHING) => {
       counters.http = []; counters.pushes = 0; counters.queueMessages = 0; counters.kms = 0;
       const pushesBefore = e2e.apns.pushes.length;
       meter.start();
@@ -170,7 +174,7 @@ export async function measureDynamoPhases(opts: { devices: number; log?: (line: 
       const records = meter.stop();
       everything.push(...records);
       counters.pushes = e2e.apns.pushes.length - pushesBefore;
-      phases.push(summarizePhase(name, what, opts.devices, records, counters));
+      phases.push(summarizePhase(name, what, opts.devices, records, counters, isPerRun));
       log(`  ${name}: ${phases.at(-1)!.perDevice.wru.toFixed(1)} WRU, ${phases.at(-1)!.perDevice.rru.toFixed(1)} RRU per device`);
     };
 
@@ -190,7 +194,7 @@ export async function measureDynamoPhases(opts: { devices: number; log?: (line: 
     await phase('idle-resync', 'daily resync job on Synchronized devices → push → inventory read → Synchronized again', async () => {
       await runAs('jobs', () => runJob(app, 'resync'));
       await e2e.settle(allInState('Synchronized'), 120_000);
-    });
+    }, JOB_RUN);
     await phase('idle-connect', 'a device connects (Idle) with nothing queued', async () => {
       for (const d of devices) await d.poll();
     });
@@ -212,10 +216,10 @@ export async function measureDynamoPhases(opts: { devices: number; log?: (line: 
     });
     await phase('reconcile', 'daily counter recount (reads every device)', async () => {
       await runAs('jobs', () => runJob(app, 'reconcile-counters'));
-    });
+    }, DEVICE_READS_ONLY);
     await phase('sweep', 'hourly Not-Responding sweep with no device owing an answer', async () => {
       await runAs('jobs', () => runJob(app, 'not-responding-sweep'));
-    });
+    }, DEVICE_READS_ONLY);
 
     const itemBytes = itemSizes(everything);
     return {
