@@ -126,6 +126,30 @@ describe('DeviceStore', () => {
     expect(await ids({ syncState: 'Synchronized', templateId: 'tplA' })).toEqual(['L00', 'L04']);
   });
 
+  it('pages never skip or repeat a device while devices are written between pages', async () => {
+    const { devices } = fx.stores;
+    const tenantId = 'paging-under-writes';
+    for (let i = 0; i < 20; i++) await devices.create(newDevice({ tenantId, id: `P${String(i).padStart(2, '0')}` }));
+    const seen: string[] = [];
+    let cursor: string | undefined;
+    let round = 0;
+    do {
+      const page = await devices.list(tenantId, {}, cursor, 4);
+      seen.push(...page.items.map((d) => d.id));
+      cursor = page.cursor;
+      // Between pages: every device is rewritten (new rev, state and name), and one is added.
+      for (let i = 0; i < 20; i++) {
+        const d = (await devices.get(tenantId, `P${String(i).padStart(2, '0')}`))!;
+        await devices.save({ ...d, name: `renamed ${round}`, syncState: round % 2 ? 'Synchronized' : 'Sync-Required' });
+      }
+      await devices.create(newDevice({ tenantId, id: `N${round}` }));
+      round += 1;
+    } while (cursor);
+    const originals = seen.filter((id) => id.startsWith('P'));
+    expect(originals).toEqual(Array.from({ length: 20 }, (_, i) => `P${String(i).padStart(2, '0')}`));
+    expect(new Set(seen).size).toBe(seen.length);
+  });
+
   it('keeps a device in the awaiting index only while it waits for an answer, found by push time', async () => {
     const { devices } = fx.stores;
     const d = newDevice({ tenantId: 'sweep', id: 'aw1', syncState: 'Sync-Requested', lastPushAt: '2026-11-01T00:00:00.000Z', awaitingAnswerSince: '2026-11-01T00:00:00.000Z' });
