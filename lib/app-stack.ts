@@ -133,7 +133,8 @@ export class AppStack extends Stack {
     // commands and push requests, so the bulk worker needs the push queue too.
     this.bulk = new QueueWorker(this, 'Bulk', {
       queueUrlKey: 'bulkQueueUrl',
-      maxConcurrency: 5,
+      // About the push cap's pace: 10 workers × a chunk of 100 devices every few seconds.
+      maxConcurrency: 10,
       worker: {
         ...common,
         entry: 'lambdas/handlers/bulk-worker.ts',

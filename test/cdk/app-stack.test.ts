@@ -161,7 +161,7 @@ describe('AppStack (defaults)', () => {
 
     it('feeds each worker in batches of 10 with partial batch failures', () => {
       t.resourceCountIs('AWS::Lambda::EventSourceMapping', 2);
-      for (const [worker, concurrency] of [['pushWorker', 10], ['bulkWorker', 5]] as const) {
+      for (const [worker, concurrency] of [['pushWorker', 10], ['bulkWorker', 10]] as const) {
         t.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
           FunctionName: { Ref: fnId[worker] },
           BatchSize: 10,
