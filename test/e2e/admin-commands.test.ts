@@ -191,6 +191,51 @@ describe('single-device commands', () => {
     expect((await e.api('POST', `/admin/v1/devices/${device.udid}/commands`, { type: 'Lock' })).status).toBe(409);
   });
 
+  it('a supervised iPhone: pending commands on the dashboard, ClearPasscode, Lost Mode, Restart, Unenroll', async () => {
+    const { url } = await e.createEnrollment();
+    const iphone = e.newDevice();
+    iphone.supervised = true;
+    await iphone.enrollFully(url);
+    await e.settle(async () => (await e.device(iphone.udid)).supervised === true);
+    type Dashboard = { pendingCommands: Record<string, number>; adminLocked: { ios: number } };
+    const dashboard = async () => (await e.api<Dashboard>('GET', '/admin/v1/dashboard')).body;
+
+    // Out of reach: Lock and ClearPasscode wait, and the dashboard counts them as pending.
+    const before = await dashboard();
+    iphone.offline = true;
+    for (const type of ['Lock', 'ClearPasscode']) expect((await e.api('POST', `/admin/v1/devices/${iphone.udid}/commands`, { type })).status).toBe(202);
+    await e.settle();
+    const pending = await dashboard();
+    expect(pending.pendingCommands.Lock).toBe((before.pendingCommands.Lock ?? 0) + 1);
+    expect(pending.pendingCommands.ClearPasscode).toBe((before.pendingCommands.ClearPasscode ?? 0) + 1);
+    expect((await e.device(iphone.udid)).pendingCommands).toEqual({ Lock: 1, ClearPasscode: 1 });
+
+    // Back online: both run (the UnlockToken the device sent at enrollment clears its passcode).
+    iphone.offline = false;
+    await iphone.poll();
+    await e.settle();
+    expect(iphone.passcodeSet).toBe(false);
+    expect((await e.device(iphone.udid)).pendingCommands).toEqual({});
+    expect((await dashboard()).pendingCommands).toEqual(before.pendingCommands);
+
+    const lost = await e.api('POST', `/admin/v1/devices/${iphone.udid}/commands`, { type: 'AdminLock', params: { message: 'Found? Call 555-0100' } });
+    expect(lost.status).toBe(202);
+    await e.settle(async () => (await e.device(iphone.udid)).adminLocked === true);
+    expect(iphone.lostMode).toBe(true);
+    expect((await dashboard()).adminLocked.ios).toBe(before.adminLocked.ios + 1);
+    expect((await e.api('POST', `/admin/v1/devices/${iphone.udid}/commands`, { type: 'AdminUnlock' })).status).toBe(202);
+    await e.settle(async () => (await e.device(iphone.udid)).adminLocked === false);
+    expect(iphone.lostMode).toBe(false);
+    expect((await dashboard()).adminLocked.ios).toBe(before.adminLocked.ios);
+
+    const restart = await e.api('POST', `/admin/v1/devices/${iphone.udid}/commands`, { type: 'Restart' });
+    expect(restart).toMatchObject({ status: 202, body: { warning: expect.stringMatching(/unlocked/) } });
+
+    expect((await e.api('POST', `/admin/v1/devices/${iphone.udid}/commands`, { type: 'Unenroll' })).status).toBe(202);
+    await e.settle(async () => (await e.device(iphone.udid)).registrationState === 'Withdrawn');
+    expect((await e.device(iphone.udid)).withdrawalReason).toEqual(expect.any(String));
+  });
+
   it('every command the device cannot do answers 422 with the reason, and queues nothing', async () => {
     const { url: iphoneUrl } = await e.createEnrollment();
     const iphone = e.newDevice();
