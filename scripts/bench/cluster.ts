@@ -5,26 +5,38 @@ import { Agent, request as httpRequest } from 'node:http';
 import { join } from 'node:path';
 import { FakeApns } from '../../test/support/fake-apns';
 import type { SimulatedAppleDevice } from '../../test/support/apple-device';
+import type { CpuProfile } from './profile';
 import type { ChildReady, ChildStats } from './server-process';
 
 const CHILD = join(__dirname, 'server-process.ts');
 
 export class Child {
   private nextId = 1;
-  private readonly waiting = new Map<number, (s: ChildStats) => void>();
+  private readonly waiting = new Map<number, (m: unknown) => void>();
   constructor(readonly process: ChildProcess) {
-    process.on('message', (m: { type: string; id?: number } & ChildStats) => {
-      if (m.type === 'stats' && m.id !== undefined) this.waiting.get(m.id)?.(m);
+    process.on('message', (m: { type: string; id?: number }) => {
+      if (m.id !== undefined) this.waiting.get(m.id)?.(m);
+    });
+  }
+
+  private ask<T>(message: Record<string, unknown>): Promise<T> {
+    const id = this.nextId++;
+    return new Promise((resolve) => {
+      this.waiting.set(id, (m) => { this.waiting.delete(id); resolve(m as T); });
+      this.process.send({ ...message, id });
     });
   }
 
   /** CPU (µs) and memory of the child; `gc` collects garbage first (after reading the CPU). */
   stats(gc = false): Promise<ChildStats> {
-    const id = this.nextId++;
-    return new Promise((resolve) => {
-      this.waiting.set(id, (s) => { this.waiting.delete(id); resolve(s); });
-      this.process.send({ type: 'stats', id, gc });
-    });
+    return this.ask({ type: 'stats', gc });
+  }
+
+  /** Runs `body` under the child's V8 sampling profiler and returns the profile. */
+  async profile(body: () => Promise<void>): Promise<CpuProfile> {
+    await this.ask({ type: 'profile-start' });
+    await body();
+    return (await this.ask<{ profile: CpuProfile }>({ type: 'profile-stop' })).profile;
   }
 
   stop(): Promise<void> {

@@ -9,6 +9,7 @@ import { SimulatedAndroidAgent } from '../../test/support/android-agent';
 import { SimulatedAppleDevice } from '../../test/support/apple-device';
 import { pushCert } from '../../test/support/tls';
 import { send, startCluster, type Cluster } from './cluster';
+import { summarizeProfile, type ProfileShare } from './profile';
 import type { ChildStats } from './server-process';
 import { summarize, type Summary } from './stats';
 import { TEMPLATE_ITEMS, eachLimited, sleep } from './workload';
@@ -44,6 +45,8 @@ export interface LoadResult {
   scenarios: Scenario[];
   commandEnqueue: CpuSample;
   commandRoundTrip: { apple: CpuSample & { latencyMs: Summary }; android: CpuSample & { latencyMs: Summary } };
+  /** Server self time by package/area in a separate, profiled run of each idle-connect scenario. */
+  profiles: Array<{ scenario: string; requests: number; busyMsPerRequest: number; groups: ProfileShare[] }>;
   seconds: number;
 }
 
@@ -209,6 +212,19 @@ export async function measureLoad(opts: { appleDevices: number; androidDevices: 
     await run('android-checkin', 'agent check-in with its inventory', android.map((a) => androidRequest(a, 'PUT', 'checkin', { fcmToken: a.fcmToken, inventory: a.inventory() })), [200, 204]);
     await run('android-idle-connect', 'agent connect with status Idle and nothing queued', android.map((a) => androidRequest(a, 'POST', 'connect', { status: 'Idle' })), [204]);
 
+    // Where the CPU goes: the idle connects again, under the sampling profiler (not in the figures above).
+    const profiles: LoadResult['profiles'] = [];
+    for (const [name, requests, ok] of [
+      ['apple-idle-connect', apple.map((d) => appleRequest(d, 'connect', { UDID: d.udid, Status: 'Idle' })), [200]],
+      ['android-idle-connect', android.map((a) => androidRequest(a, 'POST', 'connect', { status: 'Idle' })), [204]],
+    ] as const) {
+      const total = Math.max(100, Math.round(opts.requests / 2));
+      const profile = await cluster.server.profile(async () => { await closedLoop(cluster.url, [...requests], requests.length, total, [...ok]); });
+      const summary = summarizeProfile(profile);
+      profiles.push({ scenario: name, requests: total, busyMsPerRequest: summary.busyMs / total, groups: summary.groups });
+    }
+    log(`  profile of an Apple idle connect: ${profiles[0].groups.slice(0, 4).map((g) => `${g.name} ${(g.share * 100).toFixed(0)}%`).join(', ')}`);
+
     // Command round trips: the admin queues Restart (and the push goes out), then the device's
     // session fetches it (Idle → command) and reports it (Acknowledged → nothing left): 2 requests.
     const appleLatencies: number[] = [];
@@ -264,6 +280,7 @@ export async function measureLoad(opts: { appleDevices: number; androidDevices: 
         apple: { ...appleTotal!, latencyMs: summarize(appleLatencies) },
         android: { ...androidTotal!, latencyMs: summarize(androidLatencies) },
       },
+      profiles,
       seconds: (performance.now() - started) / 1000,
     };
   } finally {

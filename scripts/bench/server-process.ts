@@ -4,10 +4,12 @@
 //
 // Started by cluster.ts with `node --import tsx --expose-gc`; talks over the IPC channel:
 //   parent → {type: 'stats', id, gc?}  child → {type: 'stats', id, cpu, memory}
+//   parent → {type: 'profile-start' | 'profile-stop', id}  child → {type: 'profile', id, profile?}
 //   parent → {type: 'stop'}
 // The server's DynamoDB client is pointed at the other process by a build-step middleware that
 // rewrites the endpoint of every request (startLocal has no option for an external DynamoDB; its
 // own embedded dynalite then stays idle and empty).
+import { Session } from 'node:inspector';
 import { ensureTables, startEmbeddedDynamo } from '../../lambdas/adapters/dynamodb/embedded';
 import { createTenant } from '../../lambdas/service/tenants';
 import { startLocal } from '../../lambdas/wiring/local';
@@ -22,7 +24,30 @@ export type ChildReady =
   | { type: 'ready'; role: 'dynamo'; endpoint: string }
   | { type: 'ready'; role: 'server'; url: string; adminKey: string };
 
-type ParentMessage = { type: 'stats'; id: number; gc?: boolean } | { type: 'stop' };
+type ParentMessage = { type: 'stats'; id: number; gc?: boolean } | { type: 'profile-start' | 'profile-stop'; id: number } | { type: 'stop' };
+
+/** The V8 sampling profiler of this process, started and stopped on request (no --cpu-prof restart). */
+const profiler = (() => {
+  let session: Session | undefined;
+  const post = (method: string, params?: object) => new Promise<unknown>((resolve, reject) => {
+    session!.post(method, params ?? {}, (err, result) => (err ? reject(err) : resolve(result)));
+  });
+  return {
+    async start() {
+      session = new Session();
+      session.connect();
+      await post('Profiler.enable');
+      await post('Profiler.setSamplingInterval', { interval: 250 });
+      await post('Profiler.start');
+    },
+    async stop(): Promise<unknown> {
+      const { profile } = (await post('Profiler.stop')) as { profile: unknown };
+      session!.disconnect();
+      session = undefined;
+      return profile;
+    },
+  };
+})();
 
 const send = (message: unknown) => process.send?.(message);
 
@@ -72,6 +97,8 @@ async function main(): Promise<void> {
 
   process.on('message', (m: ParentMessage) => {
     if (m.type === 'stats') send({ type: 'stats', id: m.id, ...stats(!!m.gc) });
+    if (m.type === 'profile-start') void profiler.start().then(() => send({ type: 'profile', id: m.id }));
+    if (m.type === 'profile-stop') void profiler.stop().then((profile) => send({ type: 'profile', id: m.id, profile }));
     if (m.type === 'stop') void stop().finally(() => process.exit(0));
   });
   // Orphaned (the parent died): do not linger.
