@@ -1,20 +1,20 @@
 // Reads and validates the environment once per process (DESIGN.md principle 5).
-import { z } from 'zod';
+import * as z from './zod';
 import { DEFAULT_CONFIG, type AppConfig } from './service/app';
 
 const envSchema = z.object({
-  MAIN_TABLE: z.string().min(1).default('Main'),
-  LOGS_TABLE: z.string().min(1).default('Logs'),
-  PUSH_QUEUE_URL: z.string().optional(),
-  BULK_QUEUE_URL: z.string().optional(),
-  SECRETS_KEY_ID: z.string().optional(),
-  OPERATOR_KEY_SECRET_ARN: z.string().optional(),
-  PUBLIC_BASE_URL: z.url().optional(),
-  PUSH_CAP_PER_MINUTE: z.coerce.number().int().min(1).default(DEFAULT_CONFIG.pushCapPerMinute),
-  NOT_RESPONDING_AFTER_DAYS: z.coerce.number().min(0).default(DEFAULT_CONFIG.notRespondingAfterDays),
-  APNS_ORIGIN: z.url().default('https://api.push.apple.com'),
-  REQUIRE_SIGNATURE: z.enum(['true', 'false']).default('true'),
-  MAX_COMMAND_ATTEMPTS: z.coerce.number().int().min(1).default(DEFAULT_CONFIG.maxCommandAttempts),
+  MAIN_TABLE: z._default(z.string().check(z.minLength(1)), 'Main'),
+  LOGS_TABLE: z._default(z.string().check(z.minLength(1)), 'Logs'),
+  PUSH_QUEUE_URL: z.optional(z.string()),
+  BULK_QUEUE_URL: z.optional(z.string()),
+  SECRETS_KEY_ID: z.optional(z.string()),
+  OPERATOR_KEY_SECRET_ARN: z.optional(z.string()),
+  PUBLIC_BASE_URL: z.optional(z.url()),
+  PUSH_CAP_PER_MINUTE: z._default(z.coerce.number().check(z.int(), z.minimum(1)), DEFAULT_CONFIG.pushCapPerMinute),
+  NOT_RESPONDING_AFTER_DAYS: z._default(z.coerce.number().check(z.minimum(0)), DEFAULT_CONFIG.notRespondingAfterDays),
+  APNS_ORIGIN: z._default(z.url(), 'https://api.push.apple.com'),
+  REQUIRE_SIGNATURE: z._default(z.enum(['true', 'false']), 'true'),
+  MAX_COMMAND_ATTEMPTS: z._default(z.coerce.number().check(z.int(), z.minimum(1)), DEFAULT_CONFIG.maxCommandAttempts),
 });
 
 export type Env = z.infer<typeof envSchema>;

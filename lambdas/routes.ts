@@ -1,7 +1,7 @@
 // The route table: every route of API.md, declared once. The CDK HTTP API (lib/), the local server
 // (bin/local.ts), the Lambda routers (lambdas/handlers/) and the OpenAPI document are all built
 // from this list. Implementations live per surface in lambdas/api/{admin,apple,android}.ts.
-import type { z } from 'zod';
+import type * as z from './zod';
 import * as s from './api/schemas';
 
 export type Method = 'GET' | 'POST' | 'PUT' | 'DELETE';
@@ -21,10 +21,10 @@ export interface RouteDef {
   surface: Surface;
   auth: Auth;
   summary: string;
-  body?: z.ZodType;
-  query?: z.ZodType;
+  body?: z.ZodMiniType;
+  query?: z.ZodMiniType;
   /** Success status and schema (undefined schema: no JSON body, e.g. a plist or CSV). */
-  success: { status: number; schema?: z.ZodType; contentType?: string; description?: string };
+  success: { status: number; schema?: z.ZodMiniType; contentType?: string; description?: string };
   /** Error statuses this route documents besides the common ones. */
   errors?: number[];
 }

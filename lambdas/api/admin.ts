@@ -1,5 +1,5 @@
 // Admin API operations (API.md §4): thin — validated input in, one service call, a response out.
-import type { z } from 'zod';
+import type * as z from '../zod';
 import { badRequest, notFound } from '../domain/errors';
 import type { Principal } from '../http/types';
 import { json, noContent, type HttpRequest, type HttpResponse, type OperationInput } from '../http/types';

@@ -1,6 +1,6 @@
 // Android agent endpoints (API.md §3, docs/android.md). Unlike Apple, a bad or missing device
 // token is a 401: the agent then re-enrolls.
-import { z } from 'zod';
+import * as z from '../zod';
 import { DomainError, notFound } from '../domain/errors';
 import type { Device } from '../domain/types';
 import { sha256Hex } from '../http/pipeline';
@@ -29,7 +29,7 @@ const unlockedNow = (device: Device, inventory?: { locked?: unknown }): boolean 
 function checkedResultInventory(result: Record<string, unknown> | undefined): z.infer<typeof androidInventorySchema> | undefined {
   if (result?.inventory === undefined) return undefined;
   const parsed = androidInventorySchema.safeParse(result.inventory);
-  if (!parsed.success) throw new z.ZodError(parsed.error.issues.map((i) => ({ ...i, path: ['result', 'inventory', ...i.path] })));
+  if (!parsed.success) throw new z.$ZodError(parsed.error.issues.map((i) => ({ ...i, path: ['result', 'inventory', ...i.path] })));
   return parsed.data;
 }
 

@@ -1,6 +1,6 @@
 // The OpenAPI 3.1 document, generated from the route table and the same zod schemas that validate
 // requests: what is documented is what is enforced.
-import { z } from 'zod';
+import * as z from '../zod';
 import { ROUTES, type RouteDef } from '../routes';
 import { errorSchema } from './schemas';
 
@@ -10,7 +10,7 @@ const ERROR_TEXT: Record<number, string> = {
   413: 'Body over 1 MB', 422: 'Refused: the message says why',
 };
 
-function toSchema(schema: z.ZodType, io: 'input' | 'output'): Record<string, unknown> {
+function toSchema(schema: z.ZodMiniType, io: 'input' | 'output'): Record<string, unknown> {
   const id = z.globalRegistry.get(schema)?.id;
   if (id) return { $ref: `#/components/schemas/${id}` };
   const json = z.toJSONSchema(schema, { target: 'draft-2020-12', io, unrepresentable: 'any' }) as Record<string, unknown>;
@@ -29,7 +29,7 @@ function parameters(route: RouteDef) {
     name, in: 'path', required: true, schema: { type: 'string' },
   }));
   if (route.query) {
-    const shape = (route.query as z.ZodObject).shape as Record<string, z.ZodType>;
+    const shape = (route.query as z.ZodMiniObject).shape as Record<string, z.ZodMiniType>;
     for (const [name, schema] of Object.entries(shape)) {
       params.push({ name, in: 'query', required: false, schema: toSchema(schema, 'input') });
     }

@@ -3,7 +3,7 @@
 // mapping to API.md's error shape. Operations stay thin: validated input in, a response out.
 import middy from '@middy/core';
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { z } from 'zod';
+import * as z from '../zod';
 import { DomainError } from '../domain/errors';
 import { ROUTES, type RouteDef, type Surface } from '../routes';
 import type { App } from '../service/app';
@@ -34,7 +34,7 @@ function errorResponse(err: unknown, route: RouteDef | undefined): HttpResponse 
     const status = route?.surface === 'apple' && err.status === 401 ? 400 : err.status;
     return json(status, { error: { code: err.code, message: err.message, ...(err.details ? { details: err.details } : {}) } });
   }
-  if (err instanceof z.ZodError) {
+  if (err instanceof z.$ZodError) {
     const issues = err.issues.map((i) => ({ path: i.path.join('.'), message: i.message }));
     const first = issues[0];
     const message = first ? `${first.path || 'body'}: ${first.message}` : 'invalid input';
@@ -131,7 +131,7 @@ export function createPipeline(app: App, operations: Operations, surfaces: reado
     .use({
       onError: async (request) => {
         const state = request.event;
-        if (!(request.error instanceof DomainError) && !(request.error instanceof z.ZodError)) {
+        if (!(request.error instanceof DomainError) && !(request.error instanceof z.$ZodError)) {
           logger.error({ ...logLine(state, 500), error: String((request.error as Error)?.stack ?? request.error) });
         }
         request.response = errorResponse(request.error, state.route);
