@@ -1,7 +1,9 @@
 // The enrollment profile (.mobileconfig): a PKCS#12 identity payload plus the com.apple.mdm payload.
+// Served unsigned; a signed one is signProfile(buildEnrollmentProfile(...)) from sign.ts, kept out
+// of here so that commands.ts (which needs the profile's identifier) does not bring node-forge
+// into every bundle that queues Apple commands.
 import { randomUUID } from 'node:crypto';
 import { buildPlist } from './plist';
-import { signProfile } from './sign';
 
 /** All 13 access-right bits: the device lets the server do everything MDM allows. */
 export const FULL_ACCESS_RIGHTS = 8191;
@@ -32,8 +34,6 @@ export interface EnrollmentProfileOptions {
   /** Defaults to true: the server verifies Mdm-Signature (no mTLS on Lambda). */
   signMessage?: boolean;
   description?: string;
-  /** When given, the profile is returned as attached CMS (DER) signed with this key. */
-  signer?: { certPem: string; keyPem: string };
 }
 
 const uuid = (): string => randomUUID().toUpperCase();
@@ -79,6 +79,5 @@ export function buildEnrollmentProfile(o: EnrollmentProfileOptions): Buffer {
     PayloadScope: 'System',
     PayloadContent: [identityPayload, mdmPayload],
   };
-  const xml = Buffer.from(buildPlist(profile), 'utf8');
-  return o.signer ? signProfile(xml, o.signer.certPem, o.signer.keyPem) : xml;
+  return Buffer.from(buildPlist(profile), 'utf8');
 }

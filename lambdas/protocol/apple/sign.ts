@@ -1,4 +1,5 @@
-// CMS signing: Mdm-Signature headers (the simulator and tests) and signed enrollment profiles.
+// CMS signing, for the simulator and tests: Mdm-Signature headers as a device sends them, and
+// signed profiles. The server itself only verifies (signature.ts), so no Lambda bundle imports this.
 import { constants, createPrivateKey, privateEncrypt } from 'node:crypto';
 import forge from 'node-forge';
 

@@ -16,15 +16,15 @@ const ca = createTenantCa('t1', NOW);
 const identity = issueDeviceIdentity(ca, 'sim', NOW);
 
 function profile(signed = false): Buffer {
-  return buildEnrollmentProfile({
+  const xml = buildEnrollmentProfile({
     tenantId: 't1',
     tenantName: 'Acme',
     serverUrl: 'https://mdm.example.com/mdm/t1/connect',
     checkInUrl: 'https://mdm.example.com/mdm/t1/checkin',
     topic: TOPIC,
     identity,
-    signer: signed ? ca : undefined,
   });
+  return signed ? signProfile(xml, ca.certPem, ca.keyPem) : xml;
 }
 
 const env = (c: cmd.AppleCommand, uuid = 'c-1') => ({ CommandUUID: uuid, Command: c.command });
