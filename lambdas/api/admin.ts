@@ -12,7 +12,7 @@ import { assignTemplate, deviceCommands, sendCommand } from '../service/admin-co
 import { getBulkProgress, startBulkCommand } from '../service/bulk-commands';
 import { runJob } from '../service/jobs';
 import { exportLogsCsv } from '../service/logs';
-import { putApnsCredential, putFcmCredential } from '../service/push-credentials';
+import { putApnsCredential, putFcmCredential } from '../service/push-credential-upload';
 import { createApiKey, createTenant, deleteApiKey, publicApiKey } from '../service/tenants';
 import { createTemplate, deleteTemplate, getTemplate, replaceTemplate, templateView } from '../service/templates';
 import { openApiDocument } from './openapi';

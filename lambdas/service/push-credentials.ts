@@ -1,58 +1,15 @@
-// Push credentials of a tenant: the APNs MDM certificate and the FCM service account.
-import { parseServiceAccount } from '../adapters/fcm/service-account';
-import { conflict } from '../domain/errors';
-import { parsePushCertificate } from '../protocol/apple/push-cert';
+// Push credentials of a tenant as the push path reads them: where the APNs MDM certificate and the
+// FCM service account are kept, the alarms about them, and the loaders the push senders use.
+// Uploading them is admin work, in push-credential-upload.ts: kept apart so that the push worker
+// and the jobs, which import this, do not bundle what an upload needs (service/tenants.ts, and
+// through its tenant creation the device CA's node-forge).
 import type { App } from './app';
-import { clearAlarm, logEvent } from './audit';
-import { requestPush } from './sync';
-import { requireTenant } from './tenants';
 
 export const APNS_CERT_SECRET = 'apns-certificate';
 export const APNS_KEY_SECRET = 'apns-key';
 export const FCM_SECRET = 'fcm-service-account';
 export const APNS_ALARM = 'apns-certificate';
 export const FCM_ALARM = 'fcm-credential';
-
-export async function putApnsCredential(app: App, tenantId: string, input: { certificatePem: string; privateKeyPem: string; force?: boolean }) {
-  const cert = parsePushCertificate(input.certificatePem, input.privateKeyPem); // 422 when it is not an MDM push certificate
-  const tenant = await requireTenant(app, tenantId);
-  if (tenant.apns && tenant.apns.topic !== cert.topic && !input.force) {
-    throw conflict(`this certificate's topic (${cert.topic}) differs from the current one (${tenant.apns.topic}): every enrolled Apple device would have to re-enroll. Renew the certificate with the same Apple ID, or send force: true`);
-  }
-  await app.stores.secrets.put(tenantId, APNS_CERT_SECRET, input.certificatePem);
-  await app.stores.secrets.put(tenantId, APNS_KEY_SECRET, input.privateKeyPem);
-  const notAfter = cert.notAfter.toISOString();
-  await app.stores.tenants.update(tenantId, { apns: { topic: cert.topic, notAfter, uploadedAt: app.clock.now().toISOString() } });
-  await clearAlarm(app, tenantId, APNS_ALARM, 'a new Apple push certificate was uploaded');
-  await logEvent(app, tenantId, 'apns-certificate-uploaded', `Apple push certificate uploaded (topic ${cert.topic}, valid until ${notAfter})`);
-  if (tenant.apns?.invalidSince) await repushWaiting(app, tenantId, 'apple');
-  return { topic: cert.topic, notAfter };
-}
-
-export async function putFcmCredential(app: App, tenantId: string, serviceAccountJson: string) {
-  const { projectId } = parseServiceAccount(serviceAccountJson); // 422 when it is not a service account
-  const tenant = await requireTenant(app, tenantId);
-  await app.stores.secrets.put(tenantId, FCM_SECRET, serviceAccountJson);
-  await app.stores.tenants.update(tenantId, { fcm: { projectId, uploadedAt: app.clock.now().toISOString() } });
-  await clearAlarm(app, tenantId, FCM_ALARM, 'a new FCM service account was uploaded');
-  await logEvent(app, tenantId, 'fcm-credential-uploaded', `FCM service account uploaded (project ${projectId})`);
-  if (tenant.fcm?.invalidSince) await repushWaiting(app, tenantId, 'android');
-  return { projectId };
-}
-
-/**
- * Pushes resume by themselves once a refused credential is replaced: the devices whose pushes were
- * skipped meanwhile (still Sync-Required) are pushed now instead of at the next daily resync.
- */
-async function repushWaiting(app: App, tenantId: string, family: 'apple' | 'android'): Promise<void> {
-  let cursor: string | undefined;
-  do {
-    const page = await app.stores.devices.list(tenantId, { syncState: 'Sync-Required', registrationState: 'Checked-In' }, cursor, 100);
-    const waiting = page.items.filter((d) => (d.platform === 'android') === (family === 'android') && d.push?.token && !d.push.dead);
-    await requestPush(app, waiting.map((d) => ({ tenantId, deviceId: d.id, priority: 'bulk' as const, reason: 'credential-renewed' })));
-    cursor = page.cursor;
-  } while (cursor);
-}
 
 /** The credential loaders the push senders use. */
 export function apnsCredentials(app: Pick<App, 'stores'>) {
