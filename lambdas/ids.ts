@@ -1,5 +1,5 @@
 // Identifiers and secrets the server hands out.
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 
 let lastMs = -1;
 let sequence = 0;
@@ -24,4 +24,9 @@ export function randomId(prefix: string): string {
 /** 256 random bits, URL-safe: API keys, enrollment tokens, Android device tokens. */
 export function secretToken(prefix: string): string {
   return `${prefix}_${randomBytes(32).toString('base64url')}`;
+}
+
+/** What is stored and looked up instead of a secret (API keys, tokens, identity certificates). */
+export function sha256Hex(value: string | Buffer): string {
+  return createHash('sha256').update(value).digest('hex');
 }

@@ -3,7 +3,6 @@
 import * as z from '../zod';
 import { DomainError, notFound } from '../domain/errors';
 import type { Device } from '../domain/types';
-import { sha256Hex } from '../http/pipeline';
 import { json, noContent, type HttpResponse, type OperationInput } from '../http/types';
 import { inventoryFromAgent } from '../protocol/android/adapter';
 import type { SurfaceOp } from '../routes';
@@ -11,7 +10,7 @@ import type { App } from '../service/app';
 import { nextCommand, recordReport } from '../service/commands';
 import { createDevice, mutateDevice } from '../service/devices';
 import { takeOverPendingDevice, useableEnrollment } from '../service/enrollment';
-import { randomId, secretToken } from '../ids';
+import { randomId, secretToken, sha256Hex } from '../ids';
 import { advanceSync, deviceAnswered, mergeInventory, requestSync } from '../service/sync';
 import { androidInventorySchema } from './schemas';
 import type * as s from './schemas';

@@ -18,7 +18,7 @@ import { logEvent } from '../service/audit';
 import { createDevice, mutateDevice } from '../service/devices';
 import { nextCommand, recordReport } from '../service/commands';
 import { takeOverPendingDevice, useableEnrollment, withdrawDevice } from '../service/enrollment';
-import { sha256Hex } from '../http/pipeline';
+import { sha256Hex } from '../ids';
 import { requestSync } from '../service/sync';
 import { CA_KEY_SECRET } from '../service/tenants';
 import { baseUrl } from './admin';

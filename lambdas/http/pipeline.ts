@@ -2,9 +2,10 @@
 // size limit, route matching, JSON parsing and schema validation, authentication, and typed-error
 // mapping to API.md's error shape. Operations stay thin: validated input in, a response out.
 import middy from '@middy/core';
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { timingSafeEqual } from 'node:crypto';
 import * as z from '../zod';
 import { DomainError } from '../domain/errors';
+import { sha256Hex } from '../ids';
 import { ROUTES, type RouteDef, type Surface } from '../routes';
 import type { App } from '../service/app';
 import { Router } from './router';
@@ -22,10 +23,6 @@ interface PipelineState {
   params: Record<string, string>;
   started: number;
   principal: Principal;
-}
-
-export function sha256Hex(value: string | Buffer): string {
-  return createHash('sha256').update(value).digest('hex');
 }
 
 function errorResponse(err: unknown, route: RouteDef | undefined): HttpResponse {

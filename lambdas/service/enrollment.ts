@@ -1,12 +1,11 @@
 // Enrollment tokens and the end of management (withdrawal).
 import { gone, notFound } from '../domain/errors';
 import type { Device, Enrollment, EnrollmentPlatform, WithdrawalReason } from '../domain/types';
-import { sha256Hex } from '../http/pipeline';
 import type { App } from './app';
 import { counterDeltas } from '../domain/counters';
 import { clearAlarm, logEvent } from './audit';
 import { createDevice, mutateDevice } from './devices';
-import { randomId, secretToken } from '../ids';
+import { randomId, secretToken, sha256Hex } from '../ids';
 
 export const DEFAULT_ENROLLMENT_HOURS = 72;
 

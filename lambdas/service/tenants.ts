@@ -1,11 +1,10 @@
 // Tenants and their API keys.
 import { notFound } from '../domain/errors';
 import type { ApiKey, Role, Tenant } from '../domain/types';
-import { sha256Hex } from '../http/pipeline';
 import { createTenantCa } from '../protocol/apple/ca';
 import type { App } from './app';
 import { logEvent } from './audit';
-import { randomId, secretToken } from '../ids';
+import { randomId, secretToken, sha256Hex } from '../ids';
 
 export const CA_KEY_SECRET = 'device-ca-key';
 

@@ -7,7 +7,7 @@ import { makeDynamoStores } from '../adapters/dynamodb/stores';
 import { KmsSecretBox } from '../adapters/kms/kms-secret-box';
 import { SqsBulkQueue, SqsPushQueue } from '../adapters/sqs/sqs-queues';
 import { appConfig, readEnv, type Env } from '../config';
-import { sha256Hex } from '../http/pipeline';
+import { sha256Hex } from '../ids';
 import type { Clock, PushSender } from '../ports';
 import type { Stores } from '../adapters/dynamodb/stores';
 import type { App } from '../service/app';
