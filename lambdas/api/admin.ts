@@ -1,8 +1,9 @@
 // Admin API operations (API.md §4): thin — validated input in, one service call, a response out.
 import type * as z from '../zod';
 import { badRequest, notFound } from '../domain/errors';
+import { baseUrl } from '../http/base-url';
 import type { Principal } from '../http/types';
-import { json, noContent, type HttpRequest, type HttpResponse, type OperationInput } from '../http/types';
+import { json, noContent, type HttpResponse, type OperationInput } from '../http/types';
 import type { App } from '../service/app';
 import { dashboard } from '../service/dashboard';
 import { deviceView, getDevice } from '../service/devices';
@@ -25,14 +26,6 @@ type In<B = unknown, Q = Record<string, string>> = OperationInput<B, Q>;
 export function tenantOf(principal: Principal): string {
   if (principal.kind !== 'key') throw badRequest('this route needs a tenant API key');
   return principal.tenantId;
-}
-
-/** Where devices and admins reach this server: the configured domain, else the request's host. */
-export function baseUrl(app: App, req: HttpRequest): string {
-  if (app.config.publicBaseUrl) return app.config.publicBaseUrl.replace(/\/$/, '');
-  const host = req.headers['x-forwarded-host'] ?? req.headers.host ?? 'localhost';
-  const proto = req.headers['x-forwarded-proto'] ?? (/^(localhost|127\.|\[::1\])/.test(host) ? 'http' : 'https');
-  return `${proto}://${host}`;
 }
 
 export const adminOperations: Record<SurfaceOp<'admin'>, (input: In<never, never>, app: App) => Promise<HttpResponse>> = {

@@ -3,6 +3,7 @@
 // longer manages gets 403 {"code":"com.apple.unrecognized.device"}.
 import { conflict, DomainError } from '../domain/errors';
 import type { Device, Tenant } from '../domain/types';
+import { baseUrl } from '../http/base-url';
 import type { HttpRequest, HttpResponse, OperationInput } from '../http/types';
 import { json } from '../http/types';
 import { issueDeviceIdentity } from '../protocol/apple/ca';
@@ -21,7 +22,6 @@ import { takeOverPendingDevice, useableEnrollment, withdrawDevice } from '../ser
 import { sha256Hex } from '../ids';
 import { requestSync } from '../service/sync';
 import { CA_KEY_SECRET } from '../service/tenants';
-import { baseUrl } from './admin';
 
 const EMPTY = Buffer.alloc(0);
 const RAW_LOG_BYTES = 4096;
