@@ -288,12 +288,22 @@ export async function measureLoad(opts: { appleDevices: number; androidDevices: 
   }
 }
 
+export interface MemoryGrowth {
+  /** (after all − before) / devices, bytes: includes one-off growth (caches, JIT code, buffers). */
+  heapUsedPerDevice: number;
+  rssPerDevice: number;
+  /** Second half only, (after all − halfway) / (devices / 2): the part that keeps growing with devices. */
+  heapUsedMarginalPerDevice: number;
+  rssMarginalPerDevice: number;
+  heapUsed: [number, number, number];
+  rss: [number, number, number];
+}
+
 export interface MemoryResult {
   devices: number;
   warmupDevices: number;
-  /** Growth per enrolled device after a full GC, bytes. */
-  server: { heapUsedPerDevice: number; rssPerDevice: number; heapUsedBefore: number; heapUsedAfter: number; rssBefore: number; rssAfter: number };
-  dynamo: { heapUsedPerDevice: number; rssPerDevice: number; heapUsedBefore: number; heapUsedAfter: number; rssBefore: number; rssAfter: number };
+  server: MemoryGrowth;
+  dynamo: MemoryGrowth;
   seconds: number;
 }
 
@@ -328,16 +338,25 @@ export async function measureMemory(opts: { devices: number; log?: (s: string) =
       await waitForSynchronized(cluster, enrolled);
     };
     await enroll(warmupDevices);
-    const [s0, d0] = await Promise.all([cluster.server.stats(true), cluster.dynamo.stats(true)]);
-    await enroll(opts.devices);
-    const [s1, d1] = await Promise.all([cluster.server.stats(true), cluster.dynamo.stats(true)]);
-    const growth = (a: ChildStats, b: ChildStats) => ({
-      heapUsedPerDevice: (b.memory.heapUsed - a.memory.heapUsed) / opts.devices,
-      rssPerDevice: (b.memory.rss - a.memory.rss) / opts.devices,
-      heapUsedBefore: a.memory.heapUsed, heapUsedAfter: b.memory.heapUsed, rssBefore: a.memory.rss, rssAfter: b.memory.rss,
+    const snapshot = () => Promise.all([cluster.server.stats(true), cluster.dynamo.stats(true)]);
+    const first = Math.floor(opts.devices / 2);
+    const [s0, d0] = await snapshot();
+    await enroll(first);
+    const [s1, d1] = await snapshot();
+    await enroll(opts.devices - first);
+    const [s2, d2] = await snapshot();
+    const growth = (a: ChildStats, b: ChildStats, c: ChildStats): MemoryGrowth => ({
+      heapUsedPerDevice: (c.memory.heapUsed - a.memory.heapUsed) / opts.devices,
+      rssPerDevice: (c.memory.rss - a.memory.rss) / opts.devices,
+      heapUsedMarginalPerDevice: (c.memory.heapUsed - b.memory.heapUsed) / (opts.devices - first),
+      rssMarginalPerDevice: (c.memory.rss - b.memory.rss) / (opts.devices - first),
+      heapUsed: [a.memory.heapUsed, b.memory.heapUsed, c.memory.heapUsed],
+      rss: [a.memory.rss, b.memory.rss, c.memory.rss],
     });
-    opts.log?.(`  memory: server ${((s1.memory.heapUsed - s0.memory.heapUsed) / opts.devices).toFixed(0)} B heap/device, dynalite ${((d1.memory.heapUsed - d0.memory.heapUsed) / opts.devices).toFixed(0)} B heap/device`);
-    return { devices: opts.devices, warmupDevices, server: growth(s0, s1), dynamo: growth(d0, d1), seconds: (performance.now() - started) / 1000 };
+    const server = growth(s0, s1, s2);
+    const dynamo = growth(d0, d1, d2);
+    opts.log?.(`  memory: server ${server.heapUsedMarginalPerDevice.toFixed(0)} B heap/device (marginal), dynalite ${dynamo.heapUsedMarginalPerDevice.toFixed(0)} B heap/device`);
+    return { devices: opts.devices, warmupDevices, server, dynamo, seconds: (performance.now() - started) / 1000 };
   } finally {
     await cluster.stop();
   }

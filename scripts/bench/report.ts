@@ -67,7 +67,7 @@ export function renderMarkdown(r: BenchReport): string {
   p('Commands: the admin queues `Restart` for every device (the push goes out through the queue, the push worker and the fake APNs), then each device runs its session: '
     + 'an Idle connect that receives the command, and the report of its result that receives the empty answer.');
   p();
-  p(table(['what', 'per', 'server CPU', 'dynalite CPU', 'latency p50 / p99'], [
+  p(table(['what', 'per', 'server CPU', 'dynalite CPU', 'latency p50 / p99 (every device at once, client signing included)'], [
     ['admin queues the command + push worker sends the push', 'command', `${f(load.commandEnqueue.serverCpuMs, 2)} ms`, `${f(load.commandEnqueue.dynamoCpuMs, 2)} ms`, ''],
     ['Apple round trip (fetch + report, 2 signed requests)', 'command', `${f(rt.apple.serverCpuMs, 2)} ms`, `${f(rt.apple.dynamoCpuMs, 2)} ms`, `${f(rt.apple.latencyMs.p50)} / ${f(rt.apple.latencyMs.p99)} ms`],
     ['Android round trip (fetch + report)', 'command', `${f(rt.android.serverCpuMs, 2)} ms`, `${f(rt.android.dynamoCpuMs, 2)} ms`, `${f(rt.android.latencyMs.p50)} / ${f(rt.android.latencyMs.p99)} ms`],
@@ -79,7 +79,7 @@ export function renderMarkdown(r: BenchReport): string {
   const idle = phase('idle-connect');
   p(`Why an idle connect costs what it does: it makes ${f(idle.perDevice.calls, 0)} DynamoDB calls (${f(idle.perDevice.reads, 0)} reads, ${f(idle.perDevice.writes, 0)} writes: the device's lastSeenAt and a device-access log line), `
     + 'each through the AWS SDK v3 with CPU of its own (middleware stack, SigV4 signing, JSON (de)serialisation, an HTTP request), and an Apple request also verifies a CMS signature in JavaScript (pkijs/asn1js). '
-    + 'The server\'s self time by package or area, from the V8 sampling profiler during a separate run of each idle-connect scenario (not the run measured above):');
+    + 'The server\'s self time by package or area, from the V8 sampling profiler during a separate run of each idle-connect scenario (not the run measured above; the profiler\'s own overhead is in the busy time):');
   p();
   const groups = [...new Set(load.profiles.flatMap((x) => x.groups.map((g) => g.name)))];
   const share = (scenario: string, name: string) => {
@@ -117,14 +117,20 @@ export function renderMarkdown(r: BenchReport): string {
   p(`By function: ${Object.entries(resync.byActor).map(([a, v]) => `${a} ${f(v.wru)} WRU / ${f(v.rru)} RRU in ${f(v.calls)} calls`).join('; ')}. `
     + `Item sizes: device ${i(dynamo.itemBytes.device)} B (${Math.ceil(dynamo.itemBytes.device / 1024)} WRU per write), command ${i(dynamo.itemBytes.commandAvg)} B, log item ${i(dynamo.itemBytes.logAvg)} B on average.`);
   p();
+  const sumKinds = (pred: (k: string) => boolean) => Object.entries(resync.byKind).filter(([k]) => pred(k)).reduce((t, [, v]) => ({ writes: t.writes + v.writes, wru: t.wru + v.wru }), { writes: 0, wru: 0 });
+  const logs = sumKinds((k) => k.startsWith('log:'));
+  const dev = sumKinds((k) => k === 'device');
+  const cmd = sumKinds((k) => k === 'command');
+  const pct = (x: number) => `${f((x / resync.perDevice.wru) * 100, 0)} %`;
   p('What would bring it down (not changed here; these are for the service code):');
   p();
-  p('- **Log lines** are the largest share: each is written to the table and to both ALL-projection indexes (`byDevice`, `byType`), so one line costs 3 WRU. '
-    + 'Projecting only keys (or a few attributes) into `byType`, dropping `byType` for high-volume types, or not logging routine events (`device-access` on every session, `sync-state` for a resync that changes nothing, one `command` log per inventory query) would remove most of it.');
-  p('- **Device writes**: the device item is written several times per session (sync requested, push sent, answered, each inventory result merged, the compare) and is over 1 KB, so each write costs 2 WRU; '
-    + 'merging the session\'s changes into fewer writes, and keeping the large inventory out of the item that changes on every access, would roughly halve it.');
-  p('- **gsi2 moves**: Synchronized → Sync-Requested → Synchronized moves the device twice in the sync-state index (2 WRU each); a resync that finds nothing to do could skip the state change until it has read the device.');
-  p('- **Inventory commands** are each put, updated (Sent) and deleted: 3 writes per query; the read-only queries of a resync could be handed out without being stored.');
+  p(`- **Device writes: ${f(dev.wru)} WRU (${pct(dev.wru)}) in ${f(dev.writes)} writes.** The device item is written at each step of the session (sync requested, push sent, answered, each inventory result merged, the compare) `
+    + `and at ${i(dynamo.itemBytes.device)} B each write costs ${Math.ceil(dynamo.itemBytes.device / 1024)} WRU, plus ${f(resync.byIndexWru.gsi2 ?? 0)} WRU of gsi2 moves (Synchronized → Sync-Requested → … → Synchronized, 2 WRU per move). `
+    + 'Fewer writes per session (merge the results of one session into one write), a device item under 1 KB (the inventory in its own item, written only when it changed), and no state change for a resync that finds nothing to do would cut most of it.');
+  p(`- **Log lines: ${f(logs.wru)} WRU (${pct(logs.wru)}) in ${f(logs.writes)} lines.** Each line is written to the Logs table and to both ALL-projection indexes (\`byDevice\`, \`byType\`): 3 WRU a line. `
+    + 'KEYS_ONLY (or a short INCLUDE list) on `byType`, and not logging routine events of a resync that changes nothing (`sync-state` twice, `device-access`, `push-sent`, a `command` line per inventory query), would remove most of it.');
+  p(`- **Inventory commands: ${f(cmd.wru)} WRU (${pct(cmd.wru)}).** Each query is put, updated (Sent) and deleted: 3 writes. The read-only queries of a resync could be handed out without being stored, or stored as one item.`);
+  p(`- Counters and the push budget: ${f(sumKinds((k) => k === 'counters' || k === 'push-budget').wru)} WRU.`);
   p();
 
   p('## 3. Cost per device-month on AWS');
@@ -169,21 +175,28 @@ export function renderMarkdown(r: BenchReport): string {
     b.top.slice(0, 5).map((t) => `${t.name} ${kb(t.bytes)}`).join(', '),
   ])));
   p();
-  p('Where the bytes are: zod (v4, the whole library through `z.*`), node-forge (CA, PKCS#12 and the plist of the enrollment profile), @xmldom/xmldom and xmlbuilder (the plist package) are in every bundle, '
-    + 'including those that never parse a plist or issue a certificate; apple adds pkijs/asn1js (signature verification), push-worker adds firebase-admin and google-auth-library. '
-    + 'The full per-package list for each bundle is in the JSON (`bundles[].top`).');
+  const packagesOf = (x: BundleResult) => x.top.filter((t) => !/^(lambdas|scripts|test)\//.test(t.name) && t.share >= 0.02).map((t) => t.name);
+  const everywhere = packagesOf(bundles[0] ?? { top: [] } as unknown as BundleResult).filter((n) => bundles.every((x) => packagesOf(x).includes(n)));
+  p(`In every bundle: ${everywhere.map((n) => `${n} (${kb(bundles[0].top.find((t) => t.name === n)!.bytes)})`).join(', ') || 'no shared package over 2 %'}, whether or not the function needs it. `
+    + bundles.map((x) => {
+      const own = packagesOf(x).filter((n) => !everywhere.includes(n));
+      return own.length ? `${x.name} adds ${own.map((n) => `${n} (${kb(x.top.find((t) => t.name === n)!.bytes)})`).join(', ')}` : '';
+    }).filter(Boolean).join('; ') + '. The full per-package list for each bundle is in the JSON (`bundles[].top`).');
   p();
 
   p('## 5. Memory per device');
   p();
   p(`Two processes as in section 1, signatures off and one shared enrollment profile (issuing an identity per device would take minutes and changes nothing the server keeps); ${memory.warmupDevices} devices enrolled first as a warm-up, `
-    + `then heap and RSS after a full GC (--expose-gc) before and after enrolling ${i(memory.devices)} more devices (Authenticate, TokenUpdate, first sync).`);
+    + `then heap and RSS after a full GC (--expose-gc) before, halfway and after enrolling ${i(memory.devices)} more devices (Authenticate, TokenUpdate, first sync). `
+    + '"Marginal" is the second half alone: one-off growth (JIT code, caches, socket buffers) lands mostly in the first half.');
   p();
-  const m = (x: MemoryResult['server']) => [`${i(x.heapUsedPerDevice)} B`, `${i(x.rssPerDevice)} B`, `${f(x.heapUsedBefore / 1048576)} → ${f(x.heapUsedAfter / 1048576)} MB`, `${f(x.rssBefore / 1048576)} → ${f(x.rssAfter / 1048576)} MB`];
-  p(table(['process', 'heap per device', 'RSS per device', 'heap', 'RSS'], [['server (what a Lambda holds)', ...m(memory.server)], ['dynalite (local mode\'s in-memory database)', ...m(memory.dynamo)]]));
+  const mb = (xs: number[]) => xs.map((x) => f(x / 1048576)).join(' → ');
+  const m = (x: MemoryResult['server']) => [`${i(x.heapUsedPerDevice)} B`, `${i(x.heapUsedMarginalPerDevice)} B`, `${i(x.rssPerDevice)} B`, `${i(x.rssMarginalPerDevice)} B`, `${mb(x.heapUsed)} MB`, `${mb(x.rss)} MB`];
+  p(table(['process', 'heap / device', 'heap / device, marginal', 'RSS / device', 'RSS / device, marginal', 'heap', 'RSS'],
+    [['server (what a Lambda holds)', ...m(memory.server)], ['dynalite (local mode\'s in-memory database)', ...m(memory.dynamo)]]));
   p();
-  p('The server keeps no per-device state between requests (all of it is in DynamoDB), so its growth is noise around zero; a Lambda\'s memory does not grow with the fleet. '
-    + 'In local mode the data lives in dynalite, which is what grows.');
+  p('The server keeps no per-device state between requests (all of it is in DynamoDB): what it gains is one-off, so a Lambda\'s memory does not grow with the fleet. '
+    + 'In local mode the data lives in dynalite, which is what grows per device.');
   p();
 
   p('## 6. Scale on paper: 1,000,000 devices in one tenant');
@@ -211,7 +224,7 @@ export function renderMarkdown(r: BenchReport): string {
   p('## Reproduce');
   p();
   p('`npm run bench` (about 5 minutes on this machine). Options: `--apple-devices N` and `--android-devices N` (load test, default 16), `--requests N` (per scenario), `--command-rounds N`, '
-    + '`--sync-devices N` (DynamoDB counts), `--memory-devices N`, `--import-runs N`, `--quick` (small numbers, a smoke run), `--no-write` (print the JSON instead of writing docs/). '
+    + '`--sync-devices N` (DynamoDB counts), `--memory-devices N` (e.g. 1000), `--import-runs N`, `--quick` (small numbers, a smoke run), `--no-write` (print the JSON instead of writing docs/), `--render-only` (rewrite the page from docs/performance.json). '
     + '`BENCH_CHILD_ARGS` passes node flags to the server and dynalite processes (e.g. a CPU profile).');
   p();
   p(`This run: ${Object.entries(r.options).map(([k, v]) => `${k}=${String(v)}`).join(', ')}.`);
