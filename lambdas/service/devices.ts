@@ -2,6 +2,7 @@
 // counters moved by the same change, and the change's logs written once it has landed.
 import { counterDeltas } from '../domain/counters';
 import { ConcurrentUpdateError, notFound } from '../domain/errors';
+import { applyTransition, transition, type SyncEvent } from '../domain/sync/state-machine';
 import type { Device, Severity } from '../domain/types';
 import type { App } from './app';
 import { logEvent } from './audit';
@@ -16,6 +17,18 @@ export interface DeviceLog {
 export interface DeviceChange {
   device: Device;
   logs?: DeviceLog[];
+}
+
+/**
+ * Applies a sync event to a device and returns the change with its state log. Here rather than in
+ * sync.ts: the push worker and the jobs record sync events without running the sync engine (and
+ * without bundling the platform adapters it drives).
+ */
+export function syncChange(device: Device, event: SyncEvent, at: string, extraLogs: DeviceLog[] = []): DeviceChange {
+  const result = transition(device, event, at);
+  const next = applyTransition(device, result) as Device;
+  const logs = [...(result.log ? [{ event: 'sync-state', message: result.log.message, severity: result.log.severity, data: { to: result.syncState, from: device.syncState } }] : []), ...extraLogs];
+  return { device: next, logs };
 }
 
 const MAX_ATTEMPTS = 8;

@@ -6,10 +6,10 @@ import type { Device } from '../domain/types';
 import { AWAITING_SHARDS, type PushRequest } from '../ports';
 import type { App } from './app';
 import { clearAlarm, logEvent, raiseAlarm } from './audit';
-import { mutateDevice } from './devices';
+import { mutateDevice, syncChange } from './devices';
 import { expireUnusedEnrollments } from './enrollment';
 import { APNS_ALARM } from './push-credentials';
-import { requestPush, requestSync, syncChange } from './sync';
+import { requestPush, requestSync } from './sync';
 
 export const JOBS = ['resync', 'not-responding-sweep', 'reconcile-counters', 'certificate-check'] as const;
 export type JobName = (typeof JOBS)[number];

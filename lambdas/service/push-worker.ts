@@ -7,9 +7,8 @@ import type { Device } from '../domain/types';
 import type { PushOutcome, PushRequest, PushSender, PushTarget } from '../ports';
 import type { App } from './app';
 import { logEvent, raiseAlarm } from './audit';
-import { mutateDevice } from './devices';
+import { mutateDevice, syncChange } from './devices';
 import { APNS_ALARM, FCM_ALARM } from './push-credentials';
-import { syncChange } from './sync';
 
 export interface PushBatchResult {
   sent: number;

@@ -2,12 +2,12 @@
 // inventory → applying → verifying, and the commands in between. Platform-neutral: Apple and
 // Android differ only in their PlatformAdapter.
 import { planSync } from '../domain/sync/plan';
-import { applyTransition, transition, type SyncEvent, type SyncRequester } from '../domain/sync/state-machine';
+import type { SyncRequester } from '../domain/sync/state-machine';
 import type { Command, Device, Inventory, Template } from '../domain/types';
 import type { PushPriority, PushRequest } from '../ports';
 import type { App } from './app';
 import { clearAlarm, raiseAlarm } from './audit';
-import { mutateDevice, type DeviceChange, type DeviceLog } from './devices';
+import { mutateDevice, syncChange } from './devices';
 import { timeOrderedId } from '../ids';
 import type { CommandSpec, InventoryUpdate } from './platform';
 import { platformFor } from './platforms';
@@ -16,14 +16,6 @@ export const commandSecretContext = (d: Pick<Device, 'tenantId' | 'id'>) => `${d
 
 /** Priority of queued commands: admin commands run before sync work. */
 export const PRIORITY = { admin: 0, sync: 5 } as const;
-
-/** Applies a sync event to a device and returns the change with its state log. */
-export function syncChange(device: Device, event: SyncEvent, at: string, extraLogs: DeviceLog[] = []): DeviceChange {
-  const result = transition(device, event, at);
-  const next = applyTransition(device, result) as Device;
-  const logs = [...(result.log ? [{ event: 'sync-state', message: result.log.message, severity: result.log.severity, data: { to: result.syncState, from: device.syncState } }] : []), ...extraLogs];
-  return { device: next, logs };
-}
 
 /**
  * Queues the device commands of a plan, in order. With `idBase` the ids are derived from it
