@@ -199,6 +199,8 @@ export interface BulkOperation {
   createdAt: string;
   /** Explicit device ids (how many) or a filter of the device list. */
   target: { deviceIds: number } | { filter: DeviceFilter };
+  /** Set for a sync fan-out the server starts itself (a template change, the daily resync). */
+  requester?: string;
   /** The command params, sealed (they may hold a PIN); erased when the operation is done. */
   sealedParams?: string;
   /** Devices found on each listed page (filters). */

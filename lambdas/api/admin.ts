@@ -54,8 +54,8 @@ export const adminOperations: Record<SurfaceOp<'admin'>, (input: In<never, never
   },
   getTemplate: async ({ params, principal }, app) => json(200, templateView(await getTemplate(app, tenantOf(principal), params.id))),
   replaceTemplate: async ({ params, body, principal }: In<z.infer<typeof s.templateInputSchema>>, app) => {
-    const { template, devices } = await replaceTemplate(app, tenantOf(principal), params.id, body);
-    return json(200, { ...templateView(template), devicesToSync: devices });
+    const { template, syncOperationId } = await replaceTemplate(app, tenantOf(principal), params.id, body);
+    return json(200, { ...templateView(template), syncOperationId });
   },
   deleteTemplate: async ({ params, principal }, app) => {
     await deleteTemplate(app, tenantOf(principal), params.id);

@@ -49,6 +49,11 @@ export const templateSchema = z.extend(templateInputSchema, {
   createdAt: z.string(),
   updatedAt: z.string(),
 }).register(z.globalRegistry, { id: 'Template' });
+export const templateChangedSchema = z.extend(templateSchema, {
+  syncOperationId: z.string().register(z.globalRegistry, {
+    description: 'the fan-out that re-syncs the devices using the template: GET /admin/v1/commands/{syncOperationId}',
+  }),
+}).register(z.globalRegistry, { id: 'TemplateChanged' });
 
 export const apiKeyInputSchema = z.object({
   name: z.string().check(z.minLength(1), z.maxLength(200)),
@@ -264,5 +269,8 @@ export const timelineSchema = z.object({
 }).register(z.globalRegistry, { id: 'Timeline' });
 export const apnsResultSchema = z.object({ topic: z.string(), notAfter: z.string() }).register(z.globalRegistry, { id: 'ApnsResult' });
 export const fcmResultSchema = z.object({ projectId: z.string() }).register(z.globalRegistry, { id: 'FcmResult' });
-export const jobResultSchema = z.object({ job: z.string(), startedAt: z.string(), finishedAt: z.string(), devicesTouched: integer() })
+export const jobResultSchema = z.object({
+  job: z.string(), startedAt: z.string(), finishedAt: z.string(), devicesTouched: integer(),
+  operationIds: z.optional(z.array(z.string())),
+})
   .register(z.globalRegistry, { id: 'JobResult' });

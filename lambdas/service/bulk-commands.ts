@@ -1,18 +1,21 @@
-// Bulk commands: one command for many devices (explicit ids or a filter over the fleet). The
-// request only records the operation and queues its first steps; the bulk worker fans out in
-// steps, each retried alone by the queue:
+// Bulk commands: one command for many devices (explicit ids or a filter over the fleet), and the
+// server's own sync fan-outs (a template change, the daily resync), which run the same way. The
+// request or job only records the operation and queues its first steps; the bulk worker fans out
+// in steps, each retried alone by the queue:
 //   list    one page of the filter's devices → their chunks queued, then the next page
 //   devices one chunk of device ids → the command sent to each, or a refusal recorded
 // Every step is idempotent: a device's command id is derived from the operation and the device,
 // so a retried chunk queues nothing twice, and a chunk's result is recorded once.
 import { createHash } from 'node:crypto';
+import type { SyncRequester } from '../domain/sync/state-machine';
 import type { AdminCommandType } from '../domain/types';
 import { timeOrderedId } from '../ids';
-import type { BulkChunkResult, BulkOperation, BulkRefusal, BulkWork, DeviceFilter } from '../ports';
+import type { BulkChunkResult, BulkOperation, BulkRefusal, BulkWork, DeviceFilter, PushRequest } from '../ports';
 import type { App } from './app';
 import { logEvent } from './audit';
 import { sendCommand } from './admin-commands';
 import type { AdminParams } from './platform';
+import { requestPush, requestSync } from './sync';
 
 /** Devices per `devices` step: small enough for one Lambda invocation, big enough to be cheap. */
 export const BULK_CHUNK_SIZE = 100;
@@ -81,10 +84,26 @@ export async function startBulkCommand(app: App, tenantId: string, input: BulkIn
     await logEvent(app, tenantId, 'bulk-command', `${input.type} accepted for ${deviceIds.length} devices`, { data: { operationId } });
     return { accepted: deviceIds.length, commandIds: input.type === 'Sync' ? [] : deviceIds.map((d) => bulkCommandId(operationId, d)), operationId };
   }
-  await app.stores.bulk.create(tenantId, { ...base, target: { filter: input.filter ?? {} } });
-  await app.bulkQueue.send([{ kind: 'list', tenantId, operationId, page: 0, chunksBefore: 0 }]);
-  await logEvent(app, tenantId, 'bulk-command', `${input.type} accepted for the devices matching ${JSON.stringify(input.filter ?? {})}`, { data: { operationId } });
+  await startListing(app, tenantId, { ...base, target: { filter: input.filter ?? {} } }, `${input.type} accepted`);
   return { accepted: 0, commandIds: [], operationId };
+}
+
+/**
+ * Re-syncs every device matching the filter (a template change, the daily resync) through the
+ * same fan-out, so that no request or job walks a whole fleet itself. Returns the operation id.
+ */
+export async function startSyncFanout(app: App, tenantId: string, filter: DeviceFilter, by: SyncRequester): Promise<string> {
+  const now = app.clock.now();
+  const operationId = `${OPERATION_PREFIX}${timeOrderedId(now)}`;
+  await startListing(app, tenantId, { id: operationId, type: 'Sync', requester: by, createdAt: now.toISOString(), target: { filter } }, `${by} sync started`);
+  return operationId;
+}
+
+async function startListing(app: App, tenantId: string, op: BulkOperation, what: string): Promise<void> {
+  await app.stores.bulk.create(tenantId, op);
+  await app.bulkQueue.send([{ kind: 'list', tenantId, operationId: op.id, page: 0, chunksBefore: 0 }]);
+  const filter = 'filter' in op.target ? op.target.filter : {};
+  await logEvent(app, tenantId, 'bulk-command', `${what} for the devices matching ${JSON.stringify(filter)}`, { data: { operationId: op.id } });
 }
 
 /** One fan-out step (the bulk worker's unit of work). */
@@ -114,6 +133,28 @@ async function listPage(app: App, op: BulkOperation, work: Extract<BulkWork, { k
 
 async function commandChunk(app: App, op: BulkOperation, work: Extract<BulkWork, { kind: 'devices' }>): Promise<void> {
   if (await app.stores.bulk.hasChunk(work.tenantId, op.id, work.chunk)) return;
+  const { queued, refusals } = op.requester
+    ? { queued: await syncDevices(app, work.tenantId, op.requester as SyncRequester, work.deviceIds), refusals: [] }
+    : await commandDevices(app, op, work);
+  const result: BulkChunkResult = { chunk: work.chunk, targeted: work.deviceIds.length, queued, refusals, finishedAt: app.clock.now().toISOString() };
+  const { op: updated } = await app.stores.bulk.recordChunk(work.tenantId, op.id, result);
+  if (updated) await finishIfComplete(app, work.tenantId, updated);
+}
+
+/** A sync fan-out's chunk: each device marked Sync-Required with its inventory read queued, one push batch. */
+async function syncDevices(app: App, tenantId: string, by: SyncRequester, deviceIds: string[]): Promise<number> {
+  const pushes: Array<Omit<PushRequest, 'requestedAt'>> = [];
+  for (const deviceId of deviceIds) {
+    const device = await app.stores.devices.get(tenantId, deviceId);
+    // Gone since the listing, or a dead push token the daily resync cannot wake (the device's next contact will).
+    if (!device || (by === 'resync' && device.push?.dead)) continue;
+    if (await requestSync(app, tenantId, deviceId, by, { push: false })) pushes.push({ tenantId, deviceId, priority: 'bulk', reason: by });
+  }
+  await requestPush(app, pushes);
+  return pushes.length;
+}
+
+async function commandDevices(app: App, op: BulkOperation, work: Extract<BulkWork, { kind: 'devices' }>): Promise<{ queued: number; refusals: BulkRefusal[] }> {
   const params: AdminParams = op.sealedParams ? JSON.parse(await app.box.open(op.sealedParams, paramsContext(work.tenantId, op.id))) : {};
   const type = op.type as AdminCommandType;
   const refusals: BulkRefusal[] = [];
@@ -134,9 +175,7 @@ async function commandChunk(app: App, op: BulkOperation, work: Extract<BulkWork,
       });
     }
   }
-  const result: BulkChunkResult = { chunk: work.chunk, targeted: work.deviceIds.length, queued, refusals, finishedAt: app.clock.now().toISOString() };
-  const { op: updated } = await app.stores.bulk.recordChunk(work.tenantId, op.id, result);
-  if (updated) await finishIfComplete(app, work.tenantId, updated);
+  return { queued, refusals };
 }
 
 /** The last step to finish (or a progress read that sees every chunk) closes the operation. */

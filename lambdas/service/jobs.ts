@@ -3,13 +3,13 @@
 import { recount } from '../domain/counters';
 import { badRequest } from '../domain/errors';
 import type { Device } from '../domain/types';
-import { AWAITING_SHARDS, type PushRequest } from '../ports';
+import { AWAITING_SHARDS } from '../ports';
 import type { App } from './app';
 import { clearAlarm, logEvent, raiseAlarm } from './audit';
 import { mutateDevice, syncChange } from './devices';
 import { expireUnusedEnrollments } from './enrollment';
 import { APNS_ALARM } from './push-credentials';
-import { requestPush, requestSync } from './sync';
+import { startSyncFanout } from './bulk-commands';
 
 export const JOBS = ['resync', 'not-responding-sweep', 'reconcile-counters', 'certificate-check'] as const;
 export type JobName = (typeof JOBS)[number];
@@ -19,6 +19,8 @@ export interface JobRun {
   startedAt: string;
   finishedAt: string;
   devicesTouched: number;
+  /** The fan-outs a resync started (GET /admin/v1/commands/{id}); their devices are counted there. */
+  operationIds?: string[];
 }
 
 async function forEachTenant(app: App, only: string | undefined, fn: (tenantId: string) => Promise<number>): Promise<number> {
@@ -44,18 +46,13 @@ async function forEachDevice(app: App, tenantId: string, filter: Parameters<App[
   return touched;
 }
 
-/** Daily: every checked-in device is re-read and re-pushed (push services drop notifications). */
-async function resync(app: App, tenantId: string): Promise<number> {
-  let batch: Array<Omit<PushRequest, 'requestedAt'>> = [];
-  const touched = await forEachDevice(app, tenantId, { registrationState: 'Checked-In' }, async (d) => {
-    if (d.push?.dead) return false;
-    await requestSync(app, tenantId, d.id, 'resync', { push: false });
-    batch.push({ tenantId, deviceId: d.id, priority: 'bulk', reason: 'resync' });
-    if (batch.length >= 100) { await requestPush(app, batch); batch = []; }
-    return true;
-  });
-  await requestPush(app, batch);
-  return touched;
+/**
+ * Daily: every checked-in device is re-read and re-pushed (push services drop notifications).
+ * The job only starts a sync fan-out per tenant: the bulk worker walks the devices in steps, so
+ * a fleet of any size fits (one job invocation walking a million devices would time out).
+ */
+async function resync(app: App, tenantId: string): Promise<string> {
+  return startSyncFanout(app, tenantId, { registrationState: 'Checked-In' }, 'resync');
 }
 
 /** Devices that owe an answer to a push for longer than NOT_RESPONDING_AFTER become Not-Responding. */
@@ -108,17 +105,17 @@ export async function runJob(app: App, job: string, opts: { tenantId?: string } 
   if (!(JOBS as readonly string[]).includes(job)) throw badRequest(`unknown job ${job}; jobs: ${JOBS.join(', ')}`);
   const startedAt = app.clock.now().toISOString();
   const name = job as JobName;
+  const operationIds: string[] = [];
   const perTenant = async (tenantId: string): Promise<number> => {
-    const touched = name === 'resync' ? await resync(app, tenantId)
-      : name === 'reconcile-counters' ? await reconcile(app, tenantId)
-        : await certificateCheck(app, tenantId);
-    return touched;
+    if (name === 'resync') { operationIds.push(await resync(app, tenantId)); return 0; }
+    return name === 'reconcile-counters' ? reconcile(app, tenantId) : certificateCheck(app, tenantId);
   };
   const devicesTouched = name === 'not-responding-sweep'
     ? await sweep(app, opts.tenantId) + await forEachTenant(app, opts.tenantId, (t) => expireUnusedEnrollments(app, t))
     : await forEachTenant(app, opts.tenantId, perTenant);
-  const run = { job, startedAt, finishedAt: app.clock.now().toISOString(), devicesTouched };
+  const run: JobRun = { job, startedAt, finishedAt: app.clock.now().toISOString(), devicesTouched, ...(name === 'resync' ? { operationIds } : {}) };
   const tenants = opts.tenantId ? [opts.tenantId] : (await app.stores.tenants.list(undefined, 1000)).items.map((t) => t.id);
-  for (const t of tenants) await logEvent(app, t, 'job-run', `${job} ran: ${devicesTouched} device(s) touched`, { data: run });
+  const outcome = name === 'resync' ? `${operationIds.length} sync fan-out(s) started` : `${devicesTouched} device(s) touched`;
+  for (const t of tenants) await logEvent(app, t, 'job-run', `${job} ran: ${outcome}`, { data: { ...run } });
   return run;
 }

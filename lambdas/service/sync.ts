@@ -80,28 +80,6 @@ export async function requestSync(
   return device;
 }
 
-/**
- * Re-syncs every device of a template, a page at a time, so a template on 100,000 devices never
- * sits in one function's memory; pushes go out in batches per page.
- */
-export async function requestTemplateSync(app: App, tenantId: string, templateId: string, by: SyncRequester): Promise<number> {
-  let cursor: string | undefined;
-  let touched = 0;
-  do {
-    const page = await app.stores.devices.list(tenantId, { templateId, registrationState: 'Checked-In' }, cursor, 100);
-    const pushes: Array<Omit<PushRequest, 'requestedAt'>> = [];
-    for (const device of page.items) {
-      if (await requestSync(app, tenantId, device.id, by, { push: false })) {
-        pushes.push({ tenantId, deviceId: device.id, priority: 'bulk', reason: by });
-        touched += 1;
-      }
-    }
-    await requestPush(app, pushes);
-    cursor = page.cursor;
-  } while (cursor);
-  return touched;
-}
-
 /** Merges a query result into the stored inventory (each query replaces its own part). */
 export function mergeInventory(device: Device, update: InventoryUpdate, at: string): Device {
   const next = { ...device };

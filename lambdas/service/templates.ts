@@ -4,7 +4,7 @@ import type { Template, TemplateItem } from '../domain/types';
 import type { App } from './app';
 import { logEvent } from './audit';
 import { randomId } from '../ids';
-import { requestTemplateSync } from './sync';
+import { startSyncFanout } from './bulk-commands';
 
 export interface TemplateInput {
   name: string;
@@ -46,8 +46,11 @@ export async function getTemplate(app: App, tenantId: string, id: string): Promi
   return template;
 }
 
-/** Replaces a template (version + 1) and makes every device using it Sync-Required. */
-export async function replaceTemplate(app: App, tenantId: string, id: string, input: TemplateInput): Promise<{ template: Template; devices: number }> {
+/**
+ * Replaces a template (version + 1) and starts the fan-out that makes every checked-in device
+ * using it Sync-Required and pushes it (GET /admin/v1/commands/{syncOperationId} follows it).
+ */
+export async function replaceTemplate(app: App, tenantId: string, id: string, input: TemplateInput): Promise<{ template: Template; syncOperationId: string }> {
   checkSize(input);
   const current = await getTemplate(app, tenantId, id);
   const template: Template = {
@@ -56,8 +59,8 @@ export async function replaceTemplate(app: App, tenantId: string, id: string, in
   };
   await app.stores.templates.replace(template, current.version);
   await logEvent(app, tenantId, 'template-changed', `template ${template.name} changed to version ${template.version}`, { data: { templateId: id, version: template.version } });
-  const devices = await requestTemplateSync(app, tenantId, id, 'template-change');
-  return { template, devices };
+  const syncOperationId = await startSyncFanout(app, tenantId, { templateId: id, registrationState: 'Checked-In' }, 'template-change');
+  return { template, syncOperationId };
 }
 
 export async function deleteTemplate(app: App, tenantId: string, id: string): Promise<void> {

@@ -42,16 +42,7 @@ async function enrollAgents(n: number, opts: { templateId?: string; online?: boo
 const appleReceived = (device: SimulatedAppleDevice, requestType: string) =>
   device.log.filter((l) => l.kind === 'report' && l.requestType === requestType).length;
 
-async function waitForOperation(id: string) {
-  let progress: any; // eslint-disable-line @typescript-eslint/no-explicit-any
-  await e.waitFor(async () => {
-    const r = await e.api('GET', `/admin/v1/commands/${id}`);
-    expect(r.status).toBe(200);
-    progress = r.body;
-    return progress.status === 'done';
-  }, 300_000, `bulk operation ${id} to finish`);
-  return progress;
-}
+const waitForOperation = (id: string) => e.operation(id, 300_000);
 
 describe('bulk commands', () => {
   it('a Lock by filter reaches all 200 matching devices (Apple and Android), and no other device', async () => {

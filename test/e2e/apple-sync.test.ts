@@ -60,7 +60,7 @@ describe('sync engine end to end', () => {
     locked.locked = true;
     const changed = await e.api('PUT', `/admin/v1/templates/${tplA}`, { name: 'A v2', items: [profileItem('com.example.a2')] });
     expect(changed.status).toBe(200);
-    expect(changed.body.devicesToSync).toBe(1);
+    expect(await e.operation(changed.body.syncOperationId)).toMatchObject({ type: 'Sync', status: 'done', targeted: 1, queued: 1 });
     await e.settle(async () => (await e.api('GET', `/admin/v1/devices/${locked.udid}/commands`)).body.queue.some((c: { status: string }) => c.status === 'NotNow'));
 
     expect(locked.profiles.has('com.example.a1')).toBe(false); // the removal ran while locked

@@ -109,6 +109,26 @@ describe('operations', () => {
     expect(sent).toContain('UDID-PUSH');
   });
 
+  it('the daily resync fans out through the bulk queue: every live device re-synced and pushed, dead tokens skipped', async () => {
+    const { app } = local;
+    for (const id of ['RS-1', 'RS-2', 'RS-3']) {
+      await createDevice(app, newDevice({ tenantId: 'demo', id, platform: 'ios', syncState: 'Synchronized', push: { token: `tok-${id}`, magic: 'magic' } }));
+    }
+    await createDevice(app, newDevice({ tenantId: 'demo', id: 'RS-DEAD', platform: 'ios', syncState: 'Synchronized', push: { token: 'dead', magic: 'magic', dead: true } }));
+    const run = await admin<{ devicesTouched: number; operationIds: string[] }>('POST', '/jobs/resync/run');
+    expect(run.status).toBe(200);
+    expect(run.body.operationIds).toHaveLength(1);
+    await local.settled();
+    const progress = (await admin<{ status: string; targeted: number; queued: number }>('GET', `/commands/${run.body.operationIds[0]}`)).body;
+    const checkedIn = (await app.stores.devices.list('demo', { registrationState: 'Checked-In' }, undefined, 500)).items;
+    const live = checkedIn.filter((d) => !d.push?.dead);
+    expect(progress).toMatchObject({ status: 'done', targeted: checkedIn.length, queued: live.length });
+    expect(sent).toEqual(expect.arrayContaining(['RS-1', 'RS-2', 'RS-3']));
+    expect(sent).not.toContain('RS-DEAD');
+    expect((await app.stores.devices.get('demo', 'RS-1'))?.syncRequestedBy).toBe('resync');
+    expect((await app.stores.devices.get('demo', 'RS-DEAD'))?.syncState).toBe('Synchronized');
+  });
+
   it('the bulk worker runs each step and reports a poison message alone', async () => {
     const { app } = local;
     await createDevice(app, newDevice({ tenantId: 'demo', id: 'UDID-BULK', platform: 'ios', push: { token: 'beef', magic: 'magic' } }));

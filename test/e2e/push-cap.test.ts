@@ -72,7 +72,7 @@ describe('push pipeline', () => {
     e.clock.nextMinute();
     const changed = await e.api('PUT', `/admin/v1/templates/${templateId}`, { name: 'fleet v2', items: [], prohibitedApps: ['com.example.game'] });
     expect(changed.status).toBe(200);
-    expect(changed.body.devicesToSync).toBe(FLEET);
+    expect(await e.operation(changed.body.syncOperationId)).toMatchObject({ status: 'done', targeted: FLEET, queued: FLEET });
     const cycle = await runCycle(FLEET);
     const tokens = cycle.map((a) => a.token);
     expect(new Set(tokens).size).toBe(FLEET);

@@ -74,6 +74,8 @@ export interface E2E {
    * verified, one identity cannot stand for several devices.
    */
   enrollShared(n: number, opts?: { templateId?: string; concurrency?: number }): Promise<SimulatedAppleDevice[]>;
+  /** Waits until a bulk operation or sync fan-out is done; returns its progress. */
+  operation(id: string, timeoutMs?: number): Promise<any>; // eslint-disable-line @typescript-eslint/no-explicit-any
   /** Waits until nothing is queued or polling and `until` (if given) holds; throws after timeoutMs. */
   settle(until?: () => boolean | Promise<boolean>, timeoutMs?: number): Promise<void>;
   /** Waits until `until` holds (no need for the queue to drain: deferred pushes may be waiting). */
@@ -232,7 +234,7 @@ export async function startE2E(opts: E2EOptions = {}): Promise<E2E> {
       for (;;) {
         const left = deadline - Date.now();
         if (left <= 0) throw new Error(`e2e.settle timed out after ${timeoutMs} ms`);
-        await Promise.race([local.queue.drained(), sleep(Math.min(left, 200))]);
+        await Promise.race([local.settled(), sleep(Math.min(left, 200))]);
         await Promise.race([Promise.allSettled([...inFlight]), sleep(Math.min(left, 200))]);
         if (pollErrors.length) throw pollErrors[0];
         const idle = inFlight.size === 0;
@@ -242,6 +244,17 @@ export async function startE2E(opts: E2EOptions = {}): Promise<E2E> {
         } else quietRounds = 0;
         await sleep(10);
       }
+    },
+
+    async operation(id, timeoutMs = 60_000) {
+      let progress: any; // eslint-disable-line @typescript-eslint/no-explicit-any
+      await e2e.waitFor(async () => {
+        const r = await e2e.api('GET', `/admin/v1/commands/${id}`);
+        if (r.status !== 200) throw new Error(`operation ${id}: ${r.status} ${r.text}`);
+        progress = r.body;
+        return progress.status === 'done';
+      }, timeoutMs, `operation ${id} to finish`);
+      return progress;
     },
 
     async device(id) {
