@@ -65,8 +65,11 @@ const CHECKS: Record<string, { statuses: number[] | RegExp; check: Check }> = {
   },
   'Change a template': {
     statuses: [200, 200],
-    check: async (run) => {
-      expect(json(run)).toMatchObject({ version: 2, prohibitedApps: ['com.example.game', 'com.example.chat'] });
+    check: async (run, w) => {
+      const changed = json<{ syncOperationId: string }>(run);
+      expect(changed).toMatchObject({ version: 2, prohibitedApps: ['com.example.game', 'com.example.chat'], syncOperationId: expect.stringMatching(/^bulk_/) });
+      // No device uses the template yet: the fan-out finds none.
+      expect(await w.e2e.operation(changed.syncOperationId)).toMatchObject({ type: 'Sync', status: 'done', targeted: 0 });
     },
   },
   'Enroll an Apple device': {
