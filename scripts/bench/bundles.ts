@@ -4,6 +4,7 @@
 // module-loading part of a cold start (Lambda's own init and the first request come on top).
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { builtinModules } from 'node:module';
 import { join, relative } from 'node:path';
 import { build, type Metafile } from 'esbuild';
 import { median } from './stats';
@@ -24,6 +25,9 @@ export interface BundleResult {
   importMs: { median: number; samples: number[]; cpuMedian: number };
   /** With NODE_OPTIONS=--enable-source-maps, as the functions are deployed. */
   importWithSourceMapsMs: { median: number; samples: number[]; cpuMedian: number };
+  /** The external packages the bundle requires (the AWS SDK, from the runtime) imported alone: the floor. */
+  externals: string[];
+  externalsImportMs: { median: number; cpuMedian: number };
   top: Contributor[];
 }
 
@@ -74,9 +78,9 @@ export function topContributors(metafile: Metafile, limit = 10): Contributor[] {
   return [...totals].sort((a, b) => b[1] - a[1]).slice(0, limit).map(([name, bytes]) => ({ name, bytes, share: bytes / all }));
 }
 
-/** Wall and CPU time of require() in a fresh node, measured inside it (process start-up excluded). */
-function importTime(file: string, nodeModules: string, sourceMaps: boolean): { wall: number; cpu: number } {
-  const script = `const c=process.cpuUsage(),t=process.hrtime.bigint();require(${JSON.stringify(file)});`
+/** Wall and CPU time of require() of `modules` in a fresh node, measured inside it (process start-up excluded). */
+function importTime(modules: string[], nodeModules: string, sourceMaps: boolean): { wall: number; cpu: number } {
+  const script = `const c=process.cpuUsage(),t=process.hrtime.bigint();for(const m of ${JSON.stringify(modules)})require(m);`
     + 'const w=Number(process.hrtime.bigint()-t)/1e6,u=process.cpuUsage(c);process.stdout.write(JSON.stringify({wall:w,cpu:(u.user+u.system)/1000}))';
   const out = execFileSync(process.execPath, [...(sourceMaps ? ['--enable-source-maps'] : []), '-e', script], {
     // The SDK is external: it resolves from the project's node_modules as from the Lambda runtime's.
@@ -95,12 +99,17 @@ export async function measureBundles(opts: { root: string; outDir: string; runs:
     const outfile = join(dir, 'index.js');
     const out = await build(lambdaBuildOptions(opts.root, entry, outfile));
     writeFileSync(join(dir, 'meta.json'), JSON.stringify(out.metafile));
+    const output = Object.values(out.metafile!.outputs).find((o) => o.entryPoint);
+    const externals = [...new Set((output?.imports ?? []).filter((x) => x.external && !x.path.startsWith('node:') && !builtinModules.includes(x.path)).map((x) => x.path))].sort();
     const plain: Array<{ wall: number; cpu: number }> = [];
     const withMaps: Array<{ wall: number; cpu: number }> = [];
-    // Interleaved, so a burst of load elsewhere on the machine hits both alike.
+    const sdkOnly: Array<{ wall: number; cpu: number }> = [];
+    const nodeModules = join(opts.root, 'node_modules');
+    // Interleaved, so a burst of load elsewhere on the machine hits all three alike.
     for (let i = 0; i < opts.runs; i++) {
-      plain.push(importTime(outfile, join(opts.root, 'node_modules'), false));
-      withMaps.push(importTime(outfile, join(opts.root, 'node_modules'), true));
+      plain.push(importTime([outfile], nodeModules, false));
+      withMaps.push(importTime([outfile], nodeModules, true));
+      sdkOnly.push(importTime(externals, nodeModules, false));
     }
     const result: BundleResult = {
       name, entry: relative(opts.root, join(opts.root, entry)),
@@ -109,6 +118,8 @@ export async function measureBundles(opts: { root: string; outDir: string; runs:
       importMs: { median: median(plain.map((x) => x.wall)), samples: plain.map((x) => x.wall), cpuMedian: median(plain.map((x) => x.cpu)) },
       importWithSourceMapsMs: { median: median(withMaps.map((x) => x.wall)), samples: withMaps.map((x) => x.wall), cpuMedian: median(withMaps.map((x) => x.cpu)) },
       top: topContributors(out.metafile!),
+      externals,
+      externalsImportMs: { median: median(sdkOnly.map((x) => x.wall)), cpuMedian: median(sdkOnly.map((x) => x.cpu)) },
     };
     results.push(result);
     opts.log?.(`  ${name}: ${(result.bytes / 1024).toFixed(0)} KB, import ${result.importMs.median.toFixed(0)} ms (${result.importWithSourceMapsMs.median.toFixed(0)} ms with source maps)`);

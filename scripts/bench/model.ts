@@ -120,7 +120,11 @@ export function evaluateTargets(load: LoadResult, dynamo: DynamoPhasesResult, co
   ];
   for (const b of bundles) {
     targets.push({ target: `${b.name} bundle < 1 MB`, measured: `${(b.bytes / 1024 / 1024).toFixed(2)} MB`, met: b.bytes < 1024 * 1024 });
-    targets.push({ target: `${b.name} import < 150 ms`, measured: `${b.importMs.median.toFixed(0)} ms (${b.importWithSourceMapsMs.median.toFixed(0)} ms with --enable-source-maps)`, met: b.importMs.median < 150 });
+    targets.push({
+      target: `${b.name} import < 150 ms`,
+      measured: `${b.importMs.median.toFixed(0)} ms median wall (CPU ${b.importMs.cpuMedian.toFixed(0)} ms, fastest ${Math.min(...b.importMs.samples).toFixed(0)} ms; ${b.importWithSourceMapsMs.median.toFixed(0)} ms with --enable-source-maps)`,
+      met: b.importMs.median < 150,
+    });
   }
   return targets;
 }
