@@ -9,7 +9,7 @@ import { writeFileSync } from 'node:fs';
 import { USAGE, parseSimArgs, type SimOptions } from './sim/options';
 import { ProgressView } from './sim/progress';
 import { formatReport } from './sim/report';
-import { runSimulation } from './sim/run';
+import { SetupNeeded, runSimulation } from './sim/run';
 
 async function main(): Promise<number> {
   let options: SimOptions;
@@ -35,6 +35,10 @@ async function main(): Promise<number> {
 }
 
 main().then((code) => process.exit(code), (err: unknown) => {
+  if (err instanceof SetupNeeded) {
+    process.stderr.write(`${err.message}\n`);
+    process.exit(2);
+  }
   process.stderr.write(`simulate: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
   process.exit(1);
 });

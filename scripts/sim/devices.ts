@@ -52,10 +52,10 @@ export class SimApple extends SimDevice {
   readonly platform = 'ios';
   readonly device: SimulatedAppleDevice;
 
-  constructor(role: SimRole, baseUrl: string, tenant: string) {
+  constructor(role: SimRole, baseUrl: string, tenant: string, fetchFn: typeof fetch) {
     super(role);
     this.device = new SimulatedAppleDevice({
-      baseUrl, tenant, platform: 'ios',
+      baseUrl, tenant, platform: 'ios', fetch: fetchFn,
       appCatalog: { [String(SIM_APP.iTunesStoreID)]: { identifier: SIM_APP.bundleId, version: SIM_APP.version, name: 'Sim App' } },
     });
   }
@@ -82,9 +82,11 @@ export class SimAndroid extends SimDevice {
   readonly platform = 'android';
   readonly agent: SimulatedAndroidAgent;
 
-  constructor(role: SimRole, qrPayload: string) {
+  /** `baseUrl`: where this agent connects (the QR code's server URL, or an API worker's). */
+  constructor(role: SimRole, baseUrl: string, tenant: string, enrollmentToken: string, fetchFn: typeof fetch) {
     super(role);
-    this.agent = SimulatedAndroidAgent.fromQrPayload(qrPayload);
+    this.agent = new SimulatedAndroidAgent({ baseUrl, tenant, fetch: fetchFn });
+    this.agent.enrollmentToken = enrollmentToken;
   }
 
   get id(): string {

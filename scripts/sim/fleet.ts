@@ -2,6 +2,7 @@
 // then every command), at most `concurrency` sessions at once across the fleet and one at a time
 // per device. Pushes to a device whose session has not started yet coalesce into that session.
 import type { SimDevice, SimPlatform, SimRole } from './devices';
+import { retryingFetch } from './http';
 import { Limiter } from './limiter';
 import type { SimOptions } from './options';
 
@@ -44,6 +45,10 @@ export class Fleet {
   readonly failures: SessionFailure[] = [];
   /** Pushes for a device that does not answer pushes (offline), or for no known device. */
   unanswered = 0;
+  /** Device requests sent again after the connection was reset (see http.ts). */
+  connectionRetries = 0;
+  /** What the devices send their requests with. */
+  readonly fetch = retryingFetch(() => { this.connectionRetries++; });
   /** Called after each session (the simulator unlocks a locked iPhone a while after its NotNow). */
   onSessionEnd?: (device: SimDevice) => void;
   private readonly byToken = new Map<string, SimDevice>();

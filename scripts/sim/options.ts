@@ -1,6 +1,8 @@
 // Command-line options of `npm run simulate`, parsed and checked in one place so the programmatic
 // entry (runSimulation) and the CLI share the same defaults.
+import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
+import { defaultAdminKey } from './remote';
 
 export interface SimOptions {
   /** Fleet size. */
@@ -23,11 +25,16 @@ export interface SimOptions {
   url?: string;
   /** Admin API key for --url. */
   adminKey?: string;
+  /** The tenant of that key (--url). */
   tenant: string;
-  /** In-process only: the tenant's push cap per minute (default: the server's default). */
+  /** --url: the port of the fake APNs, as the server's APNS_ORIGIN names it. */
+  apnsPort: number;
+  /** The tenant's push cap per minute: in-process, set on the server (default: its default); with --url, what to check against. */
   cap?: number;
   /** In-process only: how many real seconds a server minute lasts (shorter: the cap bites sooner). */
   minuteSeconds: number;
+  /** In-process only: extra API servers in worker threads, over the same database (0: none). */
+  apiWorkers: number;
   /** Write the report as JSON to this file. */
   jsonPath?: string;
 }
@@ -39,9 +46,12 @@ export const DEFAULTS: Omit<SimOptions, 'devices'> = {
   unlockAfterSeconds: 10,
   timeoutSeconds: 600,
   concurrency: 32,
-  enrollConcurrency: 8,
+  enrollConcurrency: 16,
   tenant: 'demo',
+  apnsPort: 2197,
   minuteSeconds: 60,
+  // One device API server per core: the main thread (dynalite, the simulated devices) keeps busy too.
+  apiWorkers: availableParallelism(),
 };
 
 export const USAGE = `usage: npm run simulate -- --devices N [options]
@@ -55,11 +65,18 @@ export const USAGE = `usage: npm run simulate -- --devices N [options]
   --timeout SEC          fail when reachable devices are not all Synchronized by then (default ${DEFAULTS.timeoutSeconds})
   --concurrency N        device sessions at once (default ${DEFAULTS.concurrency})
   --enroll-concurrency N enrollments at once (default ${DEFAULTS.enrollConcurrency})
-  --cap N                in-process: the tenant's pushes per minute (default: the server's, 10000)
+  --cap N                the tenant's pushes per minute: in-process, the server's setting (default
+                         10000); with --url, the cap to check the pushes against
   --minute-seconds SEC   in-process: length of a server minute in real seconds (default 60)
-  --url URL              target a running server instead (see docs/simulate.md for what it needs)
-  --key KEY              admin API key for --url (or MDM_ADMIN_KEY)
-  --tenant ID            tenant for --url (default demo)
+  --api-workers N        in-process: device API servers in worker threads over the same database,
+                         as Lambda runs several containers; 0: devices use the main server
+                         (default ${DEFAULTS.apiWorkers}, one per core)
+  --url URL              target a running server instead, Apple devices only; it must push through
+                         this simulator's fake APNs (docs/simulate.md; the first run prints how)
+  --key KEY              admin API key for --url (default: MDM_ADMIN_KEY, else the key \`npm start\`
+                         saved in $DATA_DIR/credentials.json)
+  --tenant ID            the key's tenant, for --url (default demo)
+  --apns-port N          --url: the fake APNs' port (default 2197)
   --json FILE            also write the report as JSON
 `;
 
@@ -93,22 +110,29 @@ export function parseSimArgs(argv: string[], env: NodeJS.ProcessEnv = process.en
       'enroll-concurrency': { type: 'string' },
       cap: { type: 'string' },
       'minute-seconds': { type: 'string' },
+      'api-workers': { type: 'string' },
       url: { type: 'string' },
       key: { type: 'string' },
       tenant: { type: 'string' },
+      'apns-port': { type: 'string' },
       json: { type: 'string' },
     },
   });
   if (values.devices === undefined) throw new Error('--devices is required');
   const url = values.url;
   if (!url && values.key) throw new Error('--key goes with --url');
-  if (url && (values.cap !== undefined || values['minute-seconds'] !== undefined)) {
-    throw new Error('--cap and --minute-seconds configure the in-process server; with --url set them on that server');
+  if (url && (values['minute-seconds'] !== undefined || values['api-workers'] !== undefined)) {
+    throw new Error('--minute-seconds and --api-workers configure the in-process server');
+  }
+  if (!url && (values.tenant !== undefined || values['apns-port'] !== undefined)) throw new Error('--tenant and --apns-port go with --url');
+  // A running server wakes Android agents through FCM, at Google: only Apple devices can answer.
+  if (url && values['android-share'] !== undefined && Number(values['android-share']) !== 0) {
+    throw new Error('--url simulates Apple devices only: a running server pushes Android agents through FCM, which the simulator cannot stand in for');
   }
   const unlock = values['unlock-after'];
   const options: SimOptions = {
     devices: positive('devices', values.devices, 0),
-    androidShare: share('android-share', values['android-share'], DEFAULTS.androidShare),
+    androidShare: share('android-share', values['android-share'], url ? 0 : DEFAULTS.androidShare),
     offlineShare: share('offline', values.offline, DEFAULTS.offlineShare),
     lockedShare: share('locked', values.locked, DEFAULTS.lockedShare),
     unlockAfterSeconds: unlock === 'never' ? undefined : unlock === undefined ? DEFAULTS.unlockAfterSeconds : nonNegative('unlock-after', unlock),
@@ -116,15 +140,22 @@ export function parseSimArgs(argv: string[], env: NodeJS.ProcessEnv = process.en
     concurrency: positive('concurrency', values.concurrency, DEFAULTS.concurrency),
     enrollConcurrency: positive('enroll-concurrency', values['enroll-concurrency'], DEFAULTS.enrollConcurrency),
     url,
-    adminKey: url ? (values.key ?? env.MDM_ADMIN_KEY) : undefined,
+    adminKey: url ? (values.key ?? defaultAdminKey(env)) : undefined,
     tenant: values.tenant ?? DEFAULTS.tenant,
+    apnsPort: values['apns-port'] === undefined ? DEFAULTS.apnsPort : positive('apns-port', values['apns-port'], 0),
     cap: values.cap === undefined ? undefined : positive('cap', values.cap, 0),
     minuteSeconds: positive('minute-seconds', values['minute-seconds'], DEFAULTS.minuteSeconds, false),
+    apiWorkers: values['api-workers'] === undefined ? DEFAULTS.apiWorkers : wholeNumber('api-workers', values['api-workers']),
     jsonPath: values.json,
   };
   if (options.offlineShare + options.lockedShare > 1) throw new Error('--offline and --locked together exceed the fleet');
-  if (url && !options.adminKey) throw new Error('--url needs an admin key: --key KEY or MDM_ADMIN_KEY');
   return options;
+}
+
+function wholeNumber(name: string, raw: string): number {
+  const v = Number(raw);
+  if (!Number.isInteger(v) || v < 0) throw new Error(`--${name} must be a whole number, got ${raw}`);
+  return v;
 }
 
 function nonNegative(name: string, raw: string): number {

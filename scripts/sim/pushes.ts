@@ -7,8 +7,8 @@ import type { Clock, PushCredentialError, PushOutcome, PushSender, PushTarget } 
  * budget with it) passes in a few seconds. Factor 1 is the wall clock.
  */
 export class ScaledClock implements Clock {
-  private readonly start = Date.now();
-  constructor(private readonly factor: number) {}
+  /** `start`: the instant both clocks agree on (threads sharing one server clock pass the same). */
+  constructor(readonly factor: number, readonly start: number = Date.now()) {}
   now(): Date {
     return new Date(this.start + (Date.now() - this.start) * this.factor);
   }
@@ -58,8 +58,13 @@ export class SimFcm implements PushSender {
 
   async send(_tenantId: string, targets: PushTarget[]): Promise<PushOutcome[] | PushCredentialError> {
     return targets.map((t) => {
-      setImmediate(() => this.deliver(t.token));
+      this.deliverLater(t.token);
       return { deviceId: t.deviceId, status: 'sent' as const, messageId: `projects/simulate/messages/${++this.seq}` };
     });
+  }
+
+  /** Delivers a message after the sender has had its answer (also for pushes the API workers send). */
+  deliverLater(token: string): void {
+    setImmediate(() => this.deliver(token));
   }
 }

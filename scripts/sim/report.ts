@@ -51,12 +51,21 @@ export interface SimReport {
   };
   /** Commands the server handed each device that answers pushes, in the template sync and in the whole run. */
   commands: {
-    templateSync: Spread & { ios: Spread; android: Spread };
+    /** Per platform: only the platforms the fleet has. */
+    templateSync: Spread & { ios?: Spread; android?: Spread };
     wholeRun: Spread;
   };
   sessions: { total: number; peakConcurrent: number };
+  /**
+   * How busy each event loop was over the run (0..1): the main thread (the simulated devices, the
+   * fake APNs, the in-process server's admin API and push worker) and, in-process, the database
+   * thread and each API worker. One near 1 is the limit.
+   */
+  eventLoops: { main: number; database?: number; apiWorkers?: number[] };
   errors: {
     sessionFailures: number;
+    /** Device requests sent again because a kept-alive connection was reset (not failures). */
+    connectionRetries: number;
     /** A few failures, for a first look. */
     samples: string[];
     /** Commands a device answered with Error. */
@@ -75,6 +84,7 @@ export interface SimReport {
 
 const sec = (s: number | null) => (s === null ? 'not reached' : `${s.toFixed(1)} s`);
 const spread = (s: Spread) => `mean ${s.mean.toFixed(1)}, max ${s.max}`;
+const pct = (u: number) => `${Math.round(u * 100)}%`;
 const states = (r: Record<string, number>) => Object.entries(r).map(([k, v]) => `${k} ${v}`).join(', ') || 'none';
 
 export function formatReport(r: SimReport): string {
@@ -85,13 +95,18 @@ export function formatReport(r: SimReport): string {
     `  template sync    assigned in ${sec(r.templateSync.assignSeconds)}; never-locked devices Synchronized after ${sec(r.templateSync.neverLockedSeconds)}; ` +
       `every reachable device after ${sec(r.templateSync.allReachableSeconds)}` +
       (r.templateSync.unlockAfterSeconds === null ? ' (locked iPhones never unlocked)' : ` (a locked iPhone is unlocked ${r.templateSync.unlockAfterSeconds} s after its NotNow)`),
-    `  pushes           ${r.pushes.total} (APNs ${r.pushes.apns}, FCM ${r.pushes.fcm}), ${r.pushes.unanswered} of them to offline devices; cap ${r.pushes.cap ?? 'unknown'}/min`,
+    `  pushes           ${r.pushes.total} (APNs ${r.pushes.apns}, FCM ${r.pushes.fcm}), ${r.pushes.unanswered} of them to offline devices; cap ${r.pushes.cap === null ? 'unknown' : `${r.pushes.cap}/min`}`,
     ...(r.pushes.budgetPerMinute ? [`    reserved per server minute (max ${Math.max(0, ...r.pushes.budgetPerMinute)}): ${r.pushes.budgetPerMinute.join(' ')}`] : []),
     `    received per server minute (max ${r.pushes.maxPerMinute}): ${r.pushes.perMinute.join(' ') || '-'}`,
-    `  commands/device  template sync: ${spread(r.commands.templateSync)} (iOS ${spread(r.commands.templateSync.ios)}; Android ${spread(r.commands.templateSync.android)}); whole run: ${spread(r.commands.wholeRun)}`,
+    `  commands/device  template sync: ${spread(r.commands.templateSync)}` +
+      [['iOS', r.commands.templateSync.ios], ['Android', r.commands.templateSync.android]].filter(([, s]) => s).map(([name, s]) => `; ${name} ${spread(s as Spread)}`).join('') +
+      `; whole run: ${spread(r.commands.wholeRun)}`,
     `  sessions         ${r.sessions.total}, at most ${r.sessions.peakConcurrent} at once`,
-    `  errors           ${r.errors.sessionFailures} failed sessions, ${r.errors.commandErrors} command errors, ${r.errors.deadLetters ?? 'unknown'} dead-lettered push batches, ` +
-      `${r.errors.alarms.length} active alarms; ${r.errors.notNow} NotNow (locked devices)`,
+    `  event loops      busy: main thread ${pct(r.eventLoops.main)}` + (r.eventLoops.database === undefined ? '' : `, database ${pct(r.eventLoops.database)}`) +
+      (r.eventLoops.apiWorkers ?? []).map((u, i) => `, API worker ${i + 1} ${pct(u)}`).join(''),
+    `  errors           ${r.errors.sessionFailures} failed sessions, ${r.errors.commandErrors} command errors, ` +
+      (r.errors.deadLetters === null ? '' : `${r.errors.deadLetters} dead-lettered push batches, `) +
+      `${r.errors.alarms.length} active alarms; ${r.errors.notNow} NotNow (locked devices), ${r.errors.connectionRetries} requests retried on a reset connection`,
     ...r.errors.samples.map((s) => `                   ${s}`),
     ...r.errors.alarms.map((a) => `                   alarm: ${a}`),
     `  final states     ${states(r.finalStates)}`,

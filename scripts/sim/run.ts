@@ -2,15 +2,17 @@
 // template) and let the enrollment sync finish, then assign each device its platform's template
 // through the admin API and watch until every device that can sync is Synchronized. Returns the
 // report; never exits the process.
+import { performance } from 'node:perf_hooks';
 import { sampleProfile } from '../../test/support/e2e';
 import { FakeApns } from '../../test/support/fake-apns';
-import { pushCert } from '../../test/support/tls';
+import { pushCert, type PushCertificate } from '../../test/support/tls';
 import { AdminClient, type Dashboard, type DeviceSummary } from './admin';
 import { SIM_APP, SimAndroid, SimApple, type SimDevice, type SimPlatform } from './devices';
 import { Fleet, isReachable, planFleet, type DevicePlan } from './fleet';
 import { forEachLimited } from './limiter';
 import { DEFAULTS, type SimOptions } from './options';
 import { PushLog, ScaledClock, SimFcm } from './pushes';
+import { apnsDir, connectRemote, loadOrCreateApnsMaterial, serverEnv, type ApnsMaterial } from './remote';
 import type { SimReport, Spread } from './report';
 import { startInProcess, type SimTarget } from './target';
 
@@ -44,27 +46,57 @@ const CONFIRM_MS_PER_DEVICE = 2;
 const ADMIN_CONCURRENCY = 8;
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
+/** --url's first run: the TLS material is new, so the server must be (re)started to trust it. */
+export class SetupNeeded extends Error {}
+
+/** How long after the first enrollment a push must have come (--url: else the server pushes elsewhere). */
+const FIRST_PUSH_MS = 30_000;
+
 export async function runSimulation(input: Partial<SimOptions> & Pick<SimOptions, 'devices'>, hooks: SimHooks = {}): Promise<SimReport> {
   const o: SimOptions = { ...DEFAULTS, ...input };
-  if (o.url) throw new Error('--url is not supported yet');
-  const clock = new ScaledClock(60 / o.minuteSeconds);
+  const remote = o.url ? remoteSetup(o) : undefined;
+  const mainLoop = performance.eventLoopUtilization();
+  const clock = new ScaledClock(o.url ? 1 : 60 / o.minuteSeconds);
   const pushes = new PushLog(clock);
   const fleet = new Fleet(o.concurrency);
   // Both push services wake the device the push is for, as APNs and FCM do.
-  const apns = new FakeApns();
+  const apns = new FakeApns(remote ? { port: o.apnsPort, serverTls: remote.serverTls, clientCa: remote.appleCaPem } : {});
   await apns.start();
   apns.onPush((p) => { pushes.record('apns'); fleet.wake(p.token); });
   const fcm = new SimFcm((token) => { pushes.record('fcm'); fleet.wake(token); });
   let target: SimTarget | undefined;
   try {
-    target = await startInProcess({ clock, apns, fcm, cap: o.cap, minuteSeconds: o.minuteSeconds });
-    return await new Simulation(o, target, fleet, pushes, hooks).run();
+    target = o.url
+      ? await connectRemote({ url: o.url, adminKey: o.adminKey!, tenant: o.tenant, cap: o.cap })
+      : await startInProcess({
+        clock, apns, fcm, onWorkerFcm: (token) => fcm.deliverLater(token), cap: o.cap, minuteSeconds: o.minuteSeconds, apiWorkers: o.apiWorkers,
+      });
+    const started = target;
+    const eventLoops = () => ({ main: performance.eventLoopUtilization(mainLoop).utilization, ...started.threadUtilization?.() });
+    const noPushHint = o.url ? `is the server started with ${serverEnv(apnsDir(), o.apnsPort)}?` : undefined;
+    return await new Simulation(o, target, fleet, pushes, hooks, { eventLoops, pushCertificate: remote?.push ?? pushCert(), noPushHint }).run();
   } finally {
     // Sessions still running end before the server goes away.
     await fleet.idle();
     await target?.stop();
     await apns.stop();
   }
+}
+
+function remoteSetup(o: SimOptions): ApnsMaterial {
+  if (o.androidShare > 0) throw new Error('--url simulates Apple devices only (a running server pushes Android agents through FCM)');
+  const dir = apnsDir();
+  const { material, created } = loadOrCreateApnsMaterial(dir);
+  if (created) {
+    throw new SetupNeeded([
+      `Made the fake APNs' TLS material in ${dir}. A server pushes to this simulator only when started with`,
+      `  ${serverEnv(dir, o.apnsPort)}`,
+      `e.g. \`${serverEnv(dir, o.apnsPort)} npm start\`. (Re)start it so, then run the simulator again.`,
+    ].join('\n'));
+  }
+  // After the set-up: on a first run there is no server yet, hence no key.
+  if (!o.adminKey) throw new Error('--url needs an admin key: --key KEY, MDM_ADMIN_KEY, or $DATA_DIR/credentials.json from `npm start`');
+  return material;
 }
 
 interface Templates {
@@ -83,6 +115,13 @@ class Simulation {
     private readonly fleet: Fleet,
     private readonly pushes: PushLog,
     private readonly hooks: SimHooks,
+    private readonly env: {
+      eventLoops: () => SimReport['eventLoops'];
+      /** Uploaded to the tenant: signed by the CA the fake APNs accepts. */
+      pushCertificate: PushCertificate;
+      /** Set when a missing first push means a misconfigured server: what to check. */
+      noPushHint?: string;
+    },
   ) {
     this.admin = new AdminClient(target.url, target.adminKey);
     this.plans = planFleet(o);
@@ -90,7 +129,7 @@ class Simulation {
   }
 
   async run(): Promise<SimReport> {
-    const cert = pushCert();
+    const cert = this.env.pushCertificate;
     await this.admin.call('PUT', '/push/apns', { certificatePem: cert.certPem, privateKeyPem: cert.keyPem }, 200);
     const templates = await this.createTemplates();
     const enrollment = await this.enroll(templates.baseline);
@@ -125,15 +164,25 @@ class Simulation {
   private async enroll(baselineId: string): Promise<SimReport['enrollment']> {
     const start = Date.now();
     // One token per platform: a token may enroll many devices until it expires.
-    const apple = await this.admin.call<{ url: string }>('POST', '/enrollments', { platform: 'ios', templateId: baselineId, name: 'simulate' });
-    const android = await this.admin.call<{ qrPayload: string }>('POST', '/enrollments', { platform: 'android', templateId: baselineId, name: 'simulate' });
+    // One token per platform (a token may enroll many devices until it expires), and none for a
+    // platform without devices: an unused enrollment shows as a device awaiting check-in.
+    const has = (platform: SimPlatform) => this.plans.some((p) => p.platform === platform);
+    const enrollment = (platform: SimPlatform) =>
+      this.admin.call<{ url: string; qrPayload?: string }>('POST', '/enrollments', { platform, templateId: baselineId, name: 'simulate' });
+    const appleUrl = has('ios') ? (await enrollment('ios')).url : '';
+    const qr = has('android') ? JSON.parse((await enrollment('android')).qrPayload!) as { tenant: string; enrollmentToken: string } : undefined;
     const answering = this.plans.filter((p) => p.role !== 'offline').length;
+    const { deviceUrls, tenant } = this.target;
     let enrolled = 0;
     const enrollOne = async (plan: DevicePlan) => {
-      const device = plan.platform === 'ios' ? new SimApple(plan.role, this.target.url, this.target.tenant) : new SimAndroid(plan.role, android.qrPayload);
+      // Devices spread over the API servers; the enrollment profile and QR code name the main one.
+      const url = deviceUrls[this.fleet.devices.length % deviceUrls.length];
+      const device = plan.platform === 'ios'
+        ? new SimApple(plan.role, url, tenant, this.fleet.fetch)
+        : new SimAndroid(plan.role, url, qr!.tenant, qr!.enrollmentToken, this.fleet.fetch);
       // Known to the fleet before it enrolls: the enrollment push may come back before enroll() returns.
       this.fleet.add(device);
-      await (device instanceof SimApple ? device.enroll(apple.url) : (device as SimAndroid).enroll());
+      await (device instanceof SimApple ? device.enroll(appleUrl) : (device as SimAndroid).enroll());
       enrolled++;
     };
     await this.withProgress('enrolling', start, answering, () => enrolled, async () => {
@@ -141,6 +190,7 @@ class Simulation {
       // doing that at once collide (409): one device per token first, then the rest in parallel.
       const firsts = (['ios', 'android'] as const).map((p) => this.plans.find((d) => d.platform === p)).filter((d) => d !== undefined);
       for (const plan of firsts) await enrollOne(plan);
+      if (this.env.noPushHint) await this.expectFirstPush(this.env.noPushHint);
       await forEachLimited(this.plans.filter((p) => !firsts.includes(p)), this.o.enrollConcurrency, enrollOne);
     });
     const seconds = (Date.now() - start) / 1000;
@@ -148,6 +198,14 @@ class Simulation {
     const { answering: synced } = await this.waitForSynchronized('baseline sync', start, [baselineId], { answering: (d) => d.answersPushes });
     if (synced === undefined) throw new Error(`the enrollment sync did not finish within ${this.o.timeoutSeconds} s`);
     return { seconds, syncedSeconds: (synced - start) / 1000 };
+  }
+
+  private async expectFirstPush(hint: string): Promise<void> {
+    const deadline = Date.now() + FIRST_PUSH_MS;
+    while (!this.pushes.total) {
+      if (Date.now() > deadline) throw new Error(`no push reached the simulator's fake APNs within ${FIRST_PUSH_MS / 1000} s of the first enrollment: ${hint}`);
+      await sleep(100);
+    }
   }
 
   /**
@@ -287,7 +345,7 @@ class Simulation {
     return {
       ok: problems.length === 0,
       problems,
-      target: `in-process server ${target.url}`,
+      target: o.url ? target.url : `in-process server ${target.url}`,
       options,
       fleet: {
         total: this.plans.length,
@@ -310,16 +368,21 @@ class Simulation {
         perMinute, maxPerMinute, budgetPerMinute, cap: target.cap ?? null, unanswered: fleet.unanswered,
       },
       commands: {
-        templateSync: { ...spreadOf(templateCommands()), ios: spreadOf(templateCommands('ios')), android: spreadOf(templateCommands('android')) },
+        templateSync: {
+          ...spreadOf(templateCommands()),
+          ...Object.fromEntries((['ios', 'android'] as const).filter((p) => this.plans.some((d) => d.platform === p)).map((p) => [p, spreadOf(templateCommands(p))])),
+        },
         wholeRun: spreadOf(answering.map((d) => d.commands)),
       },
       sessions: { total: sum((d) => d.sessions), peakConcurrent: fleet.peakSessions },
+      eventLoops: this.env.eventLoops(),
       errors: {
         sessionFailures: fleet.failures.length,
+        connectionRetries: fleet.connectionRetries,
         samples: fleet.failures.slice(0, 5).map((f) => `${f.platform} ${f.deviceId}: ${f.message}`),
         commandErrors: sum((d) => d.commandErrors),
         notNow: sum((d) => d.notNow),
-        deadLetters: target.deadLetters() ?? null,
+        deadLetters: (await target.deadLetters()) ?? null,
         alarms: dashboard.activeAlarms.map((a) => `${a.severity}: ${a.message}`),
       },
       finalStates: countBy(fleet.devices, stateOf),

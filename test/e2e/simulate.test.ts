@@ -13,6 +13,8 @@ describe('fleet simulator', () => {
       devices: 20, androidShare: 0.3, offlineShare: 0.15, lockedShare: 0.1, unlockAfterSeconds: 0.5,
       // Server minutes of half a real second, so the cap defers pushes within the test's time.
       cap, minuteSeconds: 0.5, timeoutSeconds: 60,
+      // One API worker beside the main server: the threads the CLI runs by default, started once each.
+      apiWorkers: 1,
     });
 
     expect(report.problems).toEqual([]);
@@ -34,7 +36,7 @@ describe('fleet simulator', () => {
     // The locked iPhone said NotNow to its installs, then synced once unlocked.
     expect(report.errors.notNow).toBeGreaterThanOrEqual(1);
     expect(report.errors).toMatchObject({ sessionFailures: 0, commandErrors: 0, deadLetters: 0, alarms: [] });
-    expect(report.commands.templateSync.ios.max).toBeGreaterThan(report.commands.templateSync.android.max);
+    expect(report.commands.templateSync.ios!.max).toBeGreaterThan(report.commands.templateSync.android!.max);
     expect(report.templateSync.allReachableSeconds).not.toBeNull();
   });
 });

@@ -40,6 +40,10 @@ export interface FakeApnsOptions {
   clientCa?: string;
   /** Delay before every answer, so concurrent streams overlap. */
   latencyMs?: number;
+  /** Port to listen on (default: any free one). */
+  port?: number;
+  /** The server's certificate and key (default: serverCert(), signed by testCa()). */
+  serverTls?: { certPem: string; keyPem: string };
 }
 
 const SENSITIVE = new Set([':authority', ':scheme']);
@@ -73,7 +77,7 @@ export class FakeApns {
   }
 
   async start(): Promise<string> {
-    const { certPem, keyPem } = serverCert();
+    const { certPem, keyPem } = this.options.serverTls ?? serverCert();
     const server = http2.createSecureServer({
       key: keyPem,
       cert: certPem,
@@ -93,7 +97,10 @@ export class FakeApns {
     server.on('tlsClientError', () => undefined);
     server.on('stream', (stream, headers) => void this.handle(stream, headers));
     this.server = server;
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(this.options.port ?? 0, '127.0.0.1', resolve);
+    });
     this.url = `https://127.0.0.1:${(server.address() as AddressInfo).port}`;
     return this.url;
   }
