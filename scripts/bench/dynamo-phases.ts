@@ -5,6 +5,7 @@
 import { tableDefinitions } from '../../lambdas/adapters/dynamodb/tables';
 import type { PushRequest } from '../../lambdas/ports';
 import { runJob } from '../../lambdas/service/jobs';
+import { runBulkWork } from '../../lambdas/service/bulk-commands';
 import { handlePushBatch } from '../../lambdas/service/push-worker';
 import { startE2E, type E2E } from '../../test/support/e2e';
 import type { SimulatedAppleDevice } from '../../test/support/apple-device';
@@ -18,7 +19,8 @@ const TABLE_NAMES = { main: 'Main', logs: 'Logs' };
 const PROBE = 'bench-probe';
 /** What a job run does once, whatever the fleet size: kept out of per-device figures. */
 export type PerRun = (r: OpRecord) => boolean;
-const JOB_RUN: PerRun = (r) => r.kind === 'log:event:job-run' || r.kind === 'tenant-registry';
+/** A job run: its run log, the tenant list, and the bulk operation it starts (its item, its log, index pages of 500; chunk records are 1 per 100 devices). */
+const JOB_RUN: PerRun = (r) => ['log:event:job-run', 'tenant-registry', 'bulk', 'log:event:bulk-command', 'query:gsi4'].includes(r.kind);
 /** Jobs that only read devices: the device reads grow with the fleet, the rest (index pages of 100, counters, the run log) hardly. */
 const DEVICE_READS_ONLY: PerRun = (r) => r.kind !== 'device';
 const NOTHING: PerRun = () => false;
@@ -236,7 +238,10 @@ export async function measureDynamoPhases(opts: { devices: number; log?: (line: 
   }
 }
 
-/** Counts push-queue messages and SecretBox calls (each is a KMS request when deployed), and runs the push worker as its own actor. */
+/**
+ * Counts queue messages (push and bulk: each is an SQS message and a worker invocation when
+ * deployed) and SecretBox calls (each a KMS request), and runs each worker as its own actor.
+ */
 function instrumentApp(e2e: E2E, counters: Counters): void {
   const app = e2e.local.app;
   const queue = e2e.local.queue;
@@ -246,6 +251,13 @@ function instrumentApp(e2e: E2E, counters: Counters): void {
     return send(batch, delaySeconds);
   };
   queue.consume((batch) => runAs('push-worker', () => handlePushBatch(app, batch).then(() => undefined)));
+  const bulk = e2e.local.bulkQueue;
+  const sendBulk = bulk.send.bind(bulk);
+  bulk.send = async (...args: Parameters<typeof bulk.send>) => {
+    counters.queueMessages += args[0].length;
+    return sendBulk(...args);
+  };
+  bulk.consume((work) => runAs('bulk-worker', () => runBulkWork(app, work)));
   const box = app.box;
   const seal = box.seal.bind(box);
   const open = box.open.bind(box);

@@ -138,6 +138,14 @@ async function waitForSynchronized(cluster: Cluster, expected: number, timeoutMs
   }
 }
 
+async function waitForPushes(cluster: Cluster, before: number, n: number, timeoutMs = 120_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (cluster.apns.pushes.length - before < n) {
+    if (Date.now() > deadline) throw new Error(`only ${cluster.apns.pushes.length - before} of ${n} pushes arrived`);
+    await sleep(20);
+  }
+}
+
 async function check<T>(what: string, p: Promise<{ status: number; body?: T }>, ok = [200, 201, 202]): Promise<T> {
   const r = await p;
   if (!ok.includes(r.status)) throw new Error(`${what}: HTTP ${r.status} ${JSON.stringify(r.body)}`);
@@ -175,13 +183,19 @@ export async function measureLoad(opts: { appleDevices: number; androidDevices: 
     log(`  enrolled ${apple.length} Apple devices: ${enrollment.serverCpuMs.toFixed(1)} ms server CPU each`);
 
     const template = await check('template', cluster.admin<{ id: string }>('POST', '/templates', { name: 'bench', items: TEMPLATE_ITEMS }));
+    // A sync may fan out through the bulk queue after the request returns: wait for every
+    // device's push first, then for all to be Synchronized again.
     const templateSync = await measureCpu(cluster, 'device', async () => {
+      const before = cluster.apns.pushes.length;
       await eachLimited(apple, 8, async (d) => { await check('assign', cluster.admin('PUT', `/devices/${d.udid}/template`, { templateId: template.id })); });
+      await waitForPushes(cluster, before, apple.length);
       await waitForSynchronized(cluster, apple.length);
       return apple.length;
     });
     const idleResync = await measureCpu(cluster, 'device', async () => {
+      const before = cluster.apns.pushes.length;
       await check('resync', cluster.admin('POST', '/jobs/resync/run'));
+      await waitForPushes(cluster, before, apple.length);
       await waitForSynchronized(cluster, apple.length);
       return apple.length;
     });
@@ -242,11 +256,7 @@ export async function measureLoad(opts: { appleDevices: number; androidDevices: 
       const pushesBefore = cluster.apns.pushes.length;
       enqueueTotal = accumulate(enqueueTotal, await measureCpu(cluster, 'command', async () => {
         await eachLimited(apple, 8, async (d) => { await check('command', cluster.admin('POST', `/devices/${d.udid}/commands`, { type: 'Restart' })); });
-        const deadline = Date.now() + 60_000;
-        while (cluster.apns.pushes.length - pushesBefore < apple.length) {
-          if (Date.now() > deadline) throw new Error('pushes for the commands did not all arrive');
-          await sleep(20);
-        }
+        await waitForPushes(cluster, pushesBefore, apple.length);
         return apple.length;
       }));
       appleTotal = accumulate(appleTotal, await measureCpu(cluster, 'command', async () => {

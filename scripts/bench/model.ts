@@ -4,6 +4,7 @@ import {
   type Activity, type Assumptions, type CostLine, type EventUsage, type FixedMonthly, type FleetCost,
 } from './cost';
 import { COUNTER_SHARDS } from '../../lambdas/adapters/dynamodb/ops-stores';
+import { BULK_CHUNK_SIZE } from '../../lambdas/service/bulk-commands';
 import { AWAITING_SHARDS } from '../../lambdas/ports';
 import type { BundleResult } from './bundles';
 import type { DynamoPhasesResult, PhaseMeasure } from './dynamo-phases';
@@ -129,6 +130,9 @@ export function evaluateTargets(load: LoadResult, dynamo: DynamoPhasesResult, co
   return targets;
 }
 
+/** The bulk worker's deployment (lib/app-stack.ts 'Bulk' QueueWorker; batch size from lib/constructs/queue-worker.ts). */
+const BULK_WORKER = { batchSize: 10, timeoutSeconds: 120, maxConcurrency: 10 };
+
 export interface ScaleOnPaper {
   devices: number;
   pushCapPerMinute: number;
@@ -136,9 +140,15 @@ export interface ScaleOnPaper {
   sessionsPerSecond: number;
   deviceRequestsPerSecond: number;
   lambdaConcurrency: number;
-  jobsMsPerDevice: number;
-  jobsDevicesPerInvocation: number;
-  jobsSecondsFor1M: number;
+  /** The resync fan-out (job + bulk worker), Lambda time per device. */
+  fanoutMsPerDevice: number;
+  /** The bulk worker: a chunk of BULK_CHUNK_SIZE devices per message, up to BULK_BATCH messages per invocation. */
+  bulkChunkSize: number;
+  bulkBatchSize: number;
+  bulkTimeoutSeconds: number;
+  bulkConcurrency: number;
+  bulkInvocationSecondsAtFullBatch: number;
+  fanoutMinutes: number;
   wruPerSecond: number;
   rruPerSecond: number;
   logWritesPerSecond: number;
@@ -152,11 +162,11 @@ export function scaleOnPaper(dynamo: DynamoPhasesResult, cost: CostModel, pushCa
   const resync = phase(dynamo, 'idle-resync');
   const resyncSeconds = (devices / pushCapPerMinute) * 60;
   const perSecond = devices / resyncSeconds;
-  const jobs = resync.byActor.jobs ?? { calls: 0, reads: 0, writes: 0, rru: 0, wru: 0 };
+  const fanoutCalls = (resync.byActor.jobs?.calls ?? 0) + (resync.byActor['bulk-worker']?.calls ?? 0);
   const a = cost.assumptions;
   const deviceSeconds = lambdaGbSeconds(cost.events['idle-resync'], a) / (a.lambdaMemoryMb / 1024);
   const cpuPerCall = cost.events['idle-connect'].lambdaCpuMs / cost.events['idle-connect'].dynamoCalls;
-  const jobsMsPerDevice = jobs.calls * (a.dynamoLatencyMs + cpuPerCall * Math.max(1, a.fullVcpuMemoryMb / a.lambdaMemoryMb));
+  const fanoutMsPerDevice = fanoutCalls * (a.dynamoLatencyMs + cpuPerCall * Math.max(1, a.fullVcpuMemoryMb / a.lambdaMemoryMb));
   const logKinds = Object.entries(resync.byKind).filter(([k]) => k.startsWith('log:'));
   const logWrites = logKinds.reduce((s, [, v]) => s + v.writes, 0);
   const logTableWru = logKinds.reduce((s, [, v]) => s + v.wru - Object.values(v.indexWru).reduce((x, y) => x + y, 0), 0);
@@ -167,9 +177,13 @@ export function scaleOnPaper(dynamo: DynamoPhasesResult, cost: CostModel, pushCa
     sessionsPerSecond: perSecond,
     deviceRequestsPerSecond: perSecond * (resync.perDevice.requests.apple ?? 0),
     lambdaConcurrency: perSecond * deviceSeconds,
-    jobsMsPerDevice,
-    jobsDevicesPerInvocation: Math.floor(900_000 / jobsMsPerDevice),
-    jobsSecondsFor1M: (devices * jobsMsPerDevice) / 1000,
+    fanoutMsPerDevice,
+    bulkChunkSize: BULK_CHUNK_SIZE,
+    bulkBatchSize: BULK_WORKER.batchSize,
+    bulkTimeoutSeconds: BULK_WORKER.timeoutSeconds,
+    bulkConcurrency: BULK_WORKER.maxConcurrency,
+    bulkInvocationSecondsAtFullBatch: (BULK_WORKER.batchSize * BULK_CHUNK_SIZE * fanoutMsPerDevice) / 1000,
+    fanoutMinutes: (devices * fanoutMsPerDevice) / 1000 / BULK_WORKER.maxConcurrency / 60,
     wruPerSecond: perSecond * resync.perDevice.wru,
     rruPerSecond: perSecond * resync.perDevice.rru,
     logWritesPerSecond: perSecond * logWrites,
