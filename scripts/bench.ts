@@ -77,8 +77,11 @@ function polledQueues(): number {
 
 async function main(): Promise<void> {
   if (process.argv.includes('--render-only')) {
-    // Re-renders the page from the last run's JSON (after a change to the report's wording).
+    // Re-renders the page from the last run's JSON (after a change to the report's wording or to a
+    // deployment setting): the measurements stay, the model on paper is recomputed.
     const report = JSON.parse(readFileSync(join(ROOT, 'docs', 'performance.json'), 'utf8')) as BenchReport;
+    report.scale = scaleOnPaper(report.dynamo, report.cost, report.scale.pushCapPerMinute);
+    writeFileSync(join(ROOT, 'docs', 'performance.json'), `${JSON.stringify(report, null, 2)}\n`);
     writeFileSync(join(ROOT, 'docs', 'performance.md'), renderMarkdown(report));
     return;
   }

@@ -14,6 +14,8 @@ export interface QueueWorkerProps {
   readonly queueUrlKey: QueueUrlKey;
   /** Upper bound of concurrent workers. @default 10 */
   readonly maxConcurrency?: number;
+  /** Messages per invocation. @default 10 */
+  readonly batchSize?: number;
   /** @default 5 */
   readonly maxReceiveCount?: number;
 }
@@ -54,7 +56,7 @@ export class QueueWorker extends Construct {
     });
     this.worker.function.addEventSource(
       new SqsEventSource(this.queue, {
-        batchSize: 10,
+        batchSize: props.batchSize ?? 10,
         reportBatchItemFailures: true,
         maxConcurrency: props.maxConcurrency ?? 10,
       }),

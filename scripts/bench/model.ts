@@ -5,6 +5,7 @@ import {
 } from './cost';
 import { COUNTER_SHARDS } from '../../lambdas/adapters/dynamodb/ops-stores';
 import { BULK_CHUNK_SIZE } from '../../lambdas/service/bulk-commands';
+import { DEFAULTS } from '../../lib/app-stack';
 import { AWAITING_SHARDS } from '../../lambdas/ports';
 import type { BundleResult } from './bundles';
 import type { DynamoPhasesResult, PhaseMeasure } from './dynamo-phases';
@@ -131,7 +132,7 @@ export function evaluateTargets(load: LoadResult, dynamo: DynamoPhasesResult, co
 }
 
 /** The bulk worker's deployment (lib/app-stack.ts 'Bulk' QueueWorker; batch size from lib/constructs/queue-worker.ts). */
-const BULK_WORKER = { batchSize: 10, timeoutSeconds: 120, maxConcurrency: 10 };
+const BULK_WORKER = DEFAULTS.bulkWorker;
 
 export interface ScaleOnPaper {
   devices: number;

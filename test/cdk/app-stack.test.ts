@@ -159,12 +159,12 @@ describe('AppStack (defaults)', () => {
       t.resourceCountIs('AWS::SQS::QueuePolicy', 4);
     });
 
-    it('feeds each worker in batches of 10 with partial batch failures', () => {
+    it('feeds each worker with partial batch failures: push batches 10 at a time, bulk steps one at a time', () => {
       t.resourceCountIs('AWS::Lambda::EventSourceMapping', 2);
-      for (const [worker, concurrency] of [['pushWorker', 10], ['bulkWorker', 10]] as const) {
+      for (const [worker, batch, concurrency] of [['pushWorker', 10, 10], ['bulkWorker', 1, 15]] as const) {
         t.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
           FunctionName: { Ref: fnId[worker] },
-          BatchSize: 10,
+          BatchSize: batch,
           FunctionResponseTypes: ['ReportBatchItemFailures'],
           ScalingConfig: { MaximumConcurrency: concurrency },
         });
