@@ -148,10 +148,13 @@ describe('Android sync failures', () => {
 
   it('a malformed inventory in a ReportInventory result is a 400 naming the field, not silently dropped', async () => {
     const agent = await w.enrolledAgent({ templateId, offline: true }); // drive the session by hand
+    // The enrollment push must have reached the (offline) agent before it comes online: a push
+    // still in the queue would wake it and take the command this test wants to answer itself.
+    await w.waitFor('the enrollment push', () => w.fcm.sentTo(agent.deviceId!).length > 0);
     await w.fcm.delivered();
     agent.offline = false;
     const first = await agent.connect({ status: 'Idle' });
-    expect(first.body).toMatchObject({ type: 'ReportInventory' });
+    expect([first.status, first.body]).toMatchObject([200, { type: 'ReportInventory' }]);
     const bad = await agent.connect({ status: 'Acknowledged', commandId: first.body!.commandId, result: { inventory: { apps: [{ packageName: 'x', versionCode: 1 }], locked: 'no' } } });
     expect(bad.status).toBe(400);
     expect(bad.body).toMatchObject({ error: { code: 'bad-request', message: expect.stringContaining('result.inventory.locked') } });
