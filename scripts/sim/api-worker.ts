@@ -9,7 +9,7 @@ import type { PushSender } from '../../lambdas/ports';
 import type { AppConfig } from '../../lambdas/service/app';
 import { startLocal } from '../../lambdas/wiring/local';
 import { SERVER_KEEP_ALIVE_MS } from './http';
-import { ScaledClock } from './pushes';
+import { ScaledClock } from './clock';
 import { useSharedDynamo } from './shared-dynamo';
 import type { ThreadMessage, ThreadRequest } from './threads';
 

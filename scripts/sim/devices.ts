@@ -81,6 +81,8 @@ export class SimApple extends SimDevice {
 export class SimAndroid extends SimDevice {
   readonly platform = 'android';
   readonly agent: SimulatedAndroidAgent;
+  /** Settles when enroll() has its answer. */
+  private enrolled?: Promise<unknown>;
 
   /** `baseUrl`: where this agent connects (the QR code's server URL, or an API worker's). */
   constructor(role: SimRole, baseUrl: string, tenant: string, enrollmentToken: string, fetchFn: typeof fetch) {
@@ -96,8 +98,6 @@ export class SimAndroid extends SimDevice {
   get pushToken(): string { return this.agent.fcmToken; }
   get locked(): boolean { return this.agent.locked; }
   setLocked(locked: boolean): void { this.agent.locked = locked; }
-
-  private enrolled?: Promise<unknown>;
 
   async enroll(): Promise<void> {
     const enrolling = this.agent.enroll();

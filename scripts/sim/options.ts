@@ -15,7 +15,7 @@ export interface SimOptions {
   lockedShare: number;
   /** Seconds after its first NotNow at which a locked iPhone is unlocked; undefined: never. */
   unlockAfterSeconds: number | undefined;
-  /** Seconds the template sync may take before the run fails. */
+  /** Seconds each sync (the enrollment's, then the template's) may take before the run fails. */
   timeoutSeconds: number;
   /** Device sessions (push → poll loop) running at once. */
   concurrency: number;
@@ -50,7 +50,7 @@ export const DEFAULTS: Omit<SimOptions, 'devices'> = {
   tenant: 'demo',
   apnsPort: 2197,
   minuteSeconds: 60,
-  // One device API server per core: the main thread (dynalite, the simulated devices) keeps busy too.
+  // One device API server per core; the main thread (the simulated devices) and the database thread share the cores with them.
   apiWorkers: availableParallelism(),
 };
 
@@ -62,7 +62,8 @@ export const USAGE = `usage: npm run simulate -- --devices N [options]
   --locked S             share whose screen is locked when the template arrives (default ${DEFAULTS.lockedShare})
   --unlock-after SEC     a locked iPhone is unlocked SEC seconds after it first answers NotNow,
                          or "never" (default ${DEFAULTS.unlockAfterSeconds}; Android agents sync while locked)
-  --timeout SEC          fail when reachable devices are not all Synchronized by then (default ${DEFAULTS.timeoutSeconds})
+  --timeout SEC          fail when reachable devices are not all Synchronized SEC seconds after the
+                         last enrollment, or after the first template assignment (default ${DEFAULTS.timeoutSeconds})
   --concurrency N        device sessions at once (default ${DEFAULTS.concurrency})
   --enroll-concurrency N enrollments at once (default ${DEFAULTS.enrollConcurrency})
   --cap N                the tenant's pushes per minute: in-process, the server's setting (default

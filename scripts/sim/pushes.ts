@@ -2,18 +2,6 @@
 // counted per server minute (the minute the server's per-tenant cap is counted in).
 import type { Clock, PushCredentialError, PushOutcome, PushSender, PushTarget } from '../../lambdas/ports';
 
-/**
- * The server's clock, optionally running faster than real time so a minute (and the push cap's
- * budget with it) passes in a few seconds. Factor 1 is the wall clock.
- */
-export class ScaledClock implements Clock {
-  /** `start`: the instant both clocks agree on (threads sharing one server clock pass the same). */
-  constructor(readonly factor: number, readonly start: number = Date.now()) {}
-  now(): Date {
-    return new Date(this.start + (Date.now() - this.start) * this.factor);
-  }
-}
-
 export type PushService = 'apns' | 'fcm';
 
 export class PushLog {

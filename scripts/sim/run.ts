@@ -11,7 +11,8 @@ import { SIM_APP, SimAndroid, SimApple, type SimDevice, type SimPlatform } from 
 import { Fleet, isReachable, planFleet, type DevicePlan } from './fleet';
 import { forEachLimited } from './limiter';
 import { DEFAULTS, type SimOptions } from './options';
-import { PushLog, ScaledClock, SimFcm } from './pushes';
+import { ScaledClock } from './clock';
+import { PushLog, SimFcm } from './pushes';
 import { apnsDir, connectRemote, loadOrCreateApnsMaterial, serverEnv, type ApnsMaterial } from './remote';
 import type { SimReport, Spread } from './report';
 import { startInProcess, type SimTarget } from './target';
@@ -195,8 +196,10 @@ class Simulation {
     });
     const seconds = (Date.now() - start) / 1000;
 
-    const { answering: synced } = await this.waitForSynchronized('baseline sync', start, [baselineId], { answering: (d) => d.answersPushes });
-    if (synced === undefined) throw new Error(`the enrollment sync did not finish within ${this.o.timeoutSeconds} s`);
+    // The timeout counts from the last enrollment: enrolling a large fleet takes a while itself.
+    const deadline = Date.now() + this.o.timeoutSeconds * 1000;
+    const { answering: synced } = await this.waitForSynchronized('baseline sync', start, deadline, [baselineId], { answering: (d) => d.answersPushes });
+    if (synced === undefined) throw new Error(`the enrollment sync did not finish within ${this.o.timeoutSeconds} s of the last enrollment`);
     return { seconds, syncedSeconds: (synced - start) / 1000 };
   }
 
@@ -234,7 +237,7 @@ class Simulation {
       }));
     const assignSeconds = (Date.now() - start) / 1000;
 
-    const reached = await this.waitForSynchronized('template sync', start, Object.values(byPlatform), {
+    const reached = await this.waitForSynchronized('template sync', start, start + this.o.timeoutSeconds * 1000, Object.values(byPlatform), {
       neverLocked: (d) => this.reachable(d) && d.role !== 'locked',
       all: (d) => this.reachable(d),
     });
@@ -283,9 +286,8 @@ class Simulation {
    * was first seen all Synchronized; a group missing from the result did not make it in time.
    */
   private async waitForSynchronized<G extends string>(
-    phase: SimPhase, since: number, templateIds: string[], groups: Record<G, (d: SimDevice) => boolean>,
+    phase: SimPhase, since: number, deadline: number, templateIds: string[], groups: Record<G, (d: SimDevice) => boolean>,
   ): Promise<Partial<Record<G, number>>> {
-    const deadline = since + this.o.timeoutSeconds * 1000;
     const names = Object.keys(groups) as G[];
     const members = Object.fromEntries(names.map((g) => [g, this.fleet.devices.filter(groups[g])])) as Record<G, SimDevice[]>;
     const expected = Math.max(...names.map((g) => members[g].length));

@@ -9,7 +9,7 @@ import { startLocal } from '../../lambdas/wiring/local';
 import type { FakeApns } from '../../test/support/fake-apns';
 import type { ApiWorkerData } from './api-worker';
 import { SERVER_KEEP_ALIVE_MS } from './http';
-import type { ScaledClock } from './pushes';
+import type { ScaledClock } from './clock';
 import { useSharedDynamo } from './shared-dynamo';
 import { startThread, type Thread } from './threads';
 
