@@ -13,6 +13,7 @@ import { Session } from 'node:inspector';
 import { ensureTables, startEmbeddedDynamo } from '../../lambdas/adapters/dynamodb/embedded';
 import { createTenant } from '../../lambdas/service/tenants';
 import { startLocal } from '../../lambdas/wiring/local';
+import { TABLES, useSharedDynamo } from '../sim/shared-dynamo';
 
 export interface ChildStats {
   /** process.cpuUsage(): microseconds. */
@@ -76,18 +77,8 @@ async function main(): Promise<void> {
       inMemory: true, port: 0, schedules: false, apnsOrigin: opts.apnsOrigin, apnsCa: opts.apnsCa,
       config: { requireSignature: opts.requireSignature },
     });
-    const target = new URL(opts.dynamoEndpoint);
-    local.dynamo.client.middlewareStack.add(
-      (next) => async (args) => {
-        const request = args.request as { hostname: string; port?: number; headers: Record<string, string> };
-        request.hostname = target.hostname;
-        request.port = Number(target.port);
-        request.headers.host = target.host;
-        return next(args);
-      },
-      { step: 'build', priority: 'low', name: 'benchExternalDynamo' },
-    );
-    await ensureTables(local.dynamo.client, { main: 'Main', logs: 'Logs' });
+    useSharedDynamo(local.dynamo.client, opts.dynamoEndpoint);
+    await ensureTables(local.dynamo.client, TABLES);
     const { adminKey } = await createTenant(local.app, { id: 'demo', name: 'Demo' });
     stop = () => local.stop();
     send({ type: 'ready', role, url: local.url, adminKey } satisfies ChildReady);
