@@ -1,4 +1,4 @@
-// Reads and validates the environment once per process (DESIGN.md principle 5).
+// Reads and validates the environment once per process (docs/architecture.md §Principles).
 import * as z from './zod';
 import { DEFAULT_CONFIG, type AppConfig } from './service/app';
 

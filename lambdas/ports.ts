@@ -1,4 +1,4 @@
-// The ports between services and adapters (DESIGN.md "Ports and adapters").
+// The ports between services and adapters (docs/architecture.md §Principles).
 // Services depend on these interfaces only; adapters implement them (DynamoDB, SQS, APNs, FCM,
 // in-process queue for local mode).
 import type {

@@ -1,4 +1,4 @@
-// The route table: every route of API.md, declared once. The CDK HTTP API (lib/), the local server
+// The route table: every route of docs/{api,apple,android}.md, declared once. The CDK HTTP API (lib/), the local server
 // (bin/local.ts), the Lambda routers (lambdas/handlers/) and the OpenAPI document are all built
 // from this list. Implementations live per surface in lambdas/api/{admin,apple,android}.ts.
 import type * as z from './zod';
@@ -32,7 +32,7 @@ export interface RouteDef {
 const route = <const R extends RouteDef>(r: R) => r;
 
 export const ROUTES = [
-  // Apple device endpoints (API.md §2)
+  // Apple device endpoints (docs/apple.md)
   route({ op: 'appleEnrollmentProfile', method: 'GET', path: '/mdm/{tenant}/enroll/{token}', surface: 'apple', auth: 'public',
     summary: 'Enrollment profile for an enrollment token', success: { status: 200, contentType: 'application/x-apple-aspen-config' }, errors: [404, 409, 410] }),
   route({ op: 'appleCheckin', method: 'PUT', path: '/mdm/{tenant}/checkin', surface: 'apple', auth: 'apple-device',
@@ -40,7 +40,7 @@ export const ROUTES = [
   route({ op: 'appleConnect', method: 'PUT', path: '/mdm/{tenant}/connect', surface: 'apple', auth: 'apple-device',
     summary: 'Apple MDM command polling: status in, next command out (or zero bytes)', success: { status: 200, contentType: 'application/xml' }, errors: [400, 403] }),
 
-  // Android agent endpoints (API.md §3)
+  // Android agent endpoints (docs/android.md)
   route({ op: 'androidEnroll', method: 'POST', path: '/android/{tenant}/enroll', surface: 'android', auth: 'public',
     summary: 'Enroll an Android agent', body: s.androidEnrollSchema,
     success: { status: 201, schema: s.androidEnrollResultSchema }, errors: [400, 404, 410] }),
@@ -50,7 +50,7 @@ export const ROUTES = [
     summary: 'Android command polling: status in, next command out or 204', body: s.androidConnectSchema,
     success: { status: 200, schema: s.androidCommandSchema, description: '204 when nothing is queued' }, errors: [400, 401] }),
 
-  // Admin API (API.md §4)
+  // Admin API (docs/api.md)
   route({ op: 'openapi', method: 'GET', path: '/admin/v1/openapi.json', surface: 'admin', auth: 'public',
     summary: 'This OpenAPI 3.1 document', success: { status: 200 } }),
   route({ op: 'createTenant', method: 'POST', path: '/admin/v1/tenants', surface: 'admin', auth: 'operator',

@@ -1,4 +1,4 @@
-// Admin API operations (API.md §4): thin — validated input in, one service call, a response out.
+// Admin API operations (docs/api.md): thin — validated input in, one service call, a response out.
 import type * as z from '../zod';
 import { badRequest, notFound } from '../domain/errors';
 import { baseUrl } from '../http/base-url';

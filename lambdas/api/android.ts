@@ -1,4 +1,4 @@
-// Android agent endpoints (API.md §3, docs/android.md). Unlike Apple, a bad or missing device
+// Android agent endpoints (docs/android.md). Unlike Apple, a bad or missing device
 // token is a 401: the agent then re-enrolls.
 import * as z from '../zod';
 import { DomainError, notFound } from '../domain/errors';

@@ -1,4 +1,4 @@
-// Apple device endpoints (API.md §2, docs/apple.md). Never a 401 here: an Apple device removes
+// Apple device endpoints (docs/apple.md, docs/protocol.md). Never a 401 here: an Apple device removes
 // its MDM profile on a 401. Bad signatures and certificates get 400; a device the server no
 // longer manages gets 403 {"code":"com.apple.unrecognized.device"}.
 import { conflict, DomainError } from '../domain/errors';
@@ -184,7 +184,7 @@ export const appleOperations: Record<SurfaceOp<'apple'>, (input: OperationInput<
     });
     if (after.registrationState === 'Withdrawn') return okEmpty();
     const next = await nextCommand(app, after);
-    if (!next) return okEmpty(); // the empty command response is zero bytes (PROTOCOL.md §0.7)
+    if (!next) return okEmpty(); // the empty command response is zero bytes (docs/protocol.md §Zero-length answer)
     return { status: 200, headers: { 'content-type': 'application/xml' }, body: encodeCommand(next.command.id, next.payload) };
   },
 };

@@ -1,4 +1,4 @@
-// Dashboard counters (API.md §4 "Dashboard"): what one device contributes, the deltas a device
+// Dashboard counters (docs/sync.md §Dashboard counters): what one device contributes, the deltas a device
 // write adds to the tenant's counters, a full recount for the reconcile job, and the dashboard
 // built from the counters in O(1) reads.
 import type { AdminCommandType, Alarm, AlarmSeverity, Device, RegistrationState, SyncState } from './types';
@@ -27,7 +27,7 @@ export type CountedDevice = Pick<Device, 'platform' | 'syncState' | 'registratio
  */
 const isManaged = (d: CountedDevice): boolean => d.registrationState !== 'Withdrawn' && d.registrationState !== 'Expired';
 
-/** The counter keys one device adds 1 to. macOS has no admin lock (PRODUCT.md): not counted. */
+/** The counter keys one device adds 1 to. macOS has no admin lock (docs/api.md §Names and states): not counted. */
 export function deviceCounterKeys(d: CountedDevice): CounterKey[] {
   const keys: CounterKey[] = [`reg:${d.registrationState}`];
   if (!isManaged(d)) return keys;
@@ -80,7 +80,7 @@ export interface Dashboard {
 }
 
 /**
- * The API.md dashboard from the tenant's counters: every key present, zero when absent. A counter
+ * The dashboard (docs/api.md §Dashboard) from the tenant's counters: every key present, zero when absent. A counter
  * can dip below zero for a moment between shards' writes; it is shown as 0 until the reconcile job.
  */
 export function dashboardFromCounters(counters: Record<string, number>, activeAlarms: readonly Alarm[]): Dashboard {

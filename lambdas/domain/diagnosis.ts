@@ -1,5 +1,5 @@
-// Why is this device not Synchronized? The operators' troubleshooting flow (PRODUCT.md "Seeing
-// what is wrong", API.md §4), as a pure function: every step with its evidence, in order, and the
+// Why is this device not Synchronized? The operators' troubleshooting flow (docs/sync.md
+// §Diagnosis), as a pure function: every step with its evidence, in order, and the
 // first failing one as the verdict. Output matches diagnosisSchema in lambdas/api/schemas.ts.
 import type { Device, SyncState } from './types';
 import { explainError } from './error-explanations';
@@ -139,7 +139,7 @@ function pushStep(input: DiagnosisInput): { step: DiagnosisStep; verdict?: Diagn
  */
 const anchorOf = (input: DiagnosisInput): string | undefined => later(input.device.lastPushAt, input.device.syncRequestedAt);
 
-/** Step 2: did the device answer after the push (strictly later, API.md: lastSeenAt > lastPushAt)? */
+/** Step 2: did the device answer after the push (strictly later: lastSeenAt > lastPushAt, docs/sync.md §Diagnosis)? */
 function reachStep(input: DiagnosisInput): DiagnosisStep {
   const { device, now } = input;
   const anchor = anchorOf(input);

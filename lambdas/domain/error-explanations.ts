@@ -1,6 +1,6 @@
 // Plain-words explanations of device error codes, for the diagnosis and the command log.
 //
-// Numbers and meanings follow PROTOCOL.md's "Error codes worth mapping" table (Apple's legacy MDM
+// Numbers and meanings follow the table in docs/protocol.md §Error codes (Apple's legacy MDM
 // protocol reference). Apple says the numbers may change, so they are used for display and triage
 // only, never for logic. To add a code: add a row to the table below, keyed `${domain}:${code}`.
 

@@ -1,4 +1,4 @@
-// Typed errors that services throw and the middleware maps to API.md's error shape.
+// Typed errors that services throw and the middleware maps to the error shape of docs/api.md §Errors.
 
 export type ErrorCode =
   | 'bad-request'

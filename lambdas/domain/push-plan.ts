@@ -1,4 +1,4 @@
-// Planning for the push worker (DESIGN.md "Push pipeline"): which pending pushes go this minute
+// Planning for the push worker (docs/architecture.md §Push pipeline): which pending pushes go this minute
 // and which wait for the next one. Pure: no I/O, no clock; callers pass budgets and times in.
 //
 // Rules: budgets are per tenant (one tenant's backlog never uses another's), never over the cap,

@@ -1,4 +1,4 @@
-// The product's vocabulary (API.md §1). Pure types and constants: no I/O here.
+// The product's vocabulary (docs/api.md §Names and states). Pure types and constants: no I/O here.
 
 export const SYNC_STATES = ['Sync-Required', 'Sync-Requested', 'Not-Synchronized', 'Synchronized', 'Not-Responding'] as const;
 export type SyncState = (typeof SYNC_STATES)[number];
@@ -34,7 +34,7 @@ export type AlarmSeverity = Exclude<Severity, 'info'>;
 export const ROLES = ['admin', 'viewer', 'operator'] as const;
 export type Role = (typeof ROLES)[number];
 
-/** Logs live 90 days (PRODUCT.md). */
+/** Logs live 90 days (docs/api.md §Names and states). */
 export const LOG_RETENTION_SECONDS = 90 * 24 * 3600;
 
 export interface Tenant {

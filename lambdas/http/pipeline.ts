@@ -1,6 +1,6 @@
 // The shared middleware stack (middy) every surface runs: request logging without secrets, body
 // size limit, route matching, JSON parsing and schema validation, authentication, and typed-error
-// mapping to API.md's error shape. Operations stay thin: validated input in, a response out.
+// mapping to the error shape of docs/api.md §Errors. Operations stay thin: validated input in, a response out.
 import middy from '@middy/core';
 import { timingSafeEqual } from 'node:crypto';
 import * as z from '../zod';
@@ -27,7 +27,7 @@ interface PipelineState {
 
 function errorResponse(err: unknown, route: RouteDef | undefined): HttpResponse {
   if (err instanceof DomainError) {
-    // An Apple device treats 401 as "unenroll me" (PROTOCOL.md §0.1): never send one there.
+    // An Apple device treats 401 as "unenroll me" (docs/protocol.md §Never 401): never send one there.
     const status = route?.surface === 'apple' && err.status === 401 ? 400 : err.status;
     return json(status, { error: { code: err.code, message: err.message, ...(err.details ? { details: err.details } : {}) } });
   }

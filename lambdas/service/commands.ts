@@ -129,12 +129,12 @@ async function retryOrExpireLost(app: App, device: Device, live: Command[]): Pro
 /**
  * The next command for this session, or undefined (the zero-length answer). After a NotNow in the
  * session, work that needs an unlock and commands that said NotNow are held back: handing them
- * out again would only NotNow again (PROTOCOL.md (b)).
+ * out again would only NotNow again (docs/protocol.md §NotNow).
  */
 export async function nextCommand(app: App, device: Device): Promise<HandedOut | undefined> {
   const live = await app.stores.commands.liveQueue(device.tenantId, device.id);
   const locked = !!device.lastNotNowAt;
-  // After a NotNow an Apple device gets only what never answers NotNow (PROTOCOL.md §0.5);
+  // After a NotNow an Apple device gets only what never answers NotNow (docs/protocol.md §NotNow);
   // anything else would NotNow again or cost the device's own re-poll for nothing.
   const runsLocked = (c: Command) => !c.needsUnlock && (device.platform === 'android' || NEVER_NOT_NOW.has(c.requestType));
   const command = live.find((c) => c.status === 'Queued' && (!locked || runsLocked(c)))

@@ -71,7 +71,7 @@ export async function mutateDevice(
   }
 }
 
-/** The device as admins see it (API.md device detail): internal fields stay inside. */
+/** The device as admins see it (docs/api.md §Device detail): internal fields stay inside. */
 export function deviceView(d: Device) {
   return {
     id: d.id, platform: d.platform, name: d.name, model: d.model, osVersion: d.osVersion, serialNumber: d.serialNumber,

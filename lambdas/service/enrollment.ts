@@ -24,7 +24,7 @@ export async function createEnrollment(
   const now = app.clock.now();
   const token = secretToken('enr');
   const expiresAt = new Date(now.getTime() + (input.expiresInHours ?? DEFAULT_ENROLLMENT_HOURS) * 3600_000).toISOString();
-  // API.md: a device is Awaiting-Check-In from the moment its enrollment is issued, and Expired if
+  // docs/api.md §Names and states: a device is Awaiting-Check-In from the moment its enrollment is issued, and Expired if
   // the token is not used in time. The record is taken over by the first device that enrolls.
   const pendingDeviceId = randomId(input.platform === 'android' ? 'and' : 'enr');
   const enrollment: Enrollment = {

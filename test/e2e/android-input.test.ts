@@ -1,4 +1,4 @@
-// API.md §3 at the edges: what the Android endpoints do with bad tokens, bad bodies, repeated
+// docs/android.md at the edges: what the Android endpoints do with bad tokens, bad bodies, repeated
 // reports and secrets.
 import { SimulatedAndroidAgent } from '../support/android-agent';
 import { startAndroidWorld, type AndroidWorld } from './android-helpers';

@@ -1,4 +1,4 @@
-// API.md registration states: an issued enrollment shows as an Awaiting-Check-In device, the device
+// Registration states (docs/api.md §Names and states): an issued enrollment shows as an Awaiting-Check-In device, the device
 // that enrolls takes that record over, and an enrollment not used in time becomes Expired.
 import { startLocal, type LocalServer } from '../../lambdas/wiring/local';
 import { FakeClock } from '../support/dynamo';

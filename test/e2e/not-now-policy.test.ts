@@ -1,4 +1,4 @@
-// PROTOCOL.md (b): after a NotNow, the rest of the session gets only commands that never answer
+// docs/protocol.md §NotNow: after a NotNow, the rest of the session gets only commands that never answer
 // NotNow; serving one costs the device its own re-poll, so a delayed push is queued; the next
 // session (Idle) tries everything again.
 import type { PushRequest } from '../../lambdas/ports';

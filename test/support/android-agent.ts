@@ -1,4 +1,4 @@
-// A reference Android agent that speaks the server's JSON API (API.md §3, docs/android.md) over
+// A reference Android agent that speaks the server's JSON API (docs/android.md) over
 // HTTP, for e2e tests and as the executable description of what a real agent does: it enrolls
 // (from the QR payload or a token), checks in with its inventory, and on every FCM data message
 // runs the connect loop — Idle, then one command at a time, executed against its own simulated

@@ -1,12 +1,12 @@
-// Locates the shared fixtures (../shared/fixtures beside the repo) for tests.
+// Locates the test fixtures (test/fixtures: device captures and Apple's schema files) for tests.
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 
-/** The shared folder beside the repo root (holds fixtures/ and apple-device-management/). */
-export const SHARED_DIR = path.resolve(__dirname, '../../../shared');
+/** test/fixtures: where each file came from and its licence are in test/fixtures/SOURCES.md. */
+export const FIXTURES_DIR = path.resolve(__dirname, '../fixtures');
 
 export function fixturePath(...parts: string[]): string {
-  return path.join(SHARED_DIR, 'fixtures', ...parts);
+  return path.join(FIXTURES_DIR, ...parts);
 }
 
 export function readFixture(...parts: string[]): Buffer {

@@ -6,7 +6,7 @@ describe('bench CPU profile summary', () => {
     expect(frameGroup('x', 'file:///w/node_modules/asn1js/build/index.js')).toBe('asn1js');
     expect(frameGroup('write', 'node:internal/streams/writable')).toBe('node:streams');
     expect(frameGroup('x', 'node:_http_client')).toBe('node:http');
-    expect(frameGroup('mutate', 'file:///work/main/lambdas/service/devices.ts')).toBe('lambdas/service');
+    expect(frameGroup('mutate', 'file:///w/lambdas/service/devices.ts')).toBe('lambdas/service');
     expect(frameGroup('(garbage collector)', '')).toBe('(garbage collector)');
     expect(frameGroup('writev', '')).toBe('native: writev');
   });

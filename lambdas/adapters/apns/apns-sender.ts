@@ -1,10 +1,10 @@
-// APNs for MDM over node:http2 with the tenant's push certificate (PROTOCOL.md §(c), §8: the apns2
+// APNs for MDM over node:http2 with the tenant's push certificate (docs/protocol.md §APNs push: the apns2
 // package is JWT-only and always adds an `aps` key, so it cannot send MDM pushes).
 //
 // One HTTP/2 session per tenant and certificate, kept on the instance (the wiring holds the sender
 // at module scope, so a warm Lambda container reuses its connections) and replaced after GOAWAY,
 // close or error. The server is verified against Node's trust store; a test or relay CA is added
-// with NODE_EXTRA_CA_CERTS at process start (API.md §2). `ca` exists only for in-process tests.
+// with NODE_EXTRA_CA_CERTS at process start (docs/protocol.md §APNs push). `ca` exists only for in-process tests.
 import { X509Certificate, createHash } from 'node:crypto';
 import http2 from 'node:http2';
 import type { PushCredentialError, PushOutcome, PushSender, PushTarget } from '../../ports';

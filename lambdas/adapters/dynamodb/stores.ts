@@ -1,4 +1,4 @@
-// Builds every DynamoDB store from one client: the only storage implementation (DESIGN.md §3).
+// Builds every DynamoDB store from one client: the only storage implementation (docs/architecture.md §Principles).
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type {
   AlarmStore, ApiKeyStore, BulkOperationStore, Clock, CommandStore, CounterStore, DeviceStore, EnrollmentStore, LogStore,

@@ -49,7 +49,7 @@ export function planSync(input: DiffInput): SyncPlan {
 }
 
 /**
- * SelectiveWipe (PRODUCT.md): remove everything the server delivered — template apps, books and
+ * SelectiveWipe (docs/sync.md §SelectiveWipe): remove everything the server delivered — template apps, books and
  * profiles, and profiles the server delivered that the template no longer lists — and keep the
  * management (enrollment) profile, which is never in `delivered`; `keepProfiles` is a guard for it.
  *

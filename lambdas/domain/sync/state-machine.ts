@@ -1,4 +1,4 @@
-// The sync state machine (PRODUCT.md "The core idea", API.md §1). Pure: time comes in as `at`.
+// The sync state machine (docs/sync.md §The sync states). Pure: time comes in as `at`.
 //
 // Invalid or stale events are no-ops (same state, no changes, no log), never throws. Events come
 // from at-least-once queues, concurrent device sessions and retried jobs, and may arrive late or
@@ -56,7 +56,7 @@ const latest = (a: string | undefined, b: string): string => (after(a, b) ? (a a
 /**
  * When the device started owing an answer: the first unanswered push (or, without
  * awaitingAnswerSince, the last push when no answer came after it). Undefined = not awaiting.
- * An answer counts only when strictly after the push (API.md: lastSeenAt > lastPushAt).
+ * An answer counts only when strictly after the push (lastSeenAt > lastPushAt; docs/sync.md §The sync states).
  */
 export function awaitingSince(device: Omit<SyncSubject, 'syncState'>): string | undefined {
   if (device.awaitingAnswerSince !== undefined) return device.awaitingAnswerSince;
@@ -106,7 +106,7 @@ const describeDuration = (threshold: number): string => (threshold % DAY_MS === 
  *   does not change (Synchronized is only reached by the read-back).
  * - not-responding-timeout: → Not-Responding when the device has owed an answer to a push for at
  *   least `threshold` ms (and has not answered since). Any state but Not-Responding: "no answer
- *   for NOT_RESPONDING_AFTER after a push" (API.md §1) does not depend on why it was pushed.
+ *   for NOT_RESPONDING_AFTER after a push" (docs/sync.md §The sync states) does not depend on why it was pushed.
  */
 export function transition(device: SyncSubject, event: SyncEvent, at: string): TransitionResult {
   const state = device.syncState;

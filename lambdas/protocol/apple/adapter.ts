@@ -14,7 +14,7 @@ const spec = (c: cmd.AppleCommand, extra: Partial<CommandSpec> = {}): CommandSpe
 
 /**
  * Stamps the template's identifier and a PayloadUUID derived from the content hash on the
- * profile, so ProfileList tells a stale version from the current one (PROTOCOL.md (g)). A signed
+ * profile, so ProfileList tells a stale version from the current one (docs/protocol.md §Inventory). A signed
  * (CMS) profile cannot be rewritten and goes as it is.
  */
 export function stampProfile(payload: Buffer, identifier: string, hash: string): Buffer {

@@ -6,11 +6,11 @@ export interface AppleCommand {
   requestType: string;
   /** The Command dict as sent, RequestType included. */
   command: Record<string, unknown>;
-  /** Runs only while the device is unlocked (data protection): NotNow otherwise (PROTOCOL.md (f)). */
+  /** Runs only while the device is unlocked (data protection): NotNow otherwise (docs/protocol.md §NotNow). */
   needsUnlock: boolean;
 }
 
-/** iOS commands Apple says never answer NotNow (PROTOCOL.md §0.5). Safe to send to a locked device. */
+/** iOS commands Apple says never answer NotNow (docs/protocol.md §NotNow). Safe to send to a locked device. */
 export const NEVER_NOT_NOW: ReadonlySet<string> = new Set([
   'DeviceInformation',
   'ProfileList',
@@ -36,7 +36,7 @@ function make(requestType: string, params: Record<string, unknown> = {}): AppleC
   return { requestType, command, needsUnlock: needsUnlock(requestType) };
 }
 
-/** What a sync asks DeviceInformation for (PROTOCOL.md (g)); unanswerable queries are dropped by the device. */
+/** What a sync asks DeviceInformation for (docs/protocol.md §Inventory); unanswerable queries are dropped by the device. */
 export const DEVICE_INFORMATION_QUERIES: readonly string[] = [
   'UDID',
   'DeviceName',

@@ -7,7 +7,7 @@ import { buildPlist } from './plist';
 
 /** All 13 access-right bits: the device lets the server do everything MDM allows. */
 export const FULL_ACCESS_RIGHTS = 8191;
-/** Kept in every profile: it cannot be added later without re-enrolling (PROTOCOL.md (e)). */
+/** Kept in every profile: it cannot be added later without re-enrolling (docs/protocol.md §Enrollment profile). */
 export const SERVER_CAPABILITIES: readonly string[] = ['com.apple.mdm.per-user-connections'];
 export const ENROLLMENT_PROFILE_CONTENT_TYPE = 'application/x-apple-aspen-config';
 

@@ -2,7 +2,7 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { parse } from 'yaml';
-import { SHARED_DIR } from '../../support/fixtures';
+import { fixturePath } from '../../support/fixtures';
 
 interface SchemaKey {
   key: string;
@@ -19,7 +19,7 @@ interface AppleSchema {
   responsekeys?: SchemaKey[];
 }
 
-const ADM = path.join(SHARED_DIR, 'apple-device-management');
+const ADM = fixturePath('apple-device-management');
 
 function loadSchema(...parts: string[]): AppleSchema {
   return parse(readFileSync(path.join(ADM, ...parts), 'utf8')) as AppleSchema;

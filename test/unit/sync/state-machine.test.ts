@@ -76,7 +76,7 @@ describe('transition: device-answered', () => {
     expect(r.syncState).toBe(from);
     expect(r.log).toBeUndefined();
   });
-  it('an answer at the same instant as the push does not answer it (strictly after, as API.md)', () => {
+  it('an answer at the same instant as the push does not answer it (strictly after: docs/sync.md §The sync states)', () => {
     const d = dev('Sync-Requested', { lastPushAt: t(0), awaitingAnswerSince: t(0) });
     const r = transition(d, { type: 'device-answered', unlocked: true }, t(0));
     expect(r.changes.awaitingAnswerSince).toBeUndefined();
