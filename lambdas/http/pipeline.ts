@@ -6,6 +6,7 @@ import { timingSafeEqual } from 'node:crypto';
 import * as z from '../zod';
 import { DomainError } from '../domain/errors';
 import { sha256Hex } from '../ids';
+import { checkPathParams } from '../api/path-params';
 import { ROUTES, type RouteDef, type Surface } from '../routes';
 import type { App } from '../service/app';
 import { Router } from './router';
@@ -69,7 +70,8 @@ async function authenticate(route: RouteDef, req: HttpRequest, params: Record<st
   // Last use is informative; refresh it at most once a minute to keep reads cheap.
   const now = app.clock.now();
   if (!key.lastUsedAt || now.getTime() - Date.parse(key.lastUsedAt) > 60_000) {
-    void app.stores.apiKeys.touch(hash, now.toISOString()).catch(() => undefined);
+    void app.stores.apiKeys.touch(hash, now.toISOString())
+      .catch((err: unknown) => logger.warn({ msg: 'API key last-use update failed', keyId: key.id, error: String(err) }));
   }
   return { kind: 'key', tenantId: key.tenantId, role: key.role as 'admin' | 'viewer', keyId: key.id };
 }
@@ -115,6 +117,7 @@ export function createPipeline(app: App, operations: Operations, surfaces: reado
     state.params = matched.params;
     const route = matched.route;
     state.principal = await authenticate(route, req, matched.params, app);
+    checkPathParams(matched.params);
     const isJson = route.surface !== 'apple';
     const rawBody = isJson ? parseJsonBody(req) : undefined;
     const body = route.body ? route.body.parse(rawBody ?? {}) : rawBody;
@@ -124,7 +127,17 @@ export function createPipeline(app: App, operations: Operations, surfaces: reado
     return op({ req, route, params: matched.params, body: body as never, query: query as never, principal: state.principal }, app);
   };
 
+  // middy runs `after` and `onError` in reverse order of `use`: the request log is used first so that
+  // it runs last, after the error mapper has chosen the status actually sent.
   const handler = middy<PipelineState, HttpResponse>(core)
+    .use({
+      after: async (request) => {
+        logger.info(logLine(request.event, request.response?.status ?? 0));
+      },
+      onError: async (request) => {
+        logger.info(logLine(request.event, request.response?.status ?? 500));
+      },
+    })
     .use({
       onError: async (request) => {
         const state = request.event;
@@ -132,14 +145,6 @@ export function createPipeline(app: App, operations: Operations, surfaces: reado
           logger.error({ ...logLine(state, 500), error: String((request.error as Error)?.stack ?? request.error) });
         }
         request.response = errorResponse(request.error, state.route);
-      },
-    })
-    .use({
-      after: async (request) => {
-        logger.info(logLine(request.event, request.response?.status ?? 0));
-      },
-      onError: async (request) => {
-        logger.info(logLine(request.event, request.response?.status ?? 500));
       },
     });
 
