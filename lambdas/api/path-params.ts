@@ -1,6 +1,6 @@
 // Every path parameter is checked, by name, before an operation reads it: an over-long id or one
 // with other characters is a 400 here instead of a DynamoDB error (500) later.
-import * as z from '../zod';
+import type * as z from '../zod';
 import { badRequest } from '../domain/errors';
 import { idSchema, jobNameSchema, tenantIdSchema } from './schemas';
 
