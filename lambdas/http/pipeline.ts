@@ -5,6 +5,7 @@ import middy from '@middy/core';
 import { timingSafeEqual } from 'node:crypto';
 import * as z from '../zod';
 import { DomainError } from '../domain/errors';
+import { TENANT_ID_PATTERN } from '../domain/identifiers';
 import { sha256Hex } from '../ids';
 import { checkPathParams } from '../api/path-params';
 import { ROUTES, type RouteDef, type Surface } from '../routes';
@@ -91,7 +92,9 @@ function logLine(state: PipelineState, status: number) {
     requestId: state.req.requestId,
     method: state.req.method,
     route: state.route?.path ?? 'unmatched',
-    tenant: state.params.tenant ?? (state.principal.kind === 'key' ? state.principal.tenantId : undefined),
+    // A tenant from the path only when it is one (a refused path may carry 3,000 characters).
+    tenant: (TENANT_ID_PATTERN.test(state.params.tenant ?? '') ? state.params.tenant : undefined)
+      ?? (state.principal.kind === 'key' ? state.principal.tenantId : undefined),
     status,
     ms: Date.now() - state.started,
   };

@@ -183,5 +183,15 @@ describe('hostile input at the edge', () => {
       expect(lines).toHaveLength(1);
       expect(lines[0]).toMatchObject({ level: 'info', method, status });
     });
+
+    it('names the route template and leaves out a tenant that is not one', async () => {
+      const body = Buffer.from(buildPlist({ UDID: device.udid, Status: 'Idle' }));
+      const lines = await requestLogLines(async () => {
+        expect((await signedPut(`/mdm/${'t'.repeat(3000)}/connect`, body)).status).toBe(400);
+      });
+      expect(lines).toHaveLength(1);
+      expect(lines[0]).toMatchObject({ route: '/mdm/{tenant}/connect', status: 400 });
+      expect(lines[0].tenant).toBeUndefined();
+    });
   });
 });
