@@ -2,10 +2,11 @@
 // requests: what is documented is what is enforced.
 import * as z from '../zod';
 import { ROUTES, type RouteDef } from '../routes';
+import { pathParamSchema } from './path-params';
 import { errorSchema } from './schemas';
 
 const ERROR_TEXT: Record<number, string> = {
-  400: 'Bad input (the message names the field)', 401: 'Missing or invalid API key', 403: 'The key may not do this',
+  400: 'Bad input (the message names the field or path parameter)', 401: 'Missing or invalid API key', 403: 'The key may not do this',
   404: 'Not found (or belongs to another tenant)', 405: 'Method not allowed', 409: 'Conflict', 410: 'Gone (expired)',
   413: 'Body over 1 MB', 422: 'Refused: the message says why',
 };
@@ -26,7 +27,7 @@ function relink<T>(value: T): T {
 
 function parameters(route: RouteDef) {
   const params: Array<Record<string, unknown>> = [...route.path.matchAll(/\{(\w+)\}/g)].map(([, name]) => ({
-    name, in: 'path', required: true, schema: { type: 'string' },
+    name, in: 'path', required: true, schema: toSchema(pathParamSchema(name), 'input'),
   }));
   if (route.query) {
     const shape = (route.query as z.ZodMiniObject).shape as Record<string, z.ZodMiniType>;
@@ -45,10 +46,11 @@ function operation(route: RouteDef) {
     ...(ok.schema ? { content: { 'application/json': { schema: toSchema(ok.schema, 'output') } } }
       : ok.contentType ? { content: { [ok.contentType]: { schema: { type: 'string', format: 'binary' } } } } : {}),
   };
+  const appleBody = route.surface === 'apple' && route.method === 'PUT';
   const errors = new Set<number>([400, ...(route.errors ?? [])]);
   if (route.auth === 'viewer' || route.auth === 'admin' || route.auth === 'operator') { errors.add(401); errors.add(403); }
   if (route.path.includes('{id}')) errors.add(404);
-  if (route.body) errors.add(413);
+  if (route.body || appleBody) errors.add(413);
   for (const status of [...errors].sort()) {
     responses[String(status)] = { description: ERROR_TEXT[status] ?? 'Error', content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } };
   }
@@ -62,7 +64,7 @@ function operation(route: RouteDef) {
     security,
     ...(parameters(route).length ? { parameters: parameters(route) } : {}),
     ...(route.body ? { requestBody: { required: true, content: { 'application/json': { schema: toSchema(route.body, 'input') } } } } : {}),
-    ...(route.surface === 'apple' && route.method === 'PUT' ? { requestBody: { required: true, content: { 'application/x-apple-aspen-mdm-checkin': { schema: { type: 'string' } }, 'application/x-apple-aspen-mdm': { schema: { type: 'string' } } } } } : {}),
+    ...(appleBody ? { requestBody: { required: true, content: { 'application/x-apple-aspen-mdm-checkin': { schema: { type: 'string' } }, 'application/x-apple-aspen-mdm': { schema: { type: 'string' } } } } } : {}),
     responses,
   };
 }

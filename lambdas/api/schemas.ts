@@ -6,9 +6,12 @@ import {
   ADMIN_COMMAND_TYPES, COMMAND_STATUSES, ENROLLMENT_PLATFORMS, LOG_TYPES, PLATFORMS, REGISTRATION_STATES,
   SEVERITIES, SYNC_STATES, WITHDRAWAL_REASONS,
 } from '../domain/types';
+import { ID_MAX_LENGTH, ID_PATTERN, ID_RULE, TENANT_ID_PATTERN, TENANT_ID_RULE } from '../domain/identifiers';
 
-const id = z.string().check(z.minLength(1), z.maxLength(128));
-export const tenantIdSchema = z.string().check(z.regex(/^[a-z0-9-]{3,40}$/, 'a tenant id is 3 to 40 of a-z, 0-9 and -'));
+/** Any id from outside (domain/identifiers.ts): path parameters, ids in bodies and queries, serial numbers. */
+export const idSchema = z.string().check(z.minLength(1), z.maxLength(ID_MAX_LENGTH), z.regex(ID_PATTERN, `an id is ${ID_RULE}`));
+const id = idSchema;
+export const tenantIdSchema = z.string().check(z.regex(TENANT_ID_PATTERN, `a tenant id is ${TENANT_ID_RULE}`));
 
 /** A number that must be an integer: a string is "expected number", a fraction fails the int check. */
 const integer = () => z.number().check(z.int());
@@ -162,7 +165,7 @@ export const jobNameSchema = z.enum(['resync', 'not-responding-sweep', 'reconcil
 
 export const androidEnrollSchema = z.object({
   enrollmentToken: z.string().check(z.minLength(1), z.maxLength(200)),
-  serialNumber: z.string().check(z.minLength(1), z.maxLength(100)),
+  serialNumber: idSchema,
   model: z.string().check(z.maxLength(200)),
   osVersion: z.string().check(z.maxLength(50)),
   fcmToken: z.string().check(z.maxLength(4096)),

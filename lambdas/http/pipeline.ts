@@ -5,7 +5,9 @@ import middy from '@middy/core';
 import { timingSafeEqual } from 'node:crypto';
 import * as z from '../zod';
 import { DomainError } from '../domain/errors';
+import { TENANT_ID_PATTERN } from '../domain/identifiers';
 import { sha256Hex } from '../ids';
+import { checkPathParams } from '../api/path-params';
 import { ROUTES, type RouteDef, type Surface } from '../routes';
 import type { App } from '../service/app';
 import { Router } from './router';
@@ -69,7 +71,8 @@ async function authenticate(route: RouteDef, req: HttpRequest, params: Record<st
   // Last use is informative; refresh it at most once a minute to keep reads cheap.
   const now = app.clock.now();
   if (!key.lastUsedAt || now.getTime() - Date.parse(key.lastUsedAt) > 60_000) {
-    void app.stores.apiKeys.touch(hash, now.toISOString()).catch(() => undefined);
+    void app.stores.apiKeys.touch(hash, now.toISOString())
+      .catch((err: unknown) => logger.warn({ msg: 'API key last-use update failed', keyId: key.id, error: String(err) }));
   }
   return { kind: 'key', tenantId: key.tenantId, role: key.role as 'admin' | 'viewer', keyId: key.id };
 }
@@ -89,7 +92,9 @@ function logLine(state: PipelineState, status: number) {
     requestId: state.req.requestId,
     method: state.req.method,
     route: state.route?.path ?? 'unmatched',
-    tenant: state.params.tenant ?? (state.principal.kind === 'key' ? state.principal.tenantId : undefined),
+    // A tenant from the path only when it is one (a refused path may carry 3,000 characters).
+    tenant: (TENANT_ID_PATTERN.test(state.params.tenant ?? '') ? state.params.tenant : undefined)
+      ?? (state.principal.kind === 'key' ? state.principal.tenantId : undefined),
     status,
     ms: Date.now() - state.started,
   };
@@ -115,6 +120,7 @@ export function createPipeline(app: App, operations: Operations, surfaces: reado
     state.params = matched.params;
     const route = matched.route;
     state.principal = await authenticate(route, req, matched.params, app);
+    checkPathParams(matched.params);
     const isJson = route.surface !== 'apple';
     const rawBody = isJson ? parseJsonBody(req) : undefined;
     const body = route.body ? route.body.parse(rawBody ?? {}) : rawBody;
@@ -124,7 +130,17 @@ export function createPipeline(app: App, operations: Operations, surfaces: reado
     return op({ req, route, params: matched.params, body: body as never, query: query as never, principal: state.principal }, app);
   };
 
+  // middy runs `after` and `onError` in reverse order of `use`: the request log is used first so that
+  // it runs last, after the error mapper has chosen the status actually sent.
   const handler = middy<PipelineState, HttpResponse>(core)
+    .use({
+      after: async (request) => {
+        logger.info(logLine(request.event, request.response?.status ?? 0));
+      },
+      onError: async (request) => {
+        logger.info(logLine(request.event, request.response?.status ?? 500));
+      },
+    })
     .use({
       onError: async (request) => {
         const state = request.event;
@@ -132,14 +148,6 @@ export function createPipeline(app: App, operations: Operations, surfaces: reado
           logger.error({ ...logLine(state, 500), error: String((request.error as Error)?.stack ?? request.error) });
         }
         request.response = errorResponse(request.error, state.route);
-      },
-    })
-    .use({
-      after: async (request) => {
-        logger.info(logLine(request.event, request.response?.status ?? 0));
-      },
-      onError: async (request) => {
-        logger.info(logLine(request.event, request.response?.status ?? 500));
       },
     });
 

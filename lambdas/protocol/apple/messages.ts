@@ -1,5 +1,6 @@
 // Device → server messages: check-ins (CheckInURL) and command reports (ServerURL, "connect").
 import { badRequest } from '../../domain/errors';
+import { ID_RULE, isValidId } from '../../domain/identifiers';
 import type { CommandError, Platform } from '../../domain/types';
 import { buildPlist, parsePlist } from './plist';
 
@@ -78,11 +79,18 @@ export type CheckinMessage =
 const str = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
 const bool = (v: unknown): boolean | undefined => (typeof v === 'boolean' ? v : undefined);
 
+/** An id the device sends (UDID, EnrollmentID, user ids, serial, CommandUUID): absent, or one we can key by. */
+function idField(d: Record<string, unknown>, key: string): string | undefined {
+  const v = str(d[key]);
+  if (v !== undefined && !isValidId(v)) throw badRequest(`${key} is not valid: an id is ${ID_RULE}`);
+  return v;
+}
+
 function identity(d: Record<string, unknown>, required: boolean): Omit<Identity, 'udid'> & { udid?: string } {
-  const udid = str(d.UDID);
-  const enrollmentId = str(d.EnrollmentID);
+  const udid = idField(d, 'UDID');
+  const enrollmentId = idField(d, 'EnrollmentID');
   if (required && !udid && !enrollmentId) throw badRequest('message has neither UDID nor EnrollmentID');
-  const userId = str(d.UserID) ?? str(d.EnrollmentUserID);
+  const userId = idField(d, 'UserID') ?? idField(d, 'EnrollmentUserID');
   return {
     udid: udid ?? enrollmentId,
     userEnrollment: !udid && !!enrollmentId,
@@ -113,7 +121,7 @@ export function parseCheckin(body: Buffer | string): CheckinMessage {
         type: 'Authenticate',
         messageType,
         topic: requireStr(d, 'Topic'),
-        serialNumber: str(d.SerialNumber),
+        serialNumber: idField(d, 'SerialNumber'),
         productName: str(d.ProductName),
         model: str(d.Model),
         modelName: str(d.ModelName),
@@ -273,7 +281,7 @@ export function parseCommandReport(body: Buffer | string): CommandReport {
     channel: id.channel,
     userId: id.userId,
     status: status as ReportStatus,
-    commandUuid: status === 'Idle' ? undefined : str(d.CommandUUID),
+    commandUuid: status === 'Idle' ? undefined : idField(d, 'CommandUUID'),
     requestType: str(d.RequestType),
     errorChain: errorChain(d.ErrorChain),
     raw: d,

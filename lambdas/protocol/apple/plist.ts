@@ -1,14 +1,9 @@
-// XML property lists in and out (plist@3, CommonJS). Devices send XML plists; we send XML.
+// XML property lists in and out. Devices send XML plists, read by our own linear reader
+// (plist-reader.ts: plist@3's parser is exponential in the nesting depth); we build with plist@3.
 import plist from 'plist';
-import { DomainError } from '../../domain/errors';
+import { MalformedPlistError, readXmlPlist } from './plist-reader';
 
-/** A device body that is not an XML plist dict. Maps to HTTP 400 (never 401: that unenrolls). */
-export class MalformedPlistError extends DomainError {
-  constructor(message: string) {
-    super('bad-request', message);
-    this.name = 'MalformedPlistError';
-  }
-}
+export { MalformedPlistError, PlistTooComplexError, PLIST_LIMITS } from './plist-reader';
 
 function isDict(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v) && !Buffer.isBuffer(v) && !(v instanceof Date);
@@ -16,19 +11,13 @@ function isDict(v: unknown): v is Record<string, unknown> {
 
 /**
  * Parses an XML plist whose root is a dict. `<data>` comes back as Buffer, `<date>` as Date.
- * Always hands plist a string: some plist versions treat a Buffer as a binary plist.
+ * Nesting depth and element count are capped (PLIST_LIMITS): past them, PlistTooComplexError (400).
  */
 export function parsePlist(body: Buffer | string): Record<string, unknown> {
   const text = typeof body === 'string' ? body : body.toString('utf8');
   if (text.startsWith('bplist')) throw new MalformedPlistError('binary plists are not accepted');
-  // Cheap pre-check: keeps xmldom from logging "missing root element" for garbage.
   if (!/<plist[\s>]/.test(text)) throw new MalformedPlistError('body is not an XML plist');
-  let parsed: unknown;
-  try {
-    parsed = plist.parse(text);
-  } catch (e) {
-    throw new MalformedPlistError(`malformed plist: ${(e as Error).message}`);
-  }
+  const parsed = readXmlPlist(text);
   if (!isDict(parsed)) throw new MalformedPlistError('plist root is not a dict');
   return parsed;
 }

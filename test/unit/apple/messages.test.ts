@@ -126,12 +126,24 @@ describe('parseCheckin', () => {
     ['TokenUpdate without Token', { MessageType: 'TokenUpdate', UDID: 'u', Topic: 't', PushMagic: 'p' }],
     ['TokenUpdate without PushMagic', { MessageType: 'TokenUpdate', UDID: 'u', Topic: 't', Token: Buffer.from([1]) }],
     ['UserAuthenticate without UserID', { MessageType: 'UserAuthenticate', UDID: 'u' }],
+    ['a 3,000-character UDID', { MessageType: 'Authenticate', Topic: 't', UDID: 'A'.repeat(3000) }],
+    ['a UDID of 129 characters', { MessageType: 'Authenticate', Topic: 't', UDID: 'A'.repeat(129) }],
+    ['a UDID with a key separator', { MessageType: 'Authenticate', Topic: 't', UDID: 'u#DEVICE' }],
+    ['a 3,000-character EnrollmentID', { MessageType: 'Authenticate', Topic: 't', EnrollmentID: 'E'.repeat(3000) }],
+    ['a 3,000-character serial number', { MessageType: 'Authenticate', Topic: 't', UDID: 'u', SerialNumber: 'C'.repeat(3000) }],
+    ['a 3,000-character UserID', { MessageType: 'TokenUpdate', Topic: 't', UDID: 'u', UserID: 'x'.repeat(3000), Token: Buffer.from([1]), PushMagic: 'p' }],
   ])('rejects %s with 400', (_n, dict) => {
     expect400(() => parseCheckin(buildPlist(dict)));
   });
 
   it('rejects garbage with 400', () => {
     expect400(() => parseCheckin(Buffer.from('nope')));
+  });
+
+  it('accepts ids of every real shape, up to 128 characters', () => {
+    for (const udid of ['00008030-001A2D3C0E12802E', '1c111c111c111c111c111c111c111c111c111c11', '66ADE930-5FDF-5EC4-8429-15640684C489', 'A'.repeat(128)]) {
+      expect(parseCheckin(buildPlist({ MessageType: 'Authenticate', Topic: 't', UDID: udid, SerialNumber: 'C02RX6G8G8WP' }))).toMatchObject({ udid });
+    }
   });
 
   it('keeps other message types', () => {
@@ -226,6 +238,8 @@ describe('parseCommandReport', () => {
   it('rejects unknown statuses and missing ids with 400', () => {
     expect400(() => parseCommandReport(buildPlist({ UDID: 'u', Status: 'Bogus' })));
     expect400(() => parseCommandReport(buildPlist({ Status: 'Idle' })));
+    expect400(() => parseCommandReport(buildPlist({ UDID: 'u'.repeat(3000), Status: 'Idle' })));
+    expect400(() => parseCommandReport(buildPlist({ UDID: 'u', Status: 'Acknowledged', CommandUUID: 'c'.repeat(3000) })));
     expect400(() => parseCommandReport('<html/>'));
   });
 });
