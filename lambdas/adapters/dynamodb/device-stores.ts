@@ -5,7 +5,8 @@ import { DeleteCommand, GetCommand, PutCommand, QueryCommand } from '@aws-sdk/li
 import { ConcurrentUpdateError, conflict } from '../../domain/errors';
 import type { Command, Device, Page } from '../../domain/types';
 import { AWAITING_SHARDS, type CommandStore, type DeviceFilter, type DeviceLink, type DeviceStore } from '../../ports';
-import { batchGet, decodeCursor, encodeCursor, isConditionFailed, strip, type Dynamo } from './client';
+import { batchGet, isConditionFailed, strip, type Dynamo } from './client';
+import { cursorScope, type CursorCodec } from './cursor';
 
 const devicePk = (tenantId: string, id: string) => `DEVICE#${tenantId}#${id}`;
 
@@ -41,7 +42,7 @@ function matchesFilter(d: Device, f: DeviceFilter): boolean {
 }
 
 export class DynamoDeviceStore implements DeviceStore {
-  constructor(private readonly db: Dynamo) {}
+  constructor(private readonly db: Dynamo, private readonly cursors: CursorCodec) {}
 
   async create(device: Device): Promise<void> {
     try {
@@ -87,34 +88,36 @@ export class DynamoDeviceStore implements DeviceStore {
       : filter.syncState ? ['gsi2', `${tenantId}#sync#${filter.syncState}`]
         : filter.registrationState ? ['gsi4', `${tenantId}#reg#${filter.registrationState}`]
           : ['gsi1', `${tenantId}#devices`];
+    const scope = cursorScope('devices', tenantId, filter);
     const out = await this.db.doc.send(new QueryCommand({
       TableName: this.db.tables.main,
       IndexName: index,
       KeyConditionExpression: `${index}pk = :pk`,
       ExpressionAttributeValues: { ':pk': pk },
-      ExclusiveStartKey: decodeCursor(cursor),
+      ExclusiveStartKey: await this.cursors.decode(scope, cursor),
       Limit: limit,
     }));
     const devices = await batchGet<Record<string, unknown>>(this.db, this.db.tables.main,
       (out.Items ?? []).map((k) => ({ pk: String(k.pk), sk: String(k.sk) })));
     return {
       items: devices.map((d) => strip<Device>(d)).filter((d) => matchesFilter(d, filter)),
-      cursor: encodeCursor(out.LastEvaluatedKey),
+      cursor: await this.cursors.encode(scope, out.LastEvaluatedKey),
     };
   }
 
   async listAwaitingSince(shard: number, before: string, cursor?: string, limit = 100): Promise<Page<Device>> {
+    const scope = cursorScope('awaiting', undefined, { shard, before });
     const out = await this.db.doc.send(new QueryCommand({
       TableName: this.db.tables.main,
       IndexName: 'gsi5',
       KeyConditionExpression: 'gsi5pk = :pk AND gsi5sk < :before',
       ExpressionAttributeValues: { ':pk': `awaiting#${shard}`, ':before': before },
-      ExclusiveStartKey: decodeCursor(cursor),
+      ExclusiveStartKey: await this.cursors.decode(scope, cursor),
       Limit: limit,
     }));
     const devices = await batchGet<Record<string, unknown>>(this.db, this.db.tables.main,
       (out.Items ?? []).map((k) => ({ pk: String(k.pk), sk: String(k.sk) })));
-    return { items: devices.map((d) => strip<Device>(d)), cursor: encodeCursor(out.LastEvaluatedKey) };
+    return { items: devices.map((d) => strip<Device>(d)), cursor: await this.cursors.encode(scope, out.LastEvaluatedKey) };
   }
 
   private linkKey(tenantId: string, kind: DeviceLink, value: string) {
