@@ -1,6 +1,6 @@
 // Local mode: dynalite with data under .data/, the in-process queues and scheduler, every
 // route on one node:http server. Built once by bin/local.ts and by the end-to-end tests.
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -11,6 +11,7 @@ import { FcmSender } from '../adapters/fcm/fcm-sender';
 import { InProcessBulkQueue, InProcessPushQueue } from '../adapters/local/in-process-queue';
 import { InProcessScheduler } from '../adapters/local/scheduler';
 import { AesSecretBox } from '../adapters/local/secret-box';
+import { makeDataDirPrivate } from '../adapters/local/data-dir';
 import { createNodeServer } from '../http/node-server';
 import { logger } from '../http/logger';
 import type { Clock, PushSender } from '../ports';
@@ -62,7 +63,8 @@ const systemClock: Clock = { now: () => new Date() };
 
 export async function startLocal(opts: LocalOptions = {}): Promise<LocalServer> {
   const dataDir = opts.dataDir ?? '.data';
-  if (!opts.inMemory) mkdirSync(dataDir, { recursive: true });
+  // Before anything is written under it: the data folder is the user's alone.
+  if (!opts.inMemory) makeDataDirPrivate(dataDir);
   const dynamo = await startEmbeddedDynamo(opts.inMemory ? {} : { path: join(dataDir, 'dynamodb') });
   await ensureTables(dynamo.client, TABLES);
   const clock = opts.clock ?? systemClock;

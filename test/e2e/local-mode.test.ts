@@ -1,9 +1,22 @@
 // `npm start` behaviour: data persists under the data directory across a restart, the demo tenant
 // and its keys are created once, and the server answers over real HTTP.
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { ListTablesCommand } from '@aws-sdk/client-dynamodb';
+import { localDynamoClient } from '../../lambdas/adapters/dynamodb/embedded';
 import { startLocal } from '../../lambdas/wiring/local';
+
+/** Every folder and file under `dir` (itself included) with its permission bits. */
+function modes(dir: string): Array<{ path: string; mode: string }> {
+  const out = [{ path: dir, mode: (statSync(dir).mode & 0o777).toString(8) }];
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) out.push(...modes(path));
+    else out.push({ path, mode: (statSync(path).mode & 0o777).toString(8) });
+  }
+  return out;
+}
 
 describe('local mode', () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'mdm-local-'));
@@ -37,6 +50,45 @@ describe('local mode', () => {
       expect(await res.json()).toMatchObject({ id: templateId, name: 'Kept' });
     } finally {
       await second.stop();
+    }
+  });
+
+  it('keeps the data folder private to the user and its database closed to other local users', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mdm-private-'));
+    const dataDir = join(dir, 'data');
+    try {
+      // A data folder from before: readable by everyone.
+      mkdirSync(join(dataDir, 'old'), { recursive: true, mode: 0o755 });
+      chmodSync(dataDir, 0o755);
+      writeFileSync(join(dataDir, 'old', 'notes.txt'), 'x', { mode: 0o644 });
+      const local = await startLocal({ dataDir, port: 0, schedules: false });
+      try {
+        const auth = { authorization: `Bearer ${local.credentials.adminKey}`, 'content-type': 'application/json' };
+        expect((await fetch(`${local.url}/admin/v1/templates`, { method: 'POST', headers: auth, body: JSON.stringify({ name: 'T', items: [] }) })).status).toBe(201);
+        const all = modes(dataDir);
+        expect(all.map((e) => e.path)).toEqual(expect.arrayContaining([
+          join(dataDir, 'credentials.json'), join(dataDir, 'secret.key'), join(dataDir, 'dynamodb'), join(dataDir, 'old', 'notes.txt'),
+        ]));
+        expect(all.filter((e) => statSync(e.path).isDirectory() ? e.mode !== '700' : e.mode !== '600')).toEqual([]);
+
+        // The database port answers the server's own client, and refuses any other access key.
+        await expect(local.dynamo.client.send(new ListTablesCommand({}))).resolves.toMatchObject({ TableNames: ['Logs', 'Main'] });
+        const stranger = localDynamoClient(local.dynamo.endpoint, 'local');
+        try {
+          await expect(stranger.send(new ListTablesCommand({}))).rejects.toMatchObject({ name: 'UnrecognizedClientException' });
+        } finally {
+          stranger.destroy();
+        }
+        const unsigned = await fetch(local.dynamo.endpoint, {
+          method: 'POST', headers: { 'x-amz-target': 'DynamoDB_20120810.Scan', 'content-type': 'application/x-amz-json-1.0' }, body: '{"TableName":"Main"}',
+        });
+        expect(unsigned.status).toBe(400);
+        expect(await unsigned.text()).not.toMatch(/Items/);
+      } finally {
+        await local.stop();
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });
