@@ -5,7 +5,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import { localDynamoClient } from '../../lambdas/adapters/dynamodb/embedded';
-import { startLocal } from '../../lambdas/wiring/local';
+import type { PushSender } from '../../lambdas/ports';
+import { startLocal, type LocalServer } from '../../lambdas/wiring/local';
+import { SimulatedAndroidAgent } from '../support/android-agent';
 
 /** Every folder and file under `dir` (itself included) with its permission bits. */
 function modes(dir: string): Array<{ path: string; mode: string }> {
@@ -50,6 +52,49 @@ describe('local mode', () => {
       expect(await res.json()).toMatchObject({ id: templateId, name: 'Kept' });
     } finally {
       await second.stop();
+    }
+  });
+
+  it('runs acknowledged work that the process died before doing after the next start: a template change re-syncs its devices', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mdm-durable-'));
+    const fcm: PushSender = { send: async (_tenant, targets) => targets.map((t) => ({ deviceId: t.deviceId, status: 'sent' as const })) };
+    const start = () => startLocal({ dataDir: dir, port: 0, schedules: false, push: { fcm } });
+    const admin = async (local: LocalServer, method: string, path: string, body?: unknown) => {
+      const res = await fetch(`${local.url}/admin/v1${path}`, {
+        method, body: body === undefined ? undefined : JSON.stringify(body),
+        headers: { authorization: `Bearer ${local.credentials.adminKey}`, 'content-type': 'application/json' },
+      });
+      return { status: res.status, body: (await res.json()) as Record<string, any> }; // eslint-disable-line @typescript-eslint/no-explicit-any
+    };
+    let operationId: string;
+    let deviceId: string;
+    const first = await start();
+    try {
+      const template = await admin(first, 'POST', '/templates', { name: 'Fleet', items: [] });
+      const enrollment = await admin(first, 'POST', '/enrollments', { platform: 'android', templateId: template.body.id });
+      const agent = SimulatedAndroidAgent.fromQrPayload(enrollment.body.qrPayload as string);
+      expect((await agent.enroll()).status).toBe(201);
+      deviceId = agent.deviceId!;
+      await first.settled();
+      // From here on the process is as good as dead: no queued step gets to run (each fails, and
+      // its retry is still waiting when the process ends).
+      first.bulkQueue.consume(async () => { throw new Error('the process died before this step ran'); });
+      const changed = await admin(first, 'PUT', `/templates/${template.body.id}`, { name: 'Fleet', items: [], prohibitedApps: ['com.example.game'] });
+      expect(changed.status).toBe(200);
+      operationId = changed.body.syncOperationId as string;
+      expect((await admin(first, 'GET', `/commands/${operationId}`)).body).toMatchObject({ status: 'running', targeted: 0 });
+    } finally {
+      await first.stop();
+    }
+
+    const second = await start();
+    try {
+      await second.settled();
+      expect((await admin(second, 'GET', `/commands/${operationId}`)).body).toMatchObject({ status: 'done', targeted: 1, queued: 1 });
+      expect((await admin(second, 'GET', `/devices/${deviceId}`)).body).toMatchObject({ syncState: 'Sync-Requested', syncRequestedBy: 'template-change' });
+    } finally {
+      await second.stop();
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 
