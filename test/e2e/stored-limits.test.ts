@@ -128,6 +128,8 @@ describe('Apple: stored device data', () => {
     expect(commands.queue).toEqual([]);
     expect(await device.poll()).toEqual([]);
     expect((await e.local.app.stores.devices.get('demo', device.udid))?.inventory?.apps).toBeUndefined();
+    const diagnosis = (await e.api('GET', `/admin/v1/devices/${device.udid}/diagnosis`)).body;
+    expect(diagnosis.errors[0]).toMatchObject({ requestType: 'InstalledApplicationList', code: 'result-too-large', explanation: expect.stringMatching(/stored-data limit/) });
   });
 
   it('stores an ErrorChain message of 600 KB cut to 4 KB, with a marker', async () => {
