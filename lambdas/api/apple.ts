@@ -2,6 +2,7 @@
 // its MDM profile on a 401. Bad signatures and certificates get 400; a device the server no
 // longer manages gets 403 {"code":"com.apple.unrecognized.device"}.
 import { conflict, DomainError } from '../domain/errors';
+import { STORED_LIMITS, StoredLimitError } from '../domain/limits';
 import type { Device, Tenant } from '../domain/types';
 import { baseUrl } from '../http/base-url';
 import type { HttpRequest, HttpResponse, OperationInput } from '../http/types';
@@ -114,6 +115,9 @@ async function authenticate(app: App, tenant: Tenant, req: HttpRequest, msg: Ext
 
 async function tokenUpdate(app: App, tenant: Tenant, req: HttpRequest, msg: Extract<CheckinMessage, { type: 'TokenUpdate' }>, device: Device): Promise<HttpResponse> {
   if (msg.channel === 'user') return okEmpty(); // user channels are declined at UserAuthenticate
+  if (msg.unlockToken && msg.unlockToken.length > STORED_LIMITS.unlockTokenBytes) {
+    throw new StoredLimitError(`UnlockToken not stored: over ${STORED_LIMITS.unlockTokenBytes / 1024} KB`, 'unlockTokenBytes');
+  }
   if (msg.unlockToken) await app.stores.secrets.put(tenant.id, UNLOCK_TOKEN_SECRET(device.id), msg.unlockToken.toString('base64'));
   const now = app.clock.now().toISOString();
   const first = device.registrationState !== 'Checked-In';

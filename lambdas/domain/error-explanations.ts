@@ -99,6 +99,7 @@ export const ERROR_EXPLANATIONS: Readonly<Table> = {
 
   // --- This server ---
   'MDMServer:no-result': row('No result reported', 'The command was handed to the device, but the device never reported a result.', 'Sync again; if it keeps happening, restart the device.'),
+  'MDMServer:result-too-large': row('Result too large to store', 'The device answered, but its result is over a stored-data limit (for example more than 5,000 apps, or an identifier over 256 characters), so it was not stored.', 'See "Limits" in docs/operations.md; remove what makes the device\'s report absurd (thousands of apps with generated names), then sync again.'),
   'MDMServer:not-now-repeated': row('Postponed again and again', 'The device keeps answering NotNow (postponed), usually because it stays locked.', 'Ask the user to unlock the device for a moment.'),
 
   // --- Android agent (error.code in POST /android/{tenant}/connect) ---

@@ -1,5 +1,6 @@
 // The device's command queue as a session sees it: which command to hand out next, and what a
 // reported status does. Shared by the Apple connect endpoint and the Android agent.
+import { boundErrors, StoredLimitError } from '../domain/limits';
 import { deliveredAfter } from '../domain/sync/plan';
 import type { Command, CommandError, Device } from '../domain/types';
 import type { App } from './app';
@@ -81,8 +82,8 @@ export async function recordReport(app: App, device: Device, report: CommandRepo
   if (finished) {
     const adapter = platformFor(current.platform);
     const update = finished === 'Acknowledged' && report.result ? adapter.readResult(command.requestType, report.result) : undefined;
-    current = await mutateDevice(app, device.tenantId, device.id, (d) => {
-      let next = update ? mergeInventory(d, update, at) : d;
+    const finish = (inventory: typeof update) => mutateDevice(app, device.tenantId, device.id, (d) => {
+      let next = inventory ? mergeInventory(d, inventory, at) : d;
       if (command.adminType) {
         const pending = { ...next.pendingCommands };
         pending[command.adminType] = Math.max(0, (pending[command.adminType] ?? 0) - 1);
@@ -96,7 +97,22 @@ export async function recordReport(app: App, device: Device, report: CommandRepo
       }
       return { device: next };
     });
-    await finishCommand(app, current, command, finished, report.errors);
+    // A result too large to store finishes its command as Error (the device is not asked again and
+    // again), and the device is told with a 400 once the rest of its report is recorded.
+    let refused: StoredLimitError | undefined;
+    try {
+      current = await finish(update);
+    } catch (err) {
+      if (!(err instanceof StoredLimitError)) throw err;
+      refused = err;
+      current = await finish(undefined);
+    }
+    const errors = refused ? [{ code: 'result-too-large', domain: 'MDMServer', message: refused.message }] : boundErrors(report.errors);
+    await finishCommand(app, current, command, refused ? 'Error' : finished, errors);
+    if (refused) {
+      await advanceSync(app, device.tenantId, device.id);
+      throw refused;
+    }
     if (finished === 'Acknowledged' && (command.adminType === 'Wipe' || command.adminType === 'Unenroll')) {
       const { withdrawDevice } = await import('./enrollment');
       current = await withdrawDevice(app, current, command.adminType === 'Wipe' ? 'wiped' : 'unenrolled');

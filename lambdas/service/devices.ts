@@ -2,6 +2,7 @@
 // counters moved by the same change, and the change's logs written once it has landed.
 import { counterDeltas } from '../domain/counters';
 import { ConcurrentUpdateError, notFound } from '../domain/errors';
+import { boundDevice } from '../domain/limits';
 import { applyTransition, transition, type SyncEvent } from '../domain/sync/state-machine';
 import type { Device, Severity } from '../domain/types';
 import type { App } from './app';
@@ -40,7 +41,7 @@ export async function getDevice(app: App, tenantId: string, id: string): Promise
 }
 
 export async function createDevice(app: App, device: Device, logs: DeviceLog[] = []): Promise<Device> {
-  await app.stores.devices.create(device);
+  await app.stores.devices.create(boundDevice(device));
   await app.stores.counters.add(device.tenantId, counterDeltas(undefined, device), device.id);
   for (const log of logs) await logEvent(app, device.tenantId, log.event, log.message, { deviceId: device.id, severity: log.severity, data: log.data });
   return device;
@@ -49,6 +50,7 @@ export async function createDevice(app: App, device: Device, logs: DeviceLog[] =
 /**
  * Reads the device, applies `change` (pure: it may run again after a lost race), and writes the
  * result if nobody else wrote in between. `change` returns undefined for "nothing to do".
+ * Throws StoredLimitError (400, nothing written) when the result is over a stored-data limit.
  */
 export async function mutateDevice(
   app: App, tenantId: string, id: string, change: (device: Device) => DeviceChange | undefined,
@@ -58,7 +60,8 @@ export async function mutateDevice(
     const result = change(structuredClone(before));
     if (!result) return before;
     try {
-      const after = await app.stores.devices.save({ ...result.device, rev: before.rev, updatedAt: app.clock.now().toISOString() });
+      // Device-reported fields within their stored limits (docs/operations.md "Limits"); an inventory over them is refused.
+      const after = await app.stores.devices.save({ ...boundDevice(result.device), rev: before.rev, updatedAt: app.clock.now().toISOString() });
       await app.stores.counters.add(tenantId, counterDeltas(before, after), id);
       for (const log of result.logs ?? []) {
         await logEvent(app, tenantId, log.event, log.message, { deviceId: id, severity: log.severity, data: log.data });

@@ -1,16 +1,19 @@
 // Local mode: dynalite with data under .data/, the in-process queues and scheduler, every
 // route on one node:http server. Built once by bin/local.ts and by the end-to-end tests.
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ensureTables, startEmbeddedDynamo, type EmbeddedDynamo } from '../adapters/dynamodb/embedded';
+import { makeDynamo } from '../adapters/dynamodb/client';
 import { makeDynamoStores } from '../adapters/dynamodb/stores';
 import { ApnsSender } from '../adapters/apns/apns-sender';
 import { FcmSender } from '../adapters/fcm/fcm-sender';
 import { InProcessBulkQueue, InProcessPushQueue } from '../adapters/local/in-process-queue';
+import { DynamoQueueJournal } from '../adapters/local/queue-journal';
 import { InProcessScheduler } from '../adapters/local/scheduler';
 import { AesSecretBox } from '../adapters/local/secret-box';
+import { makeDataDirPrivate } from '../adapters/local/data-dir';
 import { createNodeServer } from '../http/node-server';
 import { logger } from '../http/logger';
 import type { Clock, PushSender } from '../ports';
@@ -62,20 +65,31 @@ const systemClock: Clock = { now: () => new Date() };
 
 export async function startLocal(opts: LocalOptions = {}): Promise<LocalServer> {
   const dataDir = opts.dataDir ?? '.data';
-  if (!opts.inMemory) mkdirSync(dataDir, { recursive: true });
+  // Before anything is written under it: the data folder is the user's alone.
+  if (!opts.inMemory) makeDataDirPrivate(dataDir);
   const dynamo = await startEmbeddedDynamo(opts.inMemory ? {} : { path: join(dataDir, 'dynamodb') });
   await ensureTables(dynamo.client, TABLES);
   const clock = opts.clock ?? systemClock;
   const box = opts.inMemory ? new AesSecretBox(Buffer.alloc(32, 7)) : AesSecretBox.fromKeyFile(join(dataDir, 'secret.key'));
   const stores = makeDynamoStores(dynamo.client, TABLES, clock, box);
-  const queue = new InProcessPushQueue({ onDeadLetter: (batch, err) => logger.error({ msg: 'push batch dead-lettered', size: batch.length, error: String(err) }) });
+  // With data on disk, queued work is durable too: what a crash interrupts runs after the next start.
+  const journal = opts.inMemory ? undefined : new DynamoQueueJournal(makeDynamo(dynamo.client, TABLES));
+  const queue = new InProcessPushQueue({
+    journal: journal && { store: journal, queue: 'push' },
+    onDeadLetter: (batch, err) => logger.error({ msg: 'push batch dead-lettered', size: batch.length, error: String(err) }),
+  });
   const apns = opts.push?.apns ?? new ApnsSender({ origin: opts.apnsOrigin ?? process.env.APNS_ORIGIN, credentials: apnsCredentials({ stores }), now: () => clock.now(), ca: opts.apnsCa });
   const fcm = opts.push?.fcm ?? new FcmSender({ credentials: fcmCredentials({ stores }) });
   const config: AppConfig = { ...DEFAULT_CONFIG, ...opts.config };
-  const bulkQueue = new InProcessBulkQueue({ onDeadLetter: (work, err) => logger.error({ msg: 'bulk step dead-lettered', kind: work.kind, operationId: work.operationId, error: String(err) }) });
+  const bulkQueue = new InProcessBulkQueue({
+    journal: journal && { store: journal, queue: 'bulk' },
+    onDeadLetter: (work, err) => logger.error({ msg: 'bulk step dead-lettered', kind: work.kind, operationId: work.operationId, error: String(err) }),
+  });
   const app: App = { stores, box, clock, config, pushQueue: queue, bulkQueue, push: { apns, fcm } };
   queue.consume(async (batch) => { await handlePushBatch(app, batch); });
   bulkQueue.consume((work) => runBulkWork(app, work));
+  const resumed = { push: await queue.resume(), bulk: await bulkQueue.resume() };
+  if (resumed.push || resumed.bulk) logger.info({ msg: 'resumed queued work from the last run', ...resumed });
 
   const credentials = await bootstrapDemo(app, dataDir, !!opts.inMemory);
 

@@ -63,6 +63,24 @@ describe('TemplateStore', () => {
   it('rejects a forged cursor with a 400', async () => {
     await expect(fx.stores.templates.list('acme', 'not-a-cursor')).rejects.toMatchObject({ status: 400 });
   });
+
+  it('binds a cursor to its tenant and list: replayed elsewhere or edited, it is a 400, not a database error', async () => {
+    const { templates, devices, logs } = fx.stores;
+    for (let i = 0; i < 3; i++) await templates.create(newTemplate({ tenantId: 'cursor-a', id: `c${i}` }));
+    const { cursor } = await templates.list('cursor-a', undefined, 1);
+    expect(cursor).toBeDefined();
+    // Opaque: the database key (with the tenant in it) is signed, not bare base64 JSON of it.
+    expect(() => JSON.parse(Buffer.from(cursor!, 'base64url').toString('utf8'))).toThrow();
+    expect((await templates.list('cursor-a', cursor, 1)).items).toHaveLength(1);
+    await expect(templates.list('cursor-b', cursor, 1)).rejects.toMatchObject({ status: 400, message: expect.stringMatching(/cursor/) });
+    await expect(devices.list('cursor-a', {}, cursor, 1)).rejects.toMatchObject({ status: 400 });
+    await expect(logs.query('cursor-a', {}, cursor, 1)).rejects.toMatchObject({ status: 400 });
+    const [version, payload, signature] = cursor!.split('.');
+    const edited = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as Record<string, string>;
+    edited.pk = 'TENANT#cursor-b';
+    const forged = [version, Buffer.from(JSON.stringify(edited)).toString('base64url'), signature].join('.');
+    await expect(templates.list('cursor-b', forged, 1)).rejects.toMatchObject({ status: 400 });
+  });
 });
 
 describe('EnrollmentStore', () => {
@@ -124,6 +142,11 @@ describe('DeviceStore', () => {
     expect(await ids({ platform: 'android' })).toEqual(['L00', 'L03', 'L06', 'L09']);
     expect(await ids({ q: 'sales', syncState: 'Sync-Required' })).toEqual(['L01', 'L03', 'L05', 'L07', 'L09', 'L11']);
     expect(await ids({ syncState: 'Synchronized', templateId: 'tplA' })).toEqual(['L00', 'L04']);
+    // A cursor is valid only with the filter it was issued for (another filter reads another index).
+    const first = await devices.list(tenantId, { syncState: 'Sync-Required' }, undefined, 2);
+    expect((await devices.list(tenantId, { syncState: 'Sync-Required' }, first.cursor, 2)).items.length).toBeGreaterThan(0);
+    await expect(devices.list(tenantId, { templateId: 'tplA' }, first.cursor, 2)).rejects.toMatchObject({ status: 400 });
+    await expect(devices.list(tenantId, {}, first.cursor, 2)).rejects.toMatchObject({ status: 400 });
   });
 
   it('pages never skip or repeat a device while devices are written between pages', async () => {

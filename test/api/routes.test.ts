@@ -205,4 +205,22 @@ describe('logs', () => {
     expect(lines[1]).not.toMatch(/,=HYPERLINK/);
     expect((await call('GET', '/admin/v1/logs', { key: viewerKey, query: 'severity=loud' })).status).toBe(400);
   });
+
+  it('refuses a cursor from another tenant or another list with 400', async () => {
+    const page = (await call('GET', '/admin/v1/logs', { key: adminKey, query: 'limit=1' })).json() as { cursor?: string };
+    expect(page.cursor).toBeDefined();
+    const cursor = encodeURIComponent(page.cursor!);
+    expect((await call('GET', '/admin/v1/logs', { key: adminKey, query: `limit=1&cursor=${cursor}` })).status).toBe(200);
+    for (const [key, path, query] of [
+      [otherTenantKey, '/admin/v1/logs', `limit=1&cursor=${cursor}`],
+      [otherTenantKey, '/admin/v1/devices', `cursor=${cursor}`],
+      [adminKey, '/admin/v1/logs', `limit=1&type=alarm&cursor=${cursor}`],
+      [adminKey, '/admin/v1/templates', `cursor=${cursor}`],
+      [adminKey, '/admin/v1/logs', `format=csv&type=command&cursor=${cursor}`],
+    ]) {
+      const res = await call('GET', path, { key, query });
+      expect({ path, query, status: res.status }).toEqual({ path, query, status: 400 });
+      expect(res.json()).toMatchObject({ error: { code: 'bad-request', message: expect.stringMatching(/cursor/) } });
+    }
+  });
 });

@@ -1,7 +1,6 @@
-// Shared pieces of the DynamoDB adapters: the document client, cursors, conditional-failure checks.
+// Shared pieces of the DynamoDB adapters: the document client, conditional-failure checks, batch reads.
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { BatchGetCommand, DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { badRequest } from '../../domain/errors';
 import type { TableNames } from './tables';
 
 export interface Dynamo {
@@ -18,25 +17,6 @@ export function makeDynamo(client: DynamoDBClient, tables: TableNames): Dynamo {
 
 export function isConditionFailed(err: unknown): boolean {
   return (err as { name?: string })?.name === 'ConditionalCheckFailedException';
-}
-
-/** Opaque cursor: the base64url of DynamoDB's LastEvaluatedKey. */
-export function encodeCursor(key: Record<string, unknown> | undefined): string | undefined {
-  return key ? Buffer.from(JSON.stringify(key)).toString('base64url') : undefined;
-}
-
-export function decodeCursor(cursor: string | undefined): Record<string, unknown> | undefined {
-  if (!cursor) return undefined;
-  try {
-    const parsed: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-    if (parsed && typeof parsed === 'object' && !Array.isArray(parsed)
-      && Object.values(parsed).every((v) => typeof v === 'string' || typeof v === 'number')) {
-      return parsed as Record<string, unknown>;
-    }
-  } catch {
-    // fall through to the error below
-  }
-  throw badRequest('cursor is not valid');
 }
 
 /** BatchGet in chunks of 100, retrying unprocessed keys, returning items in the order of `keys`. */

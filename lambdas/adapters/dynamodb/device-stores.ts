@@ -5,7 +5,9 @@ import { DeleteCommand, GetCommand, PutCommand, QueryCommand } from '@aws-sdk/li
 import { ConcurrentUpdateError, conflict } from '../../domain/errors';
 import type { Command, Device, Page } from '../../domain/types';
 import { AWAITING_SHARDS, type CommandStore, type DeviceFilter, type DeviceLink, type DeviceStore } from '../../ports';
-import { batchGet, decodeCursor, encodeCursor, isConditionFailed, strip, type Dynamo } from './client';
+import { batchGet, isConditionFailed, strip, type Dynamo } from './client';
+import { cursorScope, type CursorCodec } from './cursor';
+import { INVENTORY_ATTRIBUTE, packInventory, unpackInventory } from './stored-inventory';
 
 const devicePk = (tenantId: string, id: string) => `DEVICE#${tenantId}#${id}`;
 
@@ -28,6 +30,21 @@ function deviceIndexKeys(d: Device): Record<string, string> {
   return keys;
 }
 
+/** The stored item of a device: its fields, its inventory compressed, and its index keys. */
+function deviceItem(device: Device): Record<string, unknown> {
+  const { inventory, ...fields } = device;
+  return {
+    pk: devicePk(device.tenantId, device.id), sk: 'DEVICE', ...fields,
+    ...(inventory ? { [INVENTORY_ATTRIBUTE]: packInventory(inventory) } : {}), ...deviceIndexKeys(device),
+  };
+}
+
+function deviceFromItem(item: Record<string, unknown>): Device {
+  const { [INVENTORY_ATTRIBUTE]: packed, ...rest } = item;
+  const device = strip<Device>(rest);
+  return packed instanceof Uint8Array ? { ...device, inventory: unpackInventory(packed) } : device;
+}
+
 function matchesFilter(d: Device, f: DeviceFilter): boolean {
   if (f.syncState && d.syncState !== f.syncState) return false;
   if (f.registrationState && d.registrationState !== f.registrationState) return false;
@@ -41,13 +58,13 @@ function matchesFilter(d: Device, f: DeviceFilter): boolean {
 }
 
 export class DynamoDeviceStore implements DeviceStore {
-  constructor(private readonly db: Dynamo) {}
+  constructor(private readonly db: Dynamo, private readonly cursors: CursorCodec) {}
 
   async create(device: Device): Promise<void> {
     try {
       await this.db.doc.send(new PutCommand({
         TableName: this.db.tables.main,
-        Item: { pk: devicePk(device.tenantId, device.id), sk: 'DEVICE', ...device, ...deviceIndexKeys(device) },
+        Item: deviceItem(device),
         ConditionExpression: 'attribute_not_exists(pk)',
       }));
     } catch (err) {
@@ -58,7 +75,7 @@ export class DynamoDeviceStore implements DeviceStore {
 
   async get(tenantId: string, id: string): Promise<Device | undefined> {
     const out = await this.db.doc.send(new GetCommand({ TableName: this.db.tables.main, Key: { pk: devicePk(tenantId, id), sk: 'DEVICE' }, ConsistentRead: true }));
-    return out.Item ? strip<Device>(out.Item) : undefined;
+    return out.Item ? deviceFromItem(out.Item) : undefined;
   }
 
   async delete(tenantId: string, id: string): Promise<void> {
@@ -70,7 +87,7 @@ export class DynamoDeviceStore implements DeviceStore {
     try {
       await this.db.doc.send(new PutCommand({
         TableName: this.db.tables.main,
-        Item: { pk: devicePk(device.tenantId, device.id), sk: 'DEVICE', ...next, ...deviceIndexKeys(next) },
+        Item: deviceItem(next),
         ConditionExpression: 'rev = :rev',
         ExpressionAttributeValues: { ':rev': device.rev },
       }));
@@ -87,34 +104,36 @@ export class DynamoDeviceStore implements DeviceStore {
       : filter.syncState ? ['gsi2', `${tenantId}#sync#${filter.syncState}`]
         : filter.registrationState ? ['gsi4', `${tenantId}#reg#${filter.registrationState}`]
           : ['gsi1', `${tenantId}#devices`];
+    const scope = cursorScope('devices', tenantId, filter);
     const out = await this.db.doc.send(new QueryCommand({
       TableName: this.db.tables.main,
       IndexName: index,
       KeyConditionExpression: `${index}pk = :pk`,
       ExpressionAttributeValues: { ':pk': pk },
-      ExclusiveStartKey: decodeCursor(cursor),
+      ExclusiveStartKey: await this.cursors.decode(scope, cursor),
       Limit: limit,
     }));
     const devices = await batchGet<Record<string, unknown>>(this.db, this.db.tables.main,
       (out.Items ?? []).map((k) => ({ pk: String(k.pk), sk: String(k.sk) })));
     return {
-      items: devices.map((d) => strip<Device>(d)).filter((d) => matchesFilter(d, filter)),
-      cursor: encodeCursor(out.LastEvaluatedKey),
+      items: devices.map(deviceFromItem).filter((d) => matchesFilter(d, filter)),
+      cursor: await this.cursors.encode(scope, out.LastEvaluatedKey),
     };
   }
 
   async listAwaitingSince(shard: number, before: string, cursor?: string, limit = 100): Promise<Page<Device>> {
+    const scope = cursorScope('awaiting', undefined, { shard, before });
     const out = await this.db.doc.send(new QueryCommand({
       TableName: this.db.tables.main,
       IndexName: 'gsi5',
       KeyConditionExpression: 'gsi5pk = :pk AND gsi5sk < :before',
       ExpressionAttributeValues: { ':pk': `awaiting#${shard}`, ':before': before },
-      ExclusiveStartKey: decodeCursor(cursor),
+      ExclusiveStartKey: await this.cursors.decode(scope, cursor),
       Limit: limit,
     }));
     const devices = await batchGet<Record<string, unknown>>(this.db, this.db.tables.main,
       (out.Items ?? []).map((k) => ({ pk: String(k.pk), sk: String(k.sk) })));
-    return { items: devices.map((d) => strip<Device>(d)), cursor: encodeCursor(out.LastEvaluatedKey) };
+    return { items: devices.map(deviceFromItem), cursor: await this.cursors.encode(scope, out.LastEvaluatedKey) };
   }
 
   private linkKey(tenantId: string, kind: DeviceLink, value: string) {

@@ -1,7 +1,8 @@
 // Embedded DynamoDB for `npm start` and the tests: dynalite speaks the real DynamoDB protocol
 // in-process, so the adapters under test are the ones that are deployed.
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
-import type { Server } from 'node:http';
+import type { IncomingMessage, RequestListener, Server, ServerResponse } from 'node:http';
 import { CreateTableCommand, DynamoDBClient, ListTablesCommand, waitUntilTableExists } from '@aws-sdk/client-dynamodb';
 import { tableDefinitions, type TableNames } from './tables';
 
@@ -15,16 +16,24 @@ export interface EmbeddedDynamo {
   stop(): Promise<void>;
 }
 
-/** Starts dynalite on 127.0.0.1 (random port unless given); persists under `path` when given. */
+/**
+ * Starts dynalite on 127.0.0.1 (random port unless given); persists under `path` when given.
+ * A persistent database (the data of `npm start`) answers only requests signed with an access
+ * key id drawn at random for this process, which `client` uses: any local user can reach the
+ * port, but not read or write every tenant's items through it. An in-memory one (tests, the
+ * simulator's shared database) holds no data at rest and answers any key.
+ */
 export async function startEmbeddedDynamo(opts: { path?: string; port?: number } = {}): Promise<EmbeddedDynamo> {
   const server = dynalite({ path: opts.path, createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
+  const accessKeyId = opts.path ? `local-${randomBytes(24).toString('hex')}` : 'local';
+  if (opts.path) requireAccessKey(server, accessKeyId);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(opts.port ?? 0, '127.0.0.1', () => resolve());
   });
   const { port } = server.address() as AddressInfo;
   const endpoint = `http://127.0.0.1:${port}`;
-  const client = localDynamoClient(endpoint);
+  const client = localDynamoClient(endpoint, accessKeyId);
   return {
     endpoint,
     client,
@@ -35,12 +44,32 @@ export async function startEmbeddedDynamo(opts: { path?: string; port?: number }
   };
 }
 
-export function localDynamoClient(endpoint: string): DynamoDBClient {
+export function localDynamoClient(endpoint: string, accessKeyId = 'local'): DynamoDBClient {
   return new DynamoDBClient({
     endpoint,
     region: 'local',
-    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    credentials: { accessKeyId, secretAccessKey: 'local' },
     maxAttempts: 3,
+  });
+}
+
+/** The access key id of a SigV4 `Authorization` header (`AWS4-HMAC-SHA256 Credential=<id>/<date>/...`). */
+const signedAccessKeyId = (authorization: string | undefined) => /\bCredential=([^/,\s]+)\//.exec(authorization ?? '')?.[1];
+
+/** Puts an access-key check in front of dynalite's own request handler. */
+function requireAccessKey(server: Server, accessKeyId: string): void {
+  const digest = (v: string) => createHash('sha256').update(v).digest();
+  const expected = digest(accessKeyId);
+  const handlers = server.listeners('request') as RequestListener[];
+  server.removeAllListeners('request');
+  server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+    if (timingSafeEqual(digest(signedAccessKeyId(req.headers.authorization) ?? ''), expected)) {
+      for (const handle of handlers) handle(req, res);
+      return;
+    }
+    req.resume();
+    res.writeHead(400, { 'content-type': 'application/x-amz-json-1.0' });
+    res.end(JSON.stringify({ __type: 'com.amazonaws.dynamodb.v20120810#UnrecognizedClientException', message: 'The security token included in the request is invalid.' }));
   });
 }
 

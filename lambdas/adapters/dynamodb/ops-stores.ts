@@ -5,11 +5,12 @@ import { timeOrderedId } from '../../ids';
 import { DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { LOG_RETENTION_SECONDS, type Alarm, type LogItem, type Page } from '../../domain/types';
 import type { AlarmStore, Clock, CounterStore, LogQuery, LogStore, PushBudgetStore } from '../../ports';
-import { batchGet, decodeCursor, encodeCursor, isConditionFailed, strip, type Dynamo } from './client';
+import { batchGet, isConditionFailed, strip, type Dynamo } from './client';
+import { cursorScope, type CursorCodec } from './cursor';
 
 
 export class DynamoLogStore implements LogStore {
-  constructor(private readonly db: Dynamo, private readonly clock: Clock) {}
+  constructor(private readonly db: Dynamo, private readonly clock: Clock, private readonly cursors: CursorCodec) {}
 
   async append(input: Omit<LogItem, 'id' | 'expiresAt'> & { id?: string }): Promise<LogItem> {
     const id = input.id ?? timeOrderedId(new Date(input.at));
@@ -45,7 +46,8 @@ export class DynamoLogStore implements LogStore {
 
     // A filtered page may come back short; keep reading until the page is full or the data ends.
     const items: LogItem[] = [];
-    let start = decodeCursor(cursor);
+    const scope = cursorScope('logs', tenantId, q);
+    let start = await this.cursors.decode(scope, cursor);
     let last: Record<string, unknown> | undefined;
     do {
       const out = await this.db.doc.send(new QueryCommand({
@@ -63,7 +65,7 @@ export class DynamoLogStore implements LogStore {
       last = out.LastEvaluatedKey;
       start = last;
     } while (last && items.length < limit);
-    return { items, cursor: encodeCursor(last) };
+    return { items, cursor: await this.cursors.encode(scope, last) };
   }
 }
 

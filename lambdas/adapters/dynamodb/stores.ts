@@ -5,6 +5,7 @@ import type {
   PushBudgetStore, SecretBox, SecretStore, TemplateStore, TenantStore,
 } from '../../ports';
 import { makeDynamo } from './client';
+import { SignedCursors, storedCursorKey } from './cursor';
 import { DynamoCommandStore, DynamoDeviceStore } from './device-stores';
 import { DynamoAlarmStore, DynamoCounterStore, DynamoLogStore, DynamoPushBudgetStore } from './ops-stores';
 import type { TableNames } from './tables';
@@ -28,14 +29,15 @@ export interface Stores {
 
 export function makeDynamoStores(client: DynamoDBClient, tables: TableNames, clock: Clock, box: SecretBox): Stores {
   const db = makeDynamo(client, tables);
+  const cursors = new SignedCursors(storedCursorKey(db, box));
   return {
-    tenants: new DynamoTenantStore(db),
+    tenants: new DynamoTenantStore(db, cursors),
     apiKeys: new DynamoApiKeyStore(db),
-    templates: new DynamoTemplateStore(db),
+    templates: new DynamoTemplateStore(db, cursors),
     enrollments: new DynamoEnrollmentStore(db),
-    devices: new DynamoDeviceStore(db),
+    devices: new DynamoDeviceStore(db, cursors),
     commands: new DynamoCommandStore(db),
-    logs: new DynamoLogStore(db, clock),
+    logs: new DynamoLogStore(db, clock, cursors),
     alarms: new DynamoAlarmStore(db),
     counters: new DynamoCounterStore(db),
     budget: new DynamoPushBudgetStore(db),

@@ -3,12 +3,16 @@ import { DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand } fr
 import { ConcurrentUpdateError, conflict, notFound } from '../../domain/errors';
 import type { ApiKey, Enrollment, Page, Template, Tenant } from '../../domain/types';
 import type { ApiKeyStore, EnrollmentStore, SecretBox, SecretStore, TemplateStore, TenantStore } from '../../ports';
-import { decodeCursor, encodeCursor, isConditionFailed, strip, type Dynamo } from './client';
+import { isConditionFailed, strip, type Dynamo } from './client';
+import { cursorScope, type CursorCodec } from './cursor';
 
 const tenantPk = (t: string) => `TENANT#${t}`;
 
+/** The tenant registry is one list for the whole deployment (operators page through it). */
+const TENANTS_SCOPE = cursorScope('tenants', undefined);
+
 export class DynamoTenantStore implements TenantStore {
-  constructor(private readonly db: Dynamo) {}
+  constructor(private readonly db: Dynamo, private readonly cursors: CursorCodec) {}
 
   async create(tenant: Tenant): Promise<void> {
     try {
@@ -67,11 +71,11 @@ export class DynamoTenantStore implements TenantStore {
       TableName: this.db.tables.main,
       KeyConditionExpression: 'pk = :pk',
       ExpressionAttributeValues: { ':pk': 'TENANTS' },
-      ExclusiveStartKey: decodeCursor(cursor),
+      ExclusiveStartKey: await this.cursors.decode(TENANTS_SCOPE, cursor),
       Limit: limit,
     }));
     const tenants = await Promise.all((out.Items ?? []).map((i) => this.get(String(i.sk))));
-    return { items: tenants.filter((t): t is Tenant => !!t), cursor: encodeCursor(out.LastEvaluatedKey) };
+    return { items: tenants.filter((t): t is Tenant => !!t), cursor: await this.cursors.encode(TENANTS_SCOPE, out.LastEvaluatedKey) };
   }
 }
 
@@ -130,7 +134,7 @@ export class DynamoApiKeyStore implements ApiKeyStore {
 }
 
 export class DynamoTemplateStore implements TemplateStore {
-  constructor(private readonly db: Dynamo) {}
+  constructor(private readonly db: Dynamo, private readonly cursors: CursorCodec) {}
 
   private key(tenantId: string, id: string) {
     return { pk: tenantPk(tenantId), sk: `TEMPLATE#${id}` };
@@ -177,10 +181,10 @@ export class DynamoTemplateStore implements TemplateStore {
       TableName: this.db.tables.main,
       KeyConditionExpression: 'pk = :pk AND begins_with(sk, :p)',
       ExpressionAttributeValues: { ':pk': tenantPk(tenantId), ':p': 'TEMPLATE#' },
-      ExclusiveStartKey: decodeCursor(cursor),
+      ExclusiveStartKey: await this.cursors.decode(cursorScope('templates', tenantId), cursor),
       Limit: limit,
     }));
-    return { items: (out.Items ?? []).map((i) => strip<Template>(i)), cursor: encodeCursor(out.LastEvaluatedKey) };
+    return { items: (out.Items ?? []).map((i) => strip<Template>(i)), cursor: await this.cursors.encode(cursorScope('templates', tenantId), out.LastEvaluatedKey) };
   }
 }
 

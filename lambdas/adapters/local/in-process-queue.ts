@@ -1,12 +1,22 @@
 // The queues of local mode: the same messages and delays as SQS, delivered in-process to a
 // consumer (the push worker, the bulk worker). Like SQS, a failed message is retried a few times,
-// then dead-lettered.
+// then dead-lettered. With a journal (`npm start`), a message is kept in the database from send
+// to done, and `resume()` delivers what a previous run left behind.
+import { timeOrderedId } from '../../ids';
 import type { BulkQueue, BulkWork, PushQueue, PushRequest } from '../../ports';
+import type { JournaledMessage, QueueJournal } from './queue-journal';
 
 export type MessageConsumer<T> = (message: T) => Promise<void>;
 
 /** Work due later than this (e.g. a NotNow retry in 15 minutes) does not hold up `drained()`. */
 const DRAIN_HORIZON_MS = 60_000;
+
+export interface InProcessQueueOptions<T> {
+  maxReceives?: number;
+  onDeadLetter?: (message: T, err: unknown) => void;
+  /** Keeps messages durable under this queue name. */
+  journal?: { store: QueueJournal; queue: string };
+}
 
 export class InProcessQueue<T> {
   private consumer?: MessageConsumer<T>;
@@ -16,18 +26,30 @@ export class InProcessQueue<T> {
   private idleWaiters: Array<() => void> = [];
   readonly deadLetters: T[] = [];
 
-  constructor(private readonly opts: { maxReceives?: number; onDeadLetter?: (message: T, err: unknown) => void } = {}) {}
+  constructor(private readonly opts: InProcessQueueOptions<T> = {}) {}
 
   consume(consumer: MessageConsumer<T>): void {
     this.consumer = consumer;
   }
 
-  protected enqueue(message: T, delaySeconds: number): void {
-    if (this.closed) return;
-    this.schedule(message, delaySeconds * 1000, 1);
+  /** Schedules the messages an earlier run sent and never finished, keeping what is left of their delays. */
+  async resume(): Promise<number> {
+    const journal = this.opts.journal;
+    if (!journal) return 0;
+    const pending = await journal.store.pending<T>(journal.queue);
+    for (const message of pending) this.schedule(message, Math.max(0, message.dueAt - Date.now()), 1);
+    return pending.length;
   }
 
-  private schedule(message: T, delayMs: number, receive: number): void {
+  protected async enqueue(body: T, delaySeconds: number): Promise<void> {
+    const message: JournaledMessage<T> = { id: timeOrderedId(new Date()), body, dueAt: Date.now() + delaySeconds * 1000 };
+    // Durable before it counts as sent: the caller may acknowledge the work right after this.
+    // A message sent while closing (a step finishing during stop) waits in the journal for the next start.
+    await this.opts.journal?.store.put(this.opts.journal.queue, message);
+    if (!this.closed) this.schedule(message, delaySeconds * 1000, 1);
+  }
+
+  private schedule(message: JournaledMessage<T>, delayMs: number, receive: number): void {
     const counted = delayMs <= DRAIN_HORIZON_MS;
     if (counted) this.inFlight += 1;
     const timer = setTimeout(() => {
@@ -39,16 +61,29 @@ export class InProcessQueue<T> {
     this.timers.set(timer, { counted });
   }
 
-  private async deliver(message: T, receive: number): Promise<void> {
+  private async deliver(message: JournaledMessage<T>, receive: number): Promise<void> {
     try {
-      if (this.consumer && !this.closed) await this.consumer(message);
+      // Closing (or no consumer yet): the journal keeps the message for the next start.
+      if (!this.consumer || this.closed) return;
+      await this.consumer(message.body);
+      await this.forget(message);
     } catch (err) {
       if (this.closed) return;
       if (receive < (this.opts.maxReceives ?? 5)) this.schedule(message, 1000 * receive, receive + 1);
-      else { this.deadLetters.push(message); this.opts.onDeadLetter?.(message, err); }
+      else {
+        this.deadLetters.push(message.body);
+        this.opts.onDeadLetter?.(message.body, err);
+        await this.forget(message);
+      }
     } finally {
       this.settle();
     }
+  }
+
+  /** Done with a message. If the delete fails it runs again after the next start: at least once, as on SQS. */
+  private async forget(message: JournaledMessage<T>): Promise<void> {
+    const journal = this.opts.journal;
+    await journal?.store.delete(journal.queue, message.id).catch(() => undefined);
   }
 
   private settle(): void {
@@ -77,13 +112,13 @@ export class InProcessQueue<T> {
 /** Push batches for the push worker. */
 export class InProcessPushQueue extends InProcessQueue<PushRequest[]> implements PushQueue {
   async send(batch: PushRequest[], delaySeconds = 0): Promise<void> {
-    if (batch.length) this.enqueue(batch, delaySeconds);
+    if (batch.length) await this.enqueue(batch, delaySeconds);
   }
 }
 
 /** Bulk fan-out work for the bulk worker, one message per step as on SQS. */
 export class InProcessBulkQueue extends InProcessQueue<BulkWork> implements BulkQueue {
   async send(work: BulkWork[]): Promise<void> {
-    for (const step of work) this.enqueue(step, 0);
+    for (const step of work) await this.enqueue(step, 0);
   }
 }
