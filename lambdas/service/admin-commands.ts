@@ -1,13 +1,12 @@
 // Admin actions on one device: template assignment and remote commands (many devices: bulk-commands.ts).
 import { selectiveWipeActions } from '../domain/sync/plan';
 import { conflict, notFound, unprocessable } from '../domain/errors';
-import type { AdminCommandType, Command, Device } from '../domain/types';
-import type { PushPriority } from '../ports';
+import type { AdminCommandType, Command, Device, PushPriority } from '../domain/types';
 import type { App } from './app';
 import { logEvent } from './audit';
 import { getDevice, mutateDevice } from './devices';
-import type { AdminParams, CommandSpec } from './platform';
-import { platformFor } from './platforms';
+import type { AdminParams, CommandSpec } from '../ports/platform';
+import { platformFor } from './platform-adapters';
 import { enqueueCommands, requestPush, requestSync } from './sync';
 
 export const UNLOCK_TOKEN_SECRET = (deviceId: string) => `unlock-token#${deviceId}`;

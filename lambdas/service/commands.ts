@@ -10,7 +10,7 @@ import { advanceSync, commandSecretContext, deviceAnswered, mergeInventory, requ
 
 /** How long after a NotNow session a device that was served more commands is pushed again. */
 export const NOT_NOW_RETRY_SECONDS = 900;
-import { platformFor } from './platforms';
+import { platformFor } from './platform-adapters';
 
 export type ReportStatus = 'Idle' | 'Acknowledged' | 'Error' | 'CommandFormatError' | 'NotNow';
 

@@ -3,8 +3,8 @@
 // to the next minute. Admin pushes go before bulk ones; one tenant's backlog never spends
 // another tenant's budget.
 import { planMinute, type TenantBudget } from '../domain/push-plan';
-import type { Device } from '../domain/types';
-import type { PushOutcome, PushRequest, PushSender, PushTarget } from '../ports';
+import type { Device, PushRequest } from '../domain/types';
+import type { PushOutcome, PushSender, PushTarget } from '../ports';
 import type { App } from './app';
 import { logEvent, raiseAlarm } from './audit';
 import { mutateDevice, syncChange } from './devices';

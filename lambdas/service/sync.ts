@@ -3,14 +3,13 @@
 // Android differ only in their PlatformAdapter.
 import { planSync } from '../domain/sync/plan';
 import type { SyncRequester } from '../domain/sync/state-machine';
-import type { Command, Device, Inventory, Template } from '../domain/types';
-import type { PushPriority, PushRequest } from '../ports';
+import type { Command, Device, Inventory, PushPriority, PushRequest, Template } from '../domain/types';
 import type { App } from './app';
 import { clearAlarm, raiseAlarm } from './audit';
 import { mutateDevice, syncChange } from './devices';
 import { timeOrderedId } from '../ids';
-import type { CommandSpec, InventoryUpdate } from './platform';
-import { platformFor } from './platforms';
+import type { CommandSpec, InventoryUpdate } from '../ports/platform';
+import { platformFor } from './platform-adapters';
 
 export const commandSecretContext = (d: Pick<Device, 'tenantId' | 'id'>) => `${d.tenantId}/command/${d.id}`;
 

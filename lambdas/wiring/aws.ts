@@ -8,8 +8,7 @@ import { KmsSecretBox } from '../adapters/kms/kms-secret-box';
 import { SqsBulkQueue, SqsPushQueue } from '../adapters/sqs/sqs-queues';
 import { appConfig, readEnv, type Env } from '../config';
 import { sha256Hex } from '../ids';
-import type { Clock, PushSender } from '../ports';
-import type { Stores } from '../adapters/dynamodb/stores';
+import type { Clock, PushSender, Stores } from '../ports';
 import type { App } from '../service/app';
 
 export type PushSenderFactory = (stores: Stores, env: Env, clock: Clock) => App['push'];

@@ -1,7 +1,7 @@
 // PROTOCOL.md (b): after a NotNow, the rest of the session gets only commands that never answer
 // NotNow; serving one costs the device its own re-poll, so a delayed push is queued; the next
 // session (Idle) tries everything again.
-import type { PushRequest } from '../../lambdas/ports';
+import type { PushRequest } from '../../lambdas/domain/types';
 import { nextCommand, NOT_NOW_RETRY_SECONDS, recordReport } from '../../lambdas/service/commands';
 import { createDevice } from '../../lambdas/service/devices';
 import { enqueueCommands } from '../../lambdas/service/sync';

@@ -1,7 +1,8 @@
 // The queues of local mode: the same messages and delays as SQS, delivered in-process to a
 // consumer (the push worker, the bulk worker). Like SQS, a failed message is retried a few times,
 // then dead-lettered.
-import type { BulkQueue, BulkWork, PushQueue, PushRequest } from '../../ports';
+import type { PushRequest } from '../../domain/types';
+import type { BulkQueue, BulkWork, PushQueue } from '../../ports';
 
 export type MessageConsumer<T> = (message: T) => Promise<void>;
 

@@ -2,7 +2,7 @@
 // agent's inventory report.
 import type { SyncAction } from '../../domain/sync/diff';
 import type { Device, Template } from '../../domain/types';
-import type { AdminPlan, AdminParams, CommandSpec, InventoryUpdate, PlatformAdapter } from '../../service/platform';
+import type { AdminPlan, AdminParams, CommandSpec, InventoryUpdate, PlatformAdapter } from '../../ports/platform';
 import { androidInventorySchema } from '../../api/schemas';
 
 const command = (requestType: string, payload: Record<string, unknown> = {}, extra: Partial<CommandSpec> = {}): CommandSpec => ({
