@@ -4,7 +4,7 @@ import { badRequest, notFound } from '../domain/errors';
 import { baseUrl } from '../http/base-url';
 import type { Principal } from '../http/types';
 import { json, noContent, type HttpResponse, type OperationInput } from '../http/types';
-import type { App } from '../service/app';
+import type { App } from '../service/container';
 import { dashboard } from '../service/dashboard';
 import { deviceView, getDevice } from '../service/devices';
 import { diagnoseDevice, deviceTimeline } from '../service/diagnosis';

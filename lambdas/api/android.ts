@@ -6,7 +6,7 @@ import type { Device } from '../domain/types';
 import { json, noContent, type HttpResponse, type OperationInput } from '../http/types';
 import { inventoryFromAgent } from '../protocol/android/adapter';
 import type { SurfaceOp } from '../routes';
-import type { App } from '../service/app';
+import type { App } from '../service/container';
 import { nextCommand, recordReport } from '../service/commands';
 import { createDevice, mutateDevice } from '../service/devices';
 import { takeOverPendingDevice, useableEnrollment } from '../service/enrollment';

@@ -14,7 +14,7 @@ import { MalformedPlistError } from '../protocol/apple/plist';
 import { verifyMdmSignature, type VerifiedSigner } from '../protocol/apple/signature';
 import type { SurfaceOp } from '../routes';
 import { UNLOCK_TOKEN_SECRET } from '../service/admin-commands';
-import type { App } from '../service/app';
+import type { App } from '../service/container';
 import { logEvent } from '../service/audit';
 import { createDevice, mutateDevice } from '../service/devices';
 import { nextCommand, recordReport } from '../service/commands';

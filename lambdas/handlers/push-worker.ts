@@ -3,7 +3,7 @@
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { logger } from '../http/logger';
 import type { PushRequest } from '../domain/types';
-import type { App } from '../service/app';
+import type { App } from '../service/container';
 import { handlePushBatch } from '../service/push-worker';
 import { awsApp } from '../wiring/aws';
 import { pushSenders } from '../wiring/aws-push';

@@ -2,7 +2,7 @@
 import { selectiveWipeActions } from '../domain/sync/plan';
 import { conflict, notFound, unprocessable } from '../domain/errors';
 import type { AdminCommandType, Command, Device, PushPriority } from '../domain/types';
-import type { App } from './app';
+import type { App } from './container';
 import { logEvent } from './audit';
 import { getDevice, mutateDevice } from './devices';
 import type { AdminParams, CommandSpec } from '../ports/platform';

@@ -11,7 +11,7 @@ import type { SyncRequester } from '../domain/sync/state-machine';
 import type { AdminCommandType, PushRequest } from '../domain/types';
 import { timeOrderedId } from '../ids';
 import type { BulkChunkResult, BulkOperation, BulkRefusal, BulkWork, DeviceFilter } from '../ports';
-import type { App } from './app';
+import type { App } from './container';
 import { logEvent } from './audit';
 import { sendCommand } from './admin-commands';
 import type { AdminParams } from '../ports/platform';

@@ -2,7 +2,7 @@
 // reported status does. Shared by the Apple connect endpoint and the Android agent.
 import { deliveredAfter } from '../domain/sync/plan';
 import type { Command, CommandError, Device } from '../domain/types';
-import type { App } from './app';
+import type { App } from './container';
 import { logEvent } from './audit';
 import { mutateDevice } from './devices';
 import { NEVER_NOT_NOW } from '../protocol/apple/commands';

@@ -4,7 +4,7 @@ import { counterDeltas } from '../domain/counters';
 import { ConcurrentUpdateError, notFound } from '../domain/errors';
 import { applyTransition, transition, type SyncEvent } from '../domain/sync/state-machine';
 import type { Device, Severity } from '../domain/types';
-import type { App } from './app';
+import type { App } from './container';
 import { logEvent } from './audit';
 
 export interface DeviceLog {

@@ -1,7 +1,7 @@
 // Enrollment tokens and the end of management (withdrawal).
 import { gone, notFound } from '../domain/errors';
 import type { Device, Enrollment, EnrollmentPlatform, WithdrawalReason } from '../domain/types';
-import type { App } from './app';
+import type { App } from './container';
 import { counterDeltas } from '../domain/counters';
 import { clearAlarm, logEvent } from './audit';
 import { createDevice, mutateDevice } from './devices';

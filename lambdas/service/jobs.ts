@@ -4,7 +4,7 @@ import { recount } from '../domain/counters';
 import { badRequest } from '../domain/errors';
 import type { Device } from '../domain/types';
 import { AWAITING_SHARDS } from '../ports';
-import type { App } from './app';
+import type { App } from './container';
 import { clearAlarm, logEvent, raiseAlarm } from './audit';
 import { mutateDevice, syncChange } from './devices';
 import { expireUnusedEnrollments } from './enrollment';

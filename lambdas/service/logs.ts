@@ -3,7 +3,7 @@
 import type { LogItem } from '../domain/types';
 import type { HttpResponse } from '../http/types';
 import type { LogQuery } from '../ports';
-import type { App } from './app';
+import type { App } from './container';
 
 export const CSV_PAGE_ROWS = 5000;
 const COLUMNS = ['at', 'type', 'severity', 'event', 'deviceId', 'message', 'data', 'id'] as const;

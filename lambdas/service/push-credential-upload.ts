@@ -2,7 +2,7 @@
 import { parseServiceAccount } from '../adapters/fcm/service-account';
 import { conflict } from '../domain/errors';
 import { parsePushCertificate } from '../protocol/apple/push-cert';
-import type { App } from './app';
+import type { App } from './container';
 import { clearAlarm, logEvent } from './audit';
 import { APNS_ALARM, APNS_CERT_SECRET, APNS_KEY_SECRET, FCM_ALARM, FCM_SECRET } from './push-credentials';
 import { requestPush } from './sync';

@@ -3,7 +3,7 @@
 // Uploading them is admin work, in push-credential-upload.ts: kept apart so that the push worker
 // and the jobs, which import this, do not bundle what an upload needs (service/tenants.ts, and
 // through its tenant creation the device CA's node-forge).
-import type { App } from './app';
+import type { App } from './container';
 
 export const APNS_CERT_SECRET = 'apns-certificate';
 export const APNS_KEY_SECRET = 'apns-key';

@@ -5,7 +5,7 @@
 import { planMinute, type TenantBudget } from '../domain/push-plan';
 import type { Device, PushRequest } from '../domain/types';
 import type { PushOutcome, PushSender, PushTarget } from '../ports';
-import type { App } from './app';
+import type { App } from './container';
 import { logEvent, raiseAlarm } from './audit';
 import { mutateDevice, syncChange } from './devices';
 import { APNS_ALARM, FCM_ALARM } from './push-credentials';

@@ -4,7 +4,7 @@
 import { planSync } from '../domain/sync/plan';
 import type { SyncRequester } from '../domain/sync/state-machine';
 import type { Command, Device, Inventory, PushPriority, PushRequest, Template } from '../domain/types';
-import type { App } from './app';
+import type { App } from './container';
 import { clearAlarm, raiseAlarm } from './audit';
 import { mutateDevice, syncChange } from './devices';
 import { timeOrderedId } from '../ids';

@@ -2,7 +2,7 @@
 import { notFound } from '../domain/errors';
 import type { ApiKey, Role, Tenant } from '../domain/types';
 import { createTenantCa } from '../protocol/apple/ca';
-import type { App } from './app';
+import type { App } from './container';
 import { logEvent } from './audit';
 import { randomId, secretToken, sha256Hex } from '../ids';
 

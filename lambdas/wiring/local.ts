@@ -14,7 +14,7 @@ import { AesSecretBox } from '../adapters/local/secret-box';
 import { createNodeServer } from '../http/node-server';
 import { logger } from '../http/logger';
 import type { Clock, PushSender } from '../ports';
-import { DEFAULT_CONFIG, type App, type AppConfig } from '../service/app';
+import { DEFAULT_CONFIG, type App, type AppConfig } from '../service/container';
 import { runBulkWork } from '../service/bulk-commands';
 import { runJob } from '../service/jobs';
 import { apnsCredentials, fcmCredentials } from '../service/push-credentials';

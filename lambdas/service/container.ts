@@ -1,4 +1,4 @@
-// Everything a service needs, built once per process by lambdas/wiring/{aws,local}.ts.
+// Everything a service needs (the dependency container), built once per process by lambdas/wiring/{aws,local}.ts.
 import type { BulkQueue, Clock, PushQueue, PushSender, SecretBox, Stores } from '../ports';
 
 export interface AppConfig {
