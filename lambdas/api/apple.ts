@@ -13,7 +13,6 @@ import { checkinResponse, parseCheckin, parseCommandReport, platformFromAuthenti
 import { MalformedPlistError } from '../protocol/apple/plist';
 import { verifyMdmSignature, type VerifiedSigner } from '../protocol/apple/signature';
 import type { SurfaceOp } from '../routes';
-import { UNLOCK_TOKEN_SECRET } from '../service/admin-commands';
 import type { App } from '../service/container';
 import { logEvent } from '../service/audit';
 import { createDevice, mutateDevice } from '../service/devices';
@@ -21,7 +20,7 @@ import { nextCommand, recordReport } from '../service/commands';
 import { takeOverPendingDevice, useableEnrollment, withdrawDevice } from '../service/enrollment';
 import { sha256Hex } from '../ids';
 import { requestSync } from '../service/sync';
-import { CA_KEY_SECRET } from '../service/tenants';
+import { CA_KEY_SECRET, UNLOCK_TOKEN_SECRET } from '../service/secret-names';
 
 const EMPTY = Buffer.alloc(0);
 const RAW_LOG_BYTES = 4096;

@@ -4,12 +4,11 @@ import { conflict, notFound, unprocessable } from '../domain/errors';
 import type { AdminCommandType, Command, Device, PushPriority } from '../domain/types';
 import type { App } from './container';
 import { logEvent } from './audit';
+import { UNLOCK_TOKEN_SECRET } from './secret-names';
 import { getDevice, mutateDevice } from './devices';
 import type { AdminParams, CommandSpec } from '../ports/platform';
 import { platformFor } from './platform-adapters';
 import { enqueueCommands, requestPush, requestSync } from './sync';
-
-export const UNLOCK_TOKEN_SECRET = (deviceId: string) => `unlock-token#${deviceId}`;
 
 export async function assignTemplate(app: App, tenantId: string, deviceId: string, templateId: string | null) {
   if (templateId && !(await app.stores.templates.get(tenantId, templateId))) throw notFound('template');

@@ -4,7 +4,8 @@ import { conflict } from '../domain/errors';
 import { parsePushCertificate } from '../protocol/apple/push-cert';
 import type { App } from './container';
 import { clearAlarm, logEvent } from './audit';
-import { APNS_ALARM, APNS_CERT_SECRET, APNS_KEY_SECRET, FCM_ALARM, FCM_SECRET } from './push-credentials';
+import { APNS_ALARM, FCM_ALARM } from './push-credential-loaders';
+import { APNS_CERT_SECRET, APNS_KEY_SECRET, FCM_SECRET } from './secret-names';
 import { requestPush } from './sync';
 import { requireTenant } from './tenants';
 

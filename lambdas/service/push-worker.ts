@@ -8,7 +8,7 @@ import type { PushOutcome, PushSender, PushTarget } from '../ports';
 import type { App } from './container';
 import { logEvent, raiseAlarm } from './audit';
 import { mutateDevice, syncChange } from './devices';
-import { APNS_ALARM, FCM_ALARM } from './push-credentials';
+import { APNS_ALARM, FCM_ALARM } from './push-credential-loaders';
 
 export interface PushBatchResult {
   sent: number;

@@ -17,7 +17,7 @@ import type { Clock, PushSender } from '../ports';
 import { DEFAULT_CONFIG, type App, type AppConfig } from '../service/container';
 import { runBulkWork } from '../service/bulk-commands';
 import { runJob } from '../service/jobs';
-import { apnsCredentials, fcmCredentials } from '../service/push-credentials';
+import { apnsCredentials, fcmCredentials } from '../service/push-credential-loaders';
 import { handlePushBatch } from '../service/push-worker';
 import { createApiKey, createTenant } from '../service/tenants';
 import { allOperations } from '../handlers/operations';
