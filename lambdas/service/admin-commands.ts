@@ -8,7 +8,9 @@ import { UNLOCK_TOKEN_SECRET } from './secret-names';
 import { getDevice, mutateDevice } from './devices';
 import type { AdminParams, CommandSpec } from '../ports/platform';
 import { platformFor } from './platform-adapters';
-import { enqueueCommands, requestPush, requestSync } from './sync';
+import { enqueueCommands } from './command-queue';
+import { requestPush } from './push-requests';
+import { requestSync } from './sync';
 
 export async function assignTemplate(app: App, tenantId: string, deviceId: string, templateId: string | null) {
   if (templateId && !(await app.stores.templates.get(tenantId, templateId))) throw notFound('template');

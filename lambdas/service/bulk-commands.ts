@@ -15,7 +15,8 @@ import type { App } from './container';
 import { logEvent } from './audit';
 import { sendCommand } from './admin-commands';
 import type { AdminParams } from '../ports/platform';
-import { requestPush, requestSync } from './sync';
+import { requestPush } from './push-requests';
+import { requestSync } from './sync';
 
 /** Devices per `devices` step: small enough for one Lambda invocation, big enough to be cheap. */
 export const BULK_CHUNK_SIZE = 100;

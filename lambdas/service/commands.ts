@@ -6,7 +6,9 @@ import type { App } from './container';
 import { logEvent } from './audit';
 import { mutateDevice } from './devices';
 import { NEVER_NOT_NOW } from '../protocol/apple/commands';
-import { advanceSync, commandSecretContext, deviceAnswered, mergeInventory, requestPush } from './sync';
+import { commandSecretContext } from './command-queue';
+import { requestPush } from './push-requests';
+import { advanceSync, deviceAnswered, mergeInventory } from './sync';
 
 /** How long after a NotNow session a device that was served more commands is pushed again. */
 export const NOT_NOW_RETRY_SECONDS = 900;

@@ -6,7 +6,7 @@ import type { App } from './container';
 import { clearAlarm, logEvent } from './audit';
 import { APNS_ALARM, FCM_ALARM } from './push-credential-loaders';
 import { APNS_CERT_SECRET, APNS_KEY_SECRET, FCM_SECRET } from './secret-names';
-import { requestPush } from './sync';
+import { requestPush } from './push-requests';
 import { requireTenant } from './tenants';
 
 export async function putApnsCredential(app: App, tenantId: string, input: { certificatePem: string; privateKeyPem: string; force?: boolean }) {

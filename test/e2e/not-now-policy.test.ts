@@ -4,7 +4,7 @@
 import type { PushRequest } from '../../lambdas/domain/types';
 import { nextCommand, NOT_NOW_RETRY_SECONDS, recordReport } from '../../lambdas/service/commands';
 import { createDevice } from '../../lambdas/service/devices';
-import { enqueueCommands } from '../../lambdas/service/sync';
+import { enqueueCommands } from '../../lambdas/service/command-queue';
 import { startLocal, type LocalServer } from '../../lambdas/wiring/local';
 import { newDevice } from '../support/factories';
 

@@ -6,7 +6,7 @@ import { handleSqsEvent } from '../../lambdas/handlers/push-worker';
 import type { PushSender } from '../../lambdas/ports';
 import { nextCommand, recordReport } from '../../lambdas/service/commands';
 import { createDevice } from '../../lambdas/service/devices';
-import { enqueueCommands } from '../../lambdas/service/sync';
+import { enqueueCommands } from '../../lambdas/service/command-queue';
 import { startLocal, type LocalServer } from '../../lambdas/wiring/local';
 import { FakeClock } from '../support/dynamo';
 import { newDevice } from '../support/factories';
