@@ -9,7 +9,7 @@ import { dashboard } from '../service/dashboard';
 import { deviceView, getDevice } from '../service/devices';
 import { diagnoseDevice, deviceTimeline } from '../service/diagnosis';
 import { createEnrollment } from '../service/enrollment';
-import { assignTemplate, deviceCommands, sendCommand } from '../service/admin-commands';
+import { assignTemplate, deviceCommands, sendCommand } from '../service/device-admin';
 import { getBulkProgress, startBulkCommand } from '../service/bulk-commands';
 import { runJob } from '../service/jobs';
 import { exportLogsCsv } from '../service/logs';

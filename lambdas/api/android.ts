@@ -7,7 +7,7 @@ import { json, noContent, type HttpResponse, type OperationInput } from '../http
 import { inventoryFromAgent } from '../protocol/android/adapter';
 import type { SurfaceOp } from '../routes';
 import type { App } from '../service/container';
-import { nextCommand, recordReport } from '../service/commands';
+import { nextCommand, recordReport } from '../service/device-session';
 import { createDevice, mutateDevice } from '../service/devices';
 import { takeOverPendingDevice, useableEnrollment } from '../service/enrollment';
 import { randomId, secretToken, sha256Hex } from '../ids';

@@ -13,7 +13,7 @@ import { timeOrderedId } from '../ids';
 import type { BulkChunkResult, BulkOperation, BulkRefusal, BulkWork, DeviceFilter } from '../ports';
 import type { App } from './container';
 import { logEvent } from './audit';
-import { sendCommand } from './admin-commands';
+import { sendCommand } from './device-admin';
 import type { AdminParams } from '../ports/platform';
 import { requestPush } from './push-requests';
 import { requestSync } from './sync';

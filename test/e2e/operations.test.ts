@@ -4,7 +4,7 @@ import type { SQSEvent } from 'aws-lambda';
 import { handleBulkEvent } from '../../lambdas/handlers/bulk-worker';
 import { handleSqsEvent } from '../../lambdas/handlers/push-worker';
 import type { PushSender } from '../../lambdas/ports';
-import { nextCommand, recordReport } from '../../lambdas/service/commands';
+import { nextCommand, recordReport } from '../../lambdas/service/device-session';
 import { createDevice } from '../../lambdas/service/devices';
 import { enqueueCommands } from '../../lambdas/service/command-queue';
 import { startLocal, type LocalServer } from '../../lambdas/wiring/local';

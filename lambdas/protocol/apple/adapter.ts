@@ -4,7 +4,7 @@ import { profileUuid } from '../../domain/sync/diff';
 import type { SyncAction } from '../../domain/sync/diff';
 import type { Device, Template } from '../../domain/types';
 import type { AdminPlan, AdminParams, CommandSpec, InventoryUpdate, PlatformAdapter } from '../../ports/platform';
-import * as cmd from './commands';
+import * as cmd from './command-builders';
 import { inventoryFromReport } from './inventory';
 import { buildPlist, parsePlist } from './plist';
 

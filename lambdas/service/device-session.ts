@@ -5,7 +5,7 @@ import type { Command, CommandError, Device } from '../domain/types';
 import type { App } from './container';
 import { logEvent } from './audit';
 import { mutateDevice } from './devices';
-import { NEVER_NOT_NOW } from '../protocol/apple/commands';
+import { NEVER_NOT_NOW } from '../protocol/apple/command-builders';
 import { commandSecretContext } from './command-queue';
 import { requestPush } from './push-requests';
 import { advanceSync, deviceAnswered, mergeInventory } from './sync';
