@@ -17,8 +17,8 @@ import { putApnsCredential, putFcmCredential } from '../service/push-credential-
 import { createApiKey, createTenant, deleteApiKey, publicApiKey } from '../service/tenants';
 import { createTemplate, deleteTemplate, getTemplate, replaceTemplate, templateView } from '../service/templates';
 import { openApiDocument } from './openapi';
-import type * as s from './schemas';
-import type { SurfaceOp } from '../routes';
+import type * as s from './admin-schemas';
+import type { SurfaceOp } from './routes';
 
 type In<B = unknown, Q = Record<string, string>> = OperationInput<B, Q>;
 

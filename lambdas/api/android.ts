@@ -5,15 +5,15 @@ import { DomainError, notFound } from '../domain/errors';
 import type { Device } from '../domain/types';
 import { json, noContent, type HttpResponse, type OperationInput } from '../http/types';
 import { inventoryFromAgent } from '../protocol/android/adapter';
-import type { SurfaceOp } from '../routes';
+import type { SurfaceOp } from './routes';
 import type { App } from '../service/container';
 import { nextCommand, recordReport } from '../service/device-session';
 import { createDevice, mutateDevice } from '../service/devices';
 import { takeOverPendingDevice, useableEnrollment } from '../service/enrollment';
 import { randomId, secretToken, sha256Hex } from '../ids';
 import { advanceSync, deviceAnswered, mergeInventory, requestSync } from '../service/sync';
-import { androidInventorySchema } from './schemas';
-import type * as s from './schemas';
+import { androidInventorySchema } from '../protocol/android/wire';
+import type * as s from '../protocol/android/wire';
 
 type In<B = unknown> = OperationInput<B, Record<string, string>>;
 

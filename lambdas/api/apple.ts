@@ -12,7 +12,7 @@ import { buildEnrollmentProfile, ENROLLMENT_PROFILE_CONTENT_TYPE, FULL_ACCESS_RI
 import { checkinResponse, parseCheckin, parseCommandReport, platformFromAuthenticate, type CheckinMessage } from '../protocol/apple/messages';
 import { MalformedPlistError } from '../protocol/apple/plist';
 import { verifyMdmSignature, type VerifiedSigner } from '../protocol/apple/signature';
-import type { SurfaceOp } from '../routes';
+import type { SurfaceOp } from './routes';
 import type { App } from '../service/container';
 import { logEvent } from '../service/audit';
 import { createDevice, mutateDevice } from '../service/devices';

@@ -2,7 +2,7 @@
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { fromApiGateway, toApiGateway } from '../http/apigw';
 import { createPipeline, type Operations } from '../http/pipeline';
-import type { Surface } from '../routes';
+import type { Surface } from '../api/routes';
 import { awsApp } from '../wiring/aws';
 
 export function surfaceHandler(surface: Surface, operations: Operations) {

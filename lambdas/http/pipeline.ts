@@ -6,7 +6,7 @@ import { timingSafeEqual } from 'node:crypto';
 import * as z from '../zod';
 import { DomainError } from '../domain/errors';
 import { sha256Hex } from '../ids';
-import { ROUTES, type RouteDef, type Surface } from '../routes';
+import { ROUTES, type RouteDef, type Surface } from '../api/routes';
 import type { App } from '../service/container';
 import { Router } from './router';
 import { json, type HttpRequest, type HttpResponse, type OperationInput, type Principal } from './types';

@@ -1,6 +1,6 @@
 // The HTTP shapes every surface works with, whether the request came from API Gateway or the
 // local node:http server.
-import type { RouteDef } from '../routes';
+import type { RouteDef } from '../api/routes';
 
 export interface HttpRequest {
   method: string;

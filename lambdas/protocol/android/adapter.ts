@@ -3,7 +3,7 @@
 import type { SyncAction } from '../../domain/sync/diff';
 import type { Device, Template } from '../../domain/types';
 import type { AdminPlan, AdminParams, CommandSpec, InventoryUpdate, PlatformAdapter } from '../../ports/platform';
-import { androidInventorySchema } from '../../api/schemas';
+import { androidInventorySchema } from './wire';
 
 const command = (requestType: string, payload: Record<string, unknown> = {}, extra: Partial<CommandSpec> = {}): CommandSpec => ({
   requestType, payload, needsUnlock: false, ...extra,

@@ -1,8 +1,9 @@
 // The route table: every route of API.md, declared once. The CDK HTTP API (lib/), the local server
 // (bin/local.ts), the Lambda routers (lambdas/handlers/) and the OpenAPI document are all built
 // from this list. Implementations live per surface in lambdas/api/{admin,apple,android}.ts.
-import type * as z from './zod';
-import * as s from './api/schemas';
+import type * as z from '../zod';
+import * as android from '../protocol/android/wire';
+import * as s from './admin-schemas';
 
 export type Method = 'GET' | 'POST' | 'PUT' | 'DELETE';
 /** One Lambda function (and one bundle) per surface. */
@@ -42,13 +43,13 @@ export const ROUTES = [
 
   // Android agent endpoints (API.md §3)
   route({ op: 'androidEnroll', method: 'POST', path: '/android/{tenant}/enroll', surface: 'android', auth: 'public',
-    summary: 'Enroll an Android agent', body: s.androidEnrollSchema,
-    success: { status: 201, schema: s.androidEnrollResultSchema }, errors: [400, 404, 410] }),
+    summary: 'Enroll an Android agent', body: android.androidEnrollSchema,
+    success: { status: 201, schema: android.androidEnrollResultSchema }, errors: [400, 404, 410] }),
   route({ op: 'androidCheckin', method: 'PUT', path: '/android/{tenant}/checkin', surface: 'android', auth: 'android-device',
-    summary: 'Android check-in with inventory', body: s.androidCheckinSchema, success: { status: 200, schema: s.emptyObjectSchema }, errors: [400, 401] }),
+    summary: 'Android check-in with inventory', body: android.androidCheckinSchema, success: { status: 200, schema: android.emptyObjectSchema }, errors: [400, 401] }),
   route({ op: 'androidConnect', method: 'POST', path: '/android/{tenant}/connect', surface: 'android', auth: 'android-device',
-    summary: 'Android command polling: status in, next command out or 204', body: s.androidConnectSchema,
-    success: { status: 200, schema: s.androidCommandSchema, description: '204 when nothing is queued' }, errors: [400, 401] }),
+    summary: 'Android command polling: status in, next command out or 204', body: android.androidConnectSchema,
+    success: { status: 200, schema: android.androidCommandSchema, description: '204 when nothing is queued' }, errors: [400, 401] }),
 
   // Admin API (API.md §4)
   route({ op: 'openapi', method: 'GET', path: '/admin/v1/openapi.json', surface: 'admin', auth: 'public',
