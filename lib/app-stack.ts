@@ -7,7 +7,7 @@ import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
 import { ROUTES } from '../lambdas/api/routes';
-import type { Surface } from '../lambdas/api/routes';
+import type { Surface } from '../lambdas/http/types';
 import { Alarms } from './constructs/alarms';
 import { HttpApiRoutes } from './constructs/http-api-routes';
 import { MdmFunction } from './constructs/mdm-function';

@@ -2,7 +2,7 @@
 import type * as z from '../zod';
 import { badRequest, notFound } from '../domain/errors';
 import { baseUrl } from '../http/base-url';
-import type { Principal } from '../http/types';
+import type { Principal } from '../service/auth';
 import { json, noContent, type HttpResponse, type OperationInput } from '../http/types';
 import type { App } from '../service/container';
 import { dashboard } from '../service/dashboard';

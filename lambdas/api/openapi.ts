@@ -1,7 +1,8 @@
 // The OpenAPI 3.1 document, generated from the route table and the same zod schemas that validate
 // requests: what is documented is what is enforced.
 import * as z from '../zod';
-import { ROUTES, type RouteDef } from './routes';
+import type { RouteDef } from '../http/types';
+import { ROUTES } from './routes';
 
 /** The error shape every route answers with (http/pipeline.ts builds it). */
 export const errorSchema = z.object({

@@ -1,34 +1,9 @@
 // The route table: every route of API.md, declared once. The CDK HTTP API (lib/), the local server
 // (bin/local.ts), the Lambda routers (lambdas/handlers/) and the OpenAPI document are all built
 // from this list. Implementations live per surface in lambdas/api/{admin,apple,android}.ts.
-import type * as z from '../zod';
+import type { RouteDef, Surface } from '../http/types';
 import * as android from '../protocol/android/wire';
 import * as s from './admin-schemas';
-
-export type Method = 'GET' | 'POST' | 'PUT' | 'DELETE';
-/** One Lambda function (and one bundle) per surface. */
-export type Surface = 'apple' | 'android' | 'admin';
-/**
- * Who may call: `apple-device` (Mdm-Signature, checked by the operation; never 401),
- * `android-device` (bearer device token), `viewer` (any tenant key; GET), `admin` (admin key),
- * `operator` (operator key), `public` (no key: enrollment profile download, OpenAPI document).
- */
-export type Auth = 'apple-device' | 'android-device' | 'viewer' | 'admin' | 'operator' | 'public';
-
-export interface RouteDef {
-  op: string;
-  method: Method;
-  path: string;
-  surface: Surface;
-  auth: Auth;
-  summary: string;
-  body?: z.ZodMiniType;
-  query?: z.ZodMiniType;
-  /** Success status and schema (undefined schema: no JSON body, e.g. a plist or CSV). */
-  success: { status: number; schema?: z.ZodMiniType; contentType?: string; description?: string };
-  /** Error statuses this route documents besides the common ones. */
-  errors?: number[];
-}
 
 const route = <const R extends RouteDef>(r: R) => r;
 

@@ -20,6 +20,7 @@ import { runJob } from '../service/jobs';
 import { apnsCredentials, fcmCredentials } from '../service/push-credential-loaders';
 import { handlePushBatch } from '../service/push-worker';
 import { createApiKey, createTenant } from '../service/tenants';
+import { ROUTES } from '../api/routes';
 import { allOperations } from '../handlers/operations';
 import { createPipeline } from '../http/pipeline';
 import type { HttpRequest, HttpResponse } from '../http/types';
@@ -79,7 +80,7 @@ export async function startLocal(opts: LocalOptions = {}): Promise<LocalServer> 
 
   const credentials = await bootstrapDemo(app, dataDir, !!opts.inMemory);
 
-  const handle = createPipeline(app, allOperations, ['apple', 'android', 'admin']);
+  const handle = createPipeline(app, ROUTES, allOperations, ['apple', 'android', 'admin']);
   const server = createNodeServer(handle);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

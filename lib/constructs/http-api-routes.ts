@@ -7,7 +7,8 @@ import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup } from 'aws-cdk-lib/aws-logs';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import type { Auth, RouteDef, Surface } from '../../lambdas/api/routes';
+import type { RouteDef, Surface } from '../../lambdas/http/types';
+import type { Auth } from '../../lambdas/service/auth';
 
 export interface CustomDomain {
   /** e.g. `mdm.example.com`: a name you control, because enrolled devices keep their ServerURL for life. */

@@ -2,7 +2,8 @@
 // valid OpenAPI 3.1 document, document every route, and name no route that does not exist.
 import { Validator } from '@seriousme/openapi-schema-validator';
 import { openApiDocument } from '../../lambdas/api/openapi';
-import { ROUTES, type RouteDef } from '../../lambdas/api/routes';
+import type { RouteDef } from '../../lambdas/http/types';
+import { ROUTES } from '../../lambdas/api/routes';
 import { startLocal, type LocalServer } from '../../lambdas/wiring/local';
 
 type Doc = { openapi: string; paths: Record<string, Record<string, { operationId: string; requestBody?: unknown; security?: unknown[]; responses: Record<string, unknown> }>> };
