@@ -21,7 +21,7 @@ import { apnsCredentials, fcmCredentials } from '../service/push-credential-load
 import { handlePushBatch } from '../service/push-worker';
 import { createApiKey, createTenant } from '../service/tenants';
 import { ROUTES } from '../api/routes';
-import { allOperations } from '../handlers/operations';
+import { allOperations } from '../api/operations';
 import { createPipeline } from '../http/pipeline';
 import type { HttpRequest, HttpResponse } from '../http/types';
 
