@@ -28,6 +28,19 @@ export function tenantOf(principal: Principal): string {
   return principal.tenantId;
 }
 
+/** A CSV export page as a download; X-Next-Cursor names the next page. */
+function csvResponse(page: { csv: string; cursor?: string }): HttpResponse {
+  return {
+    status: 200,
+    headers: {
+      'content-type': 'text/csv; charset=utf-8',
+      'content-disposition': 'attachment; filename="logs.csv"',
+      ...(page.cursor ? { 'x-next-cursor': page.cursor } : {}),
+    },
+    body: page.csv,
+  };
+}
+
 export const adminOperations: Record<SurfaceOp<'admin'>, (input: In<never, never>, app: App) => Promise<HttpResponse>> = {
   openapi: async (_i, _app) => json(200, openApiDocument()),
 
@@ -92,7 +105,7 @@ export const adminOperations: Record<SurfaceOp<'admin'>, (input: In<never, never
   listLogs: async ({ query, principal }: In<unknown, z.infer<typeof s.logQuerySchema>>, app) => {
     const { limit, cursor, format, ...filter } = query;
     const tenantId = tenantOf(principal);
-    if (format === 'csv') return exportLogsCsv(app, tenantId, filter, cursor, limit);
+    if (format === 'csv') return csvResponse(await exportLogsCsv(app, tenantId, filter, cursor, limit));
     const page = await app.stores.logs.query(tenantId, filter, cursor, limit ?? 100);
     return json(200, { items: page.items.map(({ tenantId: _t, ...rest }) => rest), cursor: page.cursor });
   },
