@@ -5,14 +5,13 @@ import type { Command, CommandError, Device } from '../domain/types';
 import type { App } from './container';
 import { logEvent } from './audit';
 import { mutateDevice } from './devices';
-import { NEVER_NOT_NOW } from '../protocol/apple/command-builders';
 import { commandSecretContext } from './command-queue';
+import { platformFor } from './platform-adapters';
 import { requestPush } from './push-requests';
 import { advanceSync, deviceAnswered, mergeInventory } from './sync';
 
 /** How long after a NotNow session a device that was served more commands is pushed again. */
 export const NOT_NOW_RETRY_SECONDS = 900;
-import { platformFor } from './platform-adapters';
 
 export type ReportStatus = 'Idle' | 'Acknowledged' | 'Error' | 'CommandFormatError' | 'NotNow';
 
@@ -136,13 +135,11 @@ async function retryOrExpireLost(app: App, device: Device, live: Command[]): Pro
 export async function nextCommand(app: App, device: Device): Promise<HandedOut | undefined> {
   const live = await app.stores.commands.liveQueue(device.tenantId, device.id);
   const locked = !!device.lastNotNowAt;
-  // After a NotNow an Apple device gets only what never answers NotNow (PROTOCOL.md §0.5);
-  // anything else would NotNow again or cost the device's own re-poll for nothing.
-  const runsLocked = (c: Command) => !c.needsUnlock && (device.platform === 'android' || NEVER_NOT_NOW.has(c.requestType));
-  const command = live.find((c) => c.status === 'Queued' && (!locked || runsLocked(c)))
+  const platform = platformFor(device.platform);
+  const command = live.find((c) => c.status === 'Queued' && (!locked || platform.runsWhileLocked(c)))
     ?? (locked ? undefined : live.find((c) => c.status === 'NotNow'));
   if (!command) return undefined;
-  if (locked && device.platform !== 'android') {
+  if (locked && platform.servingLockedCancelsReturn) {
     // Serving after a NotNow cancels the device's automatic return on unlock: push it again later.
     await requestPush(app, [{ tenantId: device.tenantId, deviceId: device.id, priority: 'bulk', reason: 'not-now-retry' }], NOT_NOW_RETRY_SECONDS);
   }

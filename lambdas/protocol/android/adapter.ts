@@ -64,4 +64,8 @@ export const androidAdapter: PlatformAdapter = {
   readResult(requestType: string, result: Record<string, unknown>): InventoryUpdate | undefined {
     return requestType === 'ReportInventory' ? inventoryFromAgent(result.inventory ?? result) : undefined;
   },
+
+  // The agent runs everything that needs no unlock while the device is locked, and polls again by itself.
+  runsWhileLocked: (command) => !command.needsUnlock,
+  servingLockedCancelsReturn: false,
 };

@@ -105,4 +105,9 @@ export const appleAdapter: PlatformAdapter = {
     if (!Object.keys(inventory).length && !Object.keys(device).length) return undefined;
     return { inventory, device };
   },
+
+  // After a NotNow an Apple device gets only what never answers NotNow (PROTOCOL.md §0.5);
+  // anything else would NotNow again or cost the device's own re-poll for nothing.
+  runsWhileLocked: (command) => !command.needsUnlock && cmd.NEVER_NOT_NOW.has(command.requestType),
+  servingLockedCancelsReturn: true,
 };
