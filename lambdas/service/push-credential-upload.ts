@@ -1,5 +1,5 @@
 // An admin uploads a tenant's push credentials: the APNs MDM certificate and the FCM service account.
-import { parseServiceAccount } from '../adapters/fcm/service-account';
+import { parseServiceAccount } from '../protocol/android/service-account';
 import { conflict } from '../domain/errors';
 import { parsePushCertificate } from '../protocol/apple/push-cert';
 import type { App } from './container';
