@@ -1,17 +1,15 @@
 // Android agent endpoints (API.md §3, docs/android.md). Unlike Apple, a bad or missing device
 // token is a 401: the agent then re-enrolls.
 import * as z from '../zod';
-import { DomainError, notFound } from '../domain/errors';
+import { DomainError } from '../domain/errors';
 import type { Device } from '../domain/types';
 import { json, noContent, type HttpResponse, type OperationInput } from '../http/types';
 import { inventoryFromAgent } from '../protocol/android/adapter';
 import type { SurfaceOp } from './routes';
 import type { App } from '../service/container';
 import { nextCommand, recordReport } from '../service/device-session';
-import { createDevice, mutateDevice } from '../service/devices';
-import { takeOverPendingDevice, useableEnrollment } from '../service/enrollment';
-import { randomId, secretToken, sha256Hex } from '../ids';
-import { advanceSync, deviceAnswered, mergeInventory, requestSync } from '../service/sync';
+import { enrollAndroidAgent } from '../service/android-enrollment';
+import { advanceSync, deviceAnswered, mergeInventory } from '../service/sync';
 import { androidInventorySchema } from '../protocol/android/wire';
 import type * as s from '../protocol/android/wire';
 
@@ -41,46 +39,8 @@ async function authenticatedDevice(app: App, input: In): Promise<Device> {
 }
 
 export const androidOperations: Record<SurfaceOp<'android'>, (input: OperationInput<never, never>, app: App) => Promise<HttpResponse>> = {
-  androidEnroll: async ({ params, body }: In<z.infer<typeof s.androidEnrollSchema>>, app) => {
-    const tenant = /^[a-z0-9-]{3,40}$/.test(params.tenant) ? await app.stores.tenants.get(params.tenant) : undefined;
-    if (!tenant) throw notFound('enrollment token');
-    const enrollment = await useableEnrollment(app, tenant.id, body.enrollmentToken, 'android');
-    const deviceToken = secretToken('dev');
-    const tokenHash = sha256Hex(deviceToken);
-    const now = app.clock.now().toISOString();
-    // Re-enrolling the same serial number replaces the device's old token.
-    const existing = await app.stores.devices.findByLink(tenant.id, 'serial', body.serialNumber);
-    let deviceId: string;
-    if (existing) {
-      deviceId = existing.id;
-      await takeOverPendingDevice(app, enrollment); // the re-enrolling device needs no second record
-      if (existing.deviceTokenHash) await app.stores.devices.unlink(tenant.id, 'token', existing.deviceTokenHash);
-      await app.stores.commands.clear(tenant.id, deviceId);
-      await mutateDevice(app, tenant.id, deviceId, (d) => {
-        const { withdrawalReason: _w, awaitingAnswerSince: _a, syncPhase: _s, ...rest } = d;
-        return {
-          device: {
-            ...rest, registrationState: 'Checked-In', deviceTokenHash: tokenHash, model: body.model, osVersion: body.osVersion,
-            push: { token: body.fcmToken }, templateId: enrollment.templateId ?? d.templateId, checkedInAt: now, pendingCommands: {},
-          },
-          logs: [{ event: 'checked-in', message: 'Android agent enrolled again (old token replaced)' }],
-        };
-      });
-    } else {
-      deviceId = (await takeOverPendingDevice(app, enrollment)) ?? randomId('and');
-      await createDevice(app, {
-        tenantId: tenant.id, id: deviceId, platform: 'android', name: enrollment.name, model: body.model, osVersion: body.osVersion,
-        serialNumber: body.serialNumber, templateId: enrollment.templateId, syncState: 'Sync-Required', registrationState: 'Checked-In',
-        checkedInAt: now, adminLocked: false, prohibitedApps: [], pendingCommands: {}, push: { token: body.fcmToken },
-        deviceTokenHash: tokenHash, enrolledVia: enrollment.tokenHash, createdAt: now, updatedAt: now, rev: 0,
-      }, [{ event: 'checked-in', message: 'Android agent enrolled' }]);
-      await app.stores.devices.link(tenant.id, 'serial', body.serialNumber, deviceId);
-    }
-    await app.stores.devices.link(tenant.id, 'token', tokenHash, deviceId);
-    await app.stores.enrollments.markUsed(tenant.id, enrollment.tokenHash, deviceId, now);
-    await requestSync(app, tenant.id, deviceId, 'enrollment');
-    return json(201, { deviceId, deviceToken });
-  },
+  androidEnroll: async ({ params, body }: In<z.infer<typeof s.androidEnrollSchema>>, app) =>
+    json(201, await enrollAndroidAgent(app, params.tenant, body)),
 
   androidCheckin: async (input: In<z.infer<typeof s.androidCheckinSchema>>, app) => {
     const device = await authenticatedDevice(app, input);
