@@ -4,23 +4,14 @@ import * as z from '../zod';
 import { DomainError } from '../domain/errors';
 import type { Device } from '../domain/types';
 import { json, noContent, type HttpResponse, type OperationInput } from '../http/types';
-import { inventoryFromAgent } from '../protocol/android/adapter';
 import type { SurfaceOp } from './routes';
 import type { App } from '../service/container';
-import { nextCommand, recordReport } from '../service/device-session';
-import { enrollAndroidAgent } from '../service/android-enrollment';
-import { advanceSync, deviceAnswered, mergeInventory } from '../service/sync';
+import { reportAndHandOut } from '../service/device-session';
+import { enrollAndroidAgent, recordAgentCheckin, unlockedNow } from '../service/android-agent';
 import { androidInventorySchema } from '../protocol/android/wire';
 import type * as s from '../protocol/android/wire';
 
 type In<B = unknown> = OperationInput<B, Record<string, string>>;
-
-/**
- * The agent reports its lock state with its inventory: the access counts as unlocked (the
- * "security check") only when the latest known state says so.
- */
-const unlockedNow = (device: Device, inventory?: { locked?: unknown }): boolean =>
-  (typeof inventory?.locked === 'boolean' ? inventory.locked : device.inventory?.locked) === false;
 
 /** A ReportInventory result is checked like a check-in inventory: a wrong type is a 400 naming the field. */
 function checkedResultInventory(result: Record<string, unknown> | undefined): z.infer<typeof androidInventorySchema> | undefined {
@@ -43,17 +34,10 @@ export const androidOperations: Record<SurfaceOp<'android'>, (input: OperationIn
     json(201, await enrollAndroidAgent(app, params.tenant, body)),
 
   androidCheckin: async (input: In<z.infer<typeof s.androidCheckinSchema>>, app) => {
-    const device = await authenticatedDevice(app, input);
     const { body, req } = input;
-    const update = body.inventory ? inventoryFromAgent(body.inventory) : undefined;
-    const at = app.clock.now().toISOString();
-    await deviceAnswered(app, device.tenantId, device.id, unlockedNow(device, body.inventory), (d) => {
-      if (body.fcmToken) d.push = { token: body.fcmToken };
-      if (update) Object.assign(d, mergeInventory(d, update, at));
-      d.checkInAddress = req.sourceIp;
-      d.userAgent = req.headers['user-agent'] ?? d.userAgent;
+    await recordAgentCheckin(app, await authenticatedDevice(app, input), {
+      fcmToken: body.fcmToken, inventory: body.inventory, sourceIp: req.sourceIp, userAgent: req.headers['user-agent'],
     });
-    await advanceSync(app, device.tenantId, device.id);
     return json(200, {});
   },
 
@@ -61,12 +45,10 @@ export const androidOperations: Record<SurfaceOp<'android'>, (input: OperationIn
     const device = await authenticatedDevice(app, input);
     const { body } = input;
     const inventory = checkedResultInventory(body.result);
-    const after = await recordReport(app, device, {
+    const next = await reportAndHandOut(app, device, {
       status: body.status, commandId: body.commandId, result: body.result, unlocked: unlockedNow(device, inventory),
       errors: body.error ? [{ code: body.error.code ?? 'error', domain: 'AndroidAgent', message: body.error.message ?? '' }] : undefined,
     });
-    if (after.registrationState === 'Withdrawn') return noContent();
-    const next = await nextCommand(app, after);
     if (!next) return noContent();
     return json(200, { commandId: next.command.id, type: next.command.requestType, payload: next.payload });
   },

@@ -15,7 +15,7 @@ import type { SurfaceOp } from './routes';
 import { appleEnrollmentProfile, authenticateAppleDevice, recordAppleTokenUpdate, requireBoundCertificate } from '../service/apple-enrollment';
 import type { App } from '../service/container';
 import { logEvent } from '../service/audit';
-import { nextCommand, recordReport } from '../service/device-session';
+import { reportAndHandOut } from '../service/device-session';
 import { withdrawDevice } from '../service/enrollment';
 
 const EMPTY = Buffer.alloc(0);
@@ -105,12 +105,10 @@ export const appleOperations: Record<SurfaceOp<'apple'>, (input: OperationInput<
     if (!device || device.registrationState === 'Withdrawn') return unrecognizedDevice();
     requireBoundCertificate(device, signer);
     if (report.channel === 'user') return okEmpty(); // no user-channel commands are queued
-    const after = await recordReport(app, device, {
+    const next = await reportAndHandOut(app, device, {
       status: report.status, commandId: report.commandUuid, result: report.raw,
       errors: report.errorChain?.map((e) => ({ code: e.code, domain: e.domain, message: e.message })),
     });
-    if (after.registrationState === 'Withdrawn') return okEmpty();
-    const next = await nextCommand(app, after);
     if (!next) return okEmpty(); // the empty command response is zero bytes (PROTOCOL.md §0.7)
     return { status: 200, headers: { 'content-type': 'application/xml' }, body: encodeCommand(next.command.id, next.payload) };
   },

@@ -109,6 +109,16 @@ export async function recordReport(app: App, device: Device, report: CommandRepo
 }
 
 /**
+ * A connect: records the device's report, then picks the next command to hand out (undefined when
+ * there is none, or when the report ended management: a Wipe or Unenroll acknowledged).
+ */
+export async function reportAndHandOut(app: App, device: Device, report: CommandReport): Promise<HandedOut | undefined> {
+  const after = await recordReport(app, device, report);
+  if (after.registrationState === 'Withdrawn') return undefined;
+  return nextCommand(app, after);
+}
+
+/**
  * No stuck queue: a command handed out that the device never reported (it came back Idle) is
  * sent again, up to maxCommandAttempts, then finished as Error `no-result` so the work behind it
  * can run.
