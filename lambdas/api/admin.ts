@@ -2,14 +2,14 @@
 import type * as z from '../zod';
 import { badRequest, notFound } from '../domain/errors';
 import { baseUrl } from '../http/base-url';
-import type { Principal } from '../http/types';
+import type { Principal } from '../service/auth';
 import { json, noContent, type HttpResponse, type OperationInput } from '../http/types';
-import type { App } from '../service/app';
+import type { App } from '../service/container';
 import { dashboard } from '../service/dashboard';
 import { deviceView, getDevice } from '../service/devices';
 import { diagnoseDevice, deviceTimeline } from '../service/diagnosis';
 import { createEnrollment } from '../service/enrollment';
-import { assignTemplate, deviceCommands, sendCommand } from '../service/admin-commands';
+import { assignTemplate, deviceCommands, sendCommand } from '../service/device-admin';
 import { getBulkProgress, startBulkCommand } from '../service/bulk-commands';
 import { runJob } from '../service/jobs';
 import { exportLogsCsv } from '../service/logs';
@@ -17,8 +17,8 @@ import { putApnsCredential, putFcmCredential } from '../service/push-credential-
 import { createApiKey, createTenant, deleteApiKey, publicApiKey } from '../service/tenants';
 import { createTemplate, deleteTemplate, getTemplate, replaceTemplate, templateView } from '../service/templates';
 import { openApiDocument } from './openapi';
-import type * as s from './schemas';
-import type { SurfaceOp } from '../routes';
+import type * as s from './admin-schemas';
+import type { SurfaceOp } from './routes';
 
 type In<B = unknown, Q = Record<string, string>> = OperationInput<B, Q>;
 
@@ -26,6 +26,19 @@ type In<B = unknown, Q = Record<string, string>> = OperationInput<B, Q>;
 export function tenantOf(principal: Principal): string {
   if (principal.kind !== 'key') throw badRequest('this route needs a tenant API key');
   return principal.tenantId;
+}
+
+/** A CSV export page as a download; X-Next-Cursor names the next page. */
+function csvResponse(page: { csv: string; cursor?: string }): HttpResponse {
+  return {
+    status: 200,
+    headers: {
+      'content-type': 'text/csv; charset=utf-8',
+      'content-disposition': 'attachment; filename="logs.csv"',
+      ...(page.cursor ? { 'x-next-cursor': page.cursor } : {}),
+    },
+    body: page.csv,
+  };
 }
 
 export const adminOperations: Record<SurfaceOp<'admin'>, (input: In<never, never>, app: App) => Promise<HttpResponse>> = {
@@ -92,7 +105,7 @@ export const adminOperations: Record<SurfaceOp<'admin'>, (input: In<never, never
   listLogs: async ({ query, principal }: In<unknown, z.infer<typeof s.logQuerySchema>>, app) => {
     const { limit, cursor, format, ...filter } = query;
     const tenantId = tenantOf(principal);
-    if (format === 'csv') return exportLogsCsv(app, tenantId, filter, cursor, limit);
+    if (format === 'csv') return csvResponse(await exportLogsCsv(app, tenantId, filter, cursor, limit));
     const page = await app.stores.logs.query(tenantId, filter, cursor, limit ?? 100);
     return json(200, { items: page.items.map(({ tenantId: _t, ...rest }) => rest), cursor: page.cursor });
   },

@@ -1,28 +1,17 @@
 // Android agent endpoints (docs/android.md). Unlike Apple, a bad or missing device
 // token is a 401: the agent then re-enrolls.
 import * as z from '../zod';
-import { DomainError, notFound } from '../domain/errors';
+import { DomainError } from '../domain/errors';
 import type { Device } from '../domain/types';
 import { json, noContent, type HttpResponse, type OperationInput } from '../http/types';
-import { inventoryFromAgent } from '../protocol/android/adapter';
-import type { SurfaceOp } from '../routes';
-import type { App } from '../service/app';
-import { nextCommand, recordReport } from '../service/commands';
-import { createDevice, mutateDevice } from '../service/devices';
-import { takeOverPendingDevice, useableEnrollment } from '../service/enrollment';
-import { randomId, secretToken, sha256Hex } from '../ids';
-import { advanceSync, deviceAnswered, mergeInventory, requestSync } from '../service/sync';
-import { androidInventorySchema } from './schemas';
-import type * as s from './schemas';
+import type { SurfaceOp } from './routes';
+import type { App } from '../service/container';
+import { reportAndHandOut } from '../service/device-session';
+import { enrollAndroidAgent, recordAgentCheckin, unlockedNow } from '../service/android-agent';
+import { androidInventorySchema } from '../protocol/android/wire';
+import type * as s from '../protocol/android/wire';
 
 type In<B = unknown> = OperationInput<B, Record<string, string>>;
-
-/**
- * The agent reports its lock state with its inventory: the access counts as unlocked (the
- * "security check") only when the latest known state says so.
- */
-const unlockedNow = (device: Device, inventory?: { locked?: unknown }): boolean =>
-  (typeof inventory?.locked === 'boolean' ? inventory.locked : device.inventory?.locked) === false;
 
 /** A ReportInventory result is checked like a check-in inventory: a wrong type is a 400 naming the field. */
 function checkedResultInventory(result: Record<string, unknown> | undefined): z.infer<typeof androidInventorySchema> | undefined {
@@ -41,59 +30,14 @@ async function authenticatedDevice(app: App, input: In): Promise<Device> {
 }
 
 export const androidOperations: Record<SurfaceOp<'android'>, (input: OperationInput<never, never>, app: App) => Promise<HttpResponse>> = {
-  androidEnroll: async ({ params, body }: In<z.infer<typeof s.androidEnrollSchema>>, app) => {
-    const tenant = /^[a-z0-9-]{3,40}$/.test(params.tenant) ? await app.stores.tenants.get(params.tenant) : undefined;
-    if (!tenant) throw notFound('enrollment token');
-    const enrollment = await useableEnrollment(app, tenant.id, body.enrollmentToken, 'android');
-    const deviceToken = secretToken('dev');
-    const tokenHash = sha256Hex(deviceToken);
-    const now = app.clock.now().toISOString();
-    // Re-enrolling the same serial number replaces the device's old token.
-    const existing = await app.stores.devices.findByLink(tenant.id, 'serial', body.serialNumber);
-    let deviceId: string;
-    if (existing) {
-      deviceId = existing.id;
-      await takeOverPendingDevice(app, enrollment); // the re-enrolling device needs no second record
-      if (existing.deviceTokenHash) await app.stores.devices.unlink(tenant.id, 'token', existing.deviceTokenHash);
-      await app.stores.commands.clear(tenant.id, deviceId);
-      await mutateDevice(app, tenant.id, deviceId, (d) => {
-        const { withdrawalReason: _w, awaitingAnswerSince: _a, syncPhase: _s, ...rest } = d;
-        return {
-          device: {
-            ...rest, registrationState: 'Checked-In', deviceTokenHash: tokenHash, model: body.model, osVersion: body.osVersion,
-            push: { token: body.fcmToken }, templateId: enrollment.templateId ?? d.templateId, checkedInAt: now, pendingCommands: {},
-          },
-          logs: [{ event: 'checked-in', message: 'Android agent enrolled again (old token replaced)' }],
-        };
-      });
-    } else {
-      deviceId = (await takeOverPendingDevice(app, enrollment)) ?? randomId('and');
-      await createDevice(app, {
-        tenantId: tenant.id, id: deviceId, platform: 'android', name: enrollment.name, model: body.model, osVersion: body.osVersion,
-        serialNumber: body.serialNumber, templateId: enrollment.templateId, syncState: 'Sync-Required', registrationState: 'Checked-In',
-        checkedInAt: now, adminLocked: false, prohibitedApps: [], pendingCommands: {}, push: { token: body.fcmToken },
-        deviceTokenHash: tokenHash, enrolledVia: enrollment.tokenHash, createdAt: now, updatedAt: now, rev: 0,
-      }, [{ event: 'checked-in', message: 'Android agent enrolled' }]);
-      await app.stores.devices.link(tenant.id, 'serial', body.serialNumber, deviceId);
-    }
-    await app.stores.devices.link(tenant.id, 'token', tokenHash, deviceId);
-    await app.stores.enrollments.markUsed(tenant.id, enrollment.tokenHash, deviceId, now);
-    await requestSync(app, tenant.id, deviceId, 'enrollment');
-    return json(201, { deviceId, deviceToken });
-  },
+  androidEnroll: async ({ params, body }: In<z.infer<typeof s.androidEnrollSchema>>, app) =>
+    json(201, await enrollAndroidAgent(app, params.tenant, body)),
 
   androidCheckin: async (input: In<z.infer<typeof s.androidCheckinSchema>>, app) => {
-    const device = await authenticatedDevice(app, input);
     const { body, req } = input;
-    const update = body.inventory ? inventoryFromAgent(body.inventory) : undefined;
-    const at = app.clock.now().toISOString();
-    await deviceAnswered(app, device.tenantId, device.id, unlockedNow(device, body.inventory), (d) => {
-      if (body.fcmToken) d.push = { token: body.fcmToken };
-      if (update) Object.assign(d, mergeInventory(d, update, at));
-      d.checkInAddress = req.sourceIp;
-      d.userAgent = req.headers['user-agent'] ?? d.userAgent;
+    await recordAgentCheckin(app, await authenticatedDevice(app, input), {
+      fcmToken: body.fcmToken, inventory: body.inventory, sourceIp: req.sourceIp, userAgent: req.headers['user-agent'],
     });
-    await advanceSync(app, device.tenantId, device.id);
     return json(200, {});
   },
 
@@ -101,12 +45,10 @@ export const androidOperations: Record<SurfaceOp<'android'>, (input: OperationIn
     const device = await authenticatedDevice(app, input);
     const { body } = input;
     const inventory = checkedResultInventory(body.result);
-    const after = await recordReport(app, device, {
+    const next = await reportAndHandOut(app, device, {
       status: body.status, commandId: body.commandId, result: body.result, unlocked: unlockedNow(device, inventory),
       errors: body.error ? [{ code: body.error.code ?? 'error', domain: 'AndroidAgent', message: body.error.message ?? '' }] : undefined,
     });
-    if (after.registrationState === 'Withdrawn') return noContent();
-    const next = await nextCommand(app, after);
     if (!next) return noContent();
     return json(200, { commandId: next.command.id, type: next.command.requestType, payload: next.payload });
   },

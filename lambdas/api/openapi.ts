@@ -1,9 +1,14 @@
 // The OpenAPI 3.1 document, generated from the route table and the same zod schemas that validate
 // requests: what is documented is what is enforced.
 import * as z from '../zod';
-import { ROUTES, type RouteDef } from '../routes';
+import type { RouteDef } from '../http/types';
 import { pathParamSchema } from './path-params';
-import { errorSchema } from './schemas';
+import { ROUTES } from './routes';
+
+/** The error shape every route answers with (http/pipeline.ts builds it). */
+export const errorSchema = z.object({
+  error: z.object({ code: z.string(), message: z.string(), details: z.optional(z.record(z.string(), z.unknown())) }),
+}).register(z.globalRegistry, { id: 'Error' });
 
 const ERROR_TEXT: Record<number, string> = {
   400: 'Bad input (the message names the field or path parameter)', 401: 'Missing or invalid API key', 403: 'The key may not do this',

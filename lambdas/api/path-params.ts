@@ -2,7 +2,7 @@
 // with other characters is a 400 here instead of a DynamoDB error (500) later.
 import type * as z from '../zod';
 import { badRequest } from '../domain/errors';
-import { idSchema, jobNameSchema, tenantIdSchema } from './schemas';
+import { idSchema, jobNameSchema, tenantIdSchema } from './admin-schemas';
 
 /** The schema of each `{name}` in the route table; a name not listed here is an id. */
 export const PATH_PARAM_SCHEMAS: Record<string, z.ZodMiniType<string>> = {

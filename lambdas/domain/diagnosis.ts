@@ -1,6 +1,6 @@
 // Why is this device not Synchronized? The operators' troubleshooting flow (docs/sync.md
 // §Diagnosis), as a pure function: every step with its evidence, in order, and the
-// first failing one as the verdict. Output matches diagnosisSchema in lambdas/api/schemas.ts.
+// first failing one as the verdict. Output matches diagnosisSchema in lambdas/api/admin-schemas.ts.
 import type { Device, SyncState } from './types';
 import { explainError } from './error-explanations';
 

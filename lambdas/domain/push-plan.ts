@@ -4,7 +4,7 @@
 // Rules: budgets are per tenant (one tenant's backlog never uses another's), never over the cap,
 // admin before bulk within a tenant, FIFO (by requestedAt) within a priority, and one pending push
 // per (tenant, device) keeping the highest priority (APNs and FCM coalesce pushes anyway).
-import type { PushPriority, PushRequest } from '../ports';
+import type { PushPriority, PushRequest } from './types';
 
 export interface TenantBudget {
   /** Pushes allowed per minute. */

@@ -227,3 +227,15 @@ export interface Page<T> {
   items: T[];
   cursor?: string;
 }
+
+export type PushPriority = 'admin' | 'bulk';
+
+/** A device to push, queued for the push worker. */
+export interface PushRequest {
+  tenantId: string;
+  deviceId: string;
+  priority: PushPriority;
+  /** Why: admin, template-change, resync, enrollment, command. */
+  reason: string;
+  requestedAt: string;
+}

@@ -4,7 +4,7 @@
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { logger } from '../http/logger';
 import type { BulkWork } from '../ports';
-import type { App } from '../service/app';
+import type { App } from '../service/container';
 import { runBulkWork } from '../service/bulk-commands';
 import { awsApp } from '../wiring/aws';
 

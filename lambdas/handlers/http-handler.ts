@@ -2,13 +2,14 @@
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { fromApiGateway, toApiGateway } from '../http/apigw';
 import { createPipeline, type Operations } from '../http/pipeline';
-import type { Surface } from '../routes';
+import { ROUTE_TABLE } from '../api/routes';
+import type { Surface } from '../http/types';
 import { awsApp } from '../wiring/aws';
 
 export function surfaceHandler(surface: Surface, operations: Operations) {
   let pipeline: ReturnType<typeof createPipeline> | undefined;
   return async (event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStructuredResultV2> => {
-    pipeline ??= createPipeline(await awsApp(), operations, [surface]);
+    pipeline ??= createPipeline(await awsApp(), ROUTE_TABLE, operations, [surface]);
     return toApiGateway(await pipeline(fromApiGateway(event)));
   };
 }

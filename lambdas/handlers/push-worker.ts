@@ -2,8 +2,8 @@
 // (reportBatchItemFailures), retried by SQS, and ends in the DLQ after five receives.
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { logger } from '../http/logger';
-import type { PushRequest } from '../ports';
-import type { App } from '../service/app';
+import type { PushRequest } from '../domain/types';
+import type { App } from '../service/container';
 import { handlePushBatch } from '../service/push-worker';
 import { awsApp } from '../wiring/aws';
 import { pushSenders } from '../wiring/aws-push';

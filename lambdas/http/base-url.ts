@@ -1,6 +1,6 @@
 // The URL devices and admins reach this server at. Shared by the admin surface (enrollment links)
 // and the Apple surface (the profile's ServerURL), so neither imports the other.
-import type { App } from '../service/app';
+import type { App } from '../service/container';
 import type { HttpRequest } from './types';
 
 /** Where devices and admins reach this server: the configured domain, else the request's host. */

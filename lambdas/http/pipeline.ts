@@ -2,16 +2,13 @@
 // size limit, route matching, JSON parsing and schema validation, authentication, and typed-error
 // mapping to the error shape of docs/api.md §Errors. Operations stay thin: validated input in, a response out.
 import middy from '@middy/core';
-import { timingSafeEqual } from 'node:crypto';
 import * as z from '../zod';
 import { DomainError } from '../domain/errors';
 import { TENANT_ID_PATTERN } from '../domain/identifiers';
-import { sha256Hex } from '../ids';
-import { checkPathParams } from '../api/path-params';
-import { ROUTES, type RouteDef, type Surface } from '../routes';
-import type { App } from '../service/app';
+import { authenticateCaller, type Principal } from '../service/auth';
+import type { App } from '../service/container';
 import { Router } from './router';
-import { json, type HttpRequest, type HttpResponse, type OperationInput, type Principal } from './types';
+import { json, type HttpRequest, type HttpResponse, type OperationInput, type RouteDef, type RouteTable, type Surface } from './types';
 import { logger } from './logger';
 
 export const MAX_BODY_BYTES = 1024 * 1024;
@@ -42,39 +39,9 @@ function errorResponse(err: unknown, route: RouteDef | undefined): HttpResponse 
   return json(500, { error: { code: 'internal', message: 'internal error' } });
 }
 
-async function authenticate(route: RouteDef, req: HttpRequest, params: Record<string, string>, app: App): Promise<Principal> {
-  if (route.auth === 'public' || route.auth === 'apple-device') return { kind: 'none' };
-  const header = req.headers.authorization ?? '';
-  const token = /^Bearer\s+(\S+)$/i.exec(header)?.[1];
-  if (route.auth === 'android-device') {
-    // Checked before the body: an agent with a bad token learns that first, and re-enrolls.
-    const hash = sha256Hex(token ?? '');
-    const device = token && /^[a-z0-9-]{3,40}$/.test(params.tenant ?? '') ? await app.stores.devices.findByLink(params.tenant, 'token', hash) : undefined;
-    if (!device || device.registrationState === 'Withdrawn' || device.deviceTokenHash !== hash) {
-      throw new DomainError('unauthorized', token ? 'device token not valid; enroll again' : 'missing device token');
-    }
-    return { kind: 'android-device', tenantId: device.tenantId, deviceId: device.id };
-  }
-  if (!token) throw new DomainError('unauthorized', 'missing API key: send Authorization: Bearer <key>');
-  const hash = sha256Hex(token);
-  const key = await app.stores.apiKeys.getByHash(hash);
-  const operatorHash = app.config.operatorKeyHash;
-  const isOperator = key?.role === 'operator'
-    || (!key && !!operatorHash && timingSafeEqual(Buffer.from(hash), Buffer.from(operatorHash)));
-  if (!key && !isOperator) throw new DomainError('unauthorized', 'API key not valid');
-  if (route.auth === 'operator') {
-    if (!isOperator) throw new DomainError('forbidden', 'only an operator key may do this');
-    return { kind: 'operator' };
-  }
-  if (isOperator || !key?.tenantId) throw new DomainError('forbidden', 'an operator key may only create tenants');
-  if (route.auth === 'admin' && key.role !== 'admin') throw new DomainError('forbidden', 'this key is read-only (viewer)');
-  // Last use is informative; refresh it at most once a minute to keep reads cheap.
-  const now = app.clock.now();
-  if (!key.lastUsedAt || now.getTime() - Date.parse(key.lastUsedAt) > 60_000) {
-    void app.stores.apiKeys.touch(hash, now.toISOString())
-      .catch((err: unknown) => logger.warn({ msg: 'API key last-use update failed', keyId: key.id, error: String(err) }));
-  }
-  return { kind: 'key', tenantId: key.tenantId, role: key.role as 'admin' | 'viewer', keyId: key.id };
+/** The bearer token of an `Authorization: Bearer <token>` header. */
+function bearerToken(req: HttpRequest): string | undefined {
+  return /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? '')?.[1];
 }
 
 function parseJsonBody(req: HttpRequest): unknown {
@@ -100,9 +67,9 @@ function logLine(state: PipelineState, status: number) {
   };
 }
 
-/** Builds the request handler of one or more surfaces (the local server serves all three). */
-export function createPipeline(app: App, operations: Operations, surfaces: readonly Surface[]) {
-  const router = Router.forSurfaces(ROUTES, surfaces);
+/** Builds the request handler of one or more surfaces (the local server serves all three) from the route table. */
+export function createPipeline(app: App, table: RouteTable, operations: Operations, surfaces: readonly Surface[]) {
+  const router = Router.forSurfaces(table.routes, surfaces);
 
   const core = async (state: PipelineState): Promise<HttpResponse> => {
     const { req } = state;
@@ -119,8 +86,8 @@ export function createPipeline(app: App, operations: Operations, surfaces: reado
     state.route = matched.route;
     state.params = matched.params;
     const route = matched.route;
-    state.principal = await authenticate(route, req, matched.params, app);
-    checkPathParams(matched.params);
+    state.principal = await authenticateCaller(app, route.auth, bearerToken(req), matched.params.tenant);
+    table.checkPathParams(matched.params);
     const isJson = route.surface !== 'apple';
     const rawBody = isJson ? parseJsonBody(req) : undefined;
     const body = route.body ? route.body.parse(rawBody ?? {}) : rawBody;

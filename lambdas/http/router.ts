@@ -1,7 +1,7 @@
 // Matches a request against the route table: 404 for an unknown path, 405 for a known path with
 // another method.
 import { DomainError } from '../domain/errors';
-import type { RouteDef, Surface } from '../routes';
+import type { RouteDef, Surface } from './types';
 
 interface CompiledRoute {
   route: RouteDef;

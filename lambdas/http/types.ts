@@ -1,6 +1,33 @@
 // The HTTP shapes every surface works with, whether the request came from API Gateway or the
-// local node:http server.
-import type { RouteDef } from '../routes';
+// local node:http server, and what a route of the route table (lambdas/api/routes.ts) declares.
+import type * as z from '../zod';
+import type { Auth, Principal } from '../service/auth';
+
+export type Method = 'GET' | 'POST' | 'PUT' | 'DELETE';
+/** One Lambda function (and one bundle) per surface. */
+export type Surface = 'apple' | 'android' | 'admin';
+
+/** What the api layer hands the pipeline: its routes and the check of their path parameters. */
+export interface RouteTable {
+  routes: readonly RouteDef[];
+  /** Throws a 400 DomainError naming the first path parameter that is not valid. */
+  checkPathParams(params: Record<string, string>): void;
+}
+
+export interface RouteDef {
+  op: string;
+  method: Method;
+  path: string;
+  surface: Surface;
+  auth: Auth;
+  summary: string;
+  body?: z.ZodMiniType;
+  query?: z.ZodMiniType;
+  /** Success status and schema (undefined schema: no JSON body, e.g. a plist or CSV). */
+  success: { status: number; schema?: z.ZodMiniType; contentType?: string; description?: string };
+  /** Error statuses this route documents besides the common ones. */
+  errors?: number[];
+}
 
 export interface HttpRequest {
   method: string;
@@ -20,12 +47,6 @@ export interface HttpResponse {
   /** Buffer for binary or exact bytes (plists, the zero-length command response), string for text. */
   body?: Buffer | string;
 }
-
-export type Principal =
-  | { kind: 'key'; tenantId: string; role: 'admin' | 'viewer'; keyId: string }
-  | { kind: 'operator' }
-  | { kind: 'android-device'; tenantId: string; deviceId: string }
-  | { kind: 'none' };
 
 /** What an operation receives: validated input and who is calling. */
 export interface OperationInput<Body = unknown, Query = Record<string, string>> {

@@ -1,7 +1,7 @@
 // Writing logs and alarms: one place, so every event, command result and alarm has the same shape
 // and the dashboard's alarm counters move with the alarms.
 import type { AlarmSeverity, LogItem, Severity } from '../domain/types';
-import type { App } from './app';
+import type { App } from './container';
 
 export async function logEvent(
   app: App, tenantId: string, event: string, message: string,

@@ -8,14 +8,15 @@
 // so a retried chunk queues nothing twice, and a chunk's result is recorded once.
 import { createHash } from 'node:crypto';
 import type { SyncRequester } from '../domain/sync/state-machine';
-import type { AdminCommandType } from '../domain/types';
+import type { AdminCommandType, PushRequest } from '../domain/types';
 import { timeOrderedId } from '../ids';
-import type { BulkChunkResult, BulkOperation, BulkRefusal, BulkWork, DeviceFilter, PushRequest } from '../ports';
-import type { App } from './app';
+import type { BulkChunkResult, BulkOperation, BulkRefusal, BulkWork, DeviceFilter } from '../ports';
+import type { App } from './container';
 import { logEvent } from './audit';
-import { sendCommand } from './admin-commands';
-import type { AdminParams } from './platform';
-import { requestPush, requestSync } from './sync';
+import { sendCommand } from './device-admin';
+import type { AdminParams } from '../ports/platform';
+import { requestPush } from './push-requests';
+import { requestSync } from './sync';
 
 /** Devices per `devices` step: small enough for one Lambda invocation, big enough to be cheap. */
 export const BULK_CHUNK_SIZE = 100;

@@ -5,7 +5,7 @@ import { ConcurrentUpdateError, notFound } from '../domain/errors';
 import { boundDevice } from '../domain/limits';
 import { applyTransition, transition, type SyncEvent } from '../domain/sync/state-machine';
 import type { Device, Severity } from '../domain/types';
-import type { App } from './app';
+import type { App } from './container';
 import { logEvent } from './audit';
 
 export interface DeviceLog {

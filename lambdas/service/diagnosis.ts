@@ -1,7 +1,7 @@
 // Diagnosis and timeline of one device, from its record, its queue and its logs.
 import { diagnose, type RecentCommandError } from '../domain/diagnosis';
 import type { Device, LogItem, Tenant } from '../domain/types';
-import type { App } from './app';
+import type { App } from './container';
 import { getDevice } from './devices';
 import { requireTenant } from './tenants';
 

@@ -1,7 +1,8 @@
-// Enrollment tokens and the end of management (withdrawal).
+// Enrollment tokens, enrolling a device (both platforms) and the end of management (withdrawal).
 import { gone, notFound } from '../domain/errors';
-import type { Device, Enrollment, EnrollmentPlatform, WithdrawalReason } from '../domain/types';
-import type { App } from './app';
+import type { Device, Enrollment, EnrollmentPlatform, Platform, RegistrationState, WithdrawalReason } from '../domain/types';
+import type { DeviceLink } from '../ports';
+import type { App } from './container';
 import { counterDeltas } from '../domain/counters';
 import { clearAlarm, logEvent } from './audit';
 import { createDevice, mutateDevice } from './devices';
@@ -26,7 +27,7 @@ export async function createEnrollment(
   const expiresAt = new Date(now.getTime() + (input.expiresInHours ?? DEFAULT_ENROLLMENT_HOURS) * 3600_000).toISOString();
   // docs/api.md §Names and states: a device is Awaiting-Check-In from the moment its enrollment is issued, and Expired if
   // the token is not used in time. The record is taken over by the first device that enrolls.
-  const pendingDeviceId = randomId(input.platform === 'android' ? 'and' : 'enr');
+  const pendingDeviceId = newDeviceId(input.platform);
   const enrollment: Enrollment = {
     tenantId, tokenHash: sha256Hex(token), platform: input.platform, name: input.name, templateId: input.templateId,
     createdAt: now.toISOString(), expiresAt, pendingDeviceId,
@@ -68,6 +69,70 @@ export async function takeOverPendingDevice(app: App, enrollment: Enrollment): P
   await app.stores.devices.delete(enrollment.tenantId, pending.id);
   await app.stores.counters.add(enrollment.tenantId, counterDeltas(pending, undefined), pending.id);
   return pending.id;
+}
+
+/** A device id the server chooses (Android devices, pending enrollment records). */
+const newDeviceId = (platform: EnrollmentPlatform | Platform) => randomId(platform === 'android' ? 'and' : 'enr');
+
+/** A device enrolling, as its platform's check-in decoded it. */
+export interface DeviceEnrollment {
+  tenantId: string;
+  platform: Platform;
+  /** The record of this device (same Apple UDID, same Android serial number): it enrolls again. */
+  existing?: Device;
+  /** The id of a new device when the device has one (the Apple UDID); else the pending record's id, or a new one. */
+  deviceId?: string;
+  /** The hash of the enrollment token it used, and that enrollment (template, name, pending record) when found. */
+  enrolledVia?: string;
+  enrollment?: Enrollment;
+  /** What the device reported; a fact it did not report keeps the known one. */
+  facts: Partial<Pick<Device, 'name' | 'model' | 'osVersion' | 'serialNumber' | 'identityCertHash' | 'identityCertNotAfter' | 'userAgent' | 'deviceTokenHash'>>;
+  /** The push address, replaced at every enrollment (an Apple device sends its own at TokenUpdate). */
+  push?: Device['push'];
+  /** An Apple device is Awaiting-Check-In until its first TokenUpdate; an Android agent is Checked-In at once. */
+  registrationState: Extract<RegistrationState, 'Awaiting-Check-In' | 'Checked-In'>;
+  /** Lookups pointing at the device once it is enrolled (Android serial number and token, the Apple certificate binding). */
+  links: Array<{ kind: DeviceLink; value: string }>;
+  log: { event: string; created: string; again: string };
+}
+
+/**
+ * Enrolls a device, new or again, on either platform. Again is a fresh start: the old queue is
+ * dropped, the old device token stops working, and the session state (withdrawal, awaited answer,
+ * sync phase, NotNow) is forgotten. The enrollment's pending record is taken over and its token
+ * marked used. Returns the device id.
+ */
+export async function enrollDevice(app: App, e: DeviceEnrollment): Promise<string> {
+  const now = app.clock.now().toISOString();
+  const pendingId = e.enrollment ? await takeOverPendingDevice(app, e.enrollment) : undefined;
+  const facts = Object.fromEntries(Object.entries({ ...e.facts, name: e.facts.name ?? e.enrollment?.name }).filter(([, v]) => v !== undefined));
+  const checkedIn = e.registrationState === 'Checked-In' ? { checkedInAt: now } : {};
+  let deviceId: string;
+  if (e.existing) {
+    deviceId = e.existing.id;
+    if (e.existing.deviceTokenHash) await app.stores.devices.unlink(e.tenantId, 'token', e.existing.deviceTokenHash);
+    await app.stores.commands.clear(e.tenantId, deviceId);
+    await mutateDevice(app, e.tenantId, deviceId, (d) => {
+      const { withdrawalReason: _w, awaitingAnswerSince: _a, syncPhase: _s, lastNotNowAt: _n, ...rest } = d;
+      return {
+        device: {
+          ...rest, ...facts, ...checkedIn, platform: e.platform, registrationState: e.registrationState, push: e.push, pendingCommands: {},
+          templateId: e.enrollment?.templateId ?? d.templateId, enrolledVia: e.enrolledVia ?? d.enrolledVia,
+        },
+        logs: [{ event: e.log.event, message: e.log.again }],
+      };
+    });
+  } else {
+    deviceId = e.deviceId ?? pendingId ?? newDeviceId(e.platform);
+    await createDevice(app, {
+      tenantId: e.tenantId, id: deviceId, platform: e.platform, ...facts, ...checkedIn, templateId: e.enrollment?.templateId,
+      syncState: 'Sync-Required', registrationState: e.registrationState, adminLocked: false, prohibitedApps: [], pendingCommands: {},
+      ...(e.push ? { push: e.push } : {}), enrolledVia: e.enrolledVia, createdAt: now, updatedAt: now, rev: 0,
+    }, [{ event: e.log.event, message: e.log.created }]);
+  }
+  if (e.enrolledVia) await app.stores.enrollments.markUsed(e.tenantId, e.enrolledVia, deviceId, now);
+  for (const link of e.links) await app.stores.devices.link(e.tenantId, link.kind, link.value, deviceId);
+  return deviceId;
 }
 
 /** Pending enrollment records whose token expired unused become Expired (run by the hourly sweep). */

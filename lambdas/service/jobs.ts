@@ -4,11 +4,11 @@ import { recount } from '../domain/counters';
 import { badRequest } from '../domain/errors';
 import type { Device } from '../domain/types';
 import { AWAITING_SHARDS } from '../ports';
-import type { App } from './app';
+import type { App } from './container';
 import { clearAlarm, logEvent, raiseAlarm } from './audit';
 import { mutateDevice, syncChange } from './devices';
 import { expireUnusedEnrollments } from './enrollment';
-import { APNS_ALARM } from './push-credentials';
+import { APNS_ALARM } from './push-credential-loaders';
 import { startSyncFanout } from './bulk-commands';
 
 export const JOBS = ['resync', 'not-responding-sweep', 'reconcile-counters', 'certificate-check'] as const;

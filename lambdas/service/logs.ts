@@ -1,9 +1,8 @@
-// Log export. CSV goes out a bounded page at a time (X-Next-Cursor names the next page), so an
+// Log export. CSV goes out a bounded page at a time (the cursor names the next page), so an
 // export of 90 days of a large fleet never sits in one function's memory.
 import type { LogItem } from '../domain/types';
-import type { HttpResponse } from '../http/types';
 import type { LogQuery } from '../ports';
-import type { App } from './app';
+import type { App } from './container';
 
 export const CSV_PAGE_ROWS = 5000;
 const COLUMNS = ['at', 'type', 'severity', 'event', 'deviceId', 'message', 'data', 'id'] as const;
@@ -19,7 +18,10 @@ export function csvRow(item: LogItem): string {
   return COLUMNS.map((c) => csvCell(item[c])).join(',');
 }
 
-export async function exportLogsCsv(app: App, tenantId: string, filter: LogQuery, cursor?: string, limit?: number): Promise<HttpResponse> {
+/** One page of the CSV export (header row included) and the cursor of the next page, if any. */
+export async function exportLogsCsv(
+  app: App, tenantId: string, filter: LogQuery, cursor?: string, limit?: number,
+): Promise<{ csv: string; cursor?: string }> {
   const rows = [COLUMNS.join(',')];
   let next = cursor;
   const wanted = Math.min(limit ?? CSV_PAGE_ROWS, CSV_PAGE_ROWS);
@@ -28,13 +30,5 @@ export async function exportLogsCsv(app: App, tenantId: string, filter: LogQuery
     rows.push(...page.items.map(csvRow));
     next = page.cursor;
   } while (next && rows.length - 1 < wanted);
-  return {
-    status: 200,
-    headers: {
-      'content-type': 'text/csv; charset=utf-8',
-      'content-disposition': 'attachment; filename="logs.csv"',
-      ...(next ? { 'x-next-cursor': next } : {}),
-    },
-    body: `${rows.join('\r\n')}\r\n`,
-  };
+  return { csv: `${rows.join('\r\n')}\r\n`, cursor: next };
 }

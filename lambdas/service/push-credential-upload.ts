@@ -1,11 +1,12 @@
 // An admin uploads a tenant's push credentials: the APNs MDM certificate and the FCM service account.
-import { parseServiceAccount } from '../adapters/fcm/service-account';
+import { parseServiceAccount } from '../protocol/android/service-account';
 import { conflict } from '../domain/errors';
 import { parsePushCertificate } from '../protocol/apple/push-cert';
-import type { App } from './app';
+import type { App } from './container';
 import { clearAlarm, logEvent } from './audit';
-import { APNS_ALARM, APNS_CERT_SECRET, APNS_KEY_SECRET, FCM_ALARM, FCM_SECRET } from './push-credentials';
-import { requestPush } from './sync';
+import { APNS_ALARM, FCM_ALARM } from './push-credential-loaders';
+import { APNS_CERT_SECRET, APNS_KEY_SECRET, FCM_SECRET } from './secret-names';
+import { requestPush } from './push-requests';
 import { requireTenant } from './tenants';
 
 export async function putApnsCredential(app: App, tenantId: string, input: { certificatePem: string; privateKeyPem: string; force?: boolean }) {

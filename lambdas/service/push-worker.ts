@@ -3,12 +3,12 @@
 // to the next minute. Admin pushes go before bulk ones; one tenant's backlog never spends
 // another tenant's budget.
 import { planMinute, type TenantBudget } from '../domain/push-plan';
-import type { Device } from '../domain/types';
-import type { PushOutcome, PushRequest, PushSender, PushTarget } from '../ports';
-import type { App } from './app';
+import type { Device, PushRequest } from '../domain/types';
+import type { PushOutcome, PushSender, PushTarget } from '../ports';
+import type { App } from './container';
 import { logEvent, raiseAlarm } from './audit';
 import { mutateDevice, syncChange } from './devices';
-import { APNS_ALARM, FCM_ALARM } from './push-credentials';
+import { APNS_ALARM, FCM_ALARM } from './push-credential-loaders';
 
 export interface PushBatchResult {
   sent: number;

@@ -3,50 +3,14 @@
 // Android differ only in their PlatformAdapter.
 import { planSync } from '../domain/sync/plan';
 import type { SyncRequester } from '../domain/sync/state-machine';
-import type { Command, Device, Inventory, Template } from '../domain/types';
-import type { PushPriority, PushRequest } from '../ports';
-import type { App } from './app';
+import type { Command, Device, Inventory, PushPriority, Template } from '../domain/types';
+import type { App } from './container';
 import { clearAlarm, raiseAlarm } from './audit';
 import { mutateDevice, syncChange } from './devices';
-import { timeOrderedId } from '../ids';
-import type { CommandSpec, InventoryUpdate } from './platform';
-import { platformFor } from './platforms';
-
-export const commandSecretContext = (d: Pick<Device, 'tenantId' | 'id'>) => `${d.tenantId}/command/${d.id}`;
-
-/** Priority of queued commands: admin commands run before sync work. */
-export const PRIORITY = { admin: 0, sync: 5 } as const;
-
-/**
- * Queues the device commands of a plan, in order. With `idBase` the ids are derived from it
- * (idBase, idBase001, idBase002, ...: they sort in plan order), so queueing the same plan again
- * (a retried bulk step) queues nothing twice; only the commands queued now are returned.
- */
-export async function enqueueCommands(
-  app: App, device: Device, specs: CommandSpec[], origin: Command['origin'], opts: { adminType?: Command['adminType']; idBase?: string } = {},
-): Promise<Command[]> {
-  const commands: Command[] = [];
-  for (const [index, spec] of specs.entries()) {
-    const now = app.clock.now();
-    const id = opts.idBase ? `${opts.idBase}${index ? String(index).padStart(3, '0') : ''}` : timeOrderedId(now);
-    const command: Command = {
-      tenantId: device.tenantId, deviceId: device.id, id, requestType: spec.requestType,
-      adminType: opts.adminType, origin, priority: origin === 'admin' ? PRIORITY.admin : PRIORITY.sync,
-      payload: spec.payload, needsUnlock: spec.needsUnlock, status: 'Queued', attempts: 0, notNowCount: 0,
-      action: spec.action, createdAt: now.toISOString(), updatedAt: now.toISOString(),
-      ...(spec.secrets ? { sealed: await app.box.seal(JSON.stringify(spec.secrets), commandSecretContext(device)) } : {}),
-    };
-    if (await app.stores.commands.enqueue(command)) commands.push(command);
-  }
-  return commands;
-}
-
-export async function requestPush(app: App, requests: Array<Omit<PushRequest, 'requestedAt'>>, delaySeconds = 0): Promise<void> {
-  const requestedAt = app.clock.now().toISOString();
-  for (let i = 0; i < requests.length; i += 100) {
-    await app.pushQueue.send(requests.slice(i, i + 100).map((r) => ({ ...r, requestedAt })), delaySeconds);
-  }
-}
+import type { InventoryUpdate } from '../ports/platform';
+import { enqueueCommands } from './command-queue';
+import { platformFor } from './platform-adapters';
+import { requestPush } from './push-requests';
 
 async function templateOf(app: App, device: Device): Promise<Template | undefined> {
   return device.templateId ? app.stores.templates.get(device.tenantId, device.templateId) : undefined;

@@ -1,7 +1,7 @@
 // Templates: what devices must hold. A change re-syncs every device that uses it.
 import { conflict, notFound, unprocessable } from '../domain/errors';
 import type { Template, TemplateItem } from '../domain/types';
-import type { App } from './app';
+import type { App } from './container';
 import { logEvent } from './audit';
 import { randomId } from '../ids';
 import { startSyncFanout } from './bulk-commands';

@@ -2,11 +2,10 @@
 import { notFound } from '../domain/errors';
 import type { ApiKey, Role, Tenant } from '../domain/types';
 import { createTenantCa } from '../protocol/apple/ca';
-import type { App } from './app';
+import type { App } from './container';
 import { logEvent } from './audit';
+import { CA_KEY_SECRET } from './secret-names';
 import { randomId, secretToken, sha256Hex } from '../ids';
-
-export const CA_KEY_SECRET = 'device-ca-key';
 
 export async function createTenant(app: App, input: { id: string; name: string }): Promise<{ tenant: Tenant; adminKey: string }> {
   const now = app.clock.now();

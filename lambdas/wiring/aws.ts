@@ -6,11 +6,10 @@ import { SQSClient } from '@aws-sdk/client-sqs';
 import { makeDynamoStores } from '../adapters/dynamodb/stores';
 import { KmsSecretBox } from '../adapters/kms/kms-secret-box';
 import { SqsBulkQueue, SqsPushQueue } from '../adapters/sqs/sqs-queues';
-import { appConfig, readEnv, type Env } from '../config';
+import { appConfig, readEnv, type Env } from './env';
 import { sha256Hex } from '../ids';
-import type { Clock, PushSender } from '../ports';
-import type { Stores } from '../adapters/dynamodb/stores';
-import type { App } from '../service/app';
+import type { Clock, PushSender, Stores } from '../ports';
+import type { App } from '../service/container';
 
 export type PushSenderFactory = (stores: Stores, env: Env, clock: Clock) => App['push'];
 

@@ -17,13 +17,14 @@ import { makeDataDirPrivate } from '../adapters/local/data-dir';
 import { createNodeServer } from '../http/node-server';
 import { logger } from '../http/logger';
 import type { Clock, PushSender } from '../ports';
-import { DEFAULT_CONFIG, type App, type AppConfig } from '../service/app';
+import { DEFAULT_CONFIG, type App, type AppConfig } from '../service/container';
 import { runBulkWork } from '../service/bulk-commands';
 import { runJob } from '../service/jobs';
-import { apnsCredentials, fcmCredentials } from '../service/push-credentials';
+import { apnsCredentials, fcmCredentials } from '../service/push-credential-loaders';
 import { handlePushBatch } from '../service/push-worker';
 import { createApiKey, createTenant } from '../service/tenants';
-import { allOperations } from '../handlers/operations';
+import { ROUTE_TABLE } from '../api/routes';
+import { allOperations } from '../api/operations';
 import { createPipeline } from '../http/pipeline';
 import type { HttpRequest, HttpResponse } from '../http/types';
 
@@ -93,7 +94,7 @@ export async function startLocal(opts: LocalOptions = {}): Promise<LocalServer> 
 
   const credentials = await bootstrapDemo(app, dataDir, !!opts.inMemory);
 
-  const handle = createPipeline(app, allOperations, ['apple', 'android', 'admin']);
+  const handle = createPipeline(app, ROUTE_TABLE, allOperations, ['apple', 'android', 'admin']);
   const server = createNodeServer(handle);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

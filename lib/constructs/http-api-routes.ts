@@ -7,7 +7,8 @@ import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup } from 'aws-cdk-lib/aws-logs';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import type { Auth, RouteDef, Surface } from '../../lambdas/routes';
+import type { RouteDef, Surface } from '../../lambdas/http/types';
+import type { Auth } from '../../lambdas/service/auth';
 
 export interface CustomDomain {
   /** e.g. `mdm.example.com`: a name you control, because enrolled devices keep their ServerURL for life. */
@@ -37,7 +38,7 @@ const AUTH_REASON: Record<Auth, string> = {
 };
 
 /**
- * The HTTP API, generated from the route table (lambdas/routes.ts): one route per entry, each to
+ * The HTTP API, generated from the route table (lambdas/api/routes.ts): one route per entry, each to
  * the Lambda integration of its surface. Access logs go to a log group with retention; the access
  * log records the route key, never the raw path (enrollment paths carry tokens).
  */

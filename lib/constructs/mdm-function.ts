@@ -12,7 +12,7 @@ export const PROJECT_ROOT = path.resolve(__dirname, '..', '..');
 
 /**
  * What a function is told about its deployment. The names of the environment variables live
- * only in `toEnvironment` so that lambdas/config.ts has one list to read.
+ * only in `toEnvironment` so that lambdas/wiring/env.ts has one list to read.
  */
 export interface FunctionConfig {
   readonly mainTable: string;

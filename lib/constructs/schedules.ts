@@ -4,7 +4,7 @@ import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
 import type { z } from 'zod';
-import type { jobNameSchema } from '../../lambdas/api/schemas';
+import type { jobNameSchema } from '../../lambdas/api/admin-schemas';
 
 export type JobName = z.infer<typeof jobNameSchema>;
 

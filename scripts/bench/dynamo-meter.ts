@@ -197,7 +197,7 @@ export class DynamoMeter {
   }
 }
 
-/** Which function serves a path when deployed (lambdas/routes.ts surfaces). */
+/** Which function serves a path when deployed (lambdas/api/routes.ts surfaces). */
 export function surfaceOfPath(url: string | undefined): string {
   const path = url ?? '';
   if (path.startsWith('/mdm/')) return 'apple';

@@ -3,7 +3,7 @@
 // Every phase is driven the way it happens when deployed: admin API calls over HTTP, pushes through
 // the push queue and worker, jobs through runJob; the meter attributes each call to its function.
 import { tableDefinitions } from '../../lambdas/adapters/dynamodb/tables';
-import type { PushRequest } from '../../lambdas/ports';
+import type { PushRequest } from '../../lambdas/domain/types';
 import { runJob } from '../../lambdas/service/jobs';
 import { runBulkWork } from '../../lambdas/service/bulk-commands';
 import { handlePushBatch } from '../../lambdas/service/push-worker';

@@ -6,7 +6,7 @@
 // It is startLocal, exactly as `npm start` builds it, pointed at the shared database.
 import { parentPort, workerData } from 'node:worker_threads';
 import type { PushSender } from '../../lambdas/ports';
-import type { AppConfig } from '../../lambdas/service/app';
+import type { AppConfig } from '../../lambdas/service/container';
 import { startLocal } from '../../lambdas/wiring/local';
 import { SERVER_KEEP_ALIVE_MS } from './http';
 import { ScaledClock } from './clock';

@@ -3,7 +3,7 @@
 // agents through the simulator's stand-in for FCM. The database runs in a worker thread and more
 // servers for the devices in others (shared-dynamo.ts, api-worker.ts), so the run uses every core.
 import type { PushSender } from '../../lambdas/ports';
-import { DEFAULT_CONFIG, type AppConfig } from '../../lambdas/service/app';
+import { DEFAULT_CONFIG, type AppConfig } from '../../lambdas/service/container';
 import { createTenant } from '../../lambdas/service/tenants';
 import { startLocal } from '../../lambdas/wiring/local';
 import type { FakeApns } from '../../test/support/fake-apns';

@@ -1,7 +1,8 @@
 // FcmSender through the real firebase-admin against a local fake of Google's token endpoint and
 // the FCM v1 send endpoint, over both of firebase-admin's transports.
 import { Messaging } from 'firebase-admin/messaging';
-import { FcmSender, FCM_MAX_BATCH, parseServiceAccount } from '../../lambdas/adapters/fcm/fcm-sender';
+import { FcmSender, FCM_MAX_BATCH } from '../../lambdas/adapters/fcm/fcm-sender';
+import { parseServiceAccount } from '../../lambdas/protocol/android/service-account';
 import type { FcmSenderOptions } from '../../lambdas/adapters/fcm/fcm-sender';
 import { DomainError } from '../../lambdas/domain/errors';
 import type { PushOutcome, PushTarget } from '../../lambdas/ports';

@@ -2,7 +2,8 @@
 // valid OpenAPI 3.1 document, document every route, and name no route that does not exist.
 import { Validator } from '@seriousme/openapi-schema-validator';
 import { openApiDocument } from '../../lambdas/api/openapi';
-import { ROUTES, type RouteDef } from '../../lambdas/routes';
+import type { RouteDef } from '../../lambdas/http/types';
+import { ROUTES } from '../../lambdas/api/routes';
 import { startLocal, type LocalServer } from '../../lambdas/wiring/local';
 
 type Doc = { openapi: string; paths: Record<string, Record<string, { operationId: string; requestBody?: unknown; security?: unknown[]; responses: Record<string, unknown> }>> };
@@ -51,7 +52,7 @@ describe('OpenAPI document', () => {
 
 describe('Android command payloads', () => {
   it('documents every command the Android adapter can send, each with its payload shape', async () => {
-    const { androidCommandSchema, ANDROID_COMMAND_TYPES } = await import('../../lambdas/api/schemas');
+    const { androidCommandSchema, ANDROID_COMMAND_TYPES } = await import('../../lambdas/protocol/android/wire');
     const { androidAdapter } = await import('../../lambdas/protocol/android/adapter');
     const device = { platform: 'android' } as never;
     const produced = [

@@ -1,7 +1,7 @@
 // The route table, driven with API Gateway events: every route answers bad input with a clear
 // 4xx (never a 500, never a 401 to an Apple device), roles and tenants are enforced.
 import { randomBytes } from 'node:crypto';
-import { ROUTES } from '../../lambdas/routes';
+import { ROUTES } from '../../lambdas/api/routes';
 import { startLocal, type LocalServer } from '../../lambdas/wiring/local';
 import { apiEvent, callApi } from '../support/apigw';
 

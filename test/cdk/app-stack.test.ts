@@ -1,7 +1,7 @@
 import { Match } from 'aws-cdk-lib/assertions';
 import type { Template } from 'aws-cdk-lib/assertions';
-import { ROUTES } from '../../lambdas/routes';
-import { jobNameSchema } from '../../lambdas/api/schemas';
+import { ROUTES } from '../../lambdas/api/routes';
+import { jobNameSchema } from '../../lambdas/api/admin-schemas';
 import type { AppStack, FunctionName } from '../../lib/app-stack';
 import { DEFAULT_SCHEDULES } from '../../lib/constructs/schedules';
 import { build, logicalIdOf, templates } from './stacks';

@@ -127,6 +127,24 @@ describe('Android agent end to end', () => {
     expect(list.body.items.filter((d) => d.serialNumber === 'AND-REENROLL-1')).toHaveLength(1);
   });
 
+  it('re-enrolling is a fresh start: a NotNow from before no longer holds the queue back', async () => {
+    const agent = await w.enrolledAgent({ serialNumber: 'AND-REENROLL-2' });
+    const id = agent.deviceId!;
+    await w.waitFor('first sync', async () => (await w.device(id)).syncState === 'Synchronized');
+    const { stores } = w.local.app;
+    await stores.devices.save({ ...(await stores.devices.get('demo', id))!, lastNotNowAt: new Date().toISOString() });
+
+    // Enrolled again from a fresh install whose push token no agent answers: no session runs after it.
+    const again = await w.admin<{ token: string }>('POST', '/enrollments', { platform: 'android' });
+    const res = await fetch(`${w.local.url}/android/demo/enroll`, {
+      method: 'POST', headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ enrollmentToken: again.body.token, serialNumber: 'AND-REENROLL-2', model: 'Pixel 8', osVersion: '15', fcmToken: 'fresh-install' }),
+    });
+    expect(res.status).toBe(201);
+    expect(((await res.json()) as { deviceId: string }).deviceId).toBe(id);
+    expect((await stores.devices.get('demo', id))?.lastNotNowAt).toBeUndefined();
+  });
+
   it('an expired enrollment token is 410, an unknown one 404', async () => {
     const enrollment = await w.admin<{ token: string }>('POST', '/enrollments', { platform: 'android', expiresInHours: 1 });
     expect(enrollment.status).toBe(201);

@@ -1,10 +1,10 @@
 // docs/protocol.md §NotNow: after a NotNow, the rest of the session gets only commands that never answer
 // NotNow; serving one costs the device its own re-poll, so a delayed push is queued; the next
 // session (Idle) tries everything again.
-import type { PushRequest } from '../../lambdas/ports';
-import { nextCommand, NOT_NOW_RETRY_SECONDS, recordReport } from '../../lambdas/service/commands';
+import type { PushRequest } from '../../lambdas/domain/types';
+import { nextCommand, NOT_NOW_RETRY_SECONDS, recordReport } from '../../lambdas/service/device-session';
 import { createDevice } from '../../lambdas/service/devices';
-import { enqueueCommands } from '../../lambdas/service/sync';
+import { enqueueCommands } from '../../lambdas/service/command-queue';
 import { startLocal, type LocalServer } from '../../lambdas/wiring/local';
 import { newDevice } from '../support/factories';
 

@@ -1,7 +1,8 @@
 // Starts dynalite for a test file (random port), creates the tables, and builds the real stores.
 import { randomBytes } from 'node:crypto';
 import { ensureTables, startEmbeddedDynamo, type EmbeddedDynamo } from '../../lambdas/adapters/dynamodb/embedded';
-import { makeDynamoStores, type Stores } from '../../lambdas/adapters/dynamodb/stores';
+import { makeDynamoStores } from '../../lambdas/adapters/dynamodb/stores';
+import type { Stores } from '../../lambdas/ports';
 import { AesSecretBox } from '../../lambdas/adapters/local/secret-box';
 import type { Clock } from '../../lambdas/ports';
 

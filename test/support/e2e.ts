@@ -3,7 +3,7 @@
 // the server when a push for their token reaches the fake, as real devices do.
 import { randomUUID } from 'node:crypto';
 import type { Clock, PushSender } from '../../lambdas/ports';
-import type { AppConfig } from '../../lambdas/service/app';
+import type { AppConfig } from '../../lambdas/service/container';
 import { buildPlist } from '../../lambdas/protocol/apple/plist';
 import { handlePushBatch } from '../../lambdas/service/push-worker';
 import { startLocal, type LocalServer } from '../../lambdas/wiring/local';

@@ -4,7 +4,7 @@ import { PLATFORMS, REGISTRATION_STATES, SYNC_STATES } from '../../lambdas/domai
 import {
   addCounters, counterDeltas, dashboardFromCounters, deviceCounterKeys, recount,
 } from '../../lambdas/domain/counters';
-import { dashboardSchema } from '../../lambdas/api/schemas';
+import { dashboardSchema } from '../../lambdas/api/admin-schemas';
 import { newDevice } from '../support/factories';
 
 describe('deviceCounterKeys', () => {

@@ -1,7 +1,7 @@
 import { diagnose } from '../../lambdas/domain/diagnosis';
 import type { DiagnosisInput, RecentCommandError } from '../../lambdas/domain/diagnosis';
 import { ERROR_EXPLANATIONS, explainError } from '../../lambdas/domain/error-explanations';
-import { diagnosisSchema } from '../../lambdas/api/schemas';
+import { diagnosisSchema } from '../../lambdas/api/admin-schemas';
 
 const H = 3_600_000;
 const T0 = Date.parse('2026-11-23T09:00:00.000Z');

@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import type { PushPriority, PushRequest } from '../../lambdas/ports';
+import type { PushPriority, PushRequest } from '../../lambdas/domain/types';
 import { PushBacklog, planMinute, simulateDrain } from '../../lambdas/domain/push-plan';
 import type { TenantBudget } from '../../lambdas/domain/push-plan';
 

@@ -1,9 +1,6 @@
 // Builds every DynamoDB store from one client: the only storage implementation (docs/architecture.md §Principles).
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import type {
-  AlarmStore, ApiKeyStore, BulkOperationStore, Clock, CommandStore, CounterStore, DeviceStore, EnrollmentStore, LogStore,
-  PushBudgetStore, SecretBox, SecretStore, TemplateStore, TenantStore,
-} from '../../ports';
+import type { Clock, SecretBox, Stores } from '../../ports';
 import { makeDynamo } from './client';
 import { SignedCursors, storedCursorKey } from './cursor';
 import { DynamoCommandStore, DynamoDeviceStore } from './device-stores';
@@ -11,21 +8,6 @@ import { DynamoAlarmStore, DynamoCounterStore, DynamoLogStore, DynamoPushBudgetS
 import type { TableNames } from './tables';
 import { DynamoBulkOperationStore } from './bulk-store';
 import { DynamoApiKeyStore, DynamoEnrollmentStore, DynamoSecretStore, DynamoTemplateStore, DynamoTenantStore } from './tenant-stores';
-
-export interface Stores {
-  tenants: TenantStore;
-  apiKeys: ApiKeyStore;
-  templates: TemplateStore;
-  enrollments: EnrollmentStore;
-  devices: DeviceStore;
-  commands: CommandStore;
-  logs: LogStore;
-  alarms: AlarmStore;
-  counters: CounterStore;
-  budget: PushBudgetStore;
-  secrets: SecretStore;
-  bulk: BulkOperationStore;
-}
 
 export function makeDynamoStores(client: DynamoDBClient, tables: TableNames, clock: Clock, box: SecretBox): Stores {
   const db = makeDynamo(client, tables);

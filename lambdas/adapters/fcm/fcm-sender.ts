@@ -8,9 +8,8 @@ import { getMessaging } from 'firebase-admin/messaging';
 import type { Messaging, TokenMessage } from 'firebase-admin/messaging';
 import type { PushCredentialError, PushOutcome, PushSender, PushTarget } from '../../ports';
 import { DomainError } from '../../domain/errors';
-import { ServiceAccountCredential, TokenError, readServiceAccount } from './service-account';
-
-export { parseServiceAccount } from './service-account';
+import { readServiceAccount } from '../../protocol/android/service-account';
+import { ServiceAccountCredential, TokenError } from './service-account';
 
 /** sendEach accepts at most 500 messages. */
 export const FCM_MAX_BATCH = 500;

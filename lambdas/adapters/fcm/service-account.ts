@@ -1,58 +1,19 @@
-// The tenant's Firebase service account: validation on upload, and the OAuth access token it
-// exchanges for (RFC 7523 JWT bearer grant, as google-auth-library does).
+// The OAuth access token the tenant's Firebase service account exchanges for (RFC 7523 JWT bearer
+// grant, as google-auth-library does). Reading the account itself: protocol/android/service-account.ts.
 //
 // Why not firebase-admin's cert(): its google-auth-library fetches the token with gaxios, which
 // loads node-fetch v3 by dynamic import(); that fails under jest's CommonJS VM, so no test could run
 // the real token exchange. This ~60-line credential runs the same in tests and production, caches
 // the token, and tells a refused key (credential error) from an unreachable endpoint (retry).
-import { createPrivateKey, sign } from 'node:crypto';
+import { sign } from 'node:crypto';
 import https from 'node:https';
 import type { Agent } from 'node:https';
 import type { Credential, GoogleOAuthAccessToken } from 'firebase-admin/app';
-import { unprocessable } from '../../domain/errors';
+import type { ServiceAccount } from '../../protocol/android/service-account';
 
 /** Where Google issues access tokens. The JSON's token_uri is ignored: a tenant upload must not choose where we POST. */
 export const GOOGLE_TOKEN_URL = 'https://oauth2.googleapis.com/token';
 const SCOPE = 'https://www.googleapis.com/auth/firebase.messaging';
-
-export interface ServiceAccount {
-  projectId: string;
-  clientEmail: string;
-  privateKey: string;
-  privateKeyId?: string;
-}
-
-/** Validates an uploaded service-account JSON; throws `unprocessable` with the reason. */
-export function parseServiceAccount(json: string): { projectId: string; clientEmail: string } {
-  const { projectId, clientEmail } = readServiceAccount(json);
-  return { projectId, clientEmail };
-}
-
-export function readServiceAccount(json: string): ServiceAccount {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(json);
-  } catch {
-    throw unprocessable('the service account is not JSON');
-  }
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw unprocessable('the service account must be a JSON object');
-  const o = raw as Record<string, unknown>;
-  if (o.type !== 'service_account') throw unprocessable('the JSON is not a service account key (type must be "service_account")');
-  const str = (k: string) => (typeof o[k] === 'string' && (o[k] as string).trim() ? (o[k] as string) : undefined);
-  const projectId = str('project_id');
-  const clientEmail = str('client_email');
-  const privateKey = str('private_key');
-  if (!projectId) throw unprocessable('the service account has no project_id');
-  if (!clientEmail || !/^[^@\s]+@[^@\s]+$/.test(clientEmail)) throw unprocessable('the service account has no valid client_email');
-  if (!privateKey) throw unprocessable('the service account has no private_key');
-  try {
-    const key = createPrivateKey(privateKey);
-    if (key.asymmetricKeyType !== 'rsa') throw new Error('not RSA');
-  } catch {
-    throw unprocessable('the service account private_key is not a readable RSA PEM key');
-  }
-  return { projectId, clientEmail, privateKey, privateKeyId: str('private_key_id') };
-}
 
 /** A token request that failed; `transient` when worth retrying (network, 5xx), not a refused key. */
 export class TokenError extends Error {

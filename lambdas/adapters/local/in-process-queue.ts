@@ -2,8 +2,9 @@
 // consumer (the push worker, the bulk worker). Like SQS, a failed message is retried a few times,
 // then dead-lettered. With a journal (`npm start`), a message is kept in the database from send
 // to done, and `resume()` delivers what a previous run left behind.
+import type { PushRequest } from '../../domain/types';
 import { timeOrderedId } from '../../ids';
-import type { BulkQueue, BulkWork, PushQueue, PushRequest } from '../../ports';
+import type { BulkQueue, BulkWork, PushQueue } from '../../ports';
 import type { JournaledMessage, QueueJournal } from './queue-journal';
 
 export type MessageConsumer<T> = (message: T) => Promise<void>;

@@ -1,6 +1,7 @@
 // The SQS queues: push batches for the push worker and bulk fan-out steps for the bulk worker.
 import { SendMessageBatchCommand, SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
-import type { BulkQueue, BulkWork, PushQueue, PushRequest } from '../../ports';
+import type { PushRequest } from '../../domain/types';
+import type { BulkQueue, BulkWork, PushQueue } from '../../ports';
 
 /** SQS's limits: 10 entries per SendMessageBatch, delays up to 15 minutes. */
 const SEND_BATCH_MAX = 10;

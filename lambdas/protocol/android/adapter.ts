@@ -2,8 +2,8 @@
 // agent's inventory report.
 import type { SyncAction } from '../../domain/sync/diff';
 import type { Device, Template } from '../../domain/types';
-import type { AdminPlan, AdminParams, CommandSpec, InventoryUpdate, PlatformAdapter } from '../../service/platform';
-import { androidInventorySchema } from '../../api/schemas';
+import type { AdminPlan, AdminParams, CommandSpec, InventoryUpdate, PlatformAdapter } from '../../ports/platform';
+import { androidInventorySchema } from './wire';
 
 const command = (requestType: string, payload: Record<string, unknown> = {}, extra: Partial<CommandSpec> = {}): CommandSpec => ({
   requestType, payload, needsUnlock: false, ...extra,
@@ -64,4 +64,8 @@ export const androidAdapter: PlatformAdapter = {
   readResult(requestType: string, result: Record<string, unknown>): InventoryUpdate | undefined {
     return requestType === 'ReportInventory' ? inventoryFromAgent(result.inventory ?? result) : undefined;
   },
+
+  // The agent runs everything that needs no unlock while the device is locked, and polls again by itself.
+  runsWhileLocked: (command) => !command.needsUnlock,
+  servingLockedCancelsReturn: false,
 };

@@ -3,8 +3,8 @@
 import { profileUuid } from '../../domain/sync/diff';
 import type { SyncAction } from '../../domain/sync/diff';
 import type { Device, Template } from '../../domain/types';
-import type { AdminPlan, AdminParams, CommandSpec, InventoryUpdate, PlatformAdapter } from '../../service/platform';
-import * as cmd from './commands';
+import type { AdminPlan, AdminParams, CommandSpec, InventoryUpdate, PlatformAdapter } from '../../ports/platform';
+import * as cmd from './command-builders';
 import { inventoryFromReport } from './inventory';
 import { buildPlist, parsePlist } from './plist';
 
@@ -105,4 +105,9 @@ export const appleAdapter: PlatformAdapter = {
     if (!Object.keys(inventory).length && !Object.keys(device).length) return undefined;
     return { inventory, device };
   },
+
+  // After a NotNow an Apple device gets only what never answers NotNow (PROTOCOL.md §0.5);
+  // anything else would NotNow again or cost the device's own re-poll for nothing.
+  runsWhileLocked: (command) => !command.needsUnlock && cmd.NEVER_NOT_NOW.has(command.requestType),
+  servingLockedCancelsReturn: true,
 };

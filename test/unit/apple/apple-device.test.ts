@@ -1,5 +1,5 @@
 import { createTenantCa, issueDeviceIdentity } from '../../../lambdas/protocol/apple/ca';
-import * as cmd from '../../../lambdas/protocol/apple/commands';
+import * as cmd from '../../../lambdas/protocol/apple/command-builders';
 import { buildEnrollmentProfile } from '../../../lambdas/protocol/apple/enrollment-profile';
 import { inventoryFromReport } from '../../../lambdas/protocol/apple/inventory';
 import { CHECKIN_CONTENT_TYPE, checkinResponse, parseCheckin, parseCommandReport } from '../../../lambdas/protocol/apple/messages';

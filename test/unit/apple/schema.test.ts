@@ -80,8 +80,8 @@ function schemaProblems(dict: Record<string, unknown>, keys: SchemaKey[], where 
   }
   return problems;
 }
-import * as cmd from '../../../lambdas/protocol/apple/commands';
-import type { AppleCommand } from '../../../lambdas/protocol/apple/commands';
+import * as cmd from '../../../lambdas/protocol/apple/command-builders';
+import type { AppleCommand } from '../../../lambdas/protocol/apple/command-builders';
 import { buildEnrollmentProfile, enrollmentProfileIdentifier } from '../../../lambdas/protocol/apple/enrollment-profile';
 import { parsePlist } from '../../../lambdas/protocol/apple/plist';
 

@@ -1,13 +1,10 @@
-// Push credentials of a tenant as the push path reads them: where the APNs MDM certificate and the
-// FCM service account are kept, the alarms about them, and the loaders the push senders use.
-// Uploading them is admin work, in push-credential-upload.ts: kept apart so that the push worker
-// and the jobs, which import this, do not bundle what an upload needs (service/tenants.ts, and
-// through its tenant creation the device CA's node-forge).
-import type { App } from './app';
+// Push credentials of a tenant as the push path reads them: the loaders the push senders use and
+// the alarms about the credentials. Uploading them is admin work, in push-credential-upload.ts:
+// kept apart so that the push worker and the jobs, which import this, do not bundle what an
+// upload needs (service/tenants.ts, and through its tenant creation the device CA's node-forge).
+import type { App } from './container';
+import { APNS_CERT_SECRET, APNS_KEY_SECRET, FCM_SECRET } from './secret-names';
 
-export const APNS_CERT_SECRET = 'apns-certificate';
-export const APNS_KEY_SECRET = 'apns-key';
-export const FCM_SECRET = 'fcm-service-account';
 export const APNS_ALARM = 'apns-certificate';
 export const FCM_ALARM = 'fcm-credential';
 

@@ -1,33 +1,10 @@
 // The route table: every route of docs/{api,apple,android}.md, declared once. The CDK HTTP API (lib/), the local server
 // (bin/local.ts), the Lambda routers (lambdas/handlers/) and the OpenAPI document are all built
 // from this list. Implementations live per surface in lambdas/api/{admin,apple,android}.ts.
-import type * as z from './zod';
-import * as s from './api/schemas';
-
-export type Method = 'GET' | 'POST' | 'PUT' | 'DELETE';
-/** One Lambda function (and one bundle) per surface. */
-export type Surface = 'apple' | 'android' | 'admin';
-/**
- * Who may call: `apple-device` (Mdm-Signature, checked by the operation; never 401),
- * `android-device` (bearer device token), `viewer` (any tenant key; GET), `admin` (admin key),
- * `operator` (operator key), `public` (no key: enrollment profile download, OpenAPI document).
- */
-export type Auth = 'apple-device' | 'android-device' | 'viewer' | 'admin' | 'operator' | 'public';
-
-export interface RouteDef {
-  op: string;
-  method: Method;
-  path: string;
-  surface: Surface;
-  auth: Auth;
-  summary: string;
-  body?: z.ZodMiniType;
-  query?: z.ZodMiniType;
-  /** Success status and schema (undefined schema: no JSON body, e.g. a plist or CSV). */
-  success: { status: number; schema?: z.ZodMiniType; contentType?: string; description?: string };
-  /** Error statuses this route documents besides the common ones. */
-  errors?: number[];
-}
+import type { RouteDef, RouteTable, Surface } from '../http/types';
+import * as android from '../protocol/android/wire';
+import * as s from './admin-schemas';
+import { checkPathParams } from './path-params';
 
 const route = <const R extends RouteDef>(r: R) => r;
 
@@ -42,13 +19,13 @@ export const ROUTES = [
 
   // Android agent endpoints (docs/android.md)
   route({ op: 'androidEnroll', method: 'POST', path: '/android/{tenant}/enroll', surface: 'android', auth: 'public',
-    summary: 'Enroll an Android agent', body: s.androidEnrollSchema,
-    success: { status: 201, schema: s.androidEnrollResultSchema }, errors: [400, 404, 410] }),
+    summary: 'Enroll an Android agent', body: android.androidEnrollSchema,
+    success: { status: 201, schema: android.androidEnrollResultSchema }, errors: [400, 404, 410] }),
   route({ op: 'androidCheckin', method: 'PUT', path: '/android/{tenant}/checkin', surface: 'android', auth: 'android-device',
-    summary: 'Android check-in with inventory', body: s.androidCheckinSchema, success: { status: 200, schema: s.emptyObjectSchema }, errors: [400, 401] }),
+    summary: 'Android check-in with inventory', body: android.androidCheckinSchema, success: { status: 200, schema: android.emptyObjectSchema }, errors: [400, 401] }),
   route({ op: 'androidConnect', method: 'POST', path: '/android/{tenant}/connect', surface: 'android', auth: 'android-device',
-    summary: 'Android command polling: status in, next command out or 204', body: s.androidConnectSchema,
-    success: { status: 200, schema: s.androidCommandSchema, description: '204 when nothing is queued' }, errors: [400, 401] }),
+    summary: 'Android command polling: status in, next command out or 204', body: android.androidConnectSchema,
+    success: { status: 200, schema: android.androidCommandSchema, description: '204 when nothing is queued' }, errors: [400, 401] }),
 
   // Admin API (docs/api.md)
   route({ op: 'openapi', method: 'GET', path: '/admin/v1/openapi.json', surface: 'admin', auth: 'public',
@@ -108,3 +85,6 @@ export const ROUTES = [
 
 export type RouteOp = (typeof ROUTES)[number]['op'];
 export type SurfaceOp<S extends Surface> = Extract<(typeof ROUTES)[number], { surface: S }>['op'];
+
+/** The routes with their path-parameter check, as the pipeline takes them. */
+export const ROUTE_TABLE: RouteTable = { routes: ROUTES, checkPathParams };

@@ -1,16 +1,16 @@
 // Admin actions on one device: template assignment and remote commands (many devices: bulk-commands.ts).
 import { selectiveWipeActions } from '../domain/sync/plan';
 import { conflict, notFound, unprocessable } from '../domain/errors';
-import type { AdminCommandType, Command, Device } from '../domain/types';
-import type { PushPriority } from '../ports';
-import type { App } from './app';
+import type { AdminCommandType, Command, Device, PushPriority } from '../domain/types';
+import type { App } from './container';
 import { logEvent } from './audit';
+import { UNLOCK_TOKEN_SECRET } from './secret-names';
 import { getDevice, mutateDevice } from './devices';
-import type { AdminParams, CommandSpec } from './platform';
-import { platformFor } from './platforms';
-import { enqueueCommands, requestPush, requestSync } from './sync';
-
-export const UNLOCK_TOKEN_SECRET = (deviceId: string) => `unlock-token#${deviceId}`;
+import type { AdminParams, CommandSpec } from '../ports/platform';
+import { platformFor } from './platform-adapters';
+import { enqueueCommands } from './command-queue';
+import { requestPush } from './push-requests';
+import { requestSync } from './sync';
 
 export async function assignTemplate(app: App, tenantId: string, deviceId: string, templateId: string | null) {
   if (templateId && !(await app.stores.templates.get(tenantId, templateId))) throw notFound('template');

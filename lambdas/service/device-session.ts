@@ -3,15 +3,16 @@
 import { boundErrors, StoredLimitError } from '../domain/limits';
 import { deliveredAfter } from '../domain/sync/plan';
 import type { Command, CommandError, Device } from '../domain/types';
-import type { App } from './app';
+import type { App } from './container';
 import { logEvent } from './audit';
 import { mutateDevice } from './devices';
-import { NEVER_NOT_NOW } from '../protocol/apple/commands';
-import { advanceSync, commandSecretContext, deviceAnswered, mergeInventory, requestPush } from './sync';
+import { commandSecretContext } from './command-queue';
+import { platformFor } from './platform-adapters';
+import { requestPush } from './push-requests';
+import { advanceSync, deviceAnswered, mergeInventory } from './sync';
 
 /** How long after a NotNow session a device that was served more commands is pushed again. */
 export const NOT_NOW_RETRY_SECONDS = 900;
-import { platformFor } from './platforms';
 
 export type ReportStatus = 'Idle' | 'Acknowledged' | 'Error' | 'CommandFormatError' | 'NotNow';
 
@@ -124,6 +125,16 @@ export async function recordReport(app: App, device: Device, report: CommandRepo
 }
 
 /**
+ * A connect: records the device's report, then picks the next command to hand out (undefined when
+ * there is none, or when the report ended management: a Wipe or Unenroll acknowledged).
+ */
+export async function reportAndHandOut(app: App, device: Device, report: CommandReport): Promise<HandedOut | undefined> {
+  const after = await recordReport(app, device, report);
+  if (after.registrationState === 'Withdrawn') return undefined;
+  return nextCommand(app, after);
+}
+
+/**
  * No stuck queue: a command handed out that the device never reported (it came back Idle) is
  * sent again, up to maxCommandAttempts, then finished as Error `no-result` so the work behind it
  * can run.
@@ -152,11 +163,11 @@ export async function nextCommand(app: App, device: Device): Promise<HandedOut |
   const locked = !!device.lastNotNowAt;
   // After a NotNow an Apple device gets only what never answers NotNow (docs/protocol.md §NotNow);
   // anything else would NotNow again or cost the device's own re-poll for nothing.
-  const runsLocked = (c: Command) => !c.needsUnlock && (device.platform === 'android' || NEVER_NOT_NOW.has(c.requestType));
-  const command = live.find((c) => c.status === 'Queued' && (!locked || runsLocked(c)))
+  const platform = platformFor(device.platform);
+  const command = live.find((c) => c.status === 'Queued' && (!locked || platform.runsWhileLocked(c)))
     ?? (locked ? undefined : live.find((c) => c.status === 'NotNow'));
   if (!command) return undefined;
-  if (locked && device.platform !== 'android') {
+  if (locked && platform.servingLockedCancelsReturn) {
     // Serving after a NotNow cancels the device's automatic return on unlock: push it again later.
     await requestPush(app, [{ tenantId: device.tenantId, deviceId: device.id, priority: 'bulk', reason: 'not-now-retry' }], NOT_NOW_RETRY_SECONDS);
   }

@@ -1,6 +1,6 @@
 // Reads and validates the environment once per process (docs/architecture.md §Principles).
-import * as z from './zod';
-import { DEFAULT_CONFIG, type AppConfig } from './service/app';
+import * as z from '../zod';
+import { DEFAULT_CONFIG, type AppConfig } from '../service/container';
 
 const envSchema = z.object({
   MAIN_TABLE: z._default(z.string().check(z.minLength(1)), 'Main'),

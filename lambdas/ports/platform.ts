@@ -1,7 +1,7 @@
 // What differs between Apple and Android is how a piece of work becomes a command and how a
 // result becomes inventory. The sync engine talks to platforms only through this interface.
 import type { SyncAction } from '../domain/sync/diff';
-import type { AdminCommandType, Device, Inventory, Template } from '../domain/types';
+import type { AdminCommandType, Command, Device, Inventory, Template } from '../domain/types';
 
 export interface CommandSpec {
   requestType: string;
@@ -28,6 +28,16 @@ export interface PlatformAdapter {
   adminCommand(type: Exclude<AdminCommandType, 'Sync'>, params: AdminParams, device: Device, ctx: { unlockToken?: string; tenantId: string }): AdminPlan;
   /** Reads an acknowledged command's result; undefined when it carries no inventory. */
   readResult(requestType: string, result: Record<string, unknown>): InventoryUpdate | undefined;
+  /**
+   * After a NotNow the device counts as locked for the rest of its session: may this command be
+   * handed out all the same (it would not NotNow again)?
+   */
+  runsWhileLocked(command: Pick<Command, 'requestType' | 'needsUnlock'>): boolean;
+  /**
+   * Handing out a command after a NotNow cancels the device's own return when it is unlocked
+   * (Apple), so the server has to push it again later.
+   */
+  servingLockedCancelsReturn: boolean;
 }
 
 export interface AdminParams {

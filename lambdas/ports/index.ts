@@ -1,10 +1,10 @@
 // The ports between services and adapters (docs/architecture.md §Principles).
 // Services depend on these interfaces only; adapters implement them (DynamoDB, SQS, APNs, FCM,
-// in-process queue for local mode).
+// in-process queue for local mode). The platform adapters (Apple, Android) are in ./platform.ts.
 import type {
-  Alarm, ApiKey, Command, Device, Enrollment, LogItem, LogType, Page, Severity, SyncState,
+  Alarm, ApiKey, Command, Device, Enrollment, LogItem, LogType, Page, PushRequest, Severity, SyncState,
   RegistrationState, Platform, Template, Tenant,
-} from './domain/types';
+} from '../domain/types';
 
 export interface Clock {
   now(): Date;
@@ -139,15 +139,20 @@ export interface SecretStore {
   get(tenantId: string, name: string): Promise<string | undefined>;
 }
 
-export type PushPriority = 'admin' | 'bulk';
-
-export interface PushRequest {
-  tenantId: string;
-  deviceId: string;
-  priority: PushPriority;
-  /** Why: admin, template-change, resync, enrollment, command. */
-  reason: string;
-  requestedAt: string;
+/** Every store a service uses; one implementation builds them all (lambdas/adapters/dynamodb/stores.ts). */
+export interface Stores {
+  tenants: TenantStore;
+  apiKeys: ApiKeyStore;
+  templates: TemplateStore;
+  enrollments: EnrollmentStore;
+  devices: DeviceStore;
+  commands: CommandStore;
+  logs: LogStore;
+  alarms: AlarmStore;
+  counters: CounterStore;
+  budget: PushBudgetStore;
+  secrets: SecretStore;
+  bulk: BulkOperationStore;
 }
 
 /** Carries push requests to the push worker: SQS when deployed, in-process locally. */

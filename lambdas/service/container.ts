@@ -1,6 +1,5 @@
-// Everything a service needs, built once per process by lambdas/wiring/{aws,local}.ts.
-import type { Stores } from '../adapters/dynamodb/stores';
-import type { BulkQueue, Clock, PushQueue, PushSender, SecretBox } from '../ports';
+// Everything a service needs (the dependency container), built once per process by lambdas/wiring/{aws,local}.ts.
+import type { BulkQueue, Clock, PushQueue, PushSender, SecretBox, Stores } from '../ports';
 
 export interface AppConfig {
   /** Base URL devices and admins reach (custom domain when deployed); falls back to the request host. */
