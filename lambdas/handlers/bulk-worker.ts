@@ -2,7 +2,7 @@
 // chunk of devices). A failing step is reported alone (reportBatchItemFailures), retried by SQS,
 // and ends in the DLQ after five receives; steps are idempotent, so a retry repeats nothing.
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
-import { logger } from '../http/logger';
+import { logger } from '../logger';
 import type { BulkWork } from '../ports';
 import type { App } from '../service/container';
 import { runBulkWork } from '../service/bulk-commands';

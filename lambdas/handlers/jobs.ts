@@ -1,5 +1,5 @@
 // EventBridge → a scheduled job ({"job": "resync" | "not-responding-sweep" | ...}).
-import { logger } from '../http/logger';
+import { logger } from '../logger';
 import { runJob } from '../service/jobs';
 import { awsApp } from '../wiring/aws';
 

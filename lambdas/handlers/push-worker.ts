@@ -1,7 +1,7 @@
 // SQS → push worker. Each message is one batch; a failing batch is reported alone
 // (reportBatchItemFailures), retried by SQS, and ends in the DLQ after five receives.
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
-import { logger } from '../http/logger';
+import { logger } from '../logger';
 import type { PushRequest } from '../domain/types';
 import type { App } from '../service/container';
 import { handlePushBatch } from '../service/push-worker';

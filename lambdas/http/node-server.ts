@@ -1,7 +1,7 @@
 // node:http front for local mode: the same pipeline API Gateway feeds when deployed.
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { logger } from './logger';
+import { logger } from '../logger';
 import { MAX_BODY_BYTES } from './pipeline';
 import type { HttpRequest, HttpResponse } from './types';
 

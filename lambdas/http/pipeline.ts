@@ -9,7 +9,7 @@ import { authenticateCaller, type Principal } from '../service/auth';
 import type { App } from '../service/container';
 import { Router } from './router';
 import { json, type HttpRequest, type HttpResponse, type OperationInput, type RouteDef, type RouteTable, type Surface } from './types';
-import { logger } from './logger';
+import { logger } from '../logger';
 
 export const MAX_BODY_BYTES = 1024 * 1024;
 

@@ -5,6 +5,7 @@ import { timingSafeEqual } from 'node:crypto';
 import { DomainError } from '../domain/errors';
 import { TENANT_ID_PATTERN } from '../domain/identifiers';
 import { sha256Hex } from '../ids';
+import { logger } from '../logger';
 import type { App } from './container';
 
 /**
@@ -48,7 +49,8 @@ export async function authenticateCaller(app: App, auth: Auth, token: string | u
   // Last use is informative; refresh it at most once a minute to keep reads cheap.
   const now = app.clock.now();
   if (!key.lastUsedAt || now.getTime() - Date.parse(key.lastUsedAt) > 60_000) {
-    void app.stores.apiKeys.touch(hash, now.toISOString()).catch(() => undefined);
+    void app.stores.apiKeys.touch(hash, now.toISOString())
+      .catch((err: unknown) => logger.warn({ msg: 'API key last-use update failed', keyId: key.id, error: String(err) }));
   }
   return { kind: 'key', tenantId: key.tenantId, role: key.role as 'admin' | 'viewer', keyId: key.id };
 }

@@ -15,7 +15,7 @@ import { InProcessScheduler } from '../adapters/local/scheduler';
 import { AesSecretBox } from '../adapters/local/secret-box';
 import { makeDataDirPrivate } from '../adapters/local/data-dir';
 import { createNodeServer } from '../http/node-server';
-import { logger } from '../http/logger';
+import { logger } from '../logger';
 import type { Clock, PushSender } from '../ports';
 import { DEFAULT_CONFIG, type App, type AppConfig } from '../service/container';
 import { runBulkWork } from '../service/bulk-commands';

@@ -4,6 +4,7 @@
 // to done, and `resume()` delivers what a previous run left behind.
 import type { PushRequest } from '../../domain/types';
 import { timeOrderedId } from '../../ids';
+import { logger } from '../../logger';
 import type { BulkQueue, BulkWork, PushQueue } from '../../ports';
 import type { JournaledMessage, QueueJournal } from './queue-journal';
 
@@ -84,7 +85,8 @@ export class InProcessQueue<T> {
   /** Done with a message. If the delete fails it runs again after the next start: at least once, as on SQS. */
   private async forget(message: JournaledMessage<T>): Promise<void> {
     const journal = this.opts.journal;
-    await journal?.store.delete(journal.queue, message.id).catch(() => undefined);
+    await journal?.store.delete(journal.queue, message.id)
+      .catch((err: unknown) => logger.warn({ msg: 'local queue: done message not removed; it runs again after a restart', error: String(err) }));
   }
 
   private settle(): void {
