@@ -4,10 +4,12 @@
 import { AgentPushSender, SimulatedAndroidAgent } from './android-agent';
 import type { SimulatedAppleDevice } from './apple-device';
 import { sampleProfile, startE2E, type E2E } from './e2e';
+import type { PushCertificate } from './tls';
 
 export interface ConsoleFleet {
   e: E2E;
   fcm: AgentPushSender;
+  pushCert: PushCertificate;
   template: { id: string; version: number };
   synced: SimulatedAppleDevice[];
   /** Refuses the template's profile (MCInstallationErrorDomain 4027): Not-Synchronized. */
@@ -20,7 +22,7 @@ export interface ConsoleFleet {
 export async function startConsoleFleet(opts: { appleDevices?: number } = {}): Promise<ConsoleFleet> {
   const fcm = new AgentPushSender();
   const e = await startE2E({ fcm });
-  await e.uploadPushCert();
+  const pushCert = await e.uploadPushCert();
   const template = await e.createTemplate({
     name: 'Office',
     items: [{ kind: 'profile', identifier: 'com.example.wifi', payload: sampleProfile('com.example.wifi', 'Office') }],
@@ -45,5 +47,5 @@ export async function startConsoleFleet(opts: { appleDevices?: number } = {}): P
   const state = async (udid: string) => (await e.device(udid)).syncState;
   await e.settle(async () => (await state(failing.udid)) === 'Not-Synchronized'
     && (await Promise.all(synced.map((d) => state(d.udid)))).every((s) => s === 'Synchronized'), 60_000);
-  return { e, fcm, template, synced, failing, mac, agents, stop: () => e.stop() };
+  return { e, fcm, pushCert, template, synced, failing, mac, agents, stop: () => e.stop() };
 }

@@ -50,7 +50,7 @@ export function DashboardPage() {
         <>
           {total === 0 && <p class="empty">{t('dash.empty')} <a href="#/enroll">{t('nav.enroll')}</a></p>}
           <div class="grid">
-            <section class="card">
+            <section class="card wide">
               <h2>{t('dash.sync')}</h2>
               <ul class="counts">
                 {SYNC_STATES.map((s) => <Count key={s} id={`sync-${s}`} n={d.syncStates[s] ?? 0} label={s} link={href('/devices', { syncState: s })} />)}
