@@ -43,6 +43,6 @@ export function serveConsole(req: HttpRequest, files: ReadonlyMap<string, Static
   return {
     status: 200,
     headers: { 'content-type': file.contentType, ...CONSOLE_SECURITY_HEADERS },
-    body: req.method === 'HEAD' ? undefined : file.body,
+    body: file.body, // node:http sends no body for HEAD, but keeps the length
   };
 }
