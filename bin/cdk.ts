@@ -4,6 +4,7 @@
 import { App, Tags, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { AppStack } from '../lib/app-stack';
+import { ConsoleStack } from '../lib/console-stack';
 import { tunablesFromContext } from '../lib/context';
 import { DataStack } from '../lib/data-stack';
 
@@ -14,13 +15,20 @@ const data = new DataStack(app, 'MdmData', {
   env,
   description: 'Serverless MDM: stateful resources (DynamoDB tables, tenant secrets key). Retained on delete.',
 });
-new AppStack(app, 'MdmApp', {
+const tunables = tunablesFromContext(app.node);
+const mdm = new AppStack(app, 'MdmApp', {
   env,
   description: 'Serverless MDM: API, functions, push queue, schedules and alarms (stateless).',
   mainTable: data.mainTable,
   logsTable: data.logsTable,
   secretsKey: data.secretsKey,
-  ...tunablesFromContext(app.node),
+  ...tunables,
+});
+new ConsoleStack(app, 'MdmConsole', {
+  env,
+  description: 'Serverless MDM: the admin console (S3 + CloudFront, with the admin API on the same origin).',
+  app: mdm,
+  domainName: tunables.domainName,
 });
 Tags.of(app).add('app', 'serverless-mdm');
 

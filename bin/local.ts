@@ -9,6 +9,7 @@ async function main() {
   const local = await startLocal({ port, host: process.env.HOST ?? '127.0.0.1', dataDir: process.env.DATA_DIR ?? '.data' });
   const lines = [
     `MDM server running at ${local.url}  (data in ${process.env.DATA_DIR ?? '.data'}/)`,
+    `  console:      ${local.url}/console/  (sign in with the admin key)`,
     `  tenant:       demo`,
   ];
   if (local.credentials.firstStart) {

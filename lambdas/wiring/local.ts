@@ -15,6 +15,8 @@ import { InProcessScheduler } from '../adapters/local/scheduler';
 import { AesSecretBox } from '../adapters/local/secret-box';
 import { makeDataDirPrivate } from '../adapters/local/data-dir';
 import { createNodeServer } from '../http/node-server';
+import { isConsolePath, serveConsole, type StaticFile } from '../http/console-static';
+import { buildConsole } from '../../console/build';
 import { logger } from '../logger';
 import type { Clock, PushSender } from '../ports';
 import { DEFAULT_CONFIG, type App, type AppConfig } from '../service/container';
@@ -95,7 +97,10 @@ export async function startLocal(opts: LocalOptions = {}): Promise<LocalServer> 
   const credentials = await bootstrapDemo(app, dataDir, !!opts.inMemory);
 
   const handle = createPipeline(app, ROUTE_TABLE, allOperations, ['apple', 'android', 'admin']);
-  const server = createNodeServer(handle);
+  // The admin console (docs/console.md) is built on its first request, so tests that never open it
+  // do not pay for the build.
+  let consoleFiles: Map<string, StaticFile> | undefined;
+  const server = createNodeServer(async (req) => (isConsolePath(req.path) ? serveConsole(req, consoleFiles ??= buildConsole()) : handle(req)));
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(opts.port ?? 8080, opts.host ?? '127.0.0.1', () => resolve());

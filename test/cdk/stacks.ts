@@ -7,6 +7,7 @@ import { Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { AppStack } from '../../lib/app-stack';
 import type { AppTunables, FunctionName } from '../../lib/app-stack';
+import { ConsoleStack } from '../../lib/console-stack';
 import { DataStack } from '../../lib/data-stack';
 
 export function fastApp(context: Record<string, unknown> = {}): App {
@@ -17,6 +18,7 @@ export interface Built {
   app: App;
   data: DataStack;
   appStack: AppStack;
+  consoleStack: ConsoleStack;
 }
 
 export function build(tunables: AppTunables = {}, opts: { nag?: boolean; app?: App } = {}): Built {
@@ -28,8 +30,9 @@ export function build(tunables: AppTunables = {}, opts: { nag?: boolean; app?: A
     secretsKey: data.secretsKey,
     ...tunables,
   });
+  const consoleStack = new ConsoleStack(app, 'MdmConsole', { app: appStack, domainName: tunables.domainName });
   if (opts.nag) Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
-  return { app, data, appStack };
+  return { app, data, appStack, consoleStack };
 }
 
 export function templates(b: Built): { data: Template; app: Template } {

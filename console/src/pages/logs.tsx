@@ -1,0 +1,101 @@
+// Logs: the API's filters (type, severity, device, time range, text), cursor paging, CSV export
+// (every part of the export, following X-Next-Cursor, saved as one file).
+import { useEffect, useState } from 'preact/hooks';
+import { LOG_TYPES, SEVERITIES } from '../../../lambdas/domain/types';
+import { get, getCsv, type LogItem, type Page } from '../api';
+import { formatTime, t } from '../i18n';
+import { navigate } from '../router';
+import { Badge, Empty, ErrorBox, Field, inputValue, Loading, messageOf, Notice, Pager, Select, useAsync, usePager } from '../ui';
+
+const FILTERS = ['type', 'severity', 'deviceId', 'from', 'to', 'q'] as const;
+type Filters = Partial<Record<(typeof FILTERS)[number], string>>;
+
+/** datetime-local (the browser's local time) ⇄ the API's ISO 8601 instants. */
+const toIso = (local?: string) => (local ? new Date(local).toISOString() : undefined);
+const toLocal = (iso?: string) => {
+  if (!iso) return '';
+  const d = new Date(iso);
+  return new Date(d.getTime() - d.getTimezoneOffset() * 60_000).toISOString().slice(0, 16);
+};
+
+export function LogsPage({ params }: { params: URLSearchParams }) {
+  const filters: Filters = Object.fromEntries(FILTERS.map((f) => [f, params.get(f) ?? undefined]).filter(([, v]) => v));
+  const filterKey = JSON.stringify(filters);
+  const pager = usePager(filterKey);
+  const [draft, setDraft] = useState<Filters>(filters);
+  useEffect(() => setDraft(filters), [filterKey]);
+  const list = useAsync(() => get<Page<LogItem>>('/logs', { ...filters, limit: 100, cursor: pager.cursor }), [filterKey, pager.cursor]);
+  const [exporting, setExporting] = useState(false);
+  const [exportError, setExportError] = useState<string>();
+  const [exported, setExported] = useState<string>();
+  const set = (k: keyof Filters) => (v: string) => setDraft((d) => ({ ...d, [k]: v || undefined }));
+
+  const exportCsv = async () => {
+    setExporting(true); setExportError(undefined); setExported(undefined);
+    try {
+      const parts: string[] = [];
+      let cursor: string | undefined;
+      do {
+        const part = await getCsv('/logs', { ...filters, format: 'csv', cursor });
+        // Every part starts with the header row; keep only the first one.
+        parts.push(parts.length ? part.csv.slice(part.csv.indexOf('\n') + 1) : part.csv);
+        cursor = part.nextCursor;
+      } while (cursor);
+      const csv = parts.join('');
+      const link = document.createElement('a');
+      link.href = URL.createObjectURL(new Blob([csv], { type: 'text/csv' }));
+      link.download = `logs-${new Date().toISOString().slice(0, 19).replace(/:/g, '')}.csv`;
+      link.id = 'csv-download';
+      document.body.append(link);
+      link.click();
+      link.remove();
+      setTimeout(() => URL.revokeObjectURL(link.href), 60_000);
+      setExported(t('log.exported', { rows: Math.max(0, csv.trimEnd().split('\n').length - 1) }));
+    } catch (e) { setExportError(messageOf(e)); } finally { setExporting(false); }
+  };
+
+  const items = list.data?.items ?? [];
+  return (
+    <section>
+      <h1>{t('log.title')}</h1>
+      <form class="filters" id="log-filters" onSubmit={(e) => { e.preventDefault(); navigate('/logs', draft); }}>
+        <Select label={t('log.type')} name="type" value={draft.type ?? ''} options={LOG_TYPES} anyLabel={t('common.any')} onChange={set('type')} />
+        <Select label={t('log.severity')} name="severity" value={draft.severity ?? ''} options={SEVERITIES} anyLabel={t('common.any')} onChange={set('severity')} />
+        <Field label={t('log.device')}><input name="deviceId" value={draft.deviceId ?? ''} onInput={(e) => set('deviceId')(inputValue(e))} /></Field>
+        <Field label={t('log.from')}>
+          <input name="from" type="datetime-local" value={toLocal(draft.from)} onInput={(e) => set('from')(toIso(inputValue(e)) ?? '')} />
+        </Field>
+        <Field label={t('log.to')}>
+          <input name="to" type="datetime-local" value={toLocal(draft.to)} onInput={(e) => set('to')(toIso(inputValue(e)) ?? '')} />
+        </Field>
+        <Field label={t('log.q')}><input name="q" type="search" value={draft.q ?? ''} onInput={(e) => set('q')(inputValue(e))} /></Field>
+        <div class="actions">
+          <button type="submit">{t('common.apply')}</button>
+          <a class="button secondary" href="#/logs">{t('common.clear')}</a>
+          <button type="button" id="export-csv" class="secondary" disabled={exporting} onClick={() => void exportCsv()}>{t('log.export')}</button>
+        </div>
+      </form>
+      <ErrorBox error={list.error ?? exportError} />
+      {exporting && <Loading show />}
+      {exported && <Notice>{exported}</Notice>}
+      <Loading show={list.loading && !list.data} />
+      {list.data && items.length === 0 && <Empty message="log.empty" />}
+      {items.length > 0 && (
+        <table id="log-table">
+          <thead>
+            <tr><th>{t('log.at')}</th><th>{t('log.type')}</th><th>{t('log.severity')}</th><th>{t('log.event')}</th><th>{t('log.device')}</th><th>{t('log.message')}</th></tr>
+          </thead>
+          <tbody>
+            {items.map((l) => (
+              <tr key={l.id}>
+                <td>{formatTime(l.at)}</td><td>{l.type}</td><td><Badge state={l.severity} /></td><td><code>{l.event}</code></td>
+                <td>{l.deviceId ? <a href={`#/devices/${encodeURIComponent(l.deviceId)}`}>{l.deviceId}</a> : '—'}</td><td>{l.message}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+      <Pager pager={pager} nextCursor={list.data?.cursor} />
+    </section>
+  );
+}
