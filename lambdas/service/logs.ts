@@ -2,6 +2,7 @@
 // export of 90 days of a large fleet never sits in one function's memory.
 import type { LogItem } from '../domain/types';
 import type { HttpResponse } from '../http/types';
+import { pages } from '../paging';
 import type { LogQuery } from '../ports';
 import type { App } from './app';
 
@@ -21,13 +22,13 @@ export function csvRow(item: LogItem): string {
 
 export async function exportLogsCsv(app: App, tenantId: string, filter: LogQuery, cursor?: string, limit?: number): Promise<HttpResponse> {
   const rows = [COLUMNS.join(',')];
-  let next = cursor;
+  let next: string | undefined;
   const wanted = Math.min(limit ?? CSV_PAGE_ROWS, CSV_PAGE_ROWS);
-  do {
-    const page = await app.stores.logs.query(tenantId, filter, next, Math.min(1000, wanted - (rows.length - 1)));
+  for await (const page of pages((at) => app.stores.logs.query(tenantId, filter, at, Math.min(1000, wanted - (rows.length - 1))), cursor)) {
     rows.push(...page.items.map(csvRow));
     next = page.cursor;
-  } while (next && rows.length - 1 < wanted);
+    if (rows.length - 1 >= wanted) break;
+  }
   return {
     status: 200,
     headers: {

@@ -5,6 +5,7 @@ import { parsePushCertificate } from '../protocol/apple/push-cert';
 import type { App } from './app';
 import { clearAlarm, logEvent } from './audit';
 import { APNS_ALARM, APNS_CERT_SECRET, APNS_KEY_SECRET, FCM_ALARM, FCM_SECRET } from './push-credentials';
+import { pages } from '../paging';
 import { requestPush } from './sync';
 import { requireTenant } from './tenants';
 
@@ -40,11 +41,9 @@ export async function putFcmCredential(app: App, tenantId: string, serviceAccoun
  * skipped meanwhile (still Sync-Required) are pushed now instead of at the next daily resync.
  */
 async function repushWaiting(app: App, tenantId: string, family: 'apple' | 'android'): Promise<void> {
-  let cursor: string | undefined;
-  do {
-    const page = await app.stores.devices.list(tenantId, { syncState: 'Sync-Required', registrationState: 'Checked-In' }, cursor, 100);
+  const filter = { syncState: 'Sync-Required', registrationState: 'Checked-In' } as const;
+  for await (const page of pages((cursor) => app.stores.devices.list(tenantId, filter, cursor, 100))) {
     const waiting = page.items.filter((d) => (d.platform === 'android') === (family === 'android') && d.push?.token && !d.push.dead);
     await requestPush(app, waiting.map((d) => ({ tenantId, deviceId: d.id, priority: 'bulk' as const, reason: 'credential-renewed' })));
-    cursor = page.cursor;
-  } while (cursor);
+  }
 }

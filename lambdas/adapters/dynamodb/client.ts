@@ -1,7 +1,8 @@
 // Shared pieces of the DynamoDB adapters: the document client, cursors, conditional-failure checks.
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { BatchGetCommand, DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, DynamoDBDocumentClient, QueryCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
 import { badRequest } from '../../domain/errors';
+import { pages } from '../../paging';
 import type { TableNames } from './tables';
 
 export interface Dynamo {
@@ -62,4 +63,12 @@ export function strip<T>(item: Record<string, unknown>): T {
     out[k] = v;
   }
   return out as T;
+}
+
+/** Every page of a Query (all of it: for item collections a caller needs whole). */
+export function queryPages(dynamo: Dynamo, input: Omit<QueryCommandInput, 'ExclusiveStartKey'>) {
+  return pages(async (start: Record<string, unknown> | undefined) => {
+    const out = await dynamo.doc.send(new QueryCommand({ ...input, ExclusiveStartKey: start }));
+    return { items: out.Items ?? [], cursor: out.LastEvaluatedKey };
+  });
 }

@@ -6,6 +6,7 @@ import { DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand } fr
 import { LOG_RETENTION_SECONDS, type Alarm, type LogItem, type Page } from '../../domain/types';
 import type { AlarmStore, Clock, CounterStore, LogQuery, LogStore, PushBudgetStore } from '../../ports';
 import { batchGet, decodeCursor, encodeCursor, isConditionFailed, strip, type Dynamo } from './client';
+import { pages } from '../../paging';
 
 
 export class DynamoLogStore implements LogStore {
@@ -45,9 +46,8 @@ export class DynamoLogStore implements LogStore {
 
     // A filtered page may come back short; keep reading until the page is full or the data ends.
     const items: LogItem[] = [];
-    let start = decodeCursor(cursor);
     let last: Record<string, unknown> | undefined;
-    do {
+    const readPage = async (start: Record<string, unknown> | undefined) => {
       const out = await this.db.doc.send(new QueryCommand({
         TableName: this.db.tables.logs,
         IndexName: index,
@@ -59,10 +59,13 @@ export class DynamoLogStore implements LogStore {
         ExclusiveStartKey: start,
         Limit: limit - items.length,
       }));
-      items.push(...(out.Items ?? []).map((i) => strip<LogItem>(i)).map(({ typeKey: _t, deviceKey: _d, ...rest }: LogItem & { typeKey?: string; deviceKey?: string }) => rest));
-      last = out.LastEvaluatedKey;
-      start = last;
-    } while (last && items.length < limit);
+      return { items: out.Items ?? [], cursor: out.LastEvaluatedKey };
+    };
+    for await (const page of pages(readPage, decodeCursor(cursor))) {
+      items.push(...page.items.map((i) => strip<LogItem>(i)).map(({ typeKey: _t, deviceKey: _d, ...rest }: LogItem & { typeKey?: string; deviceKey?: string }) => rest));
+      last = page.cursor;
+      if (items.length >= limit) break;
+    }
     return { items, cursor: encodeCursor(last) };
   }
 }
