@@ -3,6 +3,7 @@
 // from this list. Implementations live per surface in lambdas/api/{admin,apple,android}.ts.
 import type * as z from './zod';
 import * as s from './api/schemas';
+import { JOB_NAMES } from './domain/jobs';
 
 export type Method = 'GET' | 'POST' | 'PUT' | 'DELETE';
 /** One Lambda function (and one bundle) per surface. */
@@ -103,7 +104,7 @@ export const ROUTES = [
   route({ op: 'putFcm', method: 'PUT', path: '/admin/v1/push/fcm', surface: 'admin', auth: 'admin',
     summary: 'Upload the FCM service account', body: s.fcmInputSchema, success: { status: 200, schema: s.fcmResultSchema }, errors: [422] }),
   route({ op: 'runJob', method: 'POST', path: '/admin/v1/jobs/{job}/run', surface: 'admin', auth: 'admin',
-    summary: 'Run a scheduled job now (resync, not-responding-sweep, reconcile-counters, certificate-check)', success: { status: 200, schema: s.jobResultSchema } }),
+    summary: `Run a scheduled job now (${JOB_NAMES.join(', ')})`, success: { status: 200, schema: s.jobResultSchema } }),
 ] as const satisfies readonly RouteDef[];
 
 export type RouteOp = (typeof ROUTES)[number]['op'];

@@ -2,7 +2,7 @@
 // token is a 401: the agent then re-enrolls.
 import * as z from '../zod';
 import { DomainError, notFound } from '../domain/errors';
-import type { Device } from '../domain/types';
+import { isTenantId, type Device } from '../domain/types';
 import { json, noContent, type HttpResponse, type OperationInput } from '../http/types';
 import { inventoryFromAgent } from '../protocol/android/adapter';
 import type { SurfaceOp } from '../routes';
@@ -42,7 +42,7 @@ async function authenticatedDevice(app: App, input: In): Promise<Device> {
 
 export const androidOperations: Record<SurfaceOp<'android'>, (input: OperationInput<never, never>, app: App) => Promise<HttpResponse>> = {
   androidEnroll: async ({ params, body }: In<z.infer<typeof s.androidEnrollSchema>>, app) => {
-    const tenant = /^[a-z0-9-]{3,40}$/.test(params.tenant) ? await app.stores.tenants.get(params.tenant) : undefined;
+    const tenant = isTenantId(params.tenant) ? await app.stores.tenants.get(params.tenant) : undefined;
     if (!tenant) throw notFound('enrollment token');
     const enrollment = await useableEnrollment(app, tenant.id, body.enrollmentToken, 'android');
     const deviceToken = secretToken('dev');

@@ -4,11 +4,11 @@
 import * as z from '../zod';
 import {
   ADMIN_COMMAND_TYPES, COMMAND_STATUSES, ENROLLMENT_PLATFORMS, LOG_TYPES, PLATFORMS, REGISTRATION_STATES,
-  SEVERITIES, SYNC_STATES, WITHDRAWAL_REASONS,
+  SEVERITIES, SYNC_STATES, TENANT_ID_PATTERN, WITHDRAWAL_REASONS,
 } from '../domain/types';
 
 const id = z.string().check(z.minLength(1), z.maxLength(128));
-export const tenantIdSchema = z.string().check(z.regex(/^[a-z0-9-]{3,40}$/, 'a tenant id is 3 to 40 of a-z, 0-9 and -'));
+export const tenantIdSchema = z.string().check(z.regex(TENANT_ID_PATTERN, 'a tenant id is 3 to 40 of a-z, 0-9 and -'));
 
 /** A number that must be an integer: a string is "expected number", a fraction fails the int check. */
 const integer = () => z.number().check(z.int());
@@ -157,8 +157,6 @@ export const apnsInputSchema = z.object({
 
 export const fcmInputSchema = z.object({ serviceAccountJson: z.string().check(z.minLength(2), z.maxLength(20_000)) })
   .register(z.globalRegistry, { id: 'FcmCredentialInput' });
-
-export const jobNameSchema = z.enum(['resync', 'not-responding-sweep', 'reconcile-counters', 'certificate-check']);
 
 export const androidEnrollSchema = z.object({
   enrollmentToken: z.string().check(z.minLength(1), z.maxLength(200)),

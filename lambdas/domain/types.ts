@@ -37,6 +37,13 @@ export type Role = (typeof ROLES)[number];
 /** Logs live 90 days (PRODUCT.md). */
 export const LOG_RETENTION_SECONDS = 90 * 24 * 3600;
 
+/** A tenant id: it is part of URLs and storage keys, so only a-z, 0-9 and - (3 to 40). */
+export const TENANT_ID_PATTERN = /^[a-z0-9-]{3,40}$/;
+
+export function isTenantId(value: string | undefined): value is string {
+  return TENANT_ID_PATTERN.test(value ?? '');
+}
+
 export interface Tenant {
   id: string;
   name: string;

@@ -5,6 +5,7 @@ import middy from '@middy/core';
 import { timingSafeEqual } from 'node:crypto';
 import * as z from '../zod';
 import { DomainError } from '../domain/errors';
+import { isTenantId } from '../domain/types';
 import { sha256Hex } from '../ids';
 import { ROUTES, type RouteDef, type Surface } from '../routes';
 import type { App } from '../service/app';
@@ -47,7 +48,7 @@ async function authenticate(route: RouteDef, req: HttpRequest, params: Record<st
   if (route.auth === 'android-device') {
     // Checked before the body: an agent with a bad token learns that first, and re-enrolls.
     const hash = sha256Hex(token ?? '');
-    const device = token && /^[a-z0-9-]{3,40}$/.test(params.tenant ?? '') ? await app.stores.devices.findByLink(params.tenant, 'token', hash) : undefined;
+    const device = token && isTenantId(params.tenant) ? await app.stores.devices.findByLink(params.tenant, 'token', hash) : undefined;
     if (!device || device.registrationState === 'Withdrawn' || device.deviceTokenHash !== hash) {
       throw new DomainError('unauthorized', token ? 'device token not valid; enroll again' : 'missing device token');
     }

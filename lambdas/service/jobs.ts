@@ -2,6 +2,7 @@
 // Each pages through devices, is safe to run twice, and records its run as an event log.
 import { recount } from '../domain/counters';
 import { badRequest } from '../domain/errors';
+import { isJobName, JOB_NAMES } from '../domain/jobs';
 import type { Device } from '../domain/types';
 import { pages } from '../paging';
 import { AWAITING_SHARDS } from '../ports';
@@ -11,9 +12,6 @@ import { mutateDevice, syncChange } from './devices';
 import { expireUnusedEnrollments } from './enrollment';
 import { APNS_ALARM } from './push-credentials';
 import { startSyncFanout } from './bulk-commands';
-
-export const JOBS = ['resync', 'not-responding-sweep', 'reconcile-counters', 'certificate-check'] as const;
-export type JobName = (typeof JOBS)[number];
 
 export interface JobRun {
   job: string;
@@ -94,9 +92,9 @@ async function certificateCheck(app: App, tenantId: string): Promise<number> {
 }
 
 export async function runJob(app: App, job: string, opts: { tenantId?: string } = {}): Promise<JobRun> {
-  if (!(JOBS as readonly string[]).includes(job)) throw badRequest(`unknown job ${job}; jobs: ${JOBS.join(', ')}`);
+  if (!isJobName(job)) throw badRequest(`unknown job ${job}; jobs: ${JOB_NAMES.join(', ')}`);
   const startedAt = app.clock.now().toISOString();
-  const name = job as JobName;
+  const name = job;
   const operationIds: string[] = [];
   const perTenant = async (tenantId: string): Promise<number> => {
     if (name === 'resync') { operationIds.push(await resync(app, tenantId)); return 0; }
