@@ -107,5 +107,4 @@ export const ROUTES = [
     summary: `Run a scheduled job now (${JOB_NAMES.join(', ')})`, success: { status: 200, schema: s.jobResultSchema } }),
 ] as const satisfies readonly RouteDef[];
 
-export type RouteOp = (typeof ROUTES)[number]['op'];
 export type SurfaceOp<S extends Surface> = Extract<(typeof ROUTES)[number], { surface: S }>['op'];

@@ -3,7 +3,7 @@
 // Android differ only in their PlatformAdapter.
 import { planSync } from '../domain/sync/plan';
 import type { SyncRequester } from '../domain/sync/state-machine';
-import type { Command, Device, Inventory, Template } from '../domain/types';
+import type { Command, Device, Template } from '../domain/types';
 import type { PushPriority, PushRequest } from '../ports';
 import type { App } from './app';
 import { clearAlarm, raiseAlarm } from './audit';
@@ -150,8 +150,4 @@ export async function deviceAnswered(app: App, tenantId: string, deviceId: strin
     extra?.(change.device);
     return change;
   });
-}
-
-export function inventoryIsEmpty(inventory: Inventory | undefined): boolean {
-  return !inventory || (!inventory.profiles?.length && !inventory.apps?.length && !inventory.books?.length);
 }
