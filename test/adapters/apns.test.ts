@@ -2,8 +2,8 @@
 import { ApnsSender } from '../../lambdas/adapters/apns/apns-sender';
 import type { ApnsCredentials, ApnsSenderOptions } from '../../lambdas/adapters/apns/apns-sender';
 import type { PushOutcome, PushTarget } from '../../lambdas/ports';
-import { FakeApns } from '../support/fake-apns';
-import { pushCert, testCa } from '../support/tls';
+import { FakeApns } from '../../kit/fake-apns';
+import { pushCert, testCa } from '../../kit/tls';
 
 // The fake's certificates are issued for the real present, so the sender's clock is real too.
 const NOW = new Date(Math.floor(Date.now() / 1000) * 1000);

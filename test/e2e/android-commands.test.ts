@@ -1,6 +1,6 @@
 // Every admin command an Android agent takes, and the sync's failure paths: errors, offline
 // devices, a new FCM token, a bad inventory report.
-import type { SimulatedAndroidAgent } from '../support/android-agent';
+import type { SimulatedAndroidAgent } from '../../kit/android-agent';
 import { startAndroidWorld, type AndroidWorld } from './android-helpers';
 
 jest.setTimeout(30_000);

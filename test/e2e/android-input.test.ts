@@ -1,6 +1,6 @@
 // API.md §3 at the edges: what the Android endpoints do with bad tokens, bad bodies, repeated
 // reports and secrets.
-import { SimulatedAndroidAgent } from '../support/android-agent';
+import { SimulatedAndroidAgent } from '../../kit/android-agent';
 import { startAndroidWorld, type AndroidWorld } from './android-helpers';
 
 jest.setTimeout(30_000);

@@ -1,9 +1,9 @@
 // Acceptance of the push pipeline: a template change on 50 devices goes out under the tenant's
 // per-minute cap, each device pushed exactly once; a dead token stops that device's pushes; a
 // revoked certificate raises the critical alarm and stops the tenant's pushes until a new upload.
-import type { SimulatedAppleDevice } from '../support/apple-device';
-import { startE2E, type E2E } from '../support/e2e';
-import { pushCert } from '../support/tls';
+import type { SimulatedAppleDevice } from '../../kit/apple-device';
+import { startE2E, type E2E } from '../../kit/e2e';
+import { pushCert } from '../../kit/tls';
 
 jest.setTimeout(60_000);
 

@@ -7,7 +7,7 @@ import type { CommandReport } from '../../../lambdas/protocol/apple/messages';
 import { buildPlist } from '../../../lambdas/protocol/apple/plist';
 import { signProfile } from '../../../lambdas/protocol/apple/sign';
 import { verifyMdmSignature } from '../../../lambdas/protocol/apple/signature';
-import { SimulatedAppleDevice } from '../../support/apple-device';
+import { SimulatedAppleDevice } from '../../../kit/apple-device';
 
 const NOW = new Date();
 const TOPIC = 'com.apple.mgmt.External.11111111-2222-3333-4444-555555555555';

@@ -2,11 +2,11 @@
 // port, a fake APNs (HTTP/2 + TLS with client certificates) and simulated Apple devices that poll
 // the server when a push for their token reaches the fake, as real devices do.
 import { randomUUID } from 'node:crypto';
-import type { Clock, PushSender } from '../../lambdas/ports';
-import type { AppConfig } from '../../lambdas/service/app';
-import { buildPlist } from '../../lambdas/protocol/apple/plist';
-import { handlePushBatch } from '../../lambdas/service/push-worker';
-import { startLocal, type LocalServer } from '../../lambdas/wiring/local';
+import type { Clock, PushSender } from '../lambdas/ports';
+import type { AppConfig } from '../lambdas/service/app';
+import { buildPlist } from '../lambdas/protocol/apple/plist';
+import { handlePushBatch } from '../lambdas/service/push-worker';
+import { startLocal, type LocalServer } from '../lambdas/wiring/local';
 import { SimulatedAppleDevice } from './apple-device';
 import { FakeApns, type RecordedPush } from './fake-apns';
 import { pushCert, type PushCertificate } from './tls';
