@@ -85,6 +85,13 @@ export interface E2E {
   pushesTo(token: string): RecordedPush[];
   /** Turns the poll-on-push wiring on or off. */
   autoPoll: boolean;
+  /**
+   * One push worker: push batches are handled one after the other instead of concurrently (as
+   * several Lambda instances would), for tests of what one batch sees of the previous ones.
+   */
+  onePushWorker: boolean;
+  /** Push batches the worker began and finished handling (a test can wait for the worker's next try). */
+  pushBatches: { started: number; finished: number };
   /** Errors thrown by device polls driven by pushes. */
   pollErrors: unknown[];
   stop(): Promise<void>;
@@ -117,9 +124,15 @@ export async function startE2E(opts: E2EOptions = {}): Promise<E2E> {
   // database closes.
   const deliveries = new Set<Promise<unknown>>();
   let stopping = false;
+  let previousBatch: Promise<unknown> = Promise.resolve();
   local.queue.consume(async (batch) => {
     if (stopping) return; // shutting down: a deferred batch must not reach a closed database
-    const p = handlePushBatch(local.app, batch);
+    const handle = async () => {
+      e2e.pushBatches.started += 1;
+      try { return await handlePushBatch(local.app, batch); } finally { e2e.pushBatches.finished += 1; }
+    };
+    const p = e2e.onePushWorker ? previousBatch.then(handle) : handle();
+    if (e2e.onePushWorker) previousBatch = p.catch(() => undefined);
     deliveries.add(p);
     try { await p; } finally { deliveries.delete(p); }
   });
@@ -136,7 +149,8 @@ export async function startE2E(opts: E2EOptions = {}): Promise<E2E> {
   };
 
   const e2e: E2E = {
-    local, apns, clock, adminKey, pollErrors, autoPoll: !opts.manualPolls,
+    local, apns, clock, adminKey, pollErrors, autoPoll: !opts.manualPolls, onePushWorker: false,
+    pushBatches: { started: 0, finished: 0 },
 
     async api(method, path, body, key = adminKey) {
       const res = await fetch(`${local.url}${path}`, {
