@@ -50,6 +50,11 @@ export interface E2EOptions {
   manualPolls?: boolean;
   /** The FCM side (e.g. an AgentPushSender delivering to simulated Android agents). */
   fcm?: PushSender;
+  /**
+   * How long waitFor and settle wait at most by default (30 s; operation() twice that). Only a
+   * guard against a hang: a suite that waits for many outcomes on a loaded machine raises it.
+   */
+  patienceMs?: number;
 }
 
 export interface E2E {
@@ -113,6 +118,7 @@ export function sampleProfile(identifier = 'com.example.wifi', ssid = 'Office'):
 }
 
 export async function startE2E(opts: E2EOptions = {}): Promise<E2E> {
+  const patience = opts.patienceMs ?? 30_000;
   const apns = new FakeApns();
   await apns.start();
   const clock = new TestClock();
@@ -232,7 +238,7 @@ export async function startE2E(opts: E2EOptions = {}): Promise<E2E> {
       return out;
     },
 
-    async waitFor(until, timeoutMs = 30_000, what = 'condition') {
+    async waitFor(until, timeoutMs = patience, what = 'condition') {
       const deadline = Date.now() + timeoutMs;
       for (;;) {
         if (pollErrors.length) throw pollErrors[0];
@@ -242,7 +248,7 @@ export async function startE2E(opts: E2EOptions = {}): Promise<E2E> {
       }
     },
 
-    async settle(until, timeoutMs = 30_000) {
+    async settle(until, timeoutMs = patience) {
       const deadline = Date.now() + timeoutMs;
       let quietRounds = 0;
       for (;;) {
@@ -260,7 +266,7 @@ export async function startE2E(opts: E2EOptions = {}): Promise<E2E> {
       }
     },
 
-    async operation(id, timeoutMs = 60_000) {
+    async operation(id, timeoutMs = 2 * patience) {
       let progress: any; // eslint-disable-line @typescript-eslint/no-explicit-any
       await e2e.waitFor(async () => {
         const r = await e2e.api('GET', `/admin/v1/commands/${id}`);

@@ -7,7 +7,8 @@ import type { SimulatedAppleDevice } from '../../kit/apple-device';
 import { startE2E, type E2E } from '../../kit/e2e';
 import { pushCert } from '../../kit/tls';
 
-jest.setTimeout(120_000);
+// Generous guards against a hang: on a loaded 2-core machine a minute's pushes can take long.
+jest.setTimeout(600_000);
 
 const CAP = 10;
 const FLEET = 50;
@@ -92,7 +93,7 @@ describe('push pipeline', () => {
 
   beforeAll(async () => {
     // Signatures off: the 50 simulators share one server-issued identity (RSA keys are the slow part).
-    e = await startE2E({ config: { pushCapPerMinute: CAP, requireSignature: false, pushDeferDelaySeconds: 0.05 } });
+    e = await startE2E({ config: { pushCapPerMinute: CAP, requireSignature: false, pushDeferDelaySeconds: 0.05 }, patienceMs: 180_000 });
     e.apns.onPush((p) => arrivals.push(p.token));
     await e.uploadPushCert(cert);
     templateId = (await e.createTemplate({ name: 'fleet', items: [] })).id;
