@@ -3,8 +3,6 @@
 import type { SimulatedAndroidAgent } from '../../kit/android-agent';
 import { startAndroidWorld, type AndroidWorld } from './android-helpers';
 
-jest.setTimeout(30_000);
-
 let w: AndroidWorld;
 let templateId: string;
 const ITEMS = [

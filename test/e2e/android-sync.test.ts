@@ -3,8 +3,6 @@
 import { SimulatedAndroidAgent } from '../../kit/android-agent';
 import { startAndroidWorld, type AndroidWorld } from './android-helpers';
 
-jest.setTimeout(30_000);
-
 let w: AndroidWorld;
 beforeAll(async () => { w = await startAndroidWorld(); });
 afterAll(async () => { await w.stop(); });

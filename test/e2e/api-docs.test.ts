@@ -10,8 +10,6 @@ import { SimulatedAppleDevice, type ReceivedCommand } from '../../kit/apple-devi
 import { describeRun, runExample, shellExamples, which, type ExampleRun } from '../support/doc-examples';
 import { sampleProfile, startE2E, type E2E } from '../../kit/e2e';
 
-jest.setTimeout(30_000);
-
 const DOC = join(__dirname, '../../docs/api.md');
 const SECTION = 'Common tasks';
 const examples = shellExamples(readFileSync(DOC, 'utf8'), SECTION);

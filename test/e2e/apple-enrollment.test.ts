@@ -3,8 +3,6 @@
 import { sampleProfile, startE2E, type E2E } from '../../kit/e2e';
 import { pushCert } from '../../kit/tls';
 
-jest.setTimeout(30_000);
-
 describe('Apple enrollment end to end', () => {
   let e: E2E;
   beforeAll(async () => {

@@ -6,8 +6,6 @@ import { SimulatedAppleDevice } from '../../kit/apple-device';
 import { startE2E, type E2E } from '../../kit/e2e';
 import { pushCert } from '../../kit/tls';
 
-jest.setTimeout(30_000);
-
 const CHECKIN = 'application/x-apple-aspen-mdm-checkin';
 
 describe('Apple device endpoints refuse bad input', () => {

@@ -4,8 +4,6 @@
 import type { SimulatedAppleDevice } from '../../kit/apple-device';
 import { sampleProfile, startE2E, type E2E } from '../../kit/e2e';
 
-jest.setTimeout(30_000);
-
 const DAY = 24 * 3600_000;
 const profileItem = (identifier: string, ssid = identifier) => ({ kind: 'profile', identifier, payload: sampleProfile(identifier, ssid) });
 
