@@ -6,18 +6,19 @@ const zodPackage = { regex: '^zod(/.*)?$', message: "use `import * as z from '<p
 
 // The layers of lambdas/ (docs/architecture.md, "Layers"), bottom up: what each may import from
 // the others. An import that points up (or sideways where the table says no) fails the lint.
-const MODULES = ['domain', 'ports', 'ids', 'zod', 'logger', 'protocol', 'service', 'adapters', 'http', 'api', 'wiring', 'handlers'];
+const MODULES = ['domain', 'ports', 'ids', 'zod', 'logger', 'paging', 'protocol', 'service', 'adapters', 'http', 'api', 'wiring', 'handlers'];
 const LAYERS = [
   { name: 'domain', files: ['lambdas/domain/**/*.ts'], may: [] },
   { name: 'ids', files: ['lambdas/ids.ts'], may: [] },
   { name: 'zod', files: ['lambdas/zod.ts'], may: [] },
   { name: 'logger', files: ['lambdas/logger.ts'], may: [] },
+  { name: 'paging', files: ['lambdas/paging.ts'], may: [] },
   { name: 'ports', files: ['lambdas/ports/**/*.ts'], may: ['domain'] },
-  { name: 'protocol', files: ['lambdas/protocol/**/*.ts'], may: ['domain', 'ports', 'ids', 'zod', 'logger'] },
-  { name: 'service', files: ['lambdas/service/**/*.ts'], may: ['domain', 'ports', 'ids', 'zod', 'logger', 'protocol'] },
-  { name: 'adapters', files: ['lambdas/adapters/**/*.ts'], may: ['domain', 'ports', 'ids', 'zod', 'logger', 'protocol'] },
-  { name: 'http', files: ['lambdas/http/**/*.ts'], may: ['domain', 'ports', 'ids', 'zod', 'logger', 'service'] },
-  { name: 'api', files: ['lambdas/api/**/*.ts'], may: ['domain', 'ports', 'ids', 'zod', 'logger', 'protocol', 'service', 'http'] },
+  { name: 'protocol', files: ['lambdas/protocol/**/*.ts'], may: ['domain', 'ports', 'ids', 'zod', 'logger', 'paging'] },
+  { name: 'service', files: ['lambdas/service/**/*.ts'], may: ['domain', 'ports', 'ids', 'zod', 'logger', 'paging', 'protocol'] },
+  { name: 'adapters', files: ['lambdas/adapters/**/*.ts'], may: ['domain', 'ports', 'ids', 'zod', 'logger', 'paging', 'protocol'] },
+  { name: 'http', files: ['lambdas/http/**/*.ts'], may: ['domain', 'ports', 'ids', 'zod', 'logger', 'paging', 'service'] },
+  { name: 'api', files: ['lambdas/api/**/*.ts'], may: ['domain', 'ports', 'ids', 'zod', 'logger', 'paging', 'protocol', 'service', 'http'] },
   { name: 'wiring', files: ['lambdas/wiring/**/*.ts'], may: MODULES.filter((m) => m !== 'handlers') },
   { name: 'handlers', files: ['lambdas/handlers/**/*.ts'], may: MODULES },
 ];

@@ -2,6 +2,7 @@
 // are in lambdas/protocol/android/wire.ts. They validate requests and generate the OpenAPI
 // document, so the documentation cannot drift from what the server accepts. A schema registered
 // with an `id` is a named component of that document.
+import { JOB_NAMES } from '../domain/jobs';
 import * as z from '../zod';
 import {
   ADMIN_COMMAND_TYPES, COMMAND_STATUSES, ENROLLMENT_PLATFORMS, LOG_TYPES, PLATFORMS, REGISTRATION_STATES,
@@ -158,7 +159,7 @@ export const apnsInputSchema = z.object({
 export const fcmInputSchema = z.object({ serviceAccountJson: z.string().check(z.minLength(2), z.maxLength(20_000)) })
   .register(z.globalRegistry, { id: 'FcmCredentialInput' });
 
-export const jobNameSchema = z.enum(['resync', 'not-responding-sweep', 'reconcile-counters', 'certificate-check']);
+export const jobNameSchema = z.enum(JOB_NAMES);
 
 export const dashboardSchema = z.object({
   syncStates: z.record(z.string(), z.number()),

@@ -2,6 +2,7 @@
 // its MDM profile on a 401. Bad signatures and certificates get 400; a device the server no
 // longer manages gets 403 {"code":"com.apple.unrecognized.device"}.
 import { DomainError } from '../domain/errors';
+import { isTenantId } from '../domain/identifiers';
 import type { Tenant } from '../domain/types';
 import { baseUrl } from '../http/base-url';
 import type { HttpRequest, HttpResponse, OperationInput } from '../http/types';
@@ -27,7 +28,7 @@ export const unrecognizedDevice = (): HttpResponse => json(403, { code: 'com.app
 const okEmpty = (): HttpResponse => ({ status: 200, body: EMPTY });
 
 async function tenantFor(app: App, params: Record<string, string>): Promise<Tenant | undefined> {
-  return /^[a-z0-9-]{3,40}$/.test(params.tenant ?? '') ? app.stores.tenants.get(params.tenant) : undefined;
+  return isTenantId(params.tenant) ? app.stores.tenants.get(params.tenant) : undefined;
 }
 
 /** Verifies Mdm-Signature when the tenant requires it (the default). */

@@ -3,6 +3,7 @@
 // from this list. Implementations live per surface in lambdas/api/{admin,apple,android}.ts.
 import type { RouteDef, RouteTable, Surface } from '../http/types';
 import * as android from '../protocol/android/wire';
+import { JOB_NAMES } from '../domain/jobs';
 import * as s from './admin-schemas';
 import { checkPathParams } from './path-params';
 
@@ -80,10 +81,9 @@ export const ROUTES = [
   route({ op: 'putFcm', method: 'PUT', path: '/admin/v1/push/fcm', surface: 'admin', auth: 'admin',
     summary: 'Upload the FCM service account', body: s.fcmInputSchema, success: { status: 200, schema: s.fcmResultSchema }, errors: [422] }),
   route({ op: 'runJob', method: 'POST', path: '/admin/v1/jobs/{job}/run', surface: 'admin', auth: 'admin',
-    summary: 'Run a scheduled job now (resync, not-responding-sweep, reconcile-counters, certificate-check)', success: { status: 200, schema: s.jobResultSchema } }),
+    summary: `Run a scheduled job now (${JOB_NAMES.join(', ')})`, success: { status: 200, schema: s.jobResultSchema } }),
 ] as const satisfies readonly RouteDef[];
 
-export type RouteOp = (typeof ROUTES)[number]['op'];
 export type SurfaceOp<S extends Surface> = Extract<(typeof ROUTES)[number], { surface: S }>['op'];
 
 /** The routes with their path-parameter check, as the pipeline takes them. */

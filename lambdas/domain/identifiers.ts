@@ -14,3 +14,7 @@ export const isValidId = (value: string): boolean => value.length <= ID_MAX_LENG
 /** A tenant id: it is in every device URL and every key of the tenant. */
 export const TENANT_ID_PATTERN = /^[a-z0-9-]{3,40}$/;
 export const TENANT_ID_RULE = '3 to 40 characters of a-z, 0-9 and -';
+
+export function isTenantId(value: string | undefined): value is string {
+  return TENANT_ID_PATTERN.test(value ?? '');
+}

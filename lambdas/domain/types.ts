@@ -22,8 +22,6 @@ export type AdminCommandType = (typeof ADMIN_COMMAND_TYPES)[number];
 
 export const COMMAND_STATUSES = ['Queued', 'Sent', 'NotNow', 'Acknowledged', 'Error'] as const;
 export type CommandStatus = (typeof COMMAND_STATUSES)[number];
-/** Statuses of a command still in the device's queue (live work). */
-export const LIVE_COMMAND_STATUSES: readonly CommandStatus[] = ['Queued', 'Sent', 'NotNow'];
 
 export const LOG_TYPES = ['alarm', 'event', 'command'] as const;
 export type LogType = (typeof LOG_TYPES)[number];

@@ -4,7 +4,7 @@
 import middy from '@middy/core';
 import * as z from '../zod';
 import { DomainError } from '../domain/errors';
-import { TENANT_ID_PATTERN } from '../domain/identifiers';
+import { isTenantId } from '../domain/identifiers';
 import { authenticateCaller, type Principal } from '../service/auth';
 import type { App } from '../service/container';
 import { Router } from './router';
@@ -60,7 +60,7 @@ function logLine(state: PipelineState, status: number) {
     method: state.req.method,
     route: state.route?.path ?? 'unmatched',
     // A tenant from the path only when it is one (a refused path may carry 3,000 characters).
-    tenant: (TENANT_ID_PATTERN.test(state.params.tenant ?? '') ? state.params.tenant : undefined)
+    tenant: (isTenantId(state.params.tenant) ? state.params.tenant : undefined)
       ?? (state.principal.kind === 'key' ? state.principal.tenantId : undefined),
     status,
     ms: Date.now() - state.started,

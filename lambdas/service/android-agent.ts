@@ -1,6 +1,7 @@
 // An Android agent's requests as use cases (docs/android.md): it enrolls with an enrollment token
 // and gets its device token, then checks in with its inventory.
 import { notFound } from '../domain/errors';
+import { isTenantId } from '../domain/identifiers';
 import type { Device } from '../domain/types';
 import { secretToken, sha256Hex } from '../ids';
 import { inventoryFromAgent } from '../protocol/android/adapter';
@@ -28,7 +29,7 @@ export interface AgentEnrollment {
  * stops working. The agent is Checked-In at once, so its first sync starts now.
  */
 export async function enrollAndroidAgent(app: App, tenantId: string, input: AgentEnrollment): Promise<{ deviceId: string; deviceToken: string }> {
-  const tenant = /^[a-z0-9-]{3,40}$/.test(tenantId) ? await app.stores.tenants.get(tenantId) : undefined;
+  const tenant = isTenantId(tenantId) ? await app.stores.tenants.get(tenantId) : undefined;
   if (!tenant) throw notFound('enrollment token');
   const enrollment = await useableEnrollment(app, tenant.id, input.enrollmentToken, 'android');
   const deviceToken = secretToken('dev');

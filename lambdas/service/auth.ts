@@ -3,7 +3,7 @@
 // Apple device proves who it is by its Mdm-Signature inside its operation, never here.
 import { timingSafeEqual } from 'node:crypto';
 import { DomainError } from '../domain/errors';
-import { TENANT_ID_PATTERN } from '../domain/identifiers';
+import { isTenantId } from '../domain/identifiers';
 import { sha256Hex } from '../ids';
 import { logger } from '../logger';
 import type { App } from './container';
@@ -27,7 +27,7 @@ export async function authenticateCaller(app: App, auth: Auth, token: string | u
   if (auth === 'android-device') {
     // Checked before the body: an agent with a bad token learns that first, and re-enrolls.
     const hash = sha256Hex(token ?? '');
-    const device = token && tenantParam && TENANT_ID_PATTERN.test(tenantParam) ? await app.stores.devices.findByLink(tenantParam, 'token', hash) : undefined;
+    const device = token && isTenantId(tenantParam) ? await app.stores.devices.findByLink(tenantParam, 'token', hash) : undefined;
     if (!device || device.registrationState === 'Withdrawn' || device.deviceTokenHash !== hash) {
       throw new DomainError('unauthorized', token ? 'device token not valid; enroll again' : 'missing device token');
     }

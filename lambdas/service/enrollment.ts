@@ -7,6 +7,7 @@ import { counterDeltas } from '../domain/counters';
 import { clearAlarm, logEvent } from './audit';
 import { createDevice, mutateDevice } from './devices';
 import { randomId, secretToken, sha256Hex } from '../ids';
+import { pages } from '../paging';
 
 export const DEFAULT_ENROLLMENT_HOURS = 72;
 
@@ -139,9 +140,7 @@ export async function enrollDevice(app: App, e: DeviceEnrollment): Promise<strin
 export async function expireUnusedEnrollments(app: App, tenantId: string): Promise<number> {
   const now = app.clock.now().toISOString();
   let expired = 0;
-  let cursor: string | undefined;
-  do {
-    const page = await app.stores.devices.list(tenantId, { registrationState: 'Awaiting-Check-In' }, cursor, 100);
+  for await (const page of pages((cursor) => app.stores.devices.list(tenantId, { registrationState: 'Awaiting-Check-In' }, cursor, 100))) {
     for (const d of page.items) {
       if (!d.pendingEnrollmentExpiresAt || d.pendingEnrollmentExpiresAt > now) continue;
       await mutateDevice(app, tenantId, d.id, (cur) => (cur.registrationState !== 'Awaiting-Check-In' || !cur.pendingEnrollmentExpiresAt ? undefined : {
@@ -150,8 +149,7 @@ export async function expireUnusedEnrollments(app: App, tenantId: string): Promi
       }));
       expired += 1;
     }
-    cursor = page.cursor;
-  } while (cursor);
+  }
   return expired;
 }
 

@@ -2,7 +2,9 @@
 // Each pages through devices, is safe to run twice, and records its run as an event log.
 import { recount } from '../domain/counters';
 import { badRequest } from '../domain/errors';
+import { isJobName, JOB_NAMES } from '../domain/jobs';
 import type { Device } from '../domain/types';
+import { pages } from '../paging';
 import { AWAITING_SHARDS } from '../ports';
 import type { App } from './container';
 import { clearAlarm, logEvent, raiseAlarm } from './audit';
@@ -10,9 +12,6 @@ import { mutateDevice, syncChange } from './devices';
 import { expireUnusedEnrollments } from './enrollment';
 import { APNS_ALARM } from './push-credential-loaders';
 import { startSyncFanout } from './bulk-commands';
-
-export const JOBS = ['resync', 'not-responding-sweep', 'reconcile-counters', 'certificate-check'] as const;
-export type JobName = (typeof JOBS)[number];
 
 export interface JobRun {
   job: string;
@@ -26,23 +25,17 @@ export interface JobRun {
 async function forEachTenant(app: App, only: string | undefined, fn: (tenantId: string) => Promise<number>): Promise<number> {
   if (only) return fn(only);
   let total = 0;
-  let cursor: string | undefined;
-  do {
-    const page = await app.stores.tenants.list(cursor, 100);
+  for await (const page of pages((cursor) => app.stores.tenants.list(cursor, 100))) {
     for (const t of page.items) total += await fn(t.id);
-    cursor = page.cursor;
-  } while (cursor);
+  }
   return total;
 }
 
 async function forEachDevice(app: App, tenantId: string, filter: Parameters<App['stores']['devices']['list']>[1], fn: (d: Device) => Promise<boolean>): Promise<number> {
   let touched = 0;
-  let cursor: string | undefined;
-  do {
-    const page = await app.stores.devices.list(tenantId, filter, cursor, 100);
+  for await (const page of pages((cursor) => app.stores.devices.list(tenantId, filter, cursor, 100))) {
     for (const d of page.items) if (await fn(d)) touched += 1;
-    cursor = page.cursor;
-  } while (cursor);
+  }
   return touched;
 }
 
@@ -62,9 +55,7 @@ async function sweep(app: App, onlyTenant: string | undefined): Promise<number> 
   const before = new Date(now.getTime() - threshold).toISOString();
   let touched = 0;
   for (let shard = 0; shard < AWAITING_SHARDS; shard++) {
-    let cursor: string | undefined;
-    do {
-      const page = await app.stores.devices.listAwaitingSince(shard, before, cursor, 100);
+    for await (const page of pages((cursor) => app.stores.devices.listAwaitingSince(shard, before, cursor, 100))) {
       for (const d of page.items) {
         if (onlyTenant && d.tenantId !== onlyTenant) continue;
         const after = await mutateDevice(app, d.tenantId, d.id, (cur) => {
@@ -73,8 +64,7 @@ async function sweep(app: App, onlyTenant: string | undefined): Promise<number> 
         });
         if (after.syncState === 'Not-Responding' && d.syncState !== 'Not-Responding') touched += 1;
       }
-      cursor = page.cursor;
-    } while (cursor);
+    }
   }
   return touched;
 }
@@ -102,9 +92,9 @@ async function certificateCheck(app: App, tenantId: string): Promise<number> {
 }
 
 export async function runJob(app: App, job: string, opts: { tenantId?: string } = {}): Promise<JobRun> {
-  if (!(JOBS as readonly string[]).includes(job)) throw badRequest(`unknown job ${job}; jobs: ${JOBS.join(', ')}`);
+  if (!isJobName(job)) throw badRequest(`unknown job ${job}; jobs: ${JOB_NAMES.join(', ')}`);
   const startedAt = app.clock.now().toISOString();
-  const name = job as JobName;
+  const name = job;
   const operationIds: string[] = [];
   const perTenant = async (tenantId: string): Promise<number> => {
     if (name === 'resync') { operationIds.push(await resync(app, tenantId)); return 0; }
@@ -114,8 +104,7 @@ export async function runJob(app: App, job: string, opts: { tenantId?: string } 
     ? await sweep(app, opts.tenantId) + await forEachTenant(app, opts.tenantId, (t) => expireUnusedEnrollments(app, t))
     : await forEachTenant(app, opts.tenantId, perTenant);
   const run: JobRun = { job, startedAt, finishedAt: app.clock.now().toISOString(), devicesTouched, ...(name === 'resync' ? { operationIds } : {}) };
-  const tenants = opts.tenantId ? [opts.tenantId] : (await app.stores.tenants.list(undefined, 1000)).items.map((t) => t.id);
   const outcome = name === 'resync' ? `${operationIds.length} sync fan-out(s) started` : `${devicesTouched} device(s) touched`;
-  for (const t of tenants) await logEvent(app, t, 'job-run', `${job} ran: ${outcome}`, { data: { ...run } });
+  await forEachTenant(app, opts.tenantId, async (t) => { await logEvent(app, t, 'job-run', `${job} ran: ${outcome}`, { data: { ...run } }); return 0; });
   return run;
 }

@@ -1,6 +1,7 @@
 // Log export. CSV goes out a bounded page at a time (the cursor names the next page), so an
 // export of 90 days of a large fleet never sits in one function's memory.
 import type { LogItem } from '../domain/types';
+import { pages } from '../paging';
 import type { LogQuery } from '../ports';
 import type { App } from './container';
 
@@ -23,12 +24,12 @@ export async function exportLogsCsv(
   app: App, tenantId: string, filter: LogQuery, cursor?: string, limit?: number,
 ): Promise<{ csv: string; cursor?: string }> {
   const rows = [COLUMNS.join(',')];
-  let next = cursor;
+  let next: string | undefined;
   const wanted = Math.min(limit ?? CSV_PAGE_ROWS, CSV_PAGE_ROWS);
-  do {
-    const page = await app.stores.logs.query(tenantId, filter, next, Math.min(1000, wanted - (rows.length - 1)));
+  for await (const page of pages((at) => app.stores.logs.query(tenantId, filter, at, Math.min(1000, wanted - (rows.length - 1))), cursor)) {
     rows.push(...page.items.map(csvRow));
     next = page.cursor;
-  } while (next && rows.length - 1 < wanted);
+    if (rows.length - 1 >= wanted) break;
+  }
   return { csv: `${rows.join('\r\n')}\r\n`, cursor: next };
 }

@@ -6,6 +6,7 @@ import type { App } from './container';
 import { clearAlarm, logEvent } from './audit';
 import { APNS_ALARM, FCM_ALARM } from './push-credential-loaders';
 import { APNS_CERT_SECRET, APNS_KEY_SECRET, FCM_SECRET } from './secret-names';
+import { pages } from '../paging';
 import { requestPush } from './push-requests';
 import { requireTenant } from './tenants';
 
@@ -41,11 +42,9 @@ export async function putFcmCredential(app: App, tenantId: string, serviceAccoun
  * skipped meanwhile (still Sync-Required) are pushed now instead of at the next daily resync.
  */
 async function repushWaiting(app: App, tenantId: string, family: 'apple' | 'android'): Promise<void> {
-  let cursor: string | undefined;
-  do {
-    const page = await app.stores.devices.list(tenantId, { syncState: 'Sync-Required', registrationState: 'Checked-In' }, cursor, 100);
+  const filter = { syncState: 'Sync-Required', registrationState: 'Checked-In' } as const;
+  for await (const page of pages((cursor) => app.stores.devices.list(tenantId, filter, cursor, 100))) {
     const waiting = page.items.filter((d) => (d.platform === 'android') === (family === 'android') && d.push?.token && !d.push.dead);
     await requestPush(app, waiting.map((d) => ({ tenantId, deviceId: d.id, priority: 'bulk' as const, reason: 'credential-renewed' })));
-    cursor = page.cursor;
-  } while (cursor);
+  }
 }

@@ -3,7 +3,7 @@
 // Android differ only in their PlatformAdapter.
 import { planSync } from '../domain/sync/plan';
 import type { SyncRequester } from '../domain/sync/state-machine';
-import type { Command, Device, Inventory, PushPriority, Template } from '../domain/types';
+import type { Command, Device, PushPriority, Template } from '../domain/types';
 import type { App } from './container';
 import { clearAlarm, raiseAlarm } from './audit';
 import { mutateDevice, syncChange } from './devices';
@@ -114,8 +114,4 @@ export async function deviceAnswered(app: App, tenantId: string, deviceId: strin
     extra?.(change.device);
     return change;
   });
-}
-
-export function inventoryIsEmpty(inventory: Inventory | undefined): boolean {
-  return !inventory || (!inventory.profiles?.length && !inventory.apps?.length && !inventory.books?.length);
 }

@@ -22,6 +22,7 @@ import type { Clock, PushSender } from '../ports';
 import { DEFAULT_CONFIG, type App, type AppConfig } from '../service/container';
 import { runBulkWork } from '../service/bulk-commands';
 import { runJob } from '../service/jobs';
+import { JOB_NAMES, type JobName } from '../domain/jobs';
 import { apnsCredentials, fcmCredentials } from '../service/push-credential-loaders';
 import { handlePushBatch } from '../service/push-worker';
 import { createApiKey, createTenant } from '../service/tenants';
@@ -65,6 +66,13 @@ export interface LocalServer {
 
 const TABLES = { main: 'Main', logs: 'Logs' };
 const systemClock: Clock = { now: () => new Date() };
+/** How often `npm start` runs each job (deployed: the EventBridge schedules of lib/constructs/schedules.ts). */
+const LOCAL_JOB_INTERVAL_MS: Record<JobName, number> = {
+  resync: 24 * 3600_000,
+  'not-responding-sweep': 3600_000,
+  'reconcile-counters': 24 * 3600_000,
+  'certificate-check': 24 * 3600_000,
+};
 
 export async function startLocal(opts: LocalOptions = {}): Promise<LocalServer> {
   const dataDir = opts.dataDir ?? '.data';
@@ -110,12 +118,7 @@ export async function startLocal(opts: LocalOptions = {}): Promise<LocalServer> 
 
   const scheduler = new InProcessScheduler((job, err) => logger.error({ msg: 'scheduled job failed', job, error: String(err) }));
   if (opts.schedules ?? true) {
-    scheduler.start([
-      { name: 'resync', everyMs: 24 * 3600_000, run: () => runJob(app, 'resync') },
-      { name: 'not-responding-sweep', everyMs: 3600_000, run: () => runJob(app, 'not-responding-sweep') },
-      { name: 'reconcile-counters', everyMs: 24 * 3600_000, run: () => runJob(app, 'reconcile-counters') },
-      { name: 'certificate-check', everyMs: 24 * 3600_000, run: () => runJob(app, 'certificate-check') },
-    ]);
+    scheduler.start(JOB_NAMES.map((name) => ({ name, everyMs: LOCAL_JOB_INTERVAL_MS[name], run: () => runJob(app, name) })));
   }
 
   return {

@@ -3,10 +3,7 @@ import { Rule, RuleTargetInput, Schedule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
-import type { z } from 'zod';
-import type { jobNameSchema } from '../../lambdas/api/admin-schemas';
-
-export type JobName = z.infer<typeof jobNameSchema>;
+import type { JobName } from '../../lambdas/domain/jobs';
 
 /** EventBridge schedule expressions (`cron(...)` / `rate(...)`, UTC), one per job. */
 export type JobSchedules = Record<JobName, string>;

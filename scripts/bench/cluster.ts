@@ -3,8 +3,8 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { Agent, request as httpRequest } from 'node:http';
 import { join } from 'node:path';
-import { FakeApns } from '../../test/support/fake-apns';
-import type { SimulatedAppleDevice } from '../../test/support/apple-device';
+import { FakeApns } from '../../kit/fake-apns';
+import type { SimulatedAppleDevice } from '../../kit/apple-device';
 import type { CpuProfile } from './profile';
 import type { ChildReady, ChildStats } from './server-process';
 

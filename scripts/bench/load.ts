@@ -5,9 +5,9 @@
 import { buildPlist } from '../../lambdas/protocol/apple/plist';
 import { signMdmMessage } from '../../lambdas/protocol/apple/sign';
 import { CHECKIN_CONTENT_TYPE, CONNECT_CONTENT_TYPE } from '../../lambdas/protocol/apple/messages';
-import { SimulatedAndroidAgent } from '../../test/support/android-agent';
-import { SimulatedAppleDevice } from '../../test/support/apple-device';
-import { pushCert } from '../../test/support/tls';
+import { SimulatedAndroidAgent } from '../../kit/android-agent';
+import { SimulatedAppleDevice } from '../../kit/apple-device';
+import { pushCert } from '../../kit/tls';
 import { send, startCluster, type Cluster } from './cluster';
 import { summarizeProfile, type ProfileShare } from './profile';
 import type { ChildStats } from './server-process';

@@ -1,5 +1,5 @@
 // What the benchmark asks of the server, shared by the in-process counts and the load test.
-import { sampleProfile } from '../../test/support/e2e';
+import { sampleProfile } from '../../kit/e2e';
 
 /** A template of the usual size: two Wi-Fi profiles and one app. */
 export const TEMPLATE_ITEMS = [

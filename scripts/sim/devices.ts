@@ -1,8 +1,8 @@
 // The simulated fleet's devices behind one face: Apple devices (the real MDM protocol, signed
 // with the identity from their enrollment profile) and Android agents (the JSON agent API), each
 // counting what it did. The fleet wakes them when a push for their token arrives.
-import { SimulatedAndroidAgent } from '../../test/support/android-agent';
-import { SimulatedAppleDevice } from '../../test/support/apple-device';
+import { SimulatedAndroidAgent } from '../../kit/android-agent';
+import { SimulatedAppleDevice } from '../../kit/apple-device';
 
 export type SimPlatform = 'ios' | 'android';
 /** online: answers every push; offline: enrolls, then never answers; locked: screen locked when the template arrives. */

@@ -5,7 +5,7 @@
 // Android agents would be woken through FCM, which a running server reaches at Google.
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { fakeAppleCa, pushCert, serverCert, testCa, type PushCertificate } from '../../test/support/tls';
+import { fakeAppleCa, pushCert, serverCert, testCa, type PushCertificate } from '../../kit/tls';
 import { AdminClient } from './admin';
 import type { SimTarget } from './target';
 

@@ -3,9 +3,9 @@
 // through the admin API and watch until every device that can sync is Synchronized. Returns the
 // report; never exits the process.
 import { performance } from 'node:perf_hooks';
-import { sampleProfile } from '../../test/support/e2e';
-import { FakeApns } from '../../test/support/fake-apns';
-import { pushCert, type PushCertificate } from '../../test/support/tls';
+import { sampleProfile } from '../../kit/e2e';
+import { FakeApns } from '../../kit/fake-apns';
+import { pushCert, type PushCertificate } from '../../kit/tls';
 import { AdminClient, type Dashboard, type DeviceSummary } from './admin';
 import { SIM_APP, SimAndroid, SimApple, type SimDevice, type SimPlatform } from './devices';
 import { Fleet, isReachable, planFleet, type DevicePlan } from './fleet';

@@ -6,7 +6,7 @@ import type { PushSender } from '../../lambdas/ports';
 import { DEFAULT_CONFIG, type AppConfig } from '../../lambdas/service/container';
 import { createTenant } from '../../lambdas/service/tenants';
 import { startLocal } from '../../lambdas/wiring/local';
-import type { FakeApns } from '../../test/support/fake-apns';
+import type { FakeApns } from '../../kit/fake-apns';
 import type { ApiWorkerData } from './api-worker';
 import { SERVER_KEEP_ALIVE_MS } from './http';
 import type { ScaledClock } from './clock';

@@ -6,8 +6,8 @@ import { parseServiceAccount } from '../../lambdas/protocol/android/service-acco
 import type { FcmSenderOptions } from '../../lambdas/adapters/fcm/fcm-sender';
 import { DomainError } from '../../lambdas/domain/errors';
 import type { PushOutcome, PushTarget } from '../../lambdas/ports';
-import { ANSWERS, FakeFcm } from '../support/fake-fcm';
-import type { FakeServiceAccount } from '../support/fake-fcm';
+import { ANSWERS, FakeFcm } from '../../kit/fake-fcm';
+import type { FakeServiceAccount } from '../../kit/fake-fcm';
 
 const target = (n: number): PushTarget => ({ deviceId: `dev-${n}`, token: `fcm-token-${n}` });
 const targets = (count: number) => Array.from({ length: count }, (_, i) => target(i + 1));

@@ -1,7 +1,7 @@
 import { Match } from 'aws-cdk-lib/assertions';
 import type { Template } from 'aws-cdk-lib/assertions';
 import { ROUTES } from '../../lambdas/api/routes';
-import { jobNameSchema } from '../../lambdas/api/admin-schemas';
+import { JOB_NAMES } from '../../lambdas/domain/jobs';
 import type { AppStack, FunctionName } from '../../lib/app-stack';
 import { DEFAULT_SCHEDULES } from '../../lib/constructs/schedules';
 import { build, logicalIdOf, templates } from './stacks';
@@ -180,7 +180,7 @@ describe('AppStack (defaults)', () => {
 
   describe('schedules', () => {
     it('run every job on its default schedule with { job } as input', () => {
-      expect(Object.keys(DEFAULT_SCHEDULES).sort()).toEqual([...jobNameSchema.options].sort());
+      expect(Object.keys(DEFAULT_SCHEDULES).sort()).toEqual([...JOB_NAMES].sort());
       t.resourceCountIs('AWS::Events::Rule', 4);
       for (const [job, expr] of Object.entries(DEFAULT_SCHEDULES)) {
         t.hasResourceProperties('AWS::Events::Rule', {

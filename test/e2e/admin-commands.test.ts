@@ -2,9 +2,9 @@
 // simulated Apple and Android devices through the asynchronous fan-out, refusals are reported per
 // device, a single Wipe withdraws its device, and every command a device cannot do answers 422
 // with nothing queued.
-import { SimulatedAndroidAgent, AgentPushSender } from '../support/android-agent';
-import type { SimulatedAppleDevice } from '../support/apple-device';
-import { startE2E, type E2E } from '../support/e2e';
+import { SimulatedAndroidAgent, AgentPushSender } from '../../kit/android-agent';
+import type { SimulatedAppleDevice } from '../../kit/apple-device';
+import { startE2E, type E2E } from '../../kit/e2e';
 import { runBulkWork } from '../../lambdas/service/bulk-commands';
 
 // 200 devices on 2 shared cores (about 35 DynamoDB calls each on dynalite, ~3 ms of CPU apiece):

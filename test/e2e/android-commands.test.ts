@@ -1,9 +1,7 @@
 // Every admin command an Android agent takes, and the sync's failure paths: errors, offline
 // devices, a new FCM token, a bad inventory report.
-import type { SimulatedAndroidAgent } from '../support/android-agent';
+import type { SimulatedAndroidAgent } from '../../kit/android-agent';
 import { startAndroidWorld, type AndroidWorld } from './android-helpers';
-
-jest.setTimeout(30_000);
 
 let w: AndroidWorld;
 let templateId: string;

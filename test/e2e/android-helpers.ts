@@ -2,7 +2,7 @@
 // boundary (AgentPushSender) in place of FCM, and a small admin client.
 import { startLocal, type LocalServer } from '../../lambdas/wiring/local';
 import type { Clock } from '../../lambdas/ports';
-import { AgentPushSender, SimulatedAndroidAgent } from '../support/android-agent';
+import { AgentPushSender, SimulatedAndroidAgent } from '../../kit/android-agent';
 
 export interface AndroidWorld {
   local: LocalServer;

@@ -1,9 +1,7 @@
 // docs/android.md at the edges: what the Android endpoints do with bad tokens, bad bodies, repeated
 // reports and secrets.
-import { SimulatedAndroidAgent } from '../support/android-agent';
+import { SimulatedAndroidAgent } from '../../kit/android-agent';
 import { startAndroidWorld, type AndroidWorld } from './android-helpers';
-
-jest.setTimeout(30_000);
 
 let w: AndroidWorld;
 let agent: SimulatedAndroidAgent;

@@ -1,9 +1,7 @@
 // Issue 7 acceptance: an Android agent enrolls, syncs to its template, follows template changes,
 // takes admin commands, is wiped and withdrawn, and re-enrolls — all over HTTP on the local server.
-import { SimulatedAndroidAgent } from '../support/android-agent';
+import { SimulatedAndroidAgent } from '../../kit/android-agent';
 import { startAndroidWorld, type AndroidWorld } from './android-helpers';
-
-jest.setTimeout(30_000);
 
 let w: AndroidWorld;
 beforeAll(async () => { w = await startAndroidWorld(); });

@@ -5,12 +5,10 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { SimulatedAndroidAgent, AgentPushSender } from '../support/android-agent';
-import { SimulatedAppleDevice, type ReceivedCommand } from '../support/apple-device';
+import { SimulatedAndroidAgent, AgentPushSender } from '../../kit/android-agent';
+import { SimulatedAppleDevice, type ReceivedCommand } from '../../kit/apple-device';
 import { describeRun, runExample, shellExamples, which, type ExampleRun } from '../support/doc-examples';
-import { sampleProfile, startE2E, type E2E } from '../support/e2e';
-
-jest.setTimeout(30_000);
+import { sampleProfile, startE2E, type E2E } from '../../kit/e2e';
 
 const DOC = join(__dirname, '../../docs/api.md');
 const SECTION = 'Common tasks';

@@ -1,9 +1,7 @@
 // Acceptance: an iPhone enrolls over real HTTP, is pushed through (fake) APNs, syncs its template,
 // is verified Synchronized, and checks out.
-import { sampleProfile, startE2E, type E2E } from '../support/e2e';
-import { pushCert } from '../support/tls';
-
-jest.setTimeout(30_000);
+import { sampleProfile, startE2E, type E2E } from '../../kit/e2e';
+import { pushCert } from '../../kit/tls';
 
 describe('Apple enrollment end to end', () => {
   let e: E2E;

@@ -2,11 +2,9 @@
 // 403 unrecognized for devices we do not manage, never a 401 (it would unenroll the device).
 import { buildPlist } from '../../lambdas/protocol/apple/plist';
 import { signMdmMessage } from '../../lambdas/protocol/apple/sign';
-import { SimulatedAppleDevice } from '../support/apple-device';
-import { startE2E, type E2E } from '../support/e2e';
-import { pushCert } from '../support/tls';
-
-jest.setTimeout(30_000);
+import { SimulatedAppleDevice } from '../../kit/apple-device';
+import { startE2E, type E2E } from '../../kit/e2e';
+import { pushCert } from '../../kit/tls';
 
 const CHECKIN = 'application/x-apple-aspen-mdm-checkin';
 

@@ -1,10 +1,8 @@
 // Acceptance of the sync engine over real HTTP: locked devices, offline devices and the
 // Not-Responding sweep, profile errors with their diagnosis, template-change fan-out, prohibited
 // apps on the dashboard, and the device timeline.
-import type { SimulatedAppleDevice } from '../support/apple-device';
-import { sampleProfile, startE2E, type E2E } from '../support/e2e';
-
-jest.setTimeout(30_000);
+import type { SimulatedAppleDevice } from '../../kit/apple-device';
+import { sampleProfile, startE2E, type E2E } from '../../kit/e2e';
 
 const DAY = 24 * 3600_000;
 const profileItem = (identifier: string, ssid = identifier) => ({ kind: 'profile', identifier, payload: sampleProfile(identifier, ssid) });

@@ -3,8 +3,8 @@
 // never a 401 to an Apple device), and the request log line carries the status actually sent.
 import { buildPlist } from '../../lambdas/protocol/apple/plist';
 import { signMdmMessage } from '../../lambdas/protocol/apple/sign';
-import type { SimulatedAppleDevice } from '../support/apple-device';
-import { startE2E, type E2E } from '../support/e2e';
+import type { SimulatedAppleDevice } from '../../kit/apple-device';
+import { startE2E, type E2E } from '../../kit/e2e';
 
 jest.setTimeout(60_000);
 

@@ -7,7 +7,7 @@ import { ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import { localDynamoClient } from '../../lambdas/adapters/dynamodb/embedded';
 import type { PushSender } from '../../lambdas/ports';
 import { startLocal, type LocalServer } from '../../lambdas/wiring/local';
-import { SimulatedAndroidAgent } from '../support/android-agent';
+import { SimulatedAndroidAgent } from '../../kit/android-agent';
 
 /** Every folder and file under `dir` (itself included) with its permission bits. */
 function modes(dir: string): Array<{ path: string; mode: string }> {

@@ -10,7 +10,7 @@ import { enqueueCommands } from '../../lambdas/service/command-queue';
 import { startLocal, type LocalServer } from '../../lambdas/wiring/local';
 import { FakeClock } from '../support/dynamo';
 import { newDevice } from '../support/factories';
-import { generatePushCertificateForTests } from '../support/push-cert';
+import { generatePushCertificateForTests } from '../../kit/push-cert';
 
 describe('operations', () => {
   const clock = new FakeClock(new Date('2026-11-23T09:00:00.000Z'));

@@ -4,9 +4,9 @@
 import { randomBytes } from 'node:crypto';
 import { buildPlist } from '../../lambdas/protocol/apple/plist';
 import { STORED_LIMITS, TRUNCATION_MARKER } from '../../lambdas/domain/limits';
-import type { SimulatedAndroidAgent } from '../support/android-agent';
-import type { SimulatedAppleDevice } from '../support/apple-device';
-import { startE2E, type E2E } from '../support/e2e';
+import type { SimulatedAndroidAgent } from '../../kit/android-agent';
+import type { SimulatedAppleDevice } from '../../kit/apple-device';
+import { startE2E, type E2E } from '../../kit/e2e';
 import { startAndroidWorld, type AndroidWorld } from './android-helpers';
 
 jest.setTimeout(60_000);

@@ -1,10 +1,10 @@
 // A small simulated fleet for the admin console's browser tests and screenshots
 // (docs/console.md): Apple devices on an "Office" template (one of them refuses the Wi-Fi profile
 // with 4027 and stays Not-Synchronized), a Mac and two Android agents, all on the local server.
-import { AgentPushSender, SimulatedAndroidAgent } from './android-agent';
-import type { SimulatedAppleDevice } from './apple-device';
-import { sampleProfile, startE2E, type E2E } from './e2e';
-import type { PushCertificate } from './tls';
+import { AgentPushSender, SimulatedAndroidAgent } from '../../kit/android-agent';
+import type { SimulatedAppleDevice } from '../../kit/apple-device';
+import { sampleProfile, startE2E, type E2E } from '../../kit/e2e';
+import type { PushCertificate } from '../../kit/tls';
 
 export interface ConsoleFleet {
   e: E2E;

@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import type { PushPriority, PushRequest } from '../../lambdas/domain/types';
-import { PushBacklog, planMinute, simulateDrain } from '../../lambdas/domain/push-plan';
+import { PushBacklog, planMinute } from '../../lambdas/domain/push-plan';
+import { simulateDrain } from '../support/push-drain';
 import type { TenantBudget } from '../../lambdas/domain/push-plan';
 
 const START = 29_000_000; // an epoch minute (2025)

@@ -1,10 +1,10 @@
 // Bulk command operations (Main table): one item for the operation in the tenant's partition and
 // one item per chunk of devices in the operation's own partition, so that chunk workers running in
 // parallel never write the same item twice and progress is an exact sum of chunk results.
-import { GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { LOG_RETENTION_SECONDS } from '../../domain/types';
 import type { BulkChunkResult, BulkOperation, BulkOperationStore } from '../../ports';
-import { isConditionFailed, strip, type Dynamo } from './client';
+import { isConditionFailed, queryPages, strip, type Dynamo } from './client';
 
 
 const opKey = (tenantId: string, id: string) => ({ pk: `TENANT#${tenantId}`, sk: `BULK#${id}` });
@@ -80,21 +80,17 @@ export class DynamoBulkOperationStore implements BulkOperationStore {
 
   async chunks(tenantId: string, id: string): Promise<BulkChunkResult[]> {
     const results: BulkChunkResult[] = [];
-    let start: Record<string, unknown> | undefined;
-    do {
-      const out = await this.db.doc.send(new QueryCommand({
-        TableName: this.db.tables.main,
-        KeyConditionExpression: 'pk = :pk',
-        ExpressionAttributeValues: { ':pk': chunkKey(tenantId, id, 0).pk },
-        ConsistentRead: true,
-        ExclusiveStartKey: start,
-      }));
-      for (const item of out.Items ?? []) {
+    for await (const page of queryPages(this.db, {
+      TableName: this.db.tables.main,
+      KeyConditionExpression: 'pk = :pk',
+      ExpressionAttributeValues: { ':pk': chunkKey(tenantId, id, 0).pk },
+      ConsistentRead: true,
+    })) {
+      for (const item of page.items) {
         const { expiresAt: _expiresAt, ...result } = strip<BulkChunkResult & { expiresAt?: number }>(item);
         results.push(result);
       }
-      start = out.LastEvaluatedKey;
-    } while (start);
+    }
     return results;
   }
 

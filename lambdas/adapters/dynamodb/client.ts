@@ -1,6 +1,7 @@
 // Shared pieces of the DynamoDB adapters: the document client, conditional-failure checks, batch reads.
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { BatchGetCommand, DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, DynamoDBDocumentClient, QueryCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
+import { pages } from '../../paging';
 import type { TableNames } from './tables';
 
 export interface Dynamo {
@@ -42,4 +43,12 @@ export function strip<T>(item: Record<string, unknown>): T {
     out[k] = v;
   }
   return out as T;
+}
+
+/** Every page of a Query (all of it: for item collections a caller needs whole). */
+export function queryPages(dynamo: Dynamo, input: Omit<QueryCommandInput, 'ExclusiveStartKey'>) {
+  return pages(async (start: Record<string, unknown> | undefined) => {
+    const out = await dynamo.doc.send(new QueryCommand({ ...input, ExclusiveStartKey: start }));
+    return { items: out.Items ?? [], cursor: out.LastEvaluatedKey };
+  });
 }

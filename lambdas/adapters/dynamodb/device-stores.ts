@@ -5,7 +5,7 @@ import { DeleteCommand, GetCommand, PutCommand, QueryCommand } from '@aws-sdk/li
 import { ConcurrentUpdateError, conflict } from '../../domain/errors';
 import type { Command, Device, Page } from '../../domain/types';
 import { AWAITING_SHARDS, type CommandStore, type DeviceFilter, type DeviceLink, type DeviceStore } from '../../ports';
-import { batchGet, isConditionFailed, strip, type Dynamo } from './client';
+import { batchGet, isConditionFailed, queryPages, strip, type Dynamo } from './client';
 import { cursorScope, type CursorCodec } from './cursor';
 import { INVENTORY_ATTRIBUTE, packInventory, unpackInventory } from './stored-inventory';
 
@@ -182,18 +182,12 @@ export class DynamoCommandStore implements CommandStore {
 
   async liveQueue(tenantId: string, deviceId: string): Promise<Command[]> {
     const items: Command[] = [];
-    let start: Record<string, unknown> | undefined;
-    do {
-      const out = await this.db.doc.send(new QueryCommand({
-        TableName: this.db.tables.main,
-        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :p)',
-        ExpressionAttributeValues: { ':pk': devicePk(tenantId, deviceId), ':p': 'CMD#' },
-        ConsistentRead: true,
-        ExclusiveStartKey: start,
-      }));
-      items.push(...(out.Items ?? []).map((i) => strip<Command>(i)));
-      start = out.LastEvaluatedKey;
-    } while (start);
+    for await (const page of queryPages(this.db, {
+      TableName: this.db.tables.main,
+      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :p)',
+      ExpressionAttributeValues: { ':pk': devicePk(tenantId, deviceId), ':p': 'CMD#' },
+      ConsistentRead: true,
+    })) items.push(...page.items.map((i) => strip<Command>(i)));
     return items.sort((a, b) => a.priority - b.priority || a.id.localeCompare(b.id));
   }
 

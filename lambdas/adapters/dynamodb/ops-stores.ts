@@ -7,6 +7,7 @@ import { LOG_RETENTION_SECONDS, type Alarm, type LogItem, type Page } from '../.
 import type { AlarmStore, Clock, CounterStore, LogQuery, LogStore, PushBudgetStore } from '../../ports';
 import { batchGet, isConditionFailed, strip, type Dynamo } from './client';
 import { cursorScope, type CursorCodec } from './cursor';
+import { pages } from '../../paging';
 
 
 export class DynamoLogStore implements LogStore {
@@ -47,9 +48,8 @@ export class DynamoLogStore implements LogStore {
     // A filtered page may come back short; keep reading until the page is full or the data ends.
     const items: LogItem[] = [];
     const scope = cursorScope('logs', tenantId, q);
-    let start = await this.cursors.decode(scope, cursor);
     let last: Record<string, unknown> | undefined;
-    do {
+    const readPage = async (start: Record<string, unknown> | undefined) => {
       const out = await this.db.doc.send(new QueryCommand({
         TableName: this.db.tables.logs,
         IndexName: index,
@@ -61,10 +61,13 @@ export class DynamoLogStore implements LogStore {
         ExclusiveStartKey: start,
         Limit: limit - items.length,
       }));
-      items.push(...(out.Items ?? []).map((i) => strip<LogItem>(i)).map(({ typeKey: _t, deviceKey: _d, ...rest }: LogItem & { typeKey?: string; deviceKey?: string }) => rest));
-      last = out.LastEvaluatedKey;
-      start = last;
-    } while (last && items.length < limit);
+      return { items: out.Items ?? [], cursor: out.LastEvaluatedKey };
+    };
+    for await (const page of pages(readPage, await this.cursors.decode(scope, cursor))) {
+      items.push(...page.items.map((i) => strip<LogItem>(i)).map(({ typeKey: _t, deviceKey: _d, ...rest }: LogItem & { typeKey?: string; deviceKey?: string }) => rest));
+      last = page.cursor;
+      if (items.length >= limit) break;
+    }
     return { items, cursor: await this.cursors.encode(scope, last) };
   }
 }

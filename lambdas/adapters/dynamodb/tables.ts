@@ -3,7 +3,6 @@
 import type { CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
 
 export const MAIN_GSIS = ['gsi1', 'gsi2', 'gsi3', 'gsi4', 'gsi5'] as const;
-export type MainGsi = (typeof MAIN_GSIS)[number];
 
 export interface TableNames {
   main: string;

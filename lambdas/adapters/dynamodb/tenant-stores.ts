@@ -3,7 +3,7 @@ import { DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand } fr
 import { ConcurrentUpdateError, conflict, notFound } from '../../domain/errors';
 import type { ApiKey, Enrollment, Page, Template, Tenant } from '../../domain/types';
 import type { ApiKeyStore, EnrollmentStore, SecretBox, SecretStore, TemplateStore, TenantStore } from '../../ports';
-import { isConditionFailed, strip, type Dynamo } from './client';
+import { isConditionFailed, queryPages, strip, type Dynamo } from './client';
 import { cursorScope, type CursorCodec } from './cursor';
 
 const tenantPk = (t: string) => `TENANT#${t}`;
@@ -97,21 +97,17 @@ export class DynamoApiKeyStore implements ApiKeyStore {
 
   async listByTenant(tenantId: string): Promise<ApiKey[]> {
     const keys: ApiKey[] = [];
-    let start: Record<string, unknown> | undefined;
-    do {
-      const out = await this.db.doc.send(new QueryCommand({
-        TableName: this.db.tables.main,
-        IndexName: 'gsi1',
-        KeyConditionExpression: 'gsi1pk = :pk',
-        ExpressionAttributeValues: { ':pk': `${tenantId}#apikeys` },
-        ExclusiveStartKey: start,
-      }));
-      for (const k of out.Items ?? []) {
+    for await (const page of queryPages(this.db, {
+      TableName: this.db.tables.main,
+      IndexName: 'gsi1',
+      KeyConditionExpression: 'gsi1pk = :pk',
+      ExpressionAttributeValues: { ':pk': `${tenantId}#apikeys` },
+    })) {
+      for (const k of page.items) {
         const key = await this.db.doc.send(new GetCommand({ TableName: this.db.tables.main, Key: { pk: k.pk, sk: k.sk } }));
         if (key.Item) keys.push(strip<ApiKey>(key.Item));
       }
-      start = out.LastEvaluatedKey;
-    } while (start);
+    }
     return keys.sort((a, b) => a.createdAt.localeCompare(b.createdAt));
   }
 

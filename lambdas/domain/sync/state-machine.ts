@@ -6,7 +6,6 @@
 // optimistic-concurrency write (Device.rev) already serialises the writers: dropping an event
 // that does not fit the current state is the safe reading of it.
 import type { Device, Severity, SyncState } from '../types';
-import { SYNC_STATES } from '../types';
 
 /**
  * The device fields the machine reads. `awaitingAnswerSince` is not (yet) on Device: it is the
@@ -68,8 +67,6 @@ export function awaitingSince(device: Omit<SyncSubject, 'syncState'>): string | 
 export function isAwaitingAnswer(device: Omit<SyncSubject, 'syncState'>): boolean {
   return awaitingSince(device) !== undefined;
 }
-
-export const isSyncState = (s: string): s is SyncState => (SYNC_STATES as readonly string[]).includes(s);
 
 function move(device: SyncSubject, to: SyncState, reason: string, changes: SyncChanges): TransitionResult {
   if (to === device.syncState) return { syncState: to, changes };

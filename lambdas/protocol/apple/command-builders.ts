@@ -61,12 +61,9 @@ export const DEVICE_INFORMATION_QUERIES: readonly string[] = [
 
 export const deviceInformation = (queries: readonly string[] = DEVICE_INFORMATION_QUERIES): AppleCommand =>
   make('DeviceInformation', { Queries: [...queries] });
-export const securityInfo = (): AppleCommand => make('SecurityInfo');
 export const profileList = (): AppleCommand => make('ProfileList', { ManagedOnly: true });
 export const installedApplicationList = (): AppleCommand => make('InstalledApplicationList', { ManagedAppsOnly: false });
-export const managedApplicationList = (): AppleCommand => make('ManagedApplicationList');
 export const managedMediaList = (): AppleCommand => make('ManagedMediaList');
-export const certificateList = (): AppleCommand => make('CertificateList');
 
 /** `payload` is the whole profile (XML or signed DER), sent as <data>. */
 export const installProfile = (payload: Buffer): AppleCommand => make('InstallProfile', { Payload: payload });
@@ -127,7 +124,6 @@ export const deviceLock = (o: { pin?: string; message?: string; phoneNumber?: st
 export const restartDevice = (): AppleCommand => make('RestartDevice');
 /** `pin` is the macOS Find My unlock PIN (6 digits). */
 export const eraseDevice = (o: { pin?: string } = {}): AppleCommand => make('EraseDevice', { PIN: o.pin });
-export const clearPasscode = (unlockToken: Buffer): AppleCommand => make('ClearPasscode', { UnlockToken: unlockToken });
 
 export function enableLostMode(o: { message?: string; phoneNumber?: string; footnote?: string }): AppleCommand {
   if (!o.message && !o.phoneNumber) throw new Error('Lost Mode needs a message or a phone number');

@@ -1,5 +1,6 @@
 import { createTenantCa, issueDeviceIdentity } from '../../../lambdas/protocol/apple/ca';
 import * as cmd from '../../../lambdas/protocol/apple/command-builders';
+import * as kitCmd from '../../../kit/apple-commands';
 import { buildEnrollmentProfile } from '../../../lambdas/protocol/apple/enrollment-profile';
 import { inventoryFromReport } from '../../../lambdas/protocol/apple/inventory';
 import { CHECKIN_CONTENT_TYPE, checkinResponse, parseCheckin, parseCommandReport } from '../../../lambdas/protocol/apple/messages';
@@ -7,7 +8,7 @@ import type { CommandReport } from '../../../lambdas/protocol/apple/messages';
 import { buildPlist } from '../../../lambdas/protocol/apple/plist';
 import { signProfile } from '../../../lambdas/protocol/apple/sign';
 import { verifyMdmSignature } from '../../../lambdas/protocol/apple/signature';
-import { SimulatedAppleDevice } from '../../support/apple-device';
+import { SimulatedAppleDevice } from '../../../kit/apple-device';
 
 const NOW = new Date();
 const TOPIC = 'com.apple.mgmt.External.11111111-2222-3333-4444-555555555555';
@@ -70,10 +71,10 @@ describe('SimulatedAppleDevice answers (pure)', () => {
   it('answers NotNow for unlock-only commands while locked, and runs the rest', () => {
     const d = enrolledDevice();
     d.locked = true;
-    for (const c of [cmd.installProfile(Buffer.from('x')), cmd.installApplication({ identifier: 'a.b' }), cmd.installMedia({ iTunesStoreID: 1 }), cmd.securityInfo(), cmd.managedMediaList()]) {
+    for (const c of [cmd.installProfile(Buffer.from('x')), cmd.installApplication({ identifier: 'a.b' }), cmd.installMedia({ iTunesStoreID: 1 }), kitCmd.securityInfo(), cmd.managedMediaList()]) {
       expect(d.answerCommand(env(c)).report.Status).toBe('NotNow');
     }
-    for (const c of [cmd.deviceInformation(), cmd.profileList(), cmd.installedApplicationList(), cmd.removeApplication('x'), cmd.certificateList(), cmd.deviceLock()]) {
+    for (const c of [cmd.deviceInformation(), cmd.profileList(), cmd.installedApplicationList(), cmd.removeApplication('x'), kitCmd.certificateList(), cmd.deviceLock()]) {
       expect(d.answerCommand(env(c)).report.Status).toBe('Acknowledged');
     }
   });
@@ -87,7 +88,7 @@ describe('SimulatedAppleDevice answers (pure)', () => {
       { identifier: 'com.acme.app', version: '2.1' },
       { identifier: 'com.acme.other', version: '1.0' },
     ]);
-    expect(inv(d, cmd.managedApplicationList()).managedApps!.map((m) => m.managed)).toEqual([true, true]);
+    expect(inv(d, kitCmd.managedApplicationList()).managedApps!.map((m) => m.managed)).toEqual([true, true]);
     d.answerCommand(env(cmd.removeApplication('com.acme.other')));
     expect(inv(d, cmd.installedApplicationList()).apps!.map((a) => a.identifier)).toEqual(['com.acme.app']);
 
@@ -102,16 +103,16 @@ describe('SimulatedAppleDevice answers (pure)', () => {
     const facts = inv(d, cmd.deviceInformation());
     expect(facts).toMatchObject({ serialNumber: d.serial, name: d.deviceName, supervised: false, lostMode: false, model: 'MacBook Air' });
     expect(d.answerCommand(env(cmd.deviceInformation(['UDID', 'NoSuchQuery']))).report.QueryResponses).toEqual({ UDID: d.udid });
-    expect(inv(d, cmd.securityInfo())).toMatchObject({ passcodeSet: true, dataProtection: true });
-    expect(inventoryFromReport('CertificateList', d.answerCommand(env(cmd.certificateList())).report).certificates).toEqual([{ commonName: 'sim', isIdentity: true }]);
+    expect(inv(d, kitCmd.securityInfo())).toMatchObject({ passcodeSet: true, dataProtection: true });
+    expect(inventoryFromReport('CertificateList', d.answerCommand(env(kitCmd.certificateList())).report).certificates).toEqual([{ commonName: 'sim', isIdentity: true }]);
   });
 
   it('handles lock, passcode, lost mode, erase and unenroll', () => {
     const d = enrolledDevice();
     d.answerCommand(env(cmd.deviceLock()));
     expect(d.locked).toBe(true);
-    expect(d.answerCommand(env(cmd.clearPasscode(Buffer.from('wrong')))).report.Status).toBe('Error');
-    expect(d.answerCommand(env(cmd.clearPasscode(d.unlockTokenBytes!))).report.Status).toBe('Acknowledged');
+    expect(d.answerCommand(env(kitCmd.clearPasscode(Buffer.from('wrong')))).report.Status).toBe('Error');
+    expect(d.answerCommand(env(kitCmd.clearPasscode(d.unlockTokenBytes!))).report.Status).toBe('Acknowledged');
     expect(d.passcodeSet).toBe(false);
     expect(d.answerCommand(env(cmd.deviceLock())).report.MessageResult).toBe('NoPasscodeSet');
     d.answerCommand(env(cmd.enableLostMode({ message: 'lost' })));

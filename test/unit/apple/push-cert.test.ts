@@ -2,7 +2,7 @@ import { generateKeyPairSync } from 'node:crypto';
 import { DomainError } from '../../../lambdas/domain/errors';
 import { parsePushCertificate, topicFromCertificate } from '../../../lambdas/protocol/apple/push-cert';
 import { readFixture } from '../../support/fixtures';
-import { generatePushCertificateForTests } from '../../support/push-cert';
+import { generatePushCertificateForTests } from '../../../kit/push-cert';
 
 const fixture = (name: string) => readFixture('micromdm', 'push-certs', name).toString('utf8');
 const strayKey = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ type: 'pkcs8', format: 'pem' }) as string;

@@ -81,18 +81,19 @@ function schemaProblems(dict: Record<string, unknown>, keys: SchemaKey[], where 
   return problems;
 }
 import * as cmd from '../../../lambdas/protocol/apple/command-builders';
+import * as kitCmd from '../../../kit/apple-commands';
 import type { AppleCommand } from '../../../lambdas/protocol/apple/command-builders';
 import { buildEnrollmentProfile, enrollmentProfileIdentifier } from '../../../lambdas/protocol/apple/enrollment-profile';
 import { parsePlist } from '../../../lambdas/protocol/apple/plist';
 
 const samples: Array<[string, AppleCommand]> = [
   ['deviceInformation', cmd.deviceInformation()],
-  ['securityInfo', cmd.securityInfo()],
+  ['securityInfo', kitCmd.securityInfo()],
   ['profileList', cmd.profileList()],
   ['installedApplicationList', cmd.installedApplicationList()],
-  ['managedApplicationList', cmd.managedApplicationList()],
+  ['managedApplicationList', kitCmd.managedApplicationList()],
   ['managedMediaList', cmd.managedMediaList()],
-  ['certificateList', cmd.certificateList()],
+  ['certificateList', kitCmd.certificateList()],
   ['installProfile', cmd.installProfile(Buffer.from('<plist/>'))],
   ['removeProfile', cmd.removeProfile('com.example.wifi')],
   ['installApplication (store id)', cmd.installApplication({ identifier: 'com.example.app', iTunesStoreID: 361309726 })],
@@ -107,7 +108,7 @@ const samples: Array<[string, AppleCommand]> = [
   ['deviceLock (bare)', cmd.deviceLock()],
   ['restartDevice', cmd.restartDevice()],
   ['eraseDevice', cmd.eraseDevice({ pin: '123456' })],
-  ['clearPasscode', cmd.clearPasscode(Buffer.from('unlock'))],
+  ['clearPasscode', kitCmd.clearPasscode(Buffer.from('unlock'))],
   ['enableLostMode', cmd.enableLostMode({ message: 'Lost', phoneNumber: '+15555550100', footnote: 'ACME' })],
   ['disableLostMode', cmd.disableLostMode()],
   ['unenroll', cmd.unenroll('t1')],

@@ -2,11 +2,11 @@
 // port, a fake APNs (HTTP/2 + TLS with client certificates) and simulated Apple devices that poll
 // the server when a push for their token reaches the fake, as real devices do.
 import { randomUUID } from 'node:crypto';
-import type { Clock, PushSender } from '../../lambdas/ports';
-import type { AppConfig } from '../../lambdas/service/container';
-import { buildPlist } from '../../lambdas/protocol/apple/plist';
-import { handlePushBatch } from '../../lambdas/service/push-worker';
-import { startLocal, type LocalServer } from '../../lambdas/wiring/local';
+import type { Clock, PushSender } from '../lambdas/ports';
+import type { AppConfig } from '../lambdas/service/container';
+import { buildPlist } from '../lambdas/protocol/apple/plist';
+import { handlePushBatch } from '../lambdas/service/push-worker';
+import { startLocal, type LocalServer } from '../lambdas/wiring/local';
 import { SimulatedAppleDevice } from './apple-device';
 import { FakeApns, type RecordedPush } from './fake-apns';
 import { pushCert, type PushCertificate } from './tls';
@@ -50,6 +50,11 @@ export interface E2EOptions {
   manualPolls?: boolean;
   /** The FCM side (e.g. an AgentPushSender delivering to simulated Android agents). */
   fcm?: PushSender;
+  /**
+   * How long waitFor and settle wait at most by default (30 s; operation() twice that). Only a
+   * guard against a hang: a suite that waits for many outcomes on a loaded machine raises it.
+   */
+  patienceMs?: number;
 }
 
 export interface E2E {
@@ -85,6 +90,13 @@ export interface E2E {
   pushesTo(token: string): RecordedPush[];
   /** Turns the poll-on-push wiring on or off. */
   autoPoll: boolean;
+  /**
+   * One push worker: push batches are handled one after the other instead of concurrently (as
+   * several Lambda instances would), for tests of what one batch sees of the previous ones.
+   */
+  onePushWorker: boolean;
+  /** Push batches the worker began and finished handling (a test can wait for the worker's next try). */
+  pushBatches: { started: number; finished: number };
   /** Errors thrown by device polls driven by pushes. */
   pollErrors: unknown[];
   stop(): Promise<void>;
@@ -106,6 +118,7 @@ export function sampleProfile(identifier = 'com.example.wifi', ssid = 'Office'):
 }
 
 export async function startE2E(opts: E2EOptions = {}): Promise<E2E> {
+  const patience = opts.patienceMs ?? 30_000;
   const apns = new FakeApns();
   await apns.start();
   const clock = new TestClock();
@@ -117,9 +130,15 @@ export async function startE2E(opts: E2EOptions = {}): Promise<E2E> {
   // database closes.
   const deliveries = new Set<Promise<unknown>>();
   let stopping = false;
+  let previousBatch: Promise<unknown> = Promise.resolve();
   local.queue.consume(async (batch) => {
     if (stopping) return; // shutting down: a deferred batch must not reach a closed database
-    const p = handlePushBatch(local.app, batch);
+    const handle = async () => {
+      e2e.pushBatches.started += 1;
+      try { return await handlePushBatch(local.app, batch); } finally { e2e.pushBatches.finished += 1; }
+    };
+    const p = e2e.onePushWorker ? previousBatch.then(handle) : handle();
+    if (e2e.onePushWorker) previousBatch = p.catch(() => undefined);
     deliveries.add(p);
     try { await p; } finally { deliveries.delete(p); }
   });
@@ -136,7 +155,8 @@ export async function startE2E(opts: E2EOptions = {}): Promise<E2E> {
   };
 
   const e2e: E2E = {
-    local, apns, clock, adminKey, pollErrors, autoPoll: !opts.manualPolls,
+    local, apns, clock, adminKey, pollErrors, autoPoll: !opts.manualPolls, onePushWorker: false,
+    pushBatches: { started: 0, finished: 0 },
 
     async api(method, path, body, key = adminKey) {
       const res = await fetch(`${local.url}${path}`, {
@@ -218,7 +238,7 @@ export async function startE2E(opts: E2EOptions = {}): Promise<E2E> {
       return out;
     },
 
-    async waitFor(until, timeoutMs = 30_000, what = 'condition') {
+    async waitFor(until, timeoutMs = patience, what = 'condition') {
       const deadline = Date.now() + timeoutMs;
       for (;;) {
         if (pollErrors.length) throw pollErrors[0];
@@ -228,7 +248,7 @@ export async function startE2E(opts: E2EOptions = {}): Promise<E2E> {
       }
     },
 
-    async settle(until, timeoutMs = 30_000) {
+    async settle(until, timeoutMs = patience) {
       const deadline = Date.now() + timeoutMs;
       let quietRounds = 0;
       for (;;) {
@@ -246,7 +266,7 @@ export async function startE2E(opts: E2EOptions = {}): Promise<E2E> {
       }
     },
 
-    async operation(id, timeoutMs = 60_000) {
+    async operation(id, timeoutMs = 2 * patience) {
       let progress: any; // eslint-disable-line @typescript-eslint/no-explicit-any
       await e2e.waitFor(async () => {
         const r = await e2e.api('GET', `/admin/v1/commands/${id}`);

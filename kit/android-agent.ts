@@ -8,7 +8,7 @@
 // worker would send through FCM and delivers the data message to the registered agent. The real
 // FcmSender is tested separately against a fake FCM endpoint (test/adapters/fcm.test.ts).
 import { randomBytes } from 'node:crypto';
-import type { PushCredentialError, PushOutcome, PushSender, PushTarget } from '../../lambdas/ports';
+import type { PushCredentialError, PushOutcome, PushSender, PushTarget } from '../lambdas/ports';
 
 export interface AgentApp {
   packageName: string;

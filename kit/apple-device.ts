@@ -3,11 +3,11 @@
 // (Mdm-Signature), and answers commands from its own state (profiles, apps, books).
 import { X509Certificate, randomBytes, randomUUID } from 'node:crypto';
 import forge from 'node-forge';
-import { needsUnlock } from '../../lambdas/protocol/apple/command-builders';
-import { buildPlist, parsePlist } from '../../lambdas/protocol/apple/plist';
-import { signMdmMessage, unwrapSignedProfile } from '../../lambdas/protocol/apple/sign';
-import { CHECKIN_CONTENT_TYPE, CONNECT_CONTENT_TYPE } from '../../lambdas/protocol/apple/messages';
-import { enrollmentProfileIdentifier } from '../../lambdas/protocol/apple/enrollment-profile';
+import { needsUnlock } from '../lambdas/protocol/apple/command-builders';
+import { buildPlist, parsePlist } from '../lambdas/protocol/apple/plist';
+import { signMdmMessage, unwrapSignedProfile } from '../lambdas/protocol/apple/sign';
+import { CHECKIN_CONTENT_TYPE, CONNECT_CONTENT_TYPE } from '../lambdas/protocol/apple/messages';
+import { enrollmentProfileIdentifier } from '../lambdas/protocol/apple/enrollment-profile';
 
 type Dict = Record<string, unknown>;
 
