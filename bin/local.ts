@@ -6,7 +6,11 @@ import { startLocal } from '../lambdas/wiring/local';
 
 async function main() {
   const port = Number(process.env.PORT ?? 8080);
-  const local = await startLocal({ port, host: process.env.HOST ?? '127.0.0.1', dataDir: process.env.DATA_DIR ?? '.data' });
+  const local = await startLocal({
+    port,
+    host: process.env.HOST ?? '127.0.0.1',
+    dataDir: process.env.DATA_DIR ?? '.data',
+  });
   const lines = [
     `MDM server running at ${local.url}  (data in ${process.env.DATA_DIR ?? '.data'}/)`,
     `  console:      ${local.url}/console/  (sign in with the admin key)`,

@@ -2,9 +2,10 @@
 // The local server builds it in memory on the first /console request; the CDK stack builds it at
 // synth time into a directory for the S3 deployment. Everything the page loads comes from here:
 // no CDN, no web font, no third-party origin (the CSP of lambdas/http/console-static.ts).
-import { buildSync, transformSync } from 'esbuild';
+
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { buildSync, transformSync } from 'esbuild';
 
 export interface ConsoleFile {
   body: Buffer;
@@ -32,7 +33,10 @@ export function buildConsole(): Map<string, ConsoleFile> {
     logLevel: 'silent',
     define: { 'process.env.NODE_ENV': '"production"' },
   }).outputFiles[0].contents;
-  const css = transformSync(readFileSync(join(__dirname, 'src', 'style.css'), 'utf8'), { loader: 'css', minify: true }).code;
+  const css = transformSync(readFileSync(join(__dirname, 'src', 'style.css'), 'utf8'), {
+    loader: 'css',
+    minify: true,
+  }).code;
   const html = readFileSync(join(__dirname, 'src', 'index.html'));
   const files = new Map<string, ConsoleFile>();
   const add = (name: string, body: Buffer) => files.set(name, { body, contentType: CONTENT_TYPES[name] });

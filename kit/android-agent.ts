@@ -63,7 +63,10 @@ const SYSTEM_APPS = [
   { packageName: 'com.android.settings', versionCode: 34 },
 ];
 
-type Outcome = { status: 'Acknowledged'; result?: Record<string, unknown> } | { status: 'Error'; error: { code: string; message: string } } | { status: 'NotNow' };
+type Outcome =
+  | { status: 'Acknowledged'; result?: Record<string, unknown> }
+  | { status: 'Error'; error: { code: string; message: string } }
+  | { status: 'NotNow' };
 
 export class SimulatedAndroidAgent {
   readonly baseUrl: string;
@@ -123,7 +126,10 @@ export class SimulatedAndroidAgent {
   }
 
   /** An agent set up from the enrollment QR code (`qrPayload` of POST /admin/v1/enrollments). */
-  static fromQrPayload(qrPayload: string, opts: Omit<SimulatedAndroidAgentOptions, 'baseUrl' | 'tenant'> = {}): SimulatedAndroidAgent {
+  static fromQrPayload(
+    qrPayload: string,
+    opts: Omit<SimulatedAndroidAgentOptions, 'baseUrl' | 'tenant'> = {},
+  ): SimulatedAndroidAgent {
     const qr = JSON.parse(qrPayload) as QrPayload;
     const agent = new SimulatedAndroidAgent({ ...opts, baseUrl: qr.serverUrl, tenant: qr.tenant });
     agent.enrollmentToken = qr.enrollmentToken;
@@ -134,7 +140,10 @@ export class SimulatedAndroidAgent {
 
   /** The next command of this type fails with an Error report. */
   failNext(type: string, error: { code?: string; message?: string } = {}): void {
-    this.failures.set(type, { code: error.code ?? 'install-failed', message: error.message ?? `${type} failed on the simulated device` });
+    this.failures.set(type, {
+      code: error.code ?? 'install-failed',
+      message: error.message ?? `${type} failed on the simulated device`,
+    });
   }
 
   /** The next `times` commands of this type answer NotNow. */
@@ -155,7 +164,11 @@ export class SimulatedAndroidAgent {
 
   inventory() {
     return {
-      apps: [...this.apps.values()].map((a) => ({ packageName: a.packageName, versionCode: a.versionCode, managed: a.managed })),
+      apps: [...this.apps.values()].map((a) => ({
+        packageName: a.packageName,
+        versionCode: a.versionCode,
+        managed: a.managed,
+      })),
       policies: [...this.policies.values()].map((p) => ({ id: p.id, hash: p.hash })),
       locked: this.locked,
       passcodeSet: this.passcodeSet,
@@ -169,9 +182,18 @@ export class SimulatedAndroidAgent {
   enroll(enrollmentToken = this.enrollmentToken): Promise<AgentResponse<{ deviceId: string; deviceToken: string }>> {
     if (!enrollmentToken) throw new Error('no enrollment token');
     const run = (async () => {
-      const res = await this.request<{ deviceId: string; deviceToken: string }>('POST', 'enroll', {
-        enrollmentToken, serialNumber: this.serialNumber, model: this.model, osVersion: this.osVersion, fcmToken: this.fcmToken,
-      }, false);
+      const res = await this.request<{ deviceId: string; deviceToken: string }>(
+        'POST',
+        'enroll',
+        {
+          enrollmentToken,
+          serialNumber: this.serialNumber,
+          model: this.model,
+          osVersion: this.osVersion,
+          fcmToken: this.fcmToken,
+        },
+        false,
+      );
       if (res.status === 201 && res.body) {
         this.deviceId = res.body.deviceId;
         this.deviceToken = res.body.deviceToken;
@@ -188,7 +210,10 @@ export class SimulatedAndroidAgent {
 
   /** PUT /android/{tenant}/checkin with the FCM token and the inventory. */
   checkIn(opts: { inventory?: boolean } = {}): Promise<AgentResponse> {
-    return this.request('PUT', 'checkin', { fcmToken: this.fcmToken, ...(opts.inventory === false ? {} : { inventory: this.inventory() }) });
+    return this.request('PUT', 'checkin', {
+      fcmToken: this.fcmToken,
+      ...(opts.inventory === false ? {} : { inventory: this.inventory() }),
+    });
   }
 
   /** One raw connect call (tests of the API itself). */
@@ -224,7 +249,10 @@ export class SimulatedAndroidAgent {
   /** An FCM data message arrived: poll (after enrollment finished), or hold it while offline. */
   async onPush(data: Record<string, string>): Promise<void> {
     this.pushes.push(data);
-    if (this.offline) { this.heldPush = data; return; }
+    if (this.offline) {
+      this.heldPush = data;
+      return;
+    }
     await this.enrolling;
     if (!this.deviceToken || this.unauthorized) return;
     await this.poll().catch(() => undefined);
@@ -237,12 +265,17 @@ export class SimulatedAndroidAgent {
       if (guard > 500) throw new Error('connect loop did not end');
       const command = res.body;
       const outcome = this.execute(command);
-      const received: ReceivedCommand = { ...command, status: outcome.status, ...(outcome.status === 'Error' ? { error: outcome.error } : {}) };
+      const received: ReceivedCommand = {
+        ...command,
+        status: outcome.status,
+        ...(outcome.status === 'Error' ? { error: outcome.error } : {}),
+      };
       this.received.push(received);
       handled.push(received);
       res = await this.connect({ commandId: command.commandId, ...outcome });
     }
-    if (res.status !== 204 && res.status !== 401) throw new Error(`connect answered ${res.status}: ${JSON.stringify(res.body)}`);
+    if (res.status !== 204 && res.status !== 401)
+      throw new Error(`connect answered ${res.status}: ${JSON.stringify(res.body)}`);
     return handled;
   }
 
@@ -251,7 +284,8 @@ export class SimulatedAndroidAgent {
     const { type, payload } = command;
     const notNow = this.notNows.get(type);
     if (notNow) {
-      if (notNow > 1) this.notNows.set(type, notNow - 1); else this.notNows.delete(type);
+      if (notNow > 1) this.notNows.set(type, notNow - 1);
+      else this.notNows.delete(type);
       return { status: 'NotNow' };
     }
     const failure = this.failures.get(type);
@@ -269,7 +303,8 @@ export class SimulatedAndroidAgent {
         const hash = str('hash');
         if (!id || !hash) return bad('ApplyPolicy needs policyId and hash');
         const policy = (payload.policy ?? {}) as Record<string, unknown>;
-        if (typeof policy !== 'object' || Array.isArray(policy)) return { status: 'Error', error: { code: 'policy-rejected', message: 'policy is not a JSON object' } };
+        if (typeof policy !== 'object' || Array.isArray(policy))
+          return { status: 'Error', error: { code: 'policy-rejected', message: 'policy is not a JSON object' } };
         this.policies.set(id, { id, hash, policy });
         return { status: 'Acknowledged' };
       }
@@ -283,9 +318,14 @@ export class SimulatedAndroidAgent {
         const packageName = str('packageName');
         if (!packageName) return bad('InstallApp needs packageName');
         const wanted = payload.versionCode === undefined ? undefined : Number(payload.versionCode);
-        if (wanted !== undefined && !Number.isInteger(wanted)) return bad(`versionCode ${String(payload.versionCode)} is not a number`);
+        if (wanted !== undefined && !Number.isInteger(wanted))
+          return bad(`versionCode ${String(payload.versionCode)} is not a number`);
         const current = this.apps.get(packageName);
-        this.apps.set(packageName, { packageName, versionCode: Math.max(wanted ?? 1, current?.versionCode ?? 0), managed: true });
+        this.apps.set(packageName, {
+          packageName,
+          versionCode: Math.max(wanted ?? 1, current?.versionCode ?? 0),
+          managed: true,
+        });
         return { status: 'Acknowledged' };
       }
       case 'RemoveApp': {
@@ -341,11 +381,19 @@ export class SimulatedAndroidAgent {
     }
   }
 
-  private async request<T>(method: string, op: 'enroll' | 'checkin' | 'connect', body: unknown, auth = true): Promise<AgentResponse<T>> {
+  private async request<T>(
+    method: string,
+    op: 'enroll' | 'checkin' | 'connect',
+    body: unknown,
+    auth = true,
+  ): Promise<AgentResponse<T>> {
     if (this.slowMs) await new Promise((r) => setTimeout(r, this.slowMs));
     if (this.offline) throw new Error('simulated agent is offline');
     const path = `/android/${this.tenant}/${op}`;
-    const headers: Record<string, string> = { 'content-type': 'application/json', 'user-agent': `SimulatedAndroidAgent/1.0 (${this.model}; Android ${this.osVersion})` };
+    const headers: Record<string, string> = {
+      'content-type': 'application/json',
+      'user-agent': `SimulatedAndroidAgent/1.0 (${this.model}; Android ${this.osVersion})`,
+    };
     if (auth && this.deviceToken) headers.authorization = `Bearer ${this.deviceToken}`;
     const res = await this.fetchFn(`${this.baseUrl}${path}`, { method, headers, body: JSON.stringify(body) });
     const text = await res.text();
@@ -393,11 +441,19 @@ export class AgentPushSender implements PushSender {
       for (const t of targets) await this.agents.get(t.token)?.onPush({ type: 'sync' });
     }
     return targets.map((t) => {
-      const push: RecordedPush = { tenantId, deviceId: t.deviceId, token: t.token, data: { type: 'sync' }, messageId: `projects/sim/messages/${++this.seq}` };
+      const push: RecordedPush = {
+        tenantId,
+        deviceId: t.deviceId,
+        token: t.token,
+        data: { type: 'sync' },
+        messageId: `projects/sim/messages/${++this.seq}`,
+      };
       this.sent.push(push);
       const agent = this.opts.immediate ? undefined : this.agents.get(t.token);
       if (agent) {
-        const delivery = new Promise<void>((resolve) => setTimeout(resolve, 1)).then(() => agent.onPush({ ...push.data }));
+        const delivery = new Promise<void>((resolve) => setTimeout(resolve, 1)).then(() =>
+          agent.onPush({ ...push.data }),
+        );
         this.deliveries.add(delivery);
         void delivery.finally(() => this.deliveries.delete(delivery));
       }

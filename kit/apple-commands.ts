@@ -1,7 +1,7 @@
 // Apple commands the server never sends but the simulated device answers (the tests ask for them
 // to check its answers and the command schemas); the server's own builders are in
 // lambdas/protocol/apple/commands.ts.
-import { needsUnlock, type AppleCommand } from '../lambdas/protocol/apple/command-builders';
+import { type AppleCommand, needsUnlock } from '../lambdas/protocol/apple/command-builders';
 
 function make(requestType: string, params: Record<string, unknown> = {}): AppleCommand {
   return { requestType, command: { RequestType: requestType, ...params }, needsUnlock: needsUnlock(requestType) };

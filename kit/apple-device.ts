@@ -1,13 +1,13 @@
 // A simulated Apple device that speaks the MDM protocol over HTTP, for e2e tests and the fleet
 // simulator. It enrolls from a real enrollment profile, signs every request with its identity
 // (Mdm-Signature), and answers commands from its own state (profiles, apps, books).
-import { X509Certificate, randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID, X509Certificate } from 'node:crypto';
 import forge from 'node-forge';
 import { needsUnlock } from '../lambdas/protocol/apple/command-builders';
+import { enrollmentProfileIdentifier } from '../lambdas/protocol/apple/enrollment-profile';
+import { CHECKIN_CONTENT_TYPE, CONNECT_CONTENT_TYPE } from '../lambdas/protocol/apple/messages';
 import { buildPlist, parsePlist } from '../lambdas/protocol/apple/plist';
 import { signMdmMessage, unwrapSignedProfile } from '../lambdas/protocol/apple/sign';
-import { CHECKIN_CONTENT_TYPE, CONNECT_CONTENT_TYPE } from '../lambdas/protocol/apple/messages';
-import { enrollmentProfileIdentifier } from '../lambdas/protocol/apple/enrollment-profile';
 
 type Dict = Record<string, unknown>;
 
@@ -73,8 +73,20 @@ export interface HttpReply {
   body: Buffer;
 }
 
-const IOS_FACTS = { ProductName: 'iPhone15,2', Model: 'MQ9T3', ModelName: 'iPhone', OSVersion: '17.5.1', BuildVersion: '21F90' };
-const MAC_FACTS = { ProductName: 'Mac14,2', Model: 'Mac14,2', ModelName: 'MacBook Air', OSVersion: '14.5', BuildVersion: '23F79' };
+const IOS_FACTS = {
+  ProductName: 'iPhone15,2',
+  Model: 'MQ9T3',
+  ModelName: 'iPhone',
+  OSVersion: '17.5.1',
+  BuildVersion: '21F90',
+};
+const MAC_FACTS = {
+  ProductName: 'Mac14,2',
+  Model: 'Mac14,2',
+  ModelName: 'MacBook Air',
+  OSVersion: '14.5',
+  BuildVersion: '23F79',
+};
 const MAX_COMMANDS_PER_POLL = 500;
 
 const errorReport = (code: number, domain: string, message: string): Dict => ({
@@ -210,7 +222,8 @@ export class SimulatedAppleDevice {
     const res = await this.doFetch(this.route(profileUrl), { method: 'GET' });
     const body = Buffer.from(await res.arrayBuffer());
     this.lastHttpStatus = res.status;
-    if (res.status !== 200) throw new Error(`enrollment profile download failed: HTTP ${res.status} ${body.toString('utf8').slice(0, 200)}`);
+    if (res.status !== 200)
+      throw new Error(`enrollment profile download failed: HTTP ${res.status} ${body.toString('utf8').slice(0, 200)}`);
     this.installEnrollmentProfile(body);
     return profileBytesToDict(body);
   }
@@ -222,10 +235,17 @@ export class SimulatedAppleDevice {
     const mdm = payloads.find((p) => p.PayloadType === 'com.apple.mdm');
     if (!mdm) throw new Error('enrollment profile has no com.apple.mdm payload');
     const idPayload = payloads.find((p) => p.PayloadUUID === mdm.IdentityCertificateUUID);
-    if (!idPayload || idPayload.PayloadType !== 'com.apple.security.pkcs12' || !Buffer.isBuffer(idPayload.PayloadContent)) {
+    if (
+      !idPayload ||
+      idPayload.PayloadType !== 'com.apple.security.pkcs12' ||
+      !Buffer.isBuffer(idPayload.PayloadContent)
+    ) {
       throw new Error('enrollment profile has no PKCS#12 identity payload matching IdentityCertificateUUID');
     }
-    this.identity = identityFromP12(idPayload.PayloadContent, typeof idPayload.Password === 'string' ? idPayload.Password : '');
+    this.identity = identityFromP12(
+      idPayload.PayloadContent,
+      typeof idPayload.Password === 'string' ? idPayload.Password : '',
+    );
     this.serverUrl = String(mdm.ServerURL);
     this.checkInUrl = typeof mdm.CheckInURL === 'string' ? mdm.CheckInURL : undefined;
     this.topicValue = String(mdm.Topic);
@@ -275,7 +295,8 @@ export class SimulatedAppleDevice {
     await this.enroll(profileUrl);
     for (const step of [() => this.authenticate(), () => this.tokenUpdate()]) {
       const r = await step();
-      if (r.status !== 200) throw new Error(`check-in failed: HTTP ${r.status} ${r.body.toString('utf8').slice(0, 200)}`);
+      if (r.status !== 200)
+        throw new Error(`check-in failed: HTTP ${r.status} ${r.body.toString('utf8').slice(0, 200)}`);
     }
   }
 
@@ -287,7 +308,10 @@ export class SimulatedAppleDevice {
   }
 
   private async report(dict: Dict, requestType?: string): Promise<HttpReply> {
-    const reply = await this.put(this.serverUrl!, `${CONNECT_CONTENT_TYPE}; charset=UTF-8`, { UDID: this.udid, ...dict });
+    const reply = await this.put(this.serverUrl!, `${CONNECT_CONTENT_TYPE}; charset=UTF-8`, {
+      UDID: this.udid,
+      ...dict,
+    });
     this.log.push({
       kind: 'report',
       status: String(dict.Status),
@@ -307,7 +331,8 @@ export class SimulatedAppleDevice {
     const received: ReceivedCommand[] = [];
     let reply = await this.report({ Status: 'Idle' });
     while (reply.status === 200 && reply.body.length > 0) {
-      if (received.length >= MAX_COMMANDS_PER_POLL) throw new Error(`server sent more than ${MAX_COMMANDS_PER_POLL} commands in one session`);
+      if (received.length >= MAX_COMMANDS_PER_POLL)
+        throw new Error(`server sent more than ${MAX_COMMANDS_PER_POLL} commands in one session`);
       let envelope: Dict;
       try {
         envelope = parsePlist(reply.body);
@@ -315,9 +340,16 @@ export class SimulatedAppleDevice {
         envelope = {};
       }
       const { report, after } = this.answerCommand(envelope);
-      const command = (typeof envelope.Command === 'object' && envelope.Command !== null ? envelope.Command : {}) as Dict;
+      const command = (
+        typeof envelope.Command === 'object' && envelope.Command !== null ? envelope.Command : {}
+      ) as Dict;
       const requestType = typeof command.RequestType === 'string' ? command.RequestType : '';
-      received.push({ commandUuid: String(envelope.CommandUUID ?? ''), requestType, command, status: String(report.Status) });
+      received.push({
+        commandUuid: String(envelope.CommandUUID ?? ''),
+        requestType,
+        command,
+        status: String(report.Status),
+      });
       reply = await this.report(report, requestType || undefined);
       if (after === 'unenroll') {
         // The MDM profile is gone: the device stops talking and sends its one CheckOut.
@@ -353,19 +385,29 @@ export class SimulatedAppleDevice {
   answerCommand(envelope: Dict): CommandAnswer {
     const uuid = envelope.CommandUUID;
     const command = envelope.Command as Dict | undefined;
-    if (typeof uuid !== 'string' || !uuid || typeof command !== 'object' || command === null || typeof command.RequestType !== 'string') {
+    if (
+      typeof uuid !== 'string' ||
+      !uuid ||
+      typeof command !== 'object' ||
+      command === null ||
+      typeof command.RequestType !== 'string'
+    ) {
       return { report: { CommandUUID: typeof uuid === 'string' ? uuid : '', Status: 'CommandFormatError' } };
     }
     const requestType = command.RequestType;
     const base = { CommandUUID: uuid };
     if (this.locked && needsUnlock(requestType)) return { report: { ...base, Status: 'NotNow' } };
     const ack = (extra: Dict = {}): CommandAnswer => ({ report: { ...base, Status: 'Acknowledged', ...extra } });
-    const fail = (code: number, domain: string, message: string): CommandAnswer => ({ report: { ...base, ...errorReport(code, domain, message) } });
+    const fail = (code: number, domain: string, message: string): CommandAnswer => ({
+      report: { ...base, ...errorReport(code, domain, message) },
+    });
 
     switch (requestType) {
       case 'DeviceInformation': {
         const facts = this.deviceFacts();
-        const queries = Array.isArray(command.Queries) ? (command.Queries as unknown[]).filter((q): q is string => typeof q === 'string') : Object.keys(facts);
+        const queries = Array.isArray(command.Queries)
+          ? (command.Queries as unknown[]).filter((q): q is string => typeof q === 'string')
+          : Object.keys(facts);
         const responses: Dict = {};
         // Queries the device cannot answer are dropped silently, as real devices do.
         for (const q of queries) if (facts[q] !== undefined) responses[q] = facts[q];
@@ -387,7 +429,16 @@ export class SimulatedAppleDevice {
         const only = Array.isArray(command.Identifiers) ? new Set(command.Identifiers as string[]) : undefined;
         const list = [...this.apps.values()]
           .filter((a) => (!only || only.has(a.identifier)) && (!command.ManagedAppsOnly || a.managed))
-          .map((a) => ({ Identifier: a.identifier, Name: a.name, Version: a.version, ShortVersion: a.version, BundleSize: 1_000_000, DynamicSize: 0, Installing: false, IsValidated: true }));
+          .map((a) => ({
+            Identifier: a.identifier,
+            Name: a.name,
+            Version: a.version,
+            ShortVersion: a.version,
+            BundleSize: 1_000_000,
+            DynamicSize: 0,
+            Installing: false,
+            IsValidated: true,
+          }));
         return ack({ InstalledApplicationList: list });
       }
       case 'ManagedApplicationList': {
@@ -395,13 +446,26 @@ export class SimulatedAppleDevice {
         const out: Dict = {};
         for (const a of this.apps.values()) {
           if (!a.managed || (only && !only.has(a.identifier))) continue;
-          out[a.identifier] = { Status: 'Managed', ManagementFlags: a.managementFlags, HasConfiguration: false, HasFeedback: false, IsValidated: true };
+          out[a.identifier] = {
+            Status: 'Managed',
+            ManagementFlags: a.managementFlags,
+            HasConfiguration: false,
+            HasFeedback: false,
+            IsValidated: true,
+          };
         }
         return ack({ ManagedApplicationList: out });
       }
       case 'ManagedMediaList':
         return ack({
-          Books: [...this.books.values()].map((b) => ({ PersistentID: b.persistentId, Kind: b.kind, Version: b.version, Title: b.title, iTunesStoreID: b.iTunesStoreID, State: 'Installed' })),
+          Books: [...this.books.values()].map((b) => ({
+            PersistentID: b.persistentId,
+            Kind: b.kind,
+            Version: b.version,
+            Title: b.title,
+            iTunesStoreID: b.iTunesStoreID,
+            State: 'Installed',
+          })),
         });
       case 'CertificateList': {
         const list: Dict[] = [];
@@ -424,8 +488,10 @@ export class SimulatedAppleDevice {
           return fail(4027, 'MCInstallationErrorDomain', 'The profile requires a passcode change.');
         }
         const p = summarizeProfile(dict);
-        if (!p.identifier || !p.uuid) return fail(1002, 'MCProfileErrorDomain', 'The profile is missing a required field.');
-        if (p.identifier === this.enrollmentProfileIdentifier) return fail(4010, 'MCInstallationErrorDomain', 'Cannot replace the MDM profile.');
+        if (!p.identifier || !p.uuid)
+          return fail(1002, 'MCProfileErrorDomain', 'The profile is missing a required field.');
+        if (p.identifier === this.enrollmentProfileIdentifier)
+          return fail(4010, 'MCInstallationErrorDomain', 'Cannot replace the MDM profile.');
         this.profiles.set(p.identifier, p);
         return ack();
       }
@@ -437,9 +503,19 @@ export class SimulatedAppleDevice {
         return ack();
       }
       case 'InstallApplication': {
-        const key = command.iTunesStoreID !== undefined ? String(command.iTunesStoreID) : typeof command.ManifestURL === 'string' ? command.ManifestURL : String(command.Identifier ?? '');
+        const key =
+          command.iTunesStoreID !== undefined
+            ? String(command.iTunesStoreID)
+            : typeof command.ManifestURL === 'string'
+              ? command.ManifestURL
+              : String(command.Identifier ?? '');
         if (!key) return { report: { ...base, Status: 'CommandFormatError' } };
-        const entry = this.appCatalog[key] ?? { identifier: typeof command.Identifier === 'string' ? command.Identifier : `sim.app.${key.replace(/[^A-Za-z0-9]+/g, '-')}` };
+        const entry = this.appCatalog[key] ?? {
+          identifier:
+            typeof command.Identifier === 'string'
+              ? command.Identifier
+              : `sim.app.${key.replace(/[^A-Za-z0-9]+/g, '-')}`,
+        };
         const existing = this.apps.get(entry.identifier);
         this.apps.set(entry.identifier, {
           identifier: entry.identifier,
@@ -456,7 +532,12 @@ export class SimulatedAppleDevice {
         return ack();
       }
       case 'InstallMedia': {
-        const id = typeof command.PersistentID === 'string' ? command.PersistentID : command.iTunesStoreID !== undefined ? String(command.iTunesStoreID) : undefined;
+        const id =
+          typeof command.PersistentID === 'string'
+            ? command.PersistentID
+            : command.iTunesStoreID !== undefined
+              ? String(command.iTunesStoreID)
+              : undefined;
         if (!id) return { report: { ...base, Status: 'CommandFormatError' } };
         this.books.set(id, {
           persistentId: id,
@@ -469,7 +550,8 @@ export class SimulatedAppleDevice {
       }
       case 'RemoveMedia': {
         // Acknowledged even when the book is not there (Apple documents this).
-        const id = typeof command.PersistentID === 'string' ? command.PersistentID : String(command.iTunesStoreID ?? '');
+        const id =
+          typeof command.PersistentID === 'string' ? command.PersistentID : String(command.iTunesStoreID ?? '');
         this.books.delete(id);
         return ack();
       }
@@ -479,7 +561,11 @@ export class SimulatedAppleDevice {
         this.locked = true;
         return ack();
       case 'ClearPasscode':
-        if (!this.unlockToken || !Buffer.isBuffer(command.UnlockToken) || !command.UnlockToken.equals(this.unlockToken)) {
+        if (
+          !this.unlockToken ||
+          !Buffer.isBuffer(command.UnlockToken) ||
+          !command.UnlockToken.equals(this.unlockToken)
+        ) {
           return fail(5013, 'MCPasscodeErrorDomain', 'The passcode could not be cleared.');
         }
         this.passcodeSet = false;
@@ -526,7 +612,8 @@ export class SimulatedAppleDevice {
       WiFiMAC: '00:00:00:00:00:00',
       BluetoothMAC: '00:00:00:00:00:00',
     };
-    if (this.platform === 'macos') Object.assign(f, { HostName: this.deviceName, LocalHostName: this.deviceName.replace(/\s+/g, '-') });
+    if (this.platform === 'macos')
+      Object.assign(f, { HostName: this.deviceName, LocalHostName: this.deviceName.replace(/\s+/g, '-') });
     return f;
   }
 }
@@ -563,7 +650,8 @@ function profileListItem(p: SimProfile): Dict {
 
 function identityFromP12(p12: Buffer, password: string): { certPem: string; keyPem: string } {
   const parsed = forge.pkcs12.pkcs12FromAsn1(forge.asn1.fromDer(p12.toString('binary')), password);
-  const keyBags = parsed.getBags({ bagType: forge.pki.oids.pkcs8ShroudedKeyBag })[forge.pki.oids.pkcs8ShroudedKeyBag] ?? [];
+  const keyBags =
+    parsed.getBags({ bagType: forge.pki.oids.pkcs8ShroudedKeyBag })[forge.pki.oids.pkcs8ShroudedKeyBag] ?? [];
   const certBags = parsed.getBags({ bagType: forge.pki.oids.certBag })[forge.pki.oids.certBag] ?? [];
   const key = keyBags[0]?.key;
   const cert = certBags[0]?.cert;

@@ -3,13 +3,13 @@
 // the server when a push for their token reaches the fake, as real devices do.
 import { randomUUID } from 'node:crypto';
 import type { Clock, PushSender } from '../lambdas/ports';
-import type { AppConfig } from '../lambdas/service/container';
 import { buildPlist } from '../lambdas/protocol/apple/plist';
+import type { AppConfig } from '../lambdas/service/container';
 import { handlePushBatch } from '../lambdas/service/push-worker';
-import { startLocal, type LocalServer } from '../lambdas/wiring/local';
+import { type LocalServer, startLocal } from '../lambdas/wiring/local';
 import { SimulatedAppleDevice } from './apple-device';
 import { FakeApns, type RecordedPush } from './fake-apns';
-import { pushCert, type PushCertificate } from './tls';
+import { type PushCertificate, pushCert } from './tls';
 
 /**
  * A clock that the test moves: every reading is 1 ms after the previous one (so "the device
@@ -38,7 +38,8 @@ export class TestClock implements Clock {
   }
 }
 
-export interface ApiReply<T = any> { // eslint-disable-line @typescript-eslint/no-explicit-any
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export interface ApiReply<T = any> {
   status: number;
   body: T;
   text: string;
@@ -66,8 +67,16 @@ export interface E2E {
   api<T = any>(method: string, path: string, body?: unknown, key?: string): Promise<ApiReply<T>>; // eslint-disable-line @typescript-eslint/no-explicit-any
   /** Uploads an MDM push certificate the fake APNs trusts (PUT /admin/v1/push/apns). */
   uploadPushCert(cert?: PushCertificate): Promise<PushCertificate>;
-  createTemplate(input: { name?: string; items?: unknown[]; prohibitedApps?: string[] }): Promise<{ id: string; version: number }>;
-  createEnrollment(input?: { templateId?: string; expiresInHours?: number; name?: string }): Promise<{ token: string; url: string; expiresAt: string }>;
+  createTemplate(input: {
+    name?: string;
+    items?: unknown[];
+    prohibitedApps?: string[];
+  }): Promise<{ id: string; version: number }>;
+  createEnrollment(input?: {
+    templateId?: string;
+    expiresInHours?: number;
+    name?: string;
+  }): Promise<{ token: string; url: string; expiresAt: string }>;
   /** A simulated device the push wiring knows (not enrolled). */
   newDevice(opts?: { platform?: 'ios' | 'macos'; sendsUnlockToken?: boolean }): SimulatedAppleDevice;
   /** Enrolls `n` new devices (Authenticate + TokenUpdate), `concurrency` at a time. */
@@ -107,12 +116,22 @@ const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 /** A small .mobileconfig (one Wi-Fi payload), base64, for template items. */
 export function sampleProfile(identifier = 'com.example.wifi', ssid = 'Office'): string {
   const xml = buildPlist({
-    PayloadType: 'Configuration', PayloadVersion: 1, PayloadIdentifier: identifier, PayloadUUID: randomUUID().toUpperCase(),
+    PayloadType: 'Configuration',
+    PayloadVersion: 1,
+    PayloadIdentifier: identifier,
+    PayloadUUID: randomUUID().toUpperCase(),
     PayloadDisplayName: `Wi-Fi ${ssid}`,
-    PayloadContent: [{
-      PayloadType: 'com.apple.wifi.managed', PayloadVersion: 1, PayloadIdentifier: `${identifier}.wifi`, PayloadUUID: randomUUID().toUpperCase(),
-      SSID_STR: ssid, EncryptionType: 'WPA2', AutoJoin: true,
-    }],
+    PayloadContent: [
+      {
+        PayloadType: 'com.apple.wifi.managed',
+        PayloadVersion: 1,
+        PayloadIdentifier: `${identifier}.wifi`,
+        PayloadUUID: randomUUID().toUpperCase(),
+        SSID_STR: ssid,
+        EncryptionType: 'WPA2',
+        AutoJoin: true,
+      },
+    ],
   });
   return Buffer.from(xml, 'utf8').toString('base64');
 }
@@ -123,8 +142,14 @@ export async function startE2E(opts: E2EOptions = {}): Promise<E2E> {
   await apns.start();
   const clock = new TestClock();
   const local = await startLocal({
-    inMemory: true, port: 0, schedules: false, clock, apnsOrigin: apns.origin, apnsCa: apns.serverCa,
-    config: opts.config, ...(opts.fcm ? { push: { fcm: opts.fcm } } : {}),
+    inMemory: true,
+    port: 0,
+    schedules: false,
+    clock,
+    apnsOrigin: apns.origin,
+    apnsCa: apns.serverCa,
+    config: opts.config,
+    ...(opts.fcm ? { push: { fcm: opts.fcm } } : {}),
   });
   // The same consumer local mode wires, tracked so stop() can let a delivery finish before the
   // database closes.
@@ -135,12 +160,20 @@ export async function startE2E(opts: E2EOptions = {}): Promise<E2E> {
     if (stopping) return; // shutting down: a deferred batch must not reach a closed database
     const handle = async () => {
       e2e.pushBatches.started += 1;
-      try { return await handlePushBatch(local.app, batch); } finally { e2e.pushBatches.finished += 1; }
+      try {
+        return await handlePushBatch(local.app, batch);
+      } finally {
+        e2e.pushBatches.finished += 1;
+      }
     };
     const p = e2e.onePushWorker ? previousBatch.then(handle) : handle();
     if (e2e.onePushWorker) previousBatch = p.catch(() => undefined);
     deliveries.add(p);
-    try { await p; } finally { deliveries.delete(p); }
+    try {
+      await p;
+    } finally {
+      deliveries.delete(p);
+    }
   });
   const adminKey = local.credentials.adminKey;
   const devices = new Map<string, SimulatedAppleDevice>();
@@ -155,29 +188,49 @@ export async function startE2E(opts: E2EOptions = {}): Promise<E2E> {
   };
 
   const e2e: E2E = {
-    local, apns, clock, adminKey, pollErrors, autoPoll: !opts.manualPolls, onePushWorker: false,
+    local,
+    apns,
+    clock,
+    adminKey,
+    pollErrors,
+    autoPoll: !opts.manualPolls,
+    onePushWorker: false,
     pushBatches: { started: 0, finished: 0 },
 
     async api(method, path, body, key = adminKey) {
       const res = await fetch(`${local.url}${path}`, {
         method,
-        headers: { authorization: `Bearer ${key}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+        headers: {
+          authorization: `Bearer ${key}`,
+          ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+        },
         body: body !== undefined ? JSON.stringify(body) : undefined,
       });
       const text = await res.text();
       let parsed: unknown = text;
-      try { parsed = text ? JSON.parse(text) : undefined; } catch { /* not JSON */ }
+      try {
+        parsed = text ? JSON.parse(text) : undefined;
+      } catch {
+        /* not JSON */
+      }
       return { status: res.status, body: parsed as never, text };
     },
 
     async uploadPushCert(cert = pushCert({ name: 'e2e-demo' })) {
-      const r = await e2e.api('PUT', '/admin/v1/push/apns', { certificatePem: cert.certPem, privateKeyPem: cert.keyPem });
+      const r = await e2e.api('PUT', '/admin/v1/push/apns', {
+        certificatePem: cert.certPem,
+        privateKeyPem: cert.keyPem,
+      });
       if (r.status !== 200) throw new Error(`push certificate upload failed: ${r.status} ${r.text}`);
       return cert;
     },
 
     async createTemplate({ name = 'e2e template', items = [], prohibitedApps }) {
-      const r = await e2e.api('POST', '/admin/v1/templates', { name, items, ...(prohibitedApps ? { prohibitedApps } : {}) });
+      const r = await e2e.api('POST', '/admin/v1/templates', {
+        name,
+        items,
+        ...(prohibitedApps ? { prohibitedApps } : {}),
+      });
       if (r.status !== 201) throw new Error(`template creation failed: ${r.status} ${r.text}`);
       return r.body;
     },
@@ -268,12 +321,16 @@ export async function startE2E(opts: E2EOptions = {}): Promise<E2E> {
 
     async operation(id, timeoutMs = 2 * patience) {
       let progress: any; // eslint-disable-line @typescript-eslint/no-explicit-any
-      await e2e.waitFor(async () => {
-        const r = await e2e.api('GET', `/admin/v1/commands/${id}`);
-        if (r.status !== 200) throw new Error(`operation ${id}: ${r.status} ${r.text}`);
-        progress = r.body;
-        return progress.status === 'done';
-      }, timeoutMs, `operation ${id} to finish`);
+      await e2e.waitFor(
+        async () => {
+          const r = await e2e.api('GET', `/admin/v1/commands/${id}`);
+          if (r.status !== 200) throw new Error(`operation ${id}: ${r.status} ${r.text}`);
+          progress = r.body;
+          return progress.status === 'done';
+        },
+        timeoutMs,
+        `operation ${id} to finish`,
+      );
       return progress;
     },
 
@@ -306,7 +363,11 @@ export async function startE2E(opts: E2EOptions = {}): Promise<E2E> {
     const device = [...devices.values()].find((d) => d.enrolled && d.pushToken === push.token);
     if (!device) return;
     const previous = chains.get(device.udid) ?? Promise.resolve();
-    const run = previous.then(() => device.poll()).catch((err: unknown) => { pollErrors.push(err); });
+    const run = previous
+      .then(() => device.poll())
+      .catch((err: unknown) => {
+        pollErrors.push(err);
+      });
     chains.set(device.udid, run);
     track(run);
   });

@@ -1,7 +1,7 @@
 // A local stand-in for APNs: real HTTP/2 over TLS on 127.0.0.1, requiring a client certificate
 // signed by the fake Apple CA, as api.push.apple.com requires Apple-issued push certificates.
 // Tests script answers per token or for everything; a fleet simulator can watch pushes with onPush.
-import { X509Certificate, randomUUID } from 'node:crypto';
+import { randomUUID, X509Certificate } from 'node:crypto';
 import http2 from 'node:http2';
 import type { AddressInfo } from 'node:net';
 import type { TLSSocket } from 'node:tls';
@@ -168,8 +168,17 @@ export class FakeApns {
 
       const apnsId = randomUUID().toUpperCase();
       const recorded: RecordedPush = {
-        token, path, method, body, clientCertSubject, clientTopic,
-        headers: Object.fromEntries(Object.entries(headers).filter(([k]) => !SENSITIVE.has(k)).map(([k, v]) => [k, String(v)])),
+        token,
+        path,
+        method,
+        body,
+        clientCertSubject,
+        clientTopic,
+        headers: Object.fromEntries(
+          Object.entries(headers)
+            .filter(([k]) => !SENSITIVE.has(k))
+            .map(([k, v]) => [k, String(v)]),
+        ),
         session: (stream.session as { fakeNo?: number } | undefined)?.fakeNo ?? 0,
         status: answer.status,
         reason: answer.reason,
@@ -178,9 +187,16 @@ export class FakeApns {
       };
       this.pushes.push(recorded);
       if (stream.destroyed) return;
-      stream.respond({ ':status': answer.status, 'apns-id': apnsId, ...(answer.status === 200 ? {} : { 'content-type': 'application/json' }) });
+      stream.respond({
+        ':status': answer.status,
+        'apns-id': apnsId,
+        ...(answer.status === 200 ? {} : { 'content-type': 'application/json' }),
+      });
       if (answer.status === 200) stream.end();
-      else stream.end(JSON.stringify({ reason: answer.reason, ...(answer.timestamp ? { timestamp: answer.timestamp } : {}) }));
+      else
+        stream.end(
+          JSON.stringify({ reason: answer.reason, ...(answer.timestamp ? { timestamp: answer.timestamp } : {}) }),
+        );
       if (answer.status === 200) for (const cb of this.listeners) cb(recorded);
     } catch {
       // The client went away mid-request; nothing to answer.
@@ -191,7 +207,12 @@ export class FakeApns {
 
   /** Scripted answers first, then the checks APNs itself makes, then 200. */
   private decide(
-    token: string, method: string, path: string, headers: http2.IncomingHttpHeaders, body: string, clientTopic?: string,
+    token: string,
+    method: string,
+    path: string,
+    headers: http2.IncomingHttpHeaders,
+    body: string,
+    clientTopic?: string,
   ): ApnsAnswer {
     if (this.everything) return this.everything;
     const sticky = this.sticky.get(token);
@@ -201,7 +222,8 @@ export class FakeApns {
     if (method !== 'POST') return { status: 405, reason: 'MethodNotAllowed' };
     if (!path.startsWith('/3/device/')) return { status: 404, reason: 'BadPath' };
     if (!/^[0-9a-f]+$/i.test(token)) return { status: 400, reason: 'BadDeviceToken' };
-    if (headers['apns-topic'] && headers['apns-topic'] !== clientTopic) return { status: 400, reason: 'TopicDisallowed' };
+    if (headers['apns-topic'] && headers['apns-topic'] !== clientTopic)
+      return { status: 400, reason: 'TopicDisallowed' };
     if (!body) return { status: 400, reason: 'PayloadEmpty' };
     return { status: 200 };
   }

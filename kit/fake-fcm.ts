@@ -28,7 +28,13 @@ export interface FcmAnswer {
 
 export interface RecordedMessage {
   projectId: string;
-  message: { token: string; data?: Record<string, string>; android?: { priority?: string }; notification?: unknown; [k: string]: unknown };
+  message: {
+    token: string;
+    data?: Record<string, string>;
+    android?: { priority?: string };
+    notification?: unknown;
+    [k: string]: unknown;
+  };
   httpVersion: string;
   authorization: string;
   at: Date;
@@ -41,12 +47,36 @@ export interface FakeServiceAccount {
 }
 
 export const ANSWERS = {
-  unregistered: { httpStatus: 404, status: 'NOT_FOUND', errorCode: 'UNREGISTERED', message: 'Requested entity was not found.' },
-  invalidArgument: { httpStatus: 400, status: 'INVALID_ARGUMENT', errorCode: 'INVALID_ARGUMENT', message: 'The registration token is not a valid FCM registration token' },
-  senderIdMismatch: { httpStatus: 403, status: 'PERMISSION_DENIED', errorCode: 'SENDER_ID_MISMATCH', message: 'SenderId mismatch' },
-  unavailable: { httpStatus: 503, status: 'UNAVAILABLE', errorCode: 'UNAVAILABLE', message: 'The service is currently unavailable.' },
+  unregistered: {
+    httpStatus: 404,
+    status: 'NOT_FOUND',
+    errorCode: 'UNREGISTERED',
+    message: 'Requested entity was not found.',
+  },
+  invalidArgument: {
+    httpStatus: 400,
+    status: 'INVALID_ARGUMENT',
+    errorCode: 'INVALID_ARGUMENT',
+    message: 'The registration token is not a valid FCM registration token',
+  },
+  senderIdMismatch: {
+    httpStatus: 403,
+    status: 'PERMISSION_DENIED',
+    errorCode: 'SENDER_ID_MISMATCH',
+    message: 'SenderId mismatch',
+  },
+  unavailable: {
+    httpStatus: 503,
+    status: 'UNAVAILABLE',
+    errorCode: 'UNAVAILABLE',
+    message: 'The service is currently unavailable.',
+  },
   internal: { httpStatus: 500, status: 'INTERNAL', errorCode: 'INTERNAL', message: 'Internal error encountered.' },
-  unauthenticated: { httpStatus: 401, status: 'UNAUTHENTICATED', message: 'Request had invalid authentication credentials.' },
+  unauthenticated: {
+    httpStatus: 401,
+    status: 'UNAUTHENTICATED',
+    message: 'Request had invalid authentication credentials.',
+  },
 } satisfies Record<string, FcmAnswer>;
 
 export class FakeFcm {
@@ -86,7 +116,10 @@ export class FakeFcm {
   serviceAccount(projectId = 'mdm-test'): FakeServiceAccount {
     const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
     const clientEmail = `firebase-adminsdk-${this.keys.size}@${projectId}.iam.gserviceaccount.com`;
-    this.keys.set(clientEmail, { publicKeyPem: publicKey.export({ type: 'spki', format: 'pem' }).toString(), projectId });
+    this.keys.set(clientEmail, {
+      publicKeyPem: publicKey.export({ type: 'spki', format: 'pem' }).toString(),
+      projectId,
+    });
     const json = JSON.stringify({
       type: 'service_account',
       project_id: projectId,
@@ -113,7 +146,9 @@ export class FakeFcm {
 
   /** Makes the token endpoint refuse every key (a deleted/revoked service-account key). */
   refuseAllTokens(refuse = true): void {
-    this.refuseTokens = refuse ? { status: 400, error: 'invalid_grant', description: 'Invalid JWT Signature.' } : undefined;
+    this.refuseTokens = refuse
+      ? { status: 400, error: 'invalid_grant', description: 'Invalid JWT Signature.' }
+      : undefined;
   }
 
   /** Forgets issued access tokens: the next send carrying an old one gets 401. */
@@ -145,10 +180,15 @@ export class FakeFcm {
     const realConnect = http2.connect;
     const redirected = ((authority: string | URL, ...rest: unknown[]) => {
       const url = new URL(String(authority));
-      if (url.hostname !== FCM_HOST) return (realConnect as (...a: unknown[]) => http2.ClientHttp2Session)(authority, ...rest);
+      if (url.hostname !== FCM_HOST)
+        return (realConnect as (...a: unknown[]) => http2.ClientHttp2Session)(authority, ...rest);
       const options = (typeof rest[0] === 'object' && rest[0]) || {};
       const listener = rest.find((r) => typeof r === 'function');
-      const session = realConnect(`https://127.0.0.1:${port}`, { ...(options as http2.SecureClientSessionOptions), ca, servername: FCM_HOST }, listener as () => void);
+      const session = realConnect(
+        `https://127.0.0.1:${port}`,
+        { ...(options as http2.SecureClientSessionOptions), ca, servername: FCM_HOST },
+        listener as () => void,
+      );
       // firebase-admin 13.9 sends ':scheme: "https:"' (url.parse's protocol, colon included).
       // Google's front end takes it; Node's nghttp2 server answers PROTOCOL_ERROR. Fix only that.
       const request = session.request.bind(session);
@@ -187,16 +227,28 @@ export class FakeFcm {
     const [h, c, s] = assertion.split('.');
     const claims = (() => {
       try {
-        return JSON.parse(Buffer.from(c ?? '', 'base64url').toString('utf8')) as { iss?: string; scope?: string; aud?: string; exp?: number };
+        return JSON.parse(Buffer.from(c ?? '', 'base64url').toString('utf8')) as {
+          iss?: string;
+          scope?: string;
+          aud?: string;
+          exp?: number;
+        };
       } catch {
         return {};
       }
     })();
     const key = this.keys.get(claims.iss ?? '');
-    const signed = !!key && !!s && verify('sha256', Buffer.from(`${h}.${c}`), createPublicKey(key.publicKeyPem), Buffer.from(s, 'base64url'));
+    const signed =
+      !!key &&
+      !!s &&
+      verify('sha256', Buffer.from(`${h}.${c}`), createPublicKey(key.publicKeyPem), Buffer.from(s, 'base64url'));
     const fresh = typeof claims.exp === 'number' && claims.exp * 1000 > Date.now();
     const grant = form.get('grant_type') === 'urn:ietf:params:oauth:grant-type:jwt-bearer';
-    if (this.refuseTokens) return json(this.refuseTokens.status, { error: this.refuseTokens.error, error_description: this.refuseTokens.description });
+    if (this.refuseTokens)
+      return json(this.refuseTokens.status, {
+        error: this.refuseTokens.error,
+        error_description: this.refuseTokens.description,
+      });
     if (!grant || !signed || !fresh || claims.aud !== `https://${TOKEN_HOST}/token`) {
       return json(400, { error: 'invalid_grant', error_description: 'Invalid JWT Signature.' });
     }
@@ -206,17 +258,29 @@ export class FakeFcm {
     json(200, { access_token: accessToken, expires_in: 3599, token_type: 'Bearer' });
   }
 
-  private send(projectId: string, req: http2.Http2ServerRequest, body: string, json: (status: number, value: unknown) => void): void {
+  private send(
+    projectId: string,
+    req: http2.Http2ServerRequest,
+    body: string,
+    json: (status: number, value: unknown) => void,
+  ): void {
     const authorization = String(req.headers.authorization ?? '');
     if (!this.issued.has(authorization.replace(/^Bearer /, ''))) return json(401, fcmError(ANSWERS.unauthenticated));
     let parsed: { message?: RecordedMessage['message'] } = {};
     try {
       parsed = JSON.parse(body);
     } catch {
-      return json(400, fcmError({ httpStatus: 400, status: 'INVALID_ARGUMENT', message: 'Invalid JSON payload received.' }));
+      return json(
+        400,
+        fcmError({ httpStatus: 400, status: 'INVALID_ARGUMENT', message: 'Invalid JSON payload received.' }),
+      );
     }
     const message = parsed.message;
-    if (!message?.token) return json(400, fcmError({ httpStatus: 400, status: 'INVALID_ARGUMENT', message: 'Recipient of the message is not set.' }));
+    if (!message?.token)
+      return json(
+        400,
+        fcmError({ httpStatus: 400, status: 'INVALID_ARGUMENT', message: 'Recipient of the message is not set.' }),
+      );
     this.messages.push({ projectId, message, httpVersion: req.httpVersion, authorization, at: new Date() });
     const answer = this.everything ?? this.perToken.get(message.token);
     if (answer) return json(answer.httpStatus, fcmError(answer));
@@ -231,7 +295,9 @@ export function fcmError(a: FcmAnswer): unknown {
       code: a.httpStatus,
       message: a.message ?? a.status,
       status: a.status,
-      ...(a.errorCode ? { details: [{ '@type': 'type.googleapis.com/google.firebase.fcm.v1.FcmError', errorCode: a.errorCode }] } : {}),
+      ...(a.errorCode
+        ? { details: [{ '@type': 'type.googleapis.com/google.firebase.fcm.v1.FcmError', errorCode: a.errorCode }] }
+        : {}),
     },
   };
 }

@@ -53,7 +53,11 @@ function issue(options: IssueOptions): KeyAndCert & { cert: forge.pki.Certificat
   } else {
     extensions.push({ name: 'basicConstraints', cA: false });
     extensions.push({ name: 'keyUsage', digitalSignature: true, keyEncipherment: true, critical: true });
-    extensions.push({ name: 'extKeyUsage', serverAuth: options.usage === 'server', clientAuth: options.usage === 'client' });
+    extensions.push({
+      name: 'extKeyUsage',
+      serverAuth: options.usage === 'server',
+      clientAuth: options.usage === 'client',
+    });
   }
   if (options.altNames) {
     extensions.push({
@@ -74,7 +78,15 @@ function cached<T>(key: string, make: () => T): T {
 }
 
 const caNamed = (cn: string) =>
-  cached(`ca:${cn}`, () => issue({ subject: [{ name: 'commonName', value: cn }, { name: 'organizationName', value: 'MDM tests' }], usage: 'ca' }));
+  cached(`ca:${cn}`, () =>
+    issue({
+      subject: [
+        { name: 'commonName', value: cn },
+        { name: 'organizationName', value: 'MDM tests' },
+      ],
+      usage: 'ca',
+    }),
+  );
 
 /** The CA that signs test servers' certificates (trust it as a client with `ca`). */
 export function testCa(): KeyAndCert {

@@ -11,7 +11,10 @@ export interface CursorPage<T, C> {
  * cursor. Breaking out of the loop reads no further page; the cursor of the last page read is in it.
  * (C defaults to the stores' string cursor: TypeScript cannot infer it from the callback's own parameter.)
  */
-export async function* pages<T, C = string>(fetchPage: (cursor: C | undefined) => Promise<CursorPage<T, C>>, start?: C): AsyncGenerator<CursorPage<T, C>> {
+export async function* pages<T, C = string>(
+  fetchPage: (cursor: C | undefined) => Promise<CursorPage<T, C>>,
+  start?: C,
+): AsyncGenerator<CursorPage<T, C>> {
   let cursor = start;
   do {
     const page = await fetchPage(cursor);

@@ -4,8 +4,9 @@
 // locales into every Lambda (~450 KB). Two rules keep it that way: import the namespace with
 // `import * as` (a `z` object re-exported from zod/mini is the whole library again), and never
 // touch `z.locales` or `z.core` (each pulls in its whole namespace).
-import { config } from 'zod/mini';
+
 import { en } from 'zod/locales';
+import { config } from 'zod/mini';
 
 // English messages, as classic zod sets by default: a 400 names the field and says what is wrong.
 config(en());

@@ -1,5 +1,5 @@
-import { CfnOutput, CrossStackReferences, ReferenceStrength, Stack } from 'aws-cdk-lib';
 import type { StackProps } from 'aws-cdk-lib';
+import { CfnOutput, CrossStackReferences, ReferenceStrength, Stack } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import type { AppStack } from './app-stack';
 import { ConsoleHosting } from './constructs/console-hosting';
@@ -24,6 +24,9 @@ export class ConsoleStack extends Stack {
     this.hosting = new ConsoleHosting(this, 'Console', {
       apiDomainName: props.domainName ?? `${props.app.api.api.apiId}.execute-api.${this.region}.${this.urlSuffix}`,
     });
-    new CfnOutput(this, 'ConsoleUrl', { value: this.hosting.url, description: 'The admin console: sign in with an admin or viewer API key' });
+    new CfnOutput(this, 'ConsoleUrl', {
+      value: this.hosting.url,
+      description: 'The admin console: sign in with an admin or viewer API key',
+    });
   }
 }

@@ -4,7 +4,16 @@ import type { AppTunables } from './app-stack';
 /** Context keys (`-c key=value` or cdk.json "context") that become AppStack tunables. */
 export const CONTEXT_KEYS = {
   number: ['pushCapPerMinute', 'notRespondingAfterDays', 'logRetentionDays', 'pushMaxConcurrency'],
-  string: ['resyncSchedule', 'sweepSchedule', 'reconcileSchedule', 'certificateCheckSchedule', 'apnsOrigin', 'domainName', 'certificateArn', 'alarmEmail'],
+  string: [
+    'resyncSchedule',
+    'sweepSchedule',
+    'reconcileSchedule',
+    'certificateCheckSchedule',
+    'apnsOrigin',
+    'domainName',
+    'certificateArn',
+    'alarmEmail',
+  ],
   boolean: ['tracing'],
 } as const;
 

@@ -6,7 +6,7 @@ process.env.LOG_LEVEL ??= 'silent'; // the in-process server's request log would
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
 
 import { execFileSync } from 'node:child_process';
-import { readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, release, tmpdir, totalmem, type } from 'node:os';
 import { join } from 'node:path';
 import { DEFAULTS } from '../lib/app-stack';
@@ -14,7 +14,7 @@ import { measureBundles } from './bench/bundles';
 import { measureDynamoPhases } from './bench/dynamo-phases';
 import { measureLoad, measureMemory } from './bench/load';
 import { buildCostModel, evaluateTargets, scaleOnPaper } from './bench/model';
-import { renderMarkdown, type BenchReport } from './bench/report';
+import { type BenchReport, renderMarkdown } from './bench/report';
 
 const ROOT = join(__dirname, '..');
 
@@ -32,18 +32,45 @@ interface Options {
 function parseArgs(argv: string[]): Options {
   const quick = argv.includes('--quick');
   const o: Options = quick
-    ? { appleDevices: 4, androidDevices: 4, requests: 200, commandRounds: 1, syncDevices: 3, memoryDevices: 50, importRuns: 3, write: true }
-    : { appleDevices: 16, androidDevices: 16, requests: 1000, commandRounds: 3, syncDevices: 10, memoryDevices: 300, importRuns: 7, write: true };
+    ? {
+        appleDevices: 4,
+        androidDevices: 4,
+        requests: 200,
+        commandRounds: 1,
+        syncDevices: 3,
+        memoryDevices: 50,
+        importRuns: 3,
+        write: true,
+      }
+    : {
+        appleDevices: 16,
+        androidDevices: 16,
+        requests: 1000,
+        commandRounds: 3,
+        syncDevices: 10,
+        memoryDevices: 300,
+        importRuns: 7,
+        write: true,
+      };
   const numeric: Record<string, keyof Options> = {
-    '--apple-devices': 'appleDevices', '--android-devices': 'androidDevices', '--requests': 'requests', '--command-rounds': 'commandRounds',
-    '--sync-devices': 'syncDevices', '--memory-devices': 'memoryDevices', '--import-runs': 'importRuns',
+    '--apple-devices': 'appleDevices',
+    '--android-devices': 'androidDevices',
+    '--requests': 'requests',
+    '--command-rounds': 'commandRounds',
+    '--sync-devices': 'syncDevices',
+    '--memory-devices': 'memoryDevices',
+    '--import-runs': 'importRuns',
   };
   for (let i = 0; i < argv.length; i++) {
     const [flag, inline] = argv[i].split('=');
     if (flag === '--quick') continue;
-    if (flag === '--no-write') { o.write = false; continue; }
+    if (flag === '--no-write') {
+      o.write = false;
+      continue;
+    }
     const key = numeric[flag];
-    if (!key) throw new Error(`unknown option ${argv[i]}; options: --quick --no-write ${Object.keys(numeric).join(' ')}`);
+    if (!key)
+      throw new Error(`unknown option ${argv[i]}; options: --quick --no-write ${Object.keys(numeric).join(' ')}`);
     const value = Number(inline ?? argv[++i]);
     if (!Number.isInteger(value) || value < 1) throw new Error(`${flag} needs a positive integer`);
     (o as unknown as Record<string, number>)[key] = value;
@@ -54,7 +81,9 @@ function parseArgs(argv: string[]): Options {
 function git(): BenchReport['git'] {
   try {
     const commit = execFileSync('git', ['rev-parse', 'HEAD'], { cwd: ROOT, encoding: 'utf8' }).trim();
-    const dirty = execFileSync('git', ['status', '--porcelain', '--', 'lambdas', 'lib'], { cwd: ROOT, encoding: 'utf8' }).trim() !== '';
+    const dirty =
+      execFileSync('git', ['status', '--porcelain', '--', 'lambdas', 'lib'], { cwd: ROOT, encoding: 'utf8' }).trim() !==
+      '';
     return { commit, dirty };
   } catch {
     return { commit: 'unknown', dirty: false };
@@ -68,7 +97,8 @@ function polledQueues(): number {
     for (const name of readdirSync(dir)) {
       const path = join(dir, name);
       if (statSync(path).isDirectory()) walk(path);
-      else if (name.endsWith('.ts')) count += (readFileSync(path, 'utf8').match(/new (QueueWorker|PushFanout)\(/g) ?? []).length;
+      else if (name.endsWith('.ts'))
+        count += (readFileSync(path, 'utf8').match(/new (QueueWorker|PushFanout)\(/g) ?? []).length;
     }
   };
   walk(join(ROOT, 'lib'));
@@ -91,11 +121,24 @@ async function main(): Promise<void> {
   const loadAverageStart = loadavg();
 
   log('bundles: building each Lambda handler as the CDK does, timing cold imports');
-  const bundles = await measureBundles({ root: ROOT, outDir: join(tmpdir(), 'mdm-bench-bundles'), runs: opts.importRuns, log });
+  const bundles = await measureBundles({
+    root: ROOT,
+    outDir: join(tmpdir(), 'mdm-bench-bundles'),
+    runs: opts.importRuns,
+    log,
+  });
   log(`DynamoDB: counting reads and writes per device (${opts.syncDevices} devices)`);
   const dynamo = await measureDynamoPhases({ devices: opts.syncDevices, log });
-  log(`load: ${opts.appleDevices} Apple devices and ${opts.androidDevices} Android agents against the server in its own process`);
-  const load = await measureLoad({ appleDevices: opts.appleDevices, androidDevices: opts.androidDevices, requests: opts.requests, commandRounds: opts.commandRounds, log });
+  log(
+    `load: ${opts.appleDevices} Apple devices and ${opts.androidDevices} Android agents against the server in its own process`,
+  );
+  const load = await measureLoad({
+    appleDevices: opts.appleDevices,
+    androidDevices: opts.androidDevices,
+    requests: opts.requests,
+    commandRounds: opts.commandRounds,
+    log,
+  });
   log(`memory: ${opts.memoryDevices} more enrolled devices`);
   const memory = await measureMemory({ devices: opts.memoryDevices, log });
 
@@ -105,12 +148,22 @@ async function main(): Promise<void> {
     command: `npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`,
     options: { ...opts },
     machine: {
-      kind: 'node', node: process.version, cpus: cpus()[0]?.model ?? 'unknown', cores: cpus().length,
-      memoryGiB: totalmem() / 1024 ** 3, os: `${type()} ${release()}`, loadAverageStart, loadAverageEnd: loadavg(),
+      kind: 'node',
+      node: process.version,
+      cpus: cpus()[0]?.model ?? 'unknown',
+      cores: cpus().length,
+      memoryGiB: totalmem() / 1024 ** 3,
+      os: `${type()} ${release()}`,
+      loadAverageStart,
+      loadAverageEnd: loadavg(),
     },
     git: git(),
     seconds: (Date.now() - started) / 1000,
-    load, memory, dynamo, bundles, cost,
+    load,
+    memory,
+    dynamo,
+    bundles,
+    cost,
     targets: evaluateTargets(load, dynamo, cost, bundles),
     scale: scaleOnPaper(dynamo, cost, DEFAULTS.pushCapPerMinute),
   };
@@ -125,7 +178,10 @@ async function main(): Promise<void> {
   log(report.targets.map((t) => `${t.met ? 'met    ' : 'NOT MET'}  ${t.target}: ${t.measured}`).join('\n'));
 }
 
-main().then(() => process.exit(0), (err: unknown) => {
-  process.stderr.write(`bench failed: ${String((err as Error).stack ?? err)}\n`);
-  process.exit(1);
-});
+main().then(
+  () => process.exit(0),
+  (err: unknown) => {
+    process.stderr.write(`bench failed: ${String((err as Error).stack ?? err)}\n`);
+    process.exit(1);
+  },
+);

@@ -16,12 +16,17 @@ async function main() {
   try {
     const { page, problems } = await consolePage(browser, fleet.e.local.url);
     const go = async (hash: string, ready: string) => {
-      await page.evaluate((h) => { (globalThis as unknown as { location: { hash: string } }).location.hash = h; }, hash);
+      await page.evaluate((h) => {
+        (globalThis as unknown as { location: { hash: string } }).location.hash = h;
+      }, hash);
       await page.waitForSelector(ready, { timeout: 30_000 });
     };
     // A pending Lock (the iPhone stays away), so the dashboard's pending commands are not all zero.
     fleet.e.autoPoll = false;
-    await fleet.e.api('POST', `/admin/v1/devices/${fleet.synced[0].udid}/commands`, { type: 'Lock', params: { message: 'Call IT' } });
+    await fleet.e.api('POST', `/admin/v1/devices/${fleet.synced[0].udid}/commands`, {
+      type: 'Lock',
+      params: { message: 'Call IT' },
+    });
     const pem = mkdtempSync(join(tmpdir(), 'mdm-shots-'));
     writeFileSync(join(pem, 'push.pem'), fleet.pushCert.certPem);
     writeFileSync(join(pem, 'push.key'), fleet.pushCert.keyPem);

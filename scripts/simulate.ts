@@ -6,10 +6,10 @@ process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 process.env.LOG_LEVEL ??= 'error';
 
 import { writeFileSync } from 'node:fs';
-import { USAGE, parseSimArgs, type SimOptions } from './sim/options';
+import { parseSimArgs, type SimOptions, USAGE } from './sim/options';
 import { ProgressView } from './sim/progress';
 import { formatReport } from './sim/report';
-import { SetupNeeded, runSimulation } from './sim/run';
+import { runSimulation, SetupNeeded } from './sim/run';
 
 async function main(): Promise<number> {
   let options: SimOptions;
@@ -34,11 +34,14 @@ async function main(): Promise<number> {
   return report.ok ? 0 : 1;
 }
 
-main().then((code) => process.exit(code), (err: unknown) => {
-  if (err instanceof SetupNeeded) {
-    process.stderr.write(`${err.message}\n`);
-    process.exit(2);
-  }
-  process.stderr.write(`simulate: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
-  process.exit(1);
-});
+main().then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    if (err instanceof SetupNeeded) {
+      process.stderr.write(`${err.message}\n`);
+      process.exit(2);
+    }
+    process.stderr.write(`simulate: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    process.exit(1);
+  },
+);

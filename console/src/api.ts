@@ -3,10 +3,17 @@
 const KEY_STORAGE = 'mdm.session';
 
 export type Role = 'admin' | 'viewer';
-export interface Session { key: string; role: Role }
+export interface Session {
+  key: string;
+  role: Role;
+}
 
 export class ApiError extends Error {
-  constructor(readonly status: number, readonly code: string, message: string) {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
     super(message);
   }
 }
@@ -44,7 +51,10 @@ async function call(method: string, path: string, body: unknown, key: string | u
   const k = key ?? loadSession()?.key;
   const res = await fetch(`/admin/v1${path}`, {
     method,
-    headers: { ...(k ? { authorization: `Bearer ${k}` } : {}), ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+    headers: {
+      ...(k ? { authorization: `Bearer ${k}` } : {}),
+      ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+    },
     body: body !== undefined ? JSON.stringify(body) : undefined,
   });
   if (!res.ok) {
@@ -54,7 +64,9 @@ async function call(method: string, path: string, body: unknown, key: string | u
       const e = (await res.json()) as { error?: { code?: string; message?: string } };
       code = e.error?.code ?? code;
       message = e.error?.message ?? message;
-    } catch { /* not JSON: keep the status */ }
+    } catch {
+      /* not JSON: keep the status */
+    }
     if (res.status === 401 && !key) onUnauthorized();
     throw new ApiError(res.status, code, message);
   }
@@ -93,7 +105,10 @@ export async function signIn(key: string): Promise<Session> {
 }
 
 // Shapes of docs/api.md (GET /admin/v1/openapi.json has the full contract).
-export interface Page<T> { items: T[]; cursor?: string }
+export interface Page<T> {
+  items: T[];
+  cursor?: string;
+}
 export interface Dashboard {
   syncStates: Record<string, number>;
   registrationStates: Record<string, number>;
@@ -104,35 +119,116 @@ export interface Dashboard {
   activeAlarms: Array<{ key: string; severity: string; message: string; deviceId?: string; raisedAt: string }>;
 }
 export interface Device {
-  id: string; platform: 'ios' | 'macos' | 'android'; name?: string; model?: string; osVersion?: string; serialNumber?: string;
-  templateId?: string; syncState: string; registrationState: string; withdrawalReason?: string;
-  lastPushAt?: string; lastSeenAt?: string; lastUnlockedSeenAt?: string; lastSyncedAt?: string; checkedInAt?: string;
-  checkInAddress?: string; userAgent?: string; accessRights?: string; identityCertNotAfter?: string;
-  adminLocked: boolean; prohibitedApps: string[]; pendingCommands: Record<string, number>; pushTokenDead?: boolean;
+  id: string;
+  platform: 'ios' | 'macos' | 'android';
+  name?: string;
+  model?: string;
+  osVersion?: string;
+  serialNumber?: string;
+  templateId?: string;
+  syncState: string;
+  registrationState: string;
+  withdrawalReason?: string;
+  lastPushAt?: string;
+  lastSeenAt?: string;
+  lastUnlockedSeenAt?: string;
+  lastSyncedAt?: string;
+  checkedInAt?: string;
+  checkInAddress?: string;
+  userAgent?: string;
+  accessRights?: string;
+  identityCertNotAfter?: string;
+  adminLocked: boolean;
+  prohibitedApps: string[];
+  pendingCommands: Record<string, number>;
+  pushTokenDead?: boolean;
 }
 export type TemplateItem =
   | { kind: 'profile'; identifier: string; name?: string; payload?: string; policy?: Record<string, unknown> }
   | { kind: 'app'; identifier: string; version?: string; source?: string }
   | { kind: 'book'; identifier: string; url?: string };
-export interface TemplateInput { name: string; items: TemplateItem[]; prohibitedApps: string[] }
-export interface Template extends TemplateInput { id: string; version: number; createdAt: string; updatedAt: string }
+export interface TemplateInput {
+  name: string;
+  items: TemplateItem[];
+  prohibitedApps: string[];
+}
+export interface Template extends TemplateInput {
+  id: string;
+  version: number;
+  createdAt: string;
+  updatedAt: string;
+}
 export interface LogItem {
-  id: string; type: string; severity: string; at: string; deviceId?: string; event: string; message: string; data?: Record<string, unknown>;
+  id: string;
+  type: string;
+  severity: string;
+  at: string;
+  deviceId?: string;
+  event: string;
+  message: string;
+  data?: Record<string, unknown>;
 }
 export interface Command {
-  id: string; type: string; adminType?: string; status: string; createdAt: string; updatedAt?: string;
+  id: string;
+  type: string;
+  adminType?: string;
+  status: string;
+  createdAt: string;
+  updatedAt?: string;
   error?: Array<{ code: number | string; domain: string; message: string }>;
 }
-export interface DeviceCommands { queue: Command[]; history: LogItem[]; cursor?: string }
+export interface DeviceCommands {
+  queue: Command[];
+  history: LogItem[];
+  cursor?: string;
+}
 export interface Diagnosis {
-  deviceId: string; syncState: string; verdict: string;
-  steps: Array<{ step: number; question: string; ok: boolean | null; evidence: Record<string, unknown>; advice?: string }>;
-  errors: Array<{ commandId: string; requestType: string; code: number | string; domain: string; message: string; explanation?: string; fix?: string }>;
+  deviceId: string;
+  syncState: string;
+  verdict: string;
+  steps: Array<{
+    step: number;
+    question: string;
+    ok: boolean | null;
+    evidence: Record<string, unknown>;
+    advice?: string;
+  }>;
+  errors: Array<{
+    commandId: string;
+    requestType: string;
+    code: number | string;
+    domain: string;
+    message: string;
+    explanation?: string;
+    fix?: string;
+  }>;
 }
-export interface Timeline { deviceId: string; entries: Array<{ at: string; kind: string; message: string }> }
+export interface Timeline {
+  deviceId: string;
+  entries: Array<{ at: string; kind: string; message: string }>;
+}
 export interface BulkOperation {
-  id: string; type: string; status: 'running' | 'done'; target: string; targeted: number; queued: number; refused: number;
-  refusals: Array<{ deviceId: string; code: string; message: string }>; createdAt: string; finishedAt?: string;
+  id: string;
+  type: string;
+  status: 'running' | 'done';
+  target: string;
+  targeted: number;
+  queued: number;
+  refused: number;
+  refusals: Array<{ deviceId: string; code: string; message: string }>;
+  createdAt: string;
+  finishedAt?: string;
 }
-export interface ApiKey { id: string; name: string; role: string; createdAt: string; lastUsedAt?: string }
-export interface Enrollment { token: string; url: string; expiresAt: string; qrPayload?: string }
+export interface ApiKey {
+  id: string;
+  name: string;
+  role: string;
+  createdAt: string;
+  lastUsedAt?: string;
+}
+export interface Enrollment {
+  token: string;
+  url: string;
+  expiresAt: string;
+  qrPayload?: string;
+}

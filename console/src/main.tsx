@@ -1,21 +1,25 @@
 // The admin console: sign-in, layout and the page router (docs/console.md).
 import { render } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
-import { loadSession, saveSession, setUnauthorizedHandler, signIn, type Session } from './api';
-import { lang, setLang, t, useLang, type Lang } from './i18n';
-import { useRoute } from './router';
-import { ErrorBox, Field, inputValue, messageOf } from './ui';
+import { loadSession, type Session, saveSession, setUnauthorizedHandler, signIn } from './api';
+import { type Lang, lang, setLang, t, useLang } from './i18n';
 import { DashboardPage } from './pages/dashboard';
-import { DevicesPage } from './pages/devices';
 import { DevicePage } from './pages/device';
-import { TemplatesPage } from './pages/templates';
+import { DevicesPage } from './pages/devices';
 import { EnrollPage } from './pages/enroll';
 import { LogsPage } from './pages/logs';
 import { SettingsPage } from './pages/settings';
+import { TemplatesPage } from './pages/templates';
+import { useRoute } from './router';
+import { ErrorBox, Field, inputValue, messageOf } from './ui';
 
 const NAV = [
-  ['/', 'nav.dashboard'], ['/devices', 'nav.devices'], ['/templates', 'nav.templates'], ['/enroll', 'nav.enroll'],
-  ['/logs', 'nav.logs'], ['/settings', 'nav.settings'],
+  ['/', 'nav.dashboard'],
+  ['/devices', 'nav.devices'],
+  ['/templates', 'nav.templates'],
+  ['/enroll', 'nav.enroll'],
+  ['/logs', 'nav.logs'],
+  ['/settings', 'nav.settings'],
 ] as const;
 
 function LanguageSwitch() {
@@ -53,11 +57,20 @@ function SignIn({ onSignedIn }: { onSignedIn: (s: Session) => void }) {
       <form onSubmit={submit} id="signin">
         <h2>{t('signin.title')}</h2>
         <Field label={t('signin.key')}>
-          <input id="api-key" type="password" autocomplete="off" required value={key} onInput={(e) => setKey(inputValue(e))} />
+          <input
+            id="api-key"
+            type="password"
+            autocomplete="off"
+            required
+            value={key}
+            onInput={(e) => setKey(inputValue(e))}
+          />
         </Field>
         <p class="help">{t('signin.help')}</p>
         <ErrorBox error={error} />
-        <button type="submit" disabled={busy || !key.trim()}>{t('signin.submit')}</button>
+        <button type="submit" disabled={busy || !key.trim()}>
+          {t('signin.submit')}
+        </button>
       </form>
     </main>
   );
@@ -83,10 +96,24 @@ function App() {
   const { path } = useRoute();
   useEffect(() => {
     document.documentElement.lang = lang();
-    setUnauthorizedHandler(() => { saveSession(undefined); setSession(undefined); });
+    setUnauthorizedHandler(() => {
+      saveSession(undefined);
+      setSession(undefined);
+    });
   }, []);
-  const signOut = () => { saveSession(undefined); setSession(undefined); };
-  if (!session) return <SignIn onSignedIn={(s) => { saveSession(s); setSession(s); }} />;
+  const signOut = () => {
+    saveSession(undefined);
+    setSession(undefined);
+  };
+  if (!session)
+    return (
+      <SignIn
+        onSignedIn={(s) => {
+          saveSession(s);
+          setSession(s);
+        }}
+      />
+    );
   const section = '/' + (path.split('/')[1] ?? '');
   return (
     <>
@@ -94,14 +121,22 @@ function App() {
         <span class="brand">{t('app.title')}</span>
         <nav aria-label={t('nav.main')}>
           {NAV.map(([p, label]) => (
-            <a key={p} href={`#${p}`} aria-current={section === p ? 'page' : undefined}>{t(label)}</a>
+            <a key={p} href={`#${p}`} aria-current={section === p ? 'page' : undefined}>
+              {t(label)}
+            </a>
           ))}
         </nav>
-        <span class="role" id="role" data-role={session.role}>{t('role.label', { role: t(`role.${session.role}`) })}</span>
+        <span class="role" id="role" data-role={session.role}>
+          {t('role.label', { role: t(`role.${session.role}`) })}
+        </span>
         <LanguageSwitch />
-        <button type="button" id="signout" onClick={signOut}>{t('signout')}</button>
+        <button type="button" id="signout" onClick={signOut}>
+          {t('signout')}
+        </button>
       </header>
-      <main id="main"><Page session={session} /></main>
+      <main id="main">
+        <Page session={session} />
+      </main>
     </>
   );
 }

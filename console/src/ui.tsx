@@ -2,7 +2,7 @@
 import type { ComponentChildren } from 'preact';
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
 import { ApiError } from './api';
-import { t, type MessageKey } from './i18n';
+import { type MessageKey, t } from './i18n';
 
 export interface Async<T> {
   data?: T;
@@ -19,10 +19,16 @@ export function useAsync<T>(load: () => Promise<T>, deps: unknown[]): Async<T> {
     let live = true;
     setState((s) => ({ ...s, loading: true }));
     load().then(
-      (data) => { if (live) setState({ data, loading: false }); },
-      (e: unknown) => { if (live) setState((s) => ({ data: s.data, error: messageOf(e), loading: false })); },
+      (data) => {
+        if (live) setState({ data, loading: false });
+      },
+      (e: unknown) => {
+        if (live) setState((s) => ({ data: s.data, error: messageOf(e), loading: false }));
+      },
     );
-    return () => { live = false; };
+    return () => {
+      live = false;
+    };
   }, [...deps, tick]);
   const reload = useCallback(() => setTick((n) => n + 1), []);
   return { ...state, reload };
@@ -46,15 +52,27 @@ export function messageOf(e: unknown): string {
 /** An API error, in place, as the API wrote it (role=alert so screen readers announce it). */
 export function ErrorBox({ error }: { error?: string }) {
   if (!error) return null;
-  return <p class="error" role="alert"><strong>{t('common.error')}:</strong> {error}</p>;
+  return (
+    <p class="error" role="alert">
+      <strong>{t('common.error')}:</strong> {error}
+    </p>
+  );
 }
 
 export function Notice({ children }: { children: ComponentChildren }) {
-  return <p class="notice" role="status">{children}</p>;
+  return (
+    <p class="notice" role="status">
+      {children}
+    </p>
+  );
 }
 
 export function Loading({ show }: { show: boolean }) {
-  return show ? <p class="loading" role="status" aria-live="polite">{t('common.loading')}</p> : null;
+  return show ? (
+    <p class="loading" role="status" aria-live="polite">
+      {t('common.loading')}
+    </p>
+  ) : null;
 }
 
 export function Empty({ message }: { message: MessageKey }) {
@@ -62,17 +80,37 @@ export function Empty({ message }: { message: MessageKey }) {
 }
 
 const STATE_CLASS: Record<string, string> = {
-  Synchronized: 'ok', 'Checked-In': 'ok', 'Sync-Required': 'info', 'Sync-Requested': 'info', 'Awaiting-Check-In': 'info',
-  'Not-Synchronized': 'bad', 'Not-Responding': 'warn', Expired: 'muted', Withdrawn: 'muted',
-  critical: 'bad', major: 'bad', minor: 'warn', warning: 'warn', info: 'info',
-  Acknowledged: 'ok', Error: 'bad', NotNow: 'warn', Queued: 'info', Sent: 'info',
+  Synchronized: 'ok',
+  'Checked-In': 'ok',
+  'Sync-Required': 'info',
+  'Sync-Requested': 'info',
+  'Awaiting-Check-In': 'info',
+  'Not-Synchronized': 'bad',
+  'Not-Responding': 'warn',
+  Expired: 'muted',
+  Withdrawn: 'muted',
+  critical: 'bad',
+  major: 'bad',
+  minor: 'warn',
+  warning: 'warn',
+  info: 'info',
+  Acknowledged: 'ok',
+  Error: 'bad',
+  NotNow: 'warn',
+  Queued: 'info',
+  Sent: 'info',
 };
 const STATE_MARK: Record<string, string> = { ok: '✓', bad: '✗', warn: '!', info: '•', muted: '–' };
 
 /** A state as the API spells it, with a mark as well as a colour (colour is never the only signal). */
 export function Badge({ state }: { state: string }) {
   const cls = STATE_CLASS[state] ?? 'info';
-  return <span class={`badge ${cls}`}><span aria-hidden="true">{STATE_MARK[cls]} </span>{state}</span>;
+  return (
+    <span class={`badge ${cls}`}>
+      <span aria-hidden="true">{STATE_MARK[cls]} </span>
+      {state}
+    </span>
+  );
 }
 
 /** Cursor paging: a stack of cursors so "previous" works on cursor-only lists. */
@@ -93,27 +131,58 @@ export function Pager({ pager, nextCursor }: { pager: ReturnType<typeof usePager
   if (pager.page === 1 && !nextCursor) return null;
   return (
     <nav class="pager" aria-label="pages">
-      <button type="button" disabled={pager.page === 1} onClick={pager.first}>{t('common.first')}</button>
-      <button type="button" disabled={pager.page === 1} onClick={pager.prev}>{t('common.prev')}</button>
+      <button type="button" disabled={pager.page === 1} onClick={pager.first}>
+        {t('common.first')}
+      </button>
+      <button type="button" disabled={pager.page === 1} onClick={pager.prev}>
+        {t('common.prev')}
+      </button>
       <span>{pager.page}</span>
-      <button type="button" disabled={!nextCursor} onClick={() => nextCursor && pager.next(nextCursor)}>{t('common.next')}</button>
+      <button type="button" disabled={!nextCursor} onClick={() => nextCursor && pager.next(nextCursor)}>
+        {t('common.next')}
+      </button>
     </nav>
   );
 }
 
 /** A labelled form control: the label wraps the control so every control has an accessible name. */
 export function Field({ label, children }: { label: string; children: ComponentChildren }) {
-  return <label class="field"><span>{label}</span>{children}</label>;
+  return (
+    <label class="field">
+      <span>{label}</span>
+      {children}
+    </label>
+  );
 }
 
-export function Select<T extends string>({ label, value, options, onChange, anyLabel, name }: {
-  label: string; value: T | ''; options: readonly T[]; onChange: (v: T | '') => void; anyLabel?: string; name?: string;
+export function Select<T extends string>({
+  label,
+  value,
+  options,
+  onChange,
+  anyLabel,
+  name,
+}: {
+  label: string;
+  value: T | '';
+  options: readonly T[];
+  onChange: (v: T | '') => void;
+  anyLabel?: string;
+  name?: string;
 }) {
   return (
     <Field label={label}>
-      <select name={name} value={value} onChange={(e) => onChange((e.currentTarget as HTMLSelectElement).value as T | '')}>
+      <select
+        name={name}
+        value={value}
+        onChange={(e) => onChange((e.currentTarget as HTMLSelectElement).value as T | '')}
+      >
         {anyLabel !== undefined && <option value="">{anyLabel}</option>}
-        {options.map((o) => <option key={o} value={o}>{o}</option>)}
+        {options.map((o) => (
+          <option key={o} value={o}>
+            {o}
+          </option>
+        ))}
       </select>
     </Field>
   );

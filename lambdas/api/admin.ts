@@ -1,23 +1,24 @@
 // Admin API operations (docs/api.md): thin — validated input in, one service call, a response out.
-import type * as z from '../zod';
+
 import { badRequest, notFound } from '../domain/errors';
 import { baseUrl } from '../http/base-url';
+import { type HttpResponse, json, noContent, type OperationInput } from '../http/types';
 import type { Principal } from '../service/auth';
-import { json, noContent, type HttpResponse, type OperationInput } from '../http/types';
+import { getBulkProgress, startBulkCommand } from '../service/bulk-commands';
 import type { App } from '../service/container';
 import { dashboard } from '../service/dashboard';
-import { deviceView, getDevice } from '../service/devices';
-import { diagnoseDevice, deviceTimeline } from '../service/diagnosis';
-import { createEnrollment } from '../service/enrollment';
 import { assignTemplate, deviceCommands, sendCommand } from '../service/device-admin';
-import { getBulkProgress, startBulkCommand } from '../service/bulk-commands';
+import { deviceView, getDevice } from '../service/devices';
+import { deviceTimeline, diagnoseDevice } from '../service/diagnosis';
+import { createEnrollment } from '../service/enrollment';
 import { runJob } from '../service/jobs';
 import { exportLogsCsv } from '../service/logs';
 import { putApnsCredential, putFcmCredential } from '../service/push-credential-upload';
-import { createApiKey, createTenant, deleteApiKey, publicApiKey } from '../service/tenants';
 import { createTemplate, deleteTemplate, getTemplate, replaceTemplate, templateView } from '../service/templates';
-import { openApiDocument } from './openapi';
+import { createApiKey, createTenant, deleteApiKey, publicApiKey } from '../service/tenants';
+import type * as z from '../zod';
 import type * as s from './admin-schemas';
+import { openApiDocument } from './openapi';
 import type { SurfaceOp } from './routes';
 
 type In<B = unknown, Q = Record<string, string>> = OperationInput<B, Q>;
@@ -41,7 +42,10 @@ function csvResponse(page: { csv: string; cursor?: string }): HttpResponse {
   };
 }
 
-export const adminOperations: Record<SurfaceOp<'admin'>, (input: In<never, never>, app: App) => Promise<HttpResponse>> = {
+export const adminOperations: Record<
+  SurfaceOp<'admin'>,
+  (input: In<never, never>, app: App) => Promise<HttpResponse>
+> = {
   openapi: async (_i, _app) => json(200, openApiDocument()),
 
   createTenant: async ({ body }: In<z.infer<typeof s.tenantInputSchema>>, app) => {
@@ -53,7 +57,8 @@ export const adminOperations: Record<SurfaceOp<'admin'>, (input: In<never, never
     const { apiKey, key } = await createApiKey(app, tenantOf(principal), body);
     return json(201, { ...publicApiKey(apiKey), key });
   },
-  listApiKeys: async ({ principal }, app) => json(200, { items: (await app.stores.apiKeys.listByTenant(tenantOf(principal))).map(publicApiKey) }),
+  listApiKeys: async ({ principal }, app) =>
+    json(200, { items: (await app.stores.apiKeys.listByTenant(tenantOf(principal))).map(publicApiKey) }),
   deleteApiKey: async ({ params, principal }, app) => {
     await deleteApiKey(app, tenantOf(principal), params.id);
     return noContent();
@@ -65,7 +70,8 @@ export const adminOperations: Record<SurfaceOp<'admin'>, (input: In<never, never
     const page = await app.stores.templates.list(tenantOf(principal), query.cursor, query.limit);
     return json(200, { items: page.items.map(templateView), cursor: page.cursor });
   },
-  getTemplate: async ({ params, principal }, app) => json(200, templateView(await getTemplate(app, tenantOf(principal), params.id))),
+  getTemplate: async ({ params, principal }, app) =>
+    json(200, templateView(await getTemplate(app, tenantOf(principal), params.id))),
   replaceTemplate: async ({ params, body, principal }: In<z.infer<typeof s.templateInputSchema>>, app) => {
     const { template, syncOperationId } = await replaceTemplate(app, tenantOf(principal), params.id, body);
     return json(200, { ...templateView(template), syncOperationId });
@@ -83,15 +89,18 @@ export const adminOperations: Record<SurfaceOp<'admin'>, (input: In<never, never
     const page = await app.stores.devices.list(tenantOf(principal), filter, cursor, limit ?? 100);
     return json(200, { items: page.items.map(deviceView), cursor: page.cursor });
   },
-  getDevice: async ({ params, principal }, app) => json(200, deviceView(await getDevice(app, tenantOf(principal), params.id))),
+  getDevice: async ({ params, principal }, app) =>
+    json(200, deviceView(await getDevice(app, tenantOf(principal), params.id))),
   assignTemplate: async ({ params, body, principal }: In<z.infer<typeof s.assignTemplateSchema>>, app) =>
     json(200, deviceView(await assignTemplate(app, tenantOf(principal), params.id, body.templateId))),
   sendCommand: async ({ params, body, principal }: In<z.infer<typeof s.commandInputSchema>>, app) =>
     json(202, await sendCommand(app, tenantOf(principal), params.id, body.type, body.params ?? {})),
   listDeviceCommands: async ({ params, query, principal }: In<unknown, z.infer<typeof s.pageQuerySchema>>, app) =>
     json(200, await deviceCommands(app, tenantOf(principal), params.id, query.cursor, query.limit)),
-  diagnoseDevice: async ({ params, principal }, app) => json(200, await diagnoseDevice(app, tenantOf(principal), params.id)),
-  deviceTimeline: async ({ params, principal }, app) => json(200, await deviceTimeline(app, tenantOf(principal), params.id)),
+  diagnoseDevice: async ({ params, principal }, app) =>
+    json(200, await diagnoseDevice(app, tenantOf(principal), params.id)),
+  deviceTimeline: async ({ params, principal }, app) =>
+    json(200, await deviceTimeline(app, tenantOf(principal), params.id)),
   bulkCommand: async ({ body, principal }: In<z.infer<typeof s.bulkCommandInputSchema>>, app) =>
     json(202, await startBulkCommand(app, tenantOf(principal), body)),
   getBulkOperation: async ({ params, principal }, app) => {
@@ -110,8 +119,11 @@ export const adminOperations: Record<SurfaceOp<'admin'>, (input: In<never, never
     return json(200, { items: page.items.map(({ tenantId: _t, ...rest }) => rest), cursor: page.cursor });
   },
 
-  putApns: async ({ body, principal }: In<z.infer<typeof s.apnsInputSchema>>, app) => json(200, await putApnsCredential(app, tenantOf(principal), body)),
-  putFcm: async ({ body, principal }: In<z.infer<typeof s.fcmInputSchema>>, app) => json(200, await putFcmCredential(app, tenantOf(principal), body.serviceAccountJson)),
+  putApns: async ({ body, principal }: In<z.infer<typeof s.apnsInputSchema>>, app) =>
+    json(200, await putApnsCredential(app, tenantOf(principal), body)),
+  putFcm: async ({ body, principal }: In<z.infer<typeof s.fcmInputSchema>>, app) =>
+    json(200, await putFcmCredential(app, tenantOf(principal), body.serviceAccountJson)),
 
-  runJob: async ({ params, principal }, app) => json(200, await runJob(app, params.job, { tenantId: tenantOf(principal) })),
+  runJob: async ({ params, principal }, app) =>
+    json(200, await runJob(app, params.job, { tenantId: tenantOf(principal) })),
 };

@@ -9,15 +9,26 @@ import type { HttpRequest, HttpResponse, OperationInput } from '../http/types';
 import { json } from '../http/types';
 import { encodeCommand } from '../protocol/apple/command-builders';
 import { ENROLLMENT_PROFILE_CONTENT_TYPE } from '../protocol/apple/enrollment-profile';
-import { checkinResponse, parseCheckin, parseCommandReport, platformFromAuthenticate, type CheckinMessage } from '../protocol/apple/messages';
+import {
+  type CheckinMessage,
+  checkinResponse,
+  parseCheckin,
+  parseCommandReport,
+  platformFromAuthenticate,
+} from '../protocol/apple/messages';
 import { MalformedPlistError } from '../protocol/apple/plist';
-import { verifyMdmSignature, type VerifiedSigner } from '../protocol/apple/signature';
-import type { SurfaceOp } from './routes';
-import { appleEnrollmentProfile, authenticateAppleDevice, recordAppleTokenUpdate, requireBoundCertificate } from '../service/apple-enrollment';
-import type { App } from '../service/container';
+import { type VerifiedSigner, verifyMdmSignature } from '../protocol/apple/signature';
+import {
+  appleEnrollmentProfile,
+  authenticateAppleDevice,
+  recordAppleTokenUpdate,
+  requireBoundCertificate,
+} from '../service/apple-enrollment';
 import { logEvent } from '../service/audit';
+import type { App } from '../service/container';
 import { reportAndHandOut } from '../service/device-session';
 import { withdrawDevice } from '../service/enrollment';
+import type { SurfaceOp } from './routes';
 
 const EMPTY = Buffer.alloc(0);
 const RAW_LOG_BYTES = 4096;
@@ -44,24 +55,38 @@ async function parseOrLog<T>(app: App, tenant: Tenant, req: HttpRequest, parse: 
   } catch (err) {
     if (err instanceof DomainError) {
       await logEvent(app, tenant.id, 'malformed-request', `malformed device request: ${err.message}`, {
-        severity: 'minor', data: { route: req.path, raw: req.body.subarray(0, RAW_LOG_BYTES).toString('utf8') },
+        severity: 'minor',
+        data: { route: req.path, raw: req.body.subarray(0, RAW_LOG_BYTES).toString('utf8') },
       });
     }
-    throw err instanceof MalformedPlistError || err instanceof DomainError ? err : new MalformedPlistError(String((err as Error).message));
+    throw err instanceof MalformedPlistError || err instanceof DomainError
+      ? err
+      : new MalformedPlistError(String((err as Error).message));
   }
 }
 
 function checkTopic(tenant: Tenant, msg: CheckinMessage): void {
   const topic = 'topic' in msg ? msg.topic : undefined;
-  if (topic && tenant.apns && topic !== tenant.apns.topic) throw new DomainError('bad-request', 'the message topic is not this tenant’s push topic');
+  if (topic && tenant.apns && topic !== tenant.apns.topic)
+    throw new DomainError('bad-request', 'the message topic is not this tenant’s push topic');
 }
 
-export const appleOperations: Record<SurfaceOp<'apple'>, (input: OperationInput<never, never>, app: App) => Promise<HttpResponse>> = {
+export const appleOperations: Record<
+  SurfaceOp<'apple'>,
+  (input: OperationInput<never, never>, app: App) => Promise<HttpResponse>
+> = {
   appleEnrollmentProfile: async ({ params, req }, app) => {
     const tenant = await tenantFor(app, params);
     if (!tenant) throw new DomainError('not-found', 'enrollment token not found');
     const profile = await appleEnrollmentProfile(app, tenant, params.token, baseUrl(app, req));
-    return { status: 200, headers: { 'content-type': ENROLLMENT_PROFILE_CONTENT_TYPE, 'content-disposition': `attachment; filename="${tenant.id}-enroll.mobileconfig"` }, body: profile };
+    return {
+      status: 200,
+      headers: {
+        'content-type': ENROLLMENT_PROFILE_CONTENT_TYPE,
+        'content-disposition': `attachment; filename="${tenant.id}-enroll.mobileconfig"`,
+      },
+      body: profile,
+    };
   },
 
   appleCheckin: async ({ params, req }, app) => {
@@ -72,20 +97,32 @@ export const appleOperations: Record<SurfaceOp<'apple'>, (input: OperationInput<
     checkTopic(tenant, msg);
     if (msg.type === 'Authenticate') {
       const facts = {
-        udid: msg.udid, platform: platformFromAuthenticate(msg), serialNumber: msg.serialNumber, model: msg.modelName ?? msg.productName ?? msg.model,
-        osVersion: msg.osVersion, deviceName: msg.deviceName, userAgent: req.headers['user-agent'],
+        udid: msg.udid,
+        platform: platformFromAuthenticate(msg),
+        serialNumber: msg.serialNumber,
+        model: msg.modelName ?? msg.productName ?? msg.model,
+        osVersion: msg.osVersion,
+        deviceName: msg.deviceName,
+        userAgent: req.headers['user-agent'],
       };
-      return (await authenticateAppleDevice(app, tenant, facts, signer)) === 'unrecognized' ? unrecognizedDevice() : okEmpty();
+      return (await authenticateAppleDevice(app, tenant, facts, signer)) === 'unrecognized'
+        ? unrecognizedDevice()
+        : okEmpty();
     }
     if (msg.type === 'TokenUpdate' || msg.type === 'CheckOut') {
       const device = await app.stores.devices.get(tenant.id, msg.udid);
-      if (!device || device.registrationState === 'Withdrawn') return msg.type === 'CheckOut' ? okEmpty() : unrecognizedDevice();
+      if (!device || device.registrationState === 'Withdrawn')
+        return msg.type === 'CheckOut' ? okEmpty() : unrecognizedDevice();
       requireBoundCertificate(device, signer);
       if (msg.type === 'TokenUpdate') {
         // User channels are declined at UserAuthenticate.
         if (msg.channel !== 'user') {
           await recordAppleTokenUpdate(app, device, {
-            token: msg.token, pushMagic: msg.pushMagic, unlockToken: msg.unlockToken, sourceIp: req.sourceIp, userAgent: req.headers['user-agent'],
+            token: msg.token,
+            pushMagic: msg.pushMagic,
+            unlockToken: msg.unlockToken,
+            sourceIp: req.sourceIp,
+            userAgent: req.headers['user-agent'],
           });
         }
         return okEmpty();
@@ -94,7 +131,11 @@ export const appleOperations: Record<SurfaceOp<'apple'>, (input: OperationInput<
       return okEmpty();
     }
     const reply = checkinResponse(msg);
-    return { status: reply.status, headers: reply.contentType ? { 'content-type': reply.contentType } : {}, body: reply.body };
+    return {
+      status: reply.status,
+      headers: reply.contentType ? { 'content-type': reply.contentType } : {},
+      body: reply.body,
+    };
   },
 
   appleConnect: async ({ params, req }, app) => {
@@ -107,10 +148,16 @@ export const appleOperations: Record<SurfaceOp<'apple'>, (input: OperationInput<
     requireBoundCertificate(device, signer);
     if (report.channel === 'user') return okEmpty(); // no user-channel commands are queued
     const next = await reportAndHandOut(app, device, {
-      status: report.status, commandId: report.commandUuid, result: report.raw,
+      status: report.status,
+      commandId: report.commandUuid,
+      result: report.raw,
       errors: report.errorChain?.map((e) => ({ code: e.code, domain: e.domain, message: e.message })),
     });
     if (!next) return okEmpty(); // the empty command response is zero bytes (docs/protocol.md §Zero-length answer)
-    return { status: 200, headers: { 'content-type': 'application/xml' }, body: encodeCommand(next.command.id, next.payload) };
+    return {
+      status: 200,
+      headers: { 'content-type': 'application/xml' },
+      body: encodeCommand(next.command.id, next.payload),
+    };
   },
 };

@@ -1,7 +1,8 @@
 // Every path parameter is checked, by name, before an operation reads it: an over-long id or one
 // with other characters is a 400 here instead of a DynamoDB error (500) later.
-import type * as z from '../zod';
+
 import { badRequest } from '../domain/errors';
+import type * as z from '../zod';
 import { idSchema, jobNameSchema, tenantIdSchema } from './admin-schemas';
 
 /** The schema of each `{name}` in the route table; a name not listed here is an id. */

@@ -5,7 +5,12 @@ import type { AdminCommandType, Alarm, AlarmSeverity, Device, RegistrationState,
 import { REGISTRATION_STATES, SYNC_STATES } from './types';
 
 /** Admin commands the dashboard counts as pending. */
-export const PENDING_COUNTED = ['ClearPasscode', 'Wipe', 'SelectiveWipe', 'Lock'] as const satisfies readonly AdminCommandType[];
+export const PENDING_COUNTED = [
+  'ClearPasscode',
+  'Wipe',
+  'SelectiveWipe',
+  'Lock',
+] as const satisfies readonly AdminCommandType[];
 export const ALARM_SEVERITIES = ['critical', 'major', 'minor', 'warning'] as const satisfies readonly AlarmSeverity[];
 
 export type CounterKey =
@@ -18,14 +23,18 @@ export type CounterKey =
   | `alarm:${AlarmSeverity}`;
 
 /** The device fields that move counters. */
-export type CountedDevice = Pick<Device, 'platform' | 'syncState' | 'registrationState' | 'adminLocked' | 'prohibitedApps' | 'pendingCommands'>;
+export type CountedDevice = Pick<
+  Device,
+  'platform' | 'syncState' | 'registrationState' | 'adminLocked' | 'prohibitedApps' | 'pendingCommands'
+>;
 
 /**
  * Devices that are no longer (or not yet) managed — Withdrawn, Expired — count only under their
  * registration state: their sync state, admin lock, prohibited apps and leftover queue are history,
  * not fleet health.
  */
-const isManaged = (d: CountedDevice): boolean => d.registrationState !== 'Withdrawn' && d.registrationState !== 'Expired';
+const isManaged = (d: CountedDevice): boolean =>
+  d.registrationState !== 'Withdrawn' && d.registrationState !== 'Expired';
 
 /** The counter keys one device adds 1 to. macOS has no admin lock (docs/api.md §Names and states): not counted. */
 export function deviceCounterKeys(d: CountedDevice): CounterKey[] {
@@ -44,7 +53,10 @@ export function deviceCounterKeys(d: CountedDevice): CounterKey[] {
  * What a device write changes in the counters: `before` undefined = created, `after` undefined =
  * deleted. Only non-zero deltas are returned, so an unchanged device adds nothing.
  */
-export function counterDeltas(before: CountedDevice | undefined, after: CountedDevice | undefined): Record<string, number> {
+export function counterDeltas(
+  before: CountedDevice | undefined,
+  after: CountedDevice | undefined,
+): Record<string, number> {
   const deltas: Record<string, number> = {};
   for (const k of before ? deviceCounterKeys(before) : []) deltas[k] = (deltas[k] ?? 0) - 1;
   for (const k of after ? deviceCounterKeys(after) : []) deltas[k] = (deltas[k] ?? 0) + 1;
@@ -95,7 +107,11 @@ export function dashboardFromCounters(counters: Record<string, number>, activeAl
     prohibitedApps: byKey('prohibited', ['ios', 'android', 'macos'] as const),
     pendingCommands: byKey('pending', PENDING_COUNTED),
     activeAlarms: activeAlarms.map((a) => ({
-      key: a.key, severity: a.severity, message: a.message, ...(a.deviceId !== undefined ? { deviceId: a.deviceId } : {}), raisedAt: a.raisedAt,
+      key: a.key,
+      severity: a.severity,
+      message: a.message,
+      ...(a.deviceId !== undefined ? { deviceId: a.deviceId } : {}),
+      raisedAt: a.raisedAt,
     })),
   };
 }

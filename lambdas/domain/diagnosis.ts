@@ -1,12 +1,18 @@
 // Why is this device not Synchronized? The operators' troubleshooting flow (docs/sync.md
 // §Diagnosis), as a pure function: every step with its evidence, in order, and the
 // first failing one as the verdict. Output matches diagnosisSchema in lambdas/api/admin-schemas.ts.
-import type { Device, SyncState } from './types';
+
 import { explainError } from './error-explanations';
+import type { Device, SyncState } from './types';
 
 export type DiagnosisVerdict =
-  | 'synchronized' | 'push-not-sent' | 'push-credential-invalid' | 'device-unreachable'
-  | 'device-locked' | 'command-errors' | 'in-progress';
+  | 'synchronized'
+  | 'push-not-sent'
+  | 'push-credential-invalid'
+  | 'device-unreachable'
+  | 'device-locked'
+  | 'command-errors'
+  | 'in-progress';
 
 export interface PushCredentialFacts {
   kind: 'apns' | 'fcm';
@@ -25,8 +31,8 @@ export interface RecentCommandError {
 }
 
 export interface DiagnosisInput {
-  device: Pick<Device, 'id' | 'syncState' | 'platform'>
-    & Partial<Pick<Device, 'lastPushAt' | 'lastSeenAt' | 'lastUnlockedSeenAt' | 'syncRequestedAt' | 'syncRequestedBy'>>;
+  device: Pick<Device, 'id' | 'syncState' | 'platform'> &
+    Partial<Pick<Device, 'lastPushAt' | 'lastSeenAt' | 'lastUnlockedSeenAt' | 'syncRequestedAt' | 'syncRequestedBy'>>;
   /** The tenant's credential for this device's push service; undefined = none uploaded. */
   pushCredential: PushCredentialFacts | undefined;
   /** Does the pending work need an unlock (a profile install or change)? */
@@ -67,7 +73,7 @@ const ms = (iso: string | undefined): number => (iso === undefined ? Number.NaN 
 const after = (a: string | undefined, b: string | undefined): boolean => ms(a) > ms(b);
 const atOrAfter = (a: string | undefined, b: string | undefined): boolean => ms(a) >= ms(b);
 const later = (a: string | undefined, b: string | undefined): string | undefined =>
-  (a === undefined ? b : b === undefined ? a : after(b, a) ? b : a);
+  a === undefined ? b : b === undefined ? a : after(b, a) ? b : a;
 const hoursBetween = (from: string | undefined, to: string): number | undefined => {
   const h = (ms(to) - ms(from)) / 3_600_000;
   return Number.isNaN(h) ? undefined : Math.round(h * 10) / 10;
@@ -78,7 +84,8 @@ const CREDENTIAL_NAME = { apns: 'Apple push certificate', fcm: 'FCM service acco
 function credentialProblem(c: PushCredentialFacts | undefined, now: string): string | undefined {
   if (!c) return 'no push credential is uploaded';
   if (!c.valid) return `the ${CREDENTIAL_NAME[c.kind]} is invalid${c.invalidSince ? ` since ${c.invalidSince}` : ''}`;
-  if (c.notAfter !== undefined && !after(c.notAfter, now)) return `the ${CREDENTIAL_NAME[c.kind]} expired on ${c.notAfter}`;
+  if (c.notAfter !== undefined && !after(c.notAfter, now))
+    return `the ${CREDENTIAL_NAME[c.kind]} expired on ${c.notAfter}`;
   return undefined;
 }
 
@@ -106,8 +113,9 @@ function pushStep(input: DiagnosisInput): { step: DiagnosisStep; verdict?: Diagn
     },
   };
   const question = 'Was a push sent after the last sync request?';
-  const pushed = device.lastPushAt !== undefined
-    && (device.syncRequestedAt === undefined || atOrAfter(device.lastPushAt, device.syncRequestedAt));
+  const pushed =
+    device.lastPushAt !== undefined &&
+    (device.syncRequestedAt === undefined || atOrAfter(device.lastPushAt, device.syncRequestedAt));
   if (pushed) return { step: { step: 1, question, ok: true, evidence } };
   if (device.syncRequestedAt !== undefined && after(device.lastSeenAt, device.syncRequestedAt)) {
     evidence.note = 'the device connected by itself after the request; no push was needed';
@@ -120,14 +128,24 @@ function pushStep(input: DiagnosisInput): { step: DiagnosisStep; verdict?: Diagn
   if (device.lastPushAt !== undefined) evidence.note = 'the last push was sent before the last sync request';
   if (problem !== undefined) {
     return {
-      step: { step: 1, question, ok: false, evidence, advice: `No push was sent: ${problem}. Upload a valid ${CREDENTIAL_NAME[kind]} (renew it if it expired); pushes resume by themselves.` },
+      step: {
+        step: 1,
+        question,
+        ok: false,
+        evidence,
+        advice: `No push was sent: ${problem}. Upload a valid ${CREDENTIAL_NAME[kind]} (renew it if it expired); pushes resume by themselves.`,
+      },
       verdict: 'push-credential-invalid',
     };
   }
   return {
     step: {
-      step: 1, question, ok: false, evidence,
-      advice: 'No push was sent yet, although the push credential is valid. The push may be waiting its turn under the per-minute push cap, or the device\'s push token is dead (re-enroll it). Run the resync job to push again.',
+      step: 1,
+      question,
+      ok: false,
+      evidence,
+      advice:
+        "No push was sent yet, although the push credential is valid. The push may be waiting its turn under the per-minute push cap, or the device's push token is dead (re-enroll it). Run the resync job to push again.",
     },
     verdict: 'push-not-sent',
   };
@@ -137,7 +155,8 @@ function pushStep(input: DiagnosisInput): { step: DiagnosisStep; verdict?: Diagn
  * The instant later answers are measured against: the last push, or the sync request when that is
  * later (no push yet, or the device came by itself). Undefined when there is neither.
  */
-const anchorOf = (input: DiagnosisInput): string | undefined => later(input.device.lastPushAt, input.device.syncRequestedAt);
+const anchorOf = (input: DiagnosisInput): string | undefined =>
+  later(input.device.lastPushAt, input.device.syncRequestedAt);
 
 /** Step 2: did the device answer after the push (strictly later: lastSeenAt > lastPushAt, docs/sync.md §Diagnosis)? */
 function reachStep(input: DiagnosisInput): DiagnosisStep {
@@ -145,13 +164,20 @@ function reachStep(input: DiagnosisInput): DiagnosisStep {
   const anchor = anchorOf(input);
   const question = 'Did the device access the server after the push?';
   const evidence: Record<string, unknown> = {
-    since: anchor ?? null, lastSeenAt: device.lastSeenAt ?? null, hoursSince: hoursBetween(anchor, now) ?? null,
+    since: anchor ?? null,
+    lastSeenAt: device.lastSeenAt ?? null,
+    hoursSince: hoursBetween(anchor, now) ?? null,
   };
-  if (anchor === undefined) return { step: 2, question, ok: null, evidence: { ...evidence, note: 'nothing was pushed or requested' } };
+  if (anchor === undefined)
+    return { step: 2, question, ok: null, evidence: { ...evidence, note: 'nothing was pushed or requested' } };
   if (after(device.lastSeenAt, anchor)) return { step: 2, question, ok: true, evidence };
   return {
-    step: 2, question, ok: false, evidence,
-    advice: 'The device has not contacted the server since the push: it is powered off, has no network, or is faulty. Restart the device; if it still does not connect, reset it.',
+    step: 2,
+    question,
+    ok: false,
+    evidence,
+    advice:
+      'The device has not contacted the server since the push: it is powered off, has no network, or is faulty. Restart the device; if it still does not connect, reset it.',
   };
 }
 
@@ -161,7 +187,9 @@ function unlockStep(input: DiagnosisInput): DiagnosisStep {
   const anchor = anchorOf(input);
   const question = 'Did the device access the server while unlocked after the push (security check)?';
   const evidence: Record<string, unknown> = {
-    since: anchor ?? null, lastUnlockedSeenAt: device.lastUnlockedSeenAt ?? null, pendingNeedsUnlock: input.pendingNeedsUnlock,
+    since: anchor ?? null,
+    lastUnlockedSeenAt: device.lastUnlockedSeenAt ?? null,
+    pendingNeedsUnlock: input.pendingNeedsUnlock,
   };
   if (device.platform === 'android') {
     return { step: 3, question, ok: null, evidence: { ...evidence, note: 'Android agents run commands while locked' } };
@@ -169,11 +197,16 @@ function unlockStep(input: DiagnosisInput): DiagnosisStep {
   if (!input.pendingNeedsUnlock) {
     return { step: 3, question, ok: null, evidence: { ...evidence, note: 'no pending work needs an unlock' } };
   }
-  if (anchor === undefined) return { step: 3, question, ok: null, evidence: { ...evidence, note: 'nothing was pushed or requested' } };
+  if (anchor === undefined)
+    return { step: 3, question, ok: null, evidence: { ...evidence, note: 'nothing was pushed or requested' } };
   if (after(device.lastUnlockedSeenAt, anchor)) return { step: 3, question, ok: true, evidence };
   return {
-    step: 3, question, ok: false, evidence,
-    advice: 'The device has connected only while locked since the push, and the pending profile install or change waits for an unlock. Ask the user to unlock the device; removals, apps and books do not wait for it on most devices.',
+    step: 3,
+    question,
+    ok: false,
+    evidence,
+    advice:
+      'The device has connected only while locked since the push, and the pending profile install or change waits for an unlock. Ask the user to unlock the device; removals, apps and books do not wait for it on most devices.',
   };
 }
 
@@ -187,7 +220,11 @@ function errorStep(input: DiagnosisInput): { step: DiagnosisStep; errors: Explai
   const errors = current.map((e): ExplainedCommandError => {
     const known = explainError(e.domain, e.code);
     return {
-      commandId: e.commandId, requestType: e.requestType, code: e.code, domain: e.domain, message: e.message,
+      commandId: e.commandId,
+      requestType: e.requestType,
+      code: e.code,
+      domain: e.domain,
+      message: e.message,
       ...(known ? { explanation: `${known.title}: ${known.explanation}`, fix: known.fix } : {}),
     };
   });
@@ -198,10 +235,20 @@ function errorStep(input: DiagnosisInput): { step: DiagnosisStep; errors: Explai
     evidence: {
       errorCount: errors.length,
       olderErrorsIgnored: input.recentCommandErrors.length - current.length,
-      ...(errors.length > 0 ? { newest: { commandId: current[0].commandId, at: current[0].at, code: current[0].code, domain: current[0].domain } } : {}),
+      ...(errors.length > 0
+        ? {
+            newest: {
+              commandId: current[0].commandId,
+              at: current[0].at,
+              code: current[0].code,
+              domain: current[0].domain,
+            },
+          }
+        : {}),
     },
   };
-  if (errors.length > 0) step.advice = errors[0].fix ?? 'Read the device\'s message for each failed command in the command log.';
+  if (errors.length > 0)
+    step.advice = errors[0].fix ?? "Read the device's message for each failed command in the command log.";
   return { step, errors };
 }
 

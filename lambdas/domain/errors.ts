@@ -38,10 +38,12 @@ export class DomainError extends Error {
   }
 }
 
-export const badRequest = (message: string, details?: Record<string, unknown>) => new DomainError('bad-request', message, details);
+export const badRequest = (message: string, details?: Record<string, unknown>) =>
+  new DomainError('bad-request', message, details);
 export const notFound = (what: string) => new DomainError('not-found', `${what} not found`);
 export const conflict = (message: string) => new DomainError('conflict', message);
-export const unprocessable = (message: string, details?: Record<string, unknown>) => new DomainError('unprocessable', message, details);
+export const unprocessable = (message: string, details?: Record<string, unknown>) =>
+  new DomainError('unprocessable', message, details);
 export const forbidden = (message: string) => new DomainError('forbidden', message);
 export const gone = (message: string) => new DomainError('gone', message);
 

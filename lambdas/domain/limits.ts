@@ -34,7 +34,10 @@ export const STORED_LIMITS = {
 
 /** Device input over a stored-data limit: a 400 that names the limit. */
 export class StoredLimitError extends DomainError {
-  constructor(message: string, readonly limit: keyof typeof STORED_LIMITS) {
+  constructor(
+    message: string,
+    readonly limit: keyof typeof STORED_LIMITS,
+  ) {
     super('bad-request', message, { limit, max: STORED_LIMITS[limit] });
     this.name = 'StoredLimitError';
   }
@@ -42,10 +45,13 @@ export class StoredLimitError extends DomainError {
 
 /** `value` cut to `max` characters, the cut marked (the marker counts in the `max`). */
 export function truncateText(value: string, max: number = STORED_LIMITS.textChars): string {
-  return value.length <= max ? value : `${value.slice(0, Math.max(0, max - TRUNCATION_MARKER.length))}${TRUNCATION_MARKER}`;
+  return value.length <= max
+    ? value
+    : `${value.slice(0, Math.max(0, max - TRUNCATION_MARKER.length))}${TRUNCATION_MARKER}`;
 }
 
-const truncateOptional = (value: string | undefined, max?: number) => (value === undefined ? undefined : truncateText(value, max));
+const truncateOptional = (value: string | undefined, max?: number) =>
+  value === undefined ? undefined : truncateText(value, max);
 
 /** A command's reported errors as they are stored and logged: at most 10, each field cut to its limit. */
 export function boundErrors(errors: CommandError[] | undefined): CommandError[] | undefined {
@@ -65,11 +71,17 @@ function checkList(name: string, entries: Entry[] | undefined, max: number, limi
   }
   for (const [index, entry] of entries.entries()) {
     if (entry.identifier.length > STORED_LIMITS.identifierChars) {
-      throw new StoredLimitError(`inventory not stored: ${name}.${index}.identifier is over ${STORED_LIMITS.identifierChars} characters`, 'identifierChars');
+      throw new StoredLimitError(
+        `inventory not stored: ${name}.${index}.identifier is over ${STORED_LIMITS.identifierChars} characters`,
+        'identifierChars',
+      );
     }
     for (const [field, value] of Object.entries(entry)) {
       if (field !== 'identifier' && typeof value === 'string' && value.length > STORED_LIMITS.entryFieldChars) {
-        throw new StoredLimitError(`inventory not stored: ${name}.${index}.${field} is over ${STORED_LIMITS.entryFieldChars} characters`, 'entryFieldChars');
+        throw new StoredLimitError(
+          `inventory not stored: ${name}.${index}.${field} is over ${STORED_LIMITS.entryFieldChars} characters`,
+          'entryFieldChars',
+        );
       }
     }
   }
@@ -88,8 +100,15 @@ export function checkInventoryLimits(inventory: Partial<Inventory> | undefined):
  */
 export function boundDevice(device: Device): Device {
   checkInventoryLimits(device.inventory);
-  if (device.push && (device.push.token.length > STORED_LIMITS.pushTokenChars || (device.push.magic?.length ?? 0) > STORED_LIMITS.pushTokenChars)) {
-    throw new StoredLimitError(`push token not stored: over ${STORED_LIMITS.pushTokenChars} characters`, 'pushTokenChars');
+  if (
+    device.push &&
+    (device.push.token.length > STORED_LIMITS.pushTokenChars ||
+      (device.push.magic?.length ?? 0) > STORED_LIMITS.pushTokenChars)
+  ) {
+    throw new StoredLimitError(
+      `push token not stored: over ${STORED_LIMITS.pushTokenChars} characters`,
+      'pushTokenChars',
+    );
   }
   const bounded: Device = {
     ...device,
@@ -100,7 +119,8 @@ export function boundDevice(device: Device): Device {
     userAgent: truncateOptional(device.userAgent),
     checkInAddress: truncateOptional(device.checkInAddress),
   };
-  if (device.inventory?.osVersion !== undefined) bounded.inventory = { ...device.inventory, osVersion: truncateText(device.inventory.osVersion) };
+  if (device.inventory?.osVersion !== undefined)
+    bounded.inventory = { ...device.inventory, osVersion: truncateText(device.inventory.osVersion) };
   for (const key of ['name', 'model', 'osVersion', 'serialNumber', 'userAgent', 'checkInAddress'] as const) {
     if (bounded[key] === undefined) delete bounded[key];
   }

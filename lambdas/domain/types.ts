@@ -1,6 +1,12 @@
 // The product's vocabulary (docs/api.md §Names and states). Pure types and constants: no I/O here.
 
-export const SYNC_STATES = ['Sync-Required', 'Sync-Requested', 'Not-Synchronized', 'Synchronized', 'Not-Responding'] as const;
+export const SYNC_STATES = [
+  'Sync-Required',
+  'Sync-Requested',
+  'Not-Synchronized',
+  'Synchronized',
+  'Not-Responding',
+] as const;
 export type SyncState = (typeof SYNC_STATES)[number];
 
 export const REGISTRATION_STATES = ['Awaiting-Check-In', 'Checked-In', 'Expired', 'Withdrawn'] as const;
@@ -16,7 +22,15 @@ export const ENROLLMENT_PLATFORMS = ['ios', 'android'] as const;
 export type EnrollmentPlatform = (typeof ENROLLMENT_PLATFORMS)[number];
 
 export const ADMIN_COMMAND_TYPES = [
-  'Sync', 'Lock', 'Restart', 'Wipe', 'SelectiveWipe', 'ClearPasscode', 'Unenroll', 'AdminLock', 'AdminUnlock',
+  'Sync',
+  'Lock',
+  'Restart',
+  'Wipe',
+  'SelectiveWipe',
+  'ClearPasscode',
+  'Unenroll',
+  'AdminLock',
+  'AdminUnlock',
 ] as const;
 export type AdminCommandType = (typeof ADMIN_COMMAND_TYPES)[number];
 

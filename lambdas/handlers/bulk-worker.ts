@@ -2,8 +2,8 @@
 // chunk of devices). Steps are idempotent, so an SQS retry of a failed step repeats nothing.
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import type { BulkWork } from '../ports';
-import type { App } from '../service/container';
 import { runBulkWork } from '../service/bulk-commands';
+import type { App } from '../service/container';
 import { awsApp } from '../wiring/aws';
 import { eachRecord } from './sqs-batch';
 

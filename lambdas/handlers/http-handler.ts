@@ -1,8 +1,8 @@
 // One Lambda entry per surface: API Gateway event → the shared pipeline → API Gateway result.
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import { ROUTE_TABLE } from '../api/routes';
 import { fromApiGateway, toApiGateway } from '../http/apigw';
 import { createPipeline, type Operations } from '../http/pipeline';
-import { ROUTE_TABLE } from '../api/routes';
 import type { Surface } from '../http/types';
 import { awsApp } from '../wiring/aws';
 

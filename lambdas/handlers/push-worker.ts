@@ -11,7 +11,7 @@ export async function handleSqsEvent(app: App, event: SQSEvent): Promise<SQSBatc
   return eachRecord(event, 'push batch', async (body) => {
     const { requests } = body as { requests: PushRequest[] };
     if (!Array.isArray(requests)) throw new Error('message has no requests array');
-    return { ...await handlePushBatch(app, requests) };
+    return { ...(await handlePushBatch(app, requests)) };
   });
 }
 

@@ -9,7 +9,9 @@ import { logger } from '../logger';
  * batch"); `handle` returns the fields to log on success and throws to fail that record alone.
  */
 export async function eachRecord(
-  event: SQSEvent, what: string, handle: (body: unknown) => Promise<Record<string, unknown>>,
+  event: SQSEvent,
+  what: string,
+  handle: (body: unknown) => Promise<Record<string, unknown>>,
 ): Promise<SQSBatchResponse> {
   const batchItemFailures: SQSBatchResponse['batchItemFailures'] = [];
   for (const record of event.Records) {

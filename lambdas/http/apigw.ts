@@ -7,8 +7,10 @@ export function fromApiGateway(event: APIGatewayProxyEventV2): HttpRequest {
   for (const [k, v] of Object.entries(event.headers ?? {})) if (v !== undefined) headers[k.toLowerCase()] = v;
   const query: Record<string, string> = {};
   for (const [k, v] of new URLSearchParams(event.rawQueryString ?? '')) query[k] ??= v;
-  const body = event.body === undefined || event.body === null ? Buffer.alloc(0)
-    : Buffer.from(event.body, event.isBase64Encoded ? 'base64' : 'utf8');
+  const body =
+    event.body === undefined || event.body === null
+      ? Buffer.alloc(0)
+      : Buffer.from(event.body, event.isBase64Encoded ? 'base64' : 'utf8');
   return {
     method: event.requestContext.http.method,
     path: event.rawPath,

@@ -8,8 +8,14 @@ export const CONSOLE_PREFIX = '/console';
 
 /** Strict: only the console's own files, no inline script or style, no third-party origin. */
 export const CONSOLE_CSP = [
-  "default-src 'self'", "script-src 'self'", "style-src 'self'", "img-src 'self' data:", "connect-src 'self'",
-  "frame-ancestors 'none'", "base-uri 'none'", "form-action 'self'",
+  "default-src 'self'",
+  "script-src 'self'",
+  "style-src 'self'",
+  "img-src 'self' data:",
+  "connect-src 'self'",
+  "frame-ancestors 'none'",
+  "base-uri 'none'",
+  "form-action 'self'",
 ].join('; ');
 
 export const CONSOLE_SECURITY_HEADERS: Record<string, string> = {
@@ -27,11 +33,14 @@ export interface StaticFile {
 }
 
 const text = (status: number, body: string, headers: Record<string, string> = {}): HttpResponse => ({
-  status, headers: { 'content-type': 'text/plain; charset=utf-8', ...CONSOLE_SECURITY_HEADERS, ...headers }, body,
+  status,
+  headers: { 'content-type': 'text/plain; charset=utf-8', ...CONSOLE_SECURITY_HEADERS, ...headers },
+  body,
 });
 
 /** Whether a request path belongs to the console (and not to the API). */
-export const isConsolePath = (path: string): boolean => path === CONSOLE_PREFIX || path.startsWith(`${CONSOLE_PREFIX}/`);
+export const isConsolePath = (path: string): boolean =>
+  path === CONSOLE_PREFIX || path.startsWith(`${CONSOLE_PREFIX}/`);
 
 /** Answers a console request from `files` (name → file); `/console/` is index.html. */
 export function serveConsole(req: HttpRequest, files: ReadonlyMap<string, StaticFile>): HttpResponse {

@@ -28,15 +28,28 @@ async function readBody(req: IncomingMessage): Promise<Buffer> {
 async function serve(handler: RequestHandler, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const url = new URL(req.url ?? '/', 'http://local');
   const headers: Record<string, string> = {};
-  for (const [k, v] of Object.entries(req.headers)) if (v !== undefined) headers[k] = Array.isArray(v) ? v.join(', ') : v;
+  for (const [k, v] of Object.entries(req.headers))
+    if (v !== undefined) headers[k] = Array.isArray(v) ? v.join(', ') : v;
   const query: Record<string, string> = {};
   for (const [k, v] of url.searchParams) query[k] ??= v;
   const sourceIp = req.socket?.remoteAddress?.replace(/^::ffff:/, '');
   const body = await readBody(req);
   const tooLarge = body.length > MAX_BODY_BYTES;
-  const response = await handler({ method: req.method ?? 'GET', path: url.pathname, headers, query, body, sourceIp, requestId: randomUUID() });
+  const response = await handler({
+    method: req.method ?? 'GET',
+    path: url.pathname,
+    headers,
+    query,
+    body,
+    sourceIp,
+    requestId: randomUUID(),
+  });
   const payload = response.body === undefined ? undefined : Buffer.from(response.body);
-  res.writeHead(response.status, { ...response.headers, 'content-length': String(payload?.length ?? 0), ...(tooLarge ? { connection: 'close' } : {}) });
+  res.writeHead(response.status, {
+    ...response.headers,
+    'content-length': String(payload?.length ?? 0),
+    ...(tooLarge ? { connection: 'close' } : {}),
+  });
   res.end(payload);
 }
 
@@ -44,7 +57,11 @@ export function createNodeServer(handler: RequestHandler): Server {
   return createServer((req, res) => {
     serve(handler, req, res).catch((err: unknown) => {
       // The pipeline maps every error; reaching this means reading the request or writing the answer failed.
-      logger.error({ msg: 'local server: request failed', method: req.method, error: String((err as Error)?.stack ?? err) });
+      logger.error({
+        msg: 'local server: request failed',
+        method: req.method,
+        error: String((err as Error)?.stack ?? err),
+      });
       if (res.destroyed) return;
       if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json' });
       res.end(JSON.stringify({ error: { code: 'internal', message: 'internal error' } }));

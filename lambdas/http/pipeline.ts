@@ -2,14 +2,22 @@
 // size limit, route matching, JSON parsing and schema validation, authentication, and typed-error
 // mapping to the error shape of docs/api.md §Errors. Operations stay thin: validated input in, a response out.
 import middy from '@middy/core';
-import * as z from '../zod';
 import { DomainError } from '../domain/errors';
 import { isTenantId } from '../domain/identifiers';
+import { logger } from '../logger';
 import { authenticateCaller, type Principal } from '../service/auth';
 import type { App } from '../service/container';
+import * as z from '../zod';
 import { Router } from './router';
-import { json, type HttpRequest, type HttpResponse, type OperationInput, type RouteDef, type RouteTable, type Surface } from './types';
-import { logger } from '../logger';
+import {
+  type HttpRequest,
+  type HttpResponse,
+  json,
+  type OperationInput,
+  type RouteDef,
+  type RouteTable,
+  type Surface,
+} from './types';
 
 export const MAX_BODY_BYTES = 1024 * 1024;
 
@@ -28,7 +36,9 @@ function errorResponse(err: unknown, route: RouteDef | undefined): HttpResponse 
   if (err instanceof DomainError) {
     // An Apple device treats 401 as "unenroll me" (docs/protocol.md §Never 401): never send one there.
     const status = route?.surface === 'apple' && err.status === 401 ? 400 : err.status;
-    return json(status, { error: { code: err.code, message: err.message, ...(err.details ? { details: err.details } : {}) } });
+    return json(status, {
+      error: { code: err.code, message: err.message, ...(err.details ? { details: err.details } : {}) },
+    });
   }
   if (err instanceof z.$ZodError) {
     const issues = err.issues.map((i) => ({ path: i.path.join('.'), message: i.message }));
@@ -60,8 +70,9 @@ function logLine(state: PipelineState, status: number) {
     method: state.req.method,
     route: state.route?.path ?? 'unmatched',
     // A tenant from the path only when it is one (a refused path may carry 3,000 characters).
-    tenant: (isTenantId(state.params.tenant) ? state.params.tenant : undefined)
-      ?? (state.principal.kind === 'key' ? state.principal.tenantId : undefined),
+    tenant:
+      (isTenantId(state.params.tenant) ? state.params.tenant : undefined) ??
+      (state.principal.kind === 'key' ? state.principal.tenantId : undefined),
     status,
     ms: Date.now() - state.started,
   };
@@ -73,13 +84,17 @@ export function createPipeline(app: App, table: RouteTable, operations: Operatio
 
   const core = async (state: PipelineState): Promise<HttpResponse> => {
     const { req } = state;
-    if (req.body.length > MAX_BODY_BYTES) throw new DomainError('payload-too-large', `request body is over ${MAX_BODY_BYTES} bytes`);
+    if (req.body.length > MAX_BODY_BYTES)
+      throw new DomainError('payload-too-large', `request body is over ${MAX_BODY_BYTES} bytes`);
     let matched;
     try {
       matched = router.match(req.method, req.path);
     } catch (err) {
       if (err instanceof DomainError && err.status === 405) {
-        return { ...errorResponse(err, undefined), headers: { 'content-type': 'application/json', allow: router.allowed(req.path).join(', ') } };
+        return {
+          ...errorResponse(err, undefined),
+          headers: { 'content-type': 'application/json', allow: router.allowed(req.path).join(', ') },
+        };
       }
       throw err;
     }
@@ -94,7 +109,10 @@ export function createPipeline(app: App, table: RouteTable, operations: Operatio
     const query = route.query ? route.query.parse(req.query) : req.query;
     const op = operations[route.op];
     if (!op) throw new DomainError('not-found', `no route for ${req.method} ${req.path}`);
-    return op({ req, route, params: matched.params, body: body as never, query: query as never, principal: state.principal }, app);
+    return op(
+      { req, route, params: matched.params, body: body as never, query: query as never, principal: state.principal },
+      app,
+    );
   };
 
   // middy runs `after` and `onError` in reverse order of `use`: the request log is used first so that

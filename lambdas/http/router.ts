@@ -20,10 +20,12 @@ export class Router {
   constructor(routes: readonly RouteDef[]) {
     this.compiled = routes.map((route) => {
       const names: string[] = [];
-      const source = route.path.replace(/[.*+?^$()|[\]\\]/g, '\\$&').replace(/\\?\{(\w+)\\?\}|\{(\w+)\}/g, (_m, a: string, b: string) => {
-        names.push(a ?? b);
-        return '([^/]+)';
-      });
+      const source = route.path
+        .replace(/[.*+?^$()|[\]\\]/g, '\\$&')
+        .replace(/\\?\{(\w+)\\?\}|\{(\w+)\}/g, (_m, a: string, b: string) => {
+          names.push(a ?? b);
+          return '([^/]+)';
+        });
       return { route, pattern: new RegExp(`^${source}/?$`), names };
     });
   }

@@ -1,7 +1,8 @@
 // The HTTP shapes every surface works with, whether the request came from API Gateway or the
 // local node:http server, and what a route of the route table (lambdas/api/routes.ts) declares.
-import type * as z from '../zod';
+
 import type { Auth, Principal } from '../service/auth';
+import type * as z from '../zod';
 
 export type Method = 'GET' | 'POST' | 'PUT' | 'DELETE';
 /** One Lambda function (and one bundle) per surface. */

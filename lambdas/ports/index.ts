@@ -2,8 +2,21 @@
 // Services depend on these interfaces only; adapters implement them (DynamoDB, SQS, APNs, FCM,
 // in-process queue for local mode). The platform adapters (Apple, Android) are in ./platform.ts.
 import type {
-  Alarm, ApiKey, Command, Device, Enrollment, LogItem, LogType, Page, PushRequest, Severity, SyncState,
-  RegistrationState, Platform, Template, Tenant,
+  Alarm,
+  ApiKey,
+  Command,
+  Device,
+  Enrollment,
+  LogItem,
+  LogType,
+  Page,
+  Platform,
+  PushRequest,
+  RegistrationState,
+  Severity,
+  SyncState,
+  Template,
+  Tenant,
 } from '../domain/types';
 
 export interface Clock {
@@ -195,7 +208,11 @@ export interface BulkQueue {
   send(work: BulkWork[]): Promise<void>;
 }
 
-export interface BulkRefusal { deviceId: string; code: string; message: string }
+export interface BulkRefusal {
+  deviceId: string;
+  code: string;
+  message: string;
+}
 
 /** A bulk command as stored; its progress is the sum of its chunk results. */
 export interface BulkOperation {
@@ -229,9 +246,19 @@ export interface BulkOperationStore {
   create(tenantId: string, op: BulkOperation): Promise<void>;
   get(tenantId: string, id: string): Promise<BulkOperation | undefined>;
   /** Records how many devices a listed page found (idempotent per page); `totalChunks` on the last page. */
-  recordListedPage(tenantId: string, id: string, page: number, devices: number, totalChunks?: number): Promise<BulkOperation>;
+  recordListedPage(
+    tenantId: string,
+    id: string,
+    page: number,
+    devices: number,
+    totalChunks?: number,
+  ): Promise<BulkOperation>;
   /** Records a chunk's result once; false (and nothing counted) when it was already recorded. */
-  recordChunk(tenantId: string, id: string, result: BulkChunkResult): Promise<{ recorded: boolean; op?: BulkOperation }>;
+  recordChunk(
+    tenantId: string,
+    id: string,
+    result: BulkChunkResult,
+  ): Promise<{ recorded: boolean; op?: BulkOperation }>;
   hasChunk(tenantId: string, id: string, chunk: number): Promise<boolean>;
   /** Every recorded chunk, in chunk order. */
   chunks(tenantId: string, id: string): Promise<BulkChunkResult[]>;

@@ -15,7 +15,9 @@ export interface CommandSpec {
 /** Facts a query result teaches about the device, beside its inventory. */
 export interface InventoryUpdate {
   inventory?: Partial<Inventory>;
-  device?: Partial<Pick<Device, 'name' | 'model' | 'osVersion' | 'serialNumber' | 'supervised'>> & { lostMode?: boolean };
+  device?: Partial<Pick<Device, 'name' | 'model' | 'osVersion' | 'serialNumber' | 'supervised'>> & {
+    lostMode?: boolean;
+  };
 }
 
 export type AdminPlan = { commands: CommandSpec[]; warning?: string } | { refused: string };
@@ -25,7 +27,12 @@ export interface PlatformAdapter {
   inventoryQueries(device: Device, template: Template | undefined): CommandSpec[];
   syncAction(action: SyncAction, device: Device): CommandSpec;
   /** Turns an admin command into device commands, or refuses it with a clear reason (422). */
-  adminCommand(type: Exclude<AdminCommandType, 'Sync'>, params: AdminParams, device: Device, ctx: { unlockToken?: string; tenantId: string }): AdminPlan;
+  adminCommand(
+    type: Exclude<AdminCommandType, 'Sync'>,
+    params: AdminParams,
+    device: Device,
+    ctx: { unlockToken?: string; tenantId: string },
+  ): AdminPlan;
   /** Reads an acknowledged command's result; undefined when it carries no inventory. */
   readResult(requestType: string, result: Record<string, unknown>): InventoryUpdate | undefined;
   /**

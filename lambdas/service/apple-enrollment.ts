@@ -18,16 +18,32 @@ import { requestSync } from './sync';
  * The enrollment profile for an enrollment token: a fresh device identity issued by the tenant's
  * CA, linked to the token so that Authenticate knows the template and name the admin chose.
  */
-export async function appleEnrollmentProfile(app: App, tenant: Tenant, token: string, baseUrl: string): Promise<Buffer | string> {
+export async function appleEnrollmentProfile(
+  app: App,
+  tenant: Tenant,
+  token: string,
+  baseUrl: string,
+): Promise<Buffer | string> {
   const enrollment = await useableEnrollment(app, tenant.id, token, 'ios');
-  if (!tenant.apns) throw conflict('this organisation has not uploaded an Apple push certificate yet, so devices cannot enroll; an admin uploads it with PUT /admin/v1/push/apns');
+  if (!tenant.apns)
+    throw conflict(
+      'this organisation has not uploaded an Apple push certificate yet, so devices cannot enroll; an admin uploads it with PUT /admin/v1/push/apns',
+    );
   const caKey = await app.stores.secrets.get(tenant.id, CA_KEY_SECRET);
   if (!caKey || !tenant.caCertificatePem) throw conflict('this organisation has no device CA');
-  const identity = issueDeviceIdentity({ certPem: tenant.caCertificatePem, keyPem: caKey }, `${tenant.id} device`, app.clock.now());
+  const identity = issueDeviceIdentity(
+    { certPem: tenant.caCertificatePem, keyPem: caKey },
+    `${tenant.id} device`,
+    app.clock.now(),
+  );
   await app.stores.devices.link(tenant.id, 'identity', sha256Hex(certDer(identity.certPem)), enrollment.tokenHash);
   return buildEnrollmentProfile({
-    tenantId: tenant.id, tenantName: tenant.name, serverUrl: `${baseUrl}/mdm/${tenant.id}/connect`, checkInUrl: `${baseUrl}/mdm/${tenant.id}/checkin`,
-    topic: tenant.apns.topic, identity: { p12: identity.p12, password: identity.password },
+    tenantId: tenant.id,
+    tenantName: tenant.name,
+    serverUrl: `${baseUrl}/mdm/${tenant.id}/connect`,
+    checkInUrl: `${baseUrl}/mdm/${tenant.id}/checkin`,
+    topic: tenant.apns.topic,
+    identity: { p12: identity.p12, password: identity.password },
   });
 }
 
@@ -61,26 +77,48 @@ export interface AuthenticateFacts {
  * server never handed out (the caller answers 403, never 401).
  */
 export async function authenticateAppleDevice(
-  app: App, tenant: Tenant, facts: AuthenticateFacts, signer: VerifiedSigner | undefined,
+  app: App,
+  tenant: Tenant,
+  facts: AuthenticateFacts,
+  signer: VerifiedSigner | undefined,
 ): Promise<'enrolled' | 'unrecognized'> {
   const existing = await app.stores.devices.get(tenant.id, facts.udid);
-  const enrollmentHash = signer ? (await app.stores.devices.resolveLink(tenant.id, 'identity', signer.certHash)) : undefined;
+  const enrollmentHash = signer
+    ? await app.stores.devices.resolveLink(tenant.id, 'identity', signer.certHash)
+    : undefined;
   if (existing && existing.registrationState !== 'Withdrawn') requireBoundCertificate(existing, signer);
   if (!existing && signer && !enrollmentHash) return 'unrecognized'; // not an identity this server handed out
   // One identity, one device (docs/apple.md): a certificate already bound to another UDID is refused.
-  const boundTo = signer ? await app.stores.devices.resolveLink(tenant.id, 'identity', boundIdentityKey(signer.certHash)) : undefined;
-  if (boundTo && boundTo !== facts.udid) throw new DomainError('bad-request', 'the identity certificate belongs to another device');
+  const boundTo = signer
+    ? await app.stores.devices.resolveLink(tenant.id, 'identity', boundIdentityKey(signer.certHash))
+    : undefined;
+  if (boundTo && boundTo !== facts.udid)
+    throw new DomainError('bad-request', 'the identity certificate belongs to another device');
   const enrollment = enrollmentHash ? await app.stores.enrollments.get(tenant.id, enrollmentHash) : undefined;
   await enrollDevice(app, {
-    tenantId: tenant.id, platform: facts.platform, existing, deviceId: facts.udid, enrolledVia: enrollmentHash, enrollment,
+    tenantId: tenant.id,
+    platform: facts.platform,
+    existing,
+    deviceId: facts.udid,
+    enrolledVia: enrollmentHash,
+    enrollment,
     facts: {
-      serialNumber: facts.serialNumber, model: facts.model, osVersion: facts.osVersion, name: facts.deviceName, userAgent: facts.userAgent,
-      identityCertHash: signer?.certHash, identityCertNotAfter: signer?.notAfter.toISOString(),
+      serialNumber: facts.serialNumber,
+      model: facts.model,
+      osVersion: facts.osVersion,
+      name: facts.deviceName,
+      userAgent: facts.userAgent,
+      identityCertHash: signer?.certHash,
+      identityCertNotAfter: signer?.notAfter.toISOString(),
     },
     registrationState: 'Awaiting-Check-In',
     links: signer && !boundTo ? [{ kind: 'identity', value: boundIdentityKey(signer.certHash) }] : [],
     // Again is a fresh start, the old queue dropped (nanomdm does the same).
-    log: { event: 'authenticate', created: 'device authenticated (enrollment in progress)', again: 'device authenticated again (re-enrollment)' },
+    log: {
+      event: 'authenticate',
+      created: 'device authenticated (enrollment in progress)',
+      again: 'device authenticated again (re-enrollment)',
+    },
   });
   return 'enrolled';
 }
@@ -100,20 +138,39 @@ export interface TokenUpdate {
  */
 export async function recordAppleTokenUpdate(app: App, device: Device, update: TokenUpdate): Promise<void> {
   if (update.unlockToken && update.unlockToken.length > STORED_LIMITS.unlockTokenBytes) {
-    throw new StoredLimitError(`UnlockToken not stored: over ${STORED_LIMITS.unlockTokenBytes / 1024} KB`, 'unlockTokenBytes');
+    throw new StoredLimitError(
+      `UnlockToken not stored: over ${STORED_LIMITS.unlockTokenBytes / 1024} KB`,
+      'unlockTokenBytes',
+    );
   }
-  if (update.unlockToken) await app.stores.secrets.put(device.tenantId, UNLOCK_TOKEN_SECRET(device.id), update.unlockToken.toString('base64'));
+  if (update.unlockToken)
+    await app.stores.secrets.put(
+      device.tenantId,
+      UNLOCK_TOKEN_SECRET(device.id),
+      update.unlockToken.toString('base64'),
+    );
   const now = app.clock.now().toISOString();
   const first = device.registrationState !== 'Checked-In';
   await mutateDevice(app, device.tenantId, device.id, (d) => ({
     device: {
-      ...d, push: { token: update.token, magic: update.pushMagic, dead: false },
-      ...(first ? {
-        registrationState: 'Checked-In' as const, checkedInAt: now, checkInAddress: update.sourceIp,
-        userAgent: update.userAgent ?? d.userAgent, accessRights: FULL_ACCESS_RIGHTS.toString(16).toUpperCase(),
-      } : {}),
+      ...d,
+      push: { token: update.token, magic: update.pushMagic, dead: false },
+      ...(first
+        ? {
+            registrationState: 'Checked-In' as const,
+            checkedInAt: now,
+            checkInAddress: update.sourceIp,
+            userAgent: update.userAgent ?? d.userAgent,
+            accessRights: FULL_ACCESS_RIGHTS.toString(16).toUpperCase(),
+          }
+        : {}),
     },
-    logs: [{ event: first ? 'checked-in' : 'token-update', message: first ? 'device checked in (enrollment complete)' : 'push token updated' }],
+    logs: [
+      {
+        event: first ? 'checked-in' : 'token-update',
+        message: first ? 'device checked in (enrollment complete)' : 'push token updated',
+      },
+    ],
   }));
   if (first) await requestSync(app, device.tenantId, device.id, 'enrollment');
 }

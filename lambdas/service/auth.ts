@@ -22,12 +22,18 @@ export type Principal =
   | { kind: 'none' };
 
 /** The caller a route's rule admits, from its bearer token; 401/403 (DomainError) otherwise. */
-export async function authenticateCaller(app: App, auth: Auth, token: string | undefined, tenantParam: string | undefined): Promise<Principal> {
+export async function authenticateCaller(
+  app: App,
+  auth: Auth,
+  token: string | undefined,
+  tenantParam: string | undefined,
+): Promise<Principal> {
   if (auth === 'public' || auth === 'apple-device') return { kind: 'none' };
   if (auth === 'android-device') {
     // Checked before the body: an agent with a bad token learns that first, and re-enrolls.
     const hash = sha256Hex(token ?? '');
-    const device = token && isTenantId(tenantParam) ? await app.stores.devices.findByLink(tenantParam, 'token', hash) : undefined;
+    const device =
+      token && isTenantId(tenantParam) ? await app.stores.devices.findByLink(tenantParam, 'token', hash) : undefined;
     if (!device || device.registrationState === 'Withdrawn' || device.deviceTokenHash !== hash) {
       throw new DomainError('unauthorized', token ? 'device token not valid; enroll again' : 'missing device token');
     }
@@ -37,8 +43,9 @@ export async function authenticateCaller(app: App, auth: Auth, token: string | u
   const hash = sha256Hex(token);
   const key = await app.stores.apiKeys.getByHash(hash);
   const operatorHash = app.config.operatorKeyHash;
-  const isOperator = key?.role === 'operator'
-    || (!key && !!operatorHash && timingSafeEqual(Buffer.from(hash), Buffer.from(operatorHash)));
+  const isOperator =
+    key?.role === 'operator' ||
+    (!key && !!operatorHash && timingSafeEqual(Buffer.from(hash), Buffer.from(operatorHash)));
   if (!key && !isOperator) throw new DomainError('unauthorized', 'API key not valid');
   if (auth === 'operator') {
     if (!isOperator) throw new DomainError('forbidden', 'only an operator key may do this');
@@ -49,8 +56,11 @@ export async function authenticateCaller(app: App, auth: Auth, token: string | u
   // Last use is informative; refresh it at most once a minute to keep reads cheap.
   const now = app.clock.now();
   if (!key.lastUsedAt || now.getTime() - Date.parse(key.lastUsedAt) > 60_000) {
-    void app.stores.apiKeys.touch(hash, now.toISOString())
-      .catch((err: unknown) => logger.warn({ msg: 'API key last-use update failed', keyId: key.id, error: String(err) }));
+    void app.stores.apiKeys
+      .touch(hash, now.toISOString())
+      .catch((err: unknown) =>
+        logger.warn({ msg: 'API key last-use update failed', keyId: key.id, error: String(err) }),
+      );
   }
   return { kind: 'key', tenantId: key.tenantId, role: key.role as 'admin' | 'viewer', keyId: key.id };
 }

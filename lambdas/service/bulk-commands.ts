@@ -11,10 +11,10 @@ import type { SyncRequester } from '../domain/sync/state-machine';
 import type { AdminCommandType, PushRequest } from '../domain/types';
 import { timeOrderedId } from '../ids';
 import type { BulkChunkResult, BulkOperation, BulkRefusal, BulkWork, DeviceFilter } from '../ports';
-import type { App } from './container';
-import { logEvent } from './audit';
-import { sendCommand } from './device-admin';
 import type { AdminParams } from '../ports/platform';
+import { logEvent } from './audit';
+import type { App } from './container';
+import { sendCommand } from './device-admin';
 import { requestPush } from './push-requests';
 import { requestSync } from './sync';
 
@@ -74,16 +74,35 @@ export async function startBulkCommand(app: App, tenantId: string, input: BulkIn
   const operationId = `${OPERATION_PREFIX}${timeOrderedId(now)}`;
   const params = input.params ?? {};
   // The params may hold a PIN: sealed while the fan-out runs, erased when it is done.
-  const sealedParams = Object.keys(params).length ? await app.box.seal(JSON.stringify(params), paramsContext(tenantId, operationId)) : undefined;
-  const base = { id: operationId, type: input.type, createdAt: now.toISOString(), ...(sealedParams ? { sealedParams } : {}) };
+  const sealedParams = Object.keys(params).length
+    ? await app.box.seal(JSON.stringify(params), paramsContext(tenantId, operationId))
+    : undefined;
+  const base = {
+    id: operationId,
+    type: input.type,
+    createdAt: now.toISOString(),
+    ...(sealedParams ? { sealedParams } : {}),
+  };
 
   if (input.deviceIds) {
     const deviceIds = [...new Set(input.deviceIds)];
     const chunks = chunksOf(deviceIds, BULK_CHUNK_SIZE);
-    await app.stores.bulk.create(tenantId, { ...base, target: { deviceIds: deviceIds.length }, totalChunks: chunks.length });
-    await app.bulkQueue.send(chunks.map((ids, chunk): BulkWork => ({ kind: 'devices', tenantId, operationId, chunk, deviceIds: ids })));
-    await logEvent(app, tenantId, 'bulk-command', `${input.type} accepted for ${deviceIds.length} devices`, { data: { operationId } });
-    return { accepted: deviceIds.length, commandIds: input.type === 'Sync' ? [] : deviceIds.map((d) => bulkCommandId(operationId, d)), operationId };
+    await app.stores.bulk.create(tenantId, {
+      ...base,
+      target: { deviceIds: deviceIds.length },
+      totalChunks: chunks.length,
+    });
+    await app.bulkQueue.send(
+      chunks.map((ids, chunk): BulkWork => ({ kind: 'devices', tenantId, operationId, chunk, deviceIds: ids })),
+    );
+    await logEvent(app, tenantId, 'bulk-command', `${input.type} accepted for ${deviceIds.length} devices`, {
+      data: { operationId },
+    });
+    return {
+      accepted: deviceIds.length,
+      commandIds: input.type === 'Sync' ? [] : deviceIds.map((d) => bulkCommandId(operationId, d)),
+      operationId,
+    };
   }
   await startListing(app, tenantId, { ...base, target: { filter: input.filter ?? {} } }, `${input.type} accepted`);
   return { accepted: 0, commandIds: [], operationId };
@@ -93,10 +112,20 @@ export async function startBulkCommand(app: App, tenantId: string, input: BulkIn
  * Re-syncs every device matching the filter (a template change, the daily resync) through the
  * same fan-out, so that no request or job walks a whole fleet itself. Returns the operation id.
  */
-export async function startSyncFanout(app: App, tenantId: string, filter: DeviceFilter, by: SyncRequester): Promise<string> {
+export async function startSyncFanout(
+  app: App,
+  tenantId: string,
+  filter: DeviceFilter,
+  by: SyncRequester,
+): Promise<string> {
   const now = app.clock.now();
   const operationId = `${OPERATION_PREFIX}${timeOrderedId(now)}`;
-  await startListing(app, tenantId, { id: operationId, type: 'Sync', requester: by, createdAt: now.toISOString(), target: { filter } }, `${by} sync started`);
+  await startListing(
+    app,
+    tenantId,
+    { id: operationId, type: 'Sync', requester: by, createdAt: now.toISOString(), target: { filter } },
+    `${by} sync started`,
+  );
   return operationId;
 }
 
@@ -104,7 +133,9 @@ async function startListing(app: App, tenantId: string, op: BulkOperation, what:
   await app.stores.bulk.create(tenantId, op);
   await app.bulkQueue.send([{ kind: 'list', tenantId, operationId: op.id, page: 0, chunksBefore: 0 }]);
   const filter = 'filter' in op.target ? op.target.filter : {};
-  await logEvent(app, tenantId, 'bulk-command', `${what} for the devices matching ${JSON.stringify(filter)}`, { data: { operationId: op.id } });
+  await logEvent(app, tenantId, 'bulk-command', `${what} for the devices matching ${JSON.stringify(filter)}`, {
+    data: { operationId: op.id },
+  });
 }
 
 /** One fan-out step (the bulk worker's unit of work). */
@@ -118,13 +149,30 @@ export async function runBulkWork(app: App, work: BulkWork): Promise<void> {
 async function listPage(app: App, op: BulkOperation, work: Extract<BulkWork, { kind: 'list' }>): Promise<void> {
   if (!('filter' in op.target)) return;
   const page = await app.stores.devices.list(work.tenantId, op.target.filter, work.cursor, BULK_LIST_PAGE);
-  const chunks = chunksOf(page.items.map((d) => d.id), BULK_CHUNK_SIZE);
+  const chunks = chunksOf(
+    page.items.map((d) => d.id),
+    BULK_CHUNK_SIZE,
+  );
   // Chunks are numbered across pages, so a retried page queues the same chunks again (recorded once).
-  await app.bulkQueue.send(chunks.map((deviceIds, n): BulkWork => ({
-    kind: 'devices', tenantId: work.tenantId, operationId: op.id, chunk: work.chunksBefore + n, deviceIds,
-  })));
+  await app.bulkQueue.send(
+    chunks.map(
+      (deviceIds, n): BulkWork => ({
+        kind: 'devices',
+        tenantId: work.tenantId,
+        operationId: op.id,
+        chunk: work.chunksBefore + n,
+        deviceIds,
+      }),
+    ),
+  );
   const chunksSoFar = work.chunksBefore + chunks.length;
-  const updated = await app.stores.bulk.recordListedPage(work.tenantId, op.id, work.page, page.items.length, page.cursor ? undefined : chunksSoFar);
+  const updated = await app.stores.bulk.recordListedPage(
+    work.tenantId,
+    op.id,
+    work.page,
+    page.items.length,
+    page.cursor ? undefined : chunksSoFar,
+  );
   if (page.cursor) {
     await app.bulkQueue.send([{ ...work, page: work.page + 1, chunksBefore: chunksSoFar, cursor: page.cursor }]);
   } else {
@@ -137,7 +185,13 @@ async function commandChunk(app: App, op: BulkOperation, work: Extract<BulkWork,
   const { queued, refusals } = op.requester
     ? { queued: await syncDevices(app, work.tenantId, op.requester as SyncRequester, work.deviceIds), refusals: [] }
     : await commandDevices(app, op, work);
-  const result: BulkChunkResult = { chunk: work.chunk, targeted: work.deviceIds.length, queued, refusals, finishedAt: app.clock.now().toISOString() };
+  const result: BulkChunkResult = {
+    chunk: work.chunk,
+    targeted: work.deviceIds.length,
+    queued,
+    refusals,
+    finishedAt: app.clock.now().toISOString(),
+  };
   const { op: updated } = await app.stores.bulk.recordChunk(work.tenantId, op.id, result);
   if (updated) await finishIfComplete(app, work.tenantId, updated);
 }
@@ -149,21 +203,30 @@ async function syncDevices(app: App, tenantId: string, by: SyncRequester, device
     const device = await app.stores.devices.get(tenantId, deviceId);
     // Gone since the listing, or a dead push token the daily resync cannot wake (the device's next contact will).
     if (!device || (by === 'resync' && device.push?.dead)) continue;
-    if (await requestSync(app, tenantId, deviceId, by, { push: false })) pushes.push({ tenantId, deviceId, priority: 'bulk', reason: by });
+    if (await requestSync(app, tenantId, deviceId, by, { push: false }))
+      pushes.push({ tenantId, deviceId, priority: 'bulk', reason: by });
   }
   await requestPush(app, pushes);
   return pushes.length;
 }
 
-async function commandDevices(app: App, op: BulkOperation, work: Extract<BulkWork, { kind: 'devices' }>): Promise<{ queued: number; refusals: BulkRefusal[] }> {
-  const params: AdminParams = op.sealedParams ? JSON.parse(await app.box.open(op.sealedParams, paramsContext(work.tenantId, op.id))) : {};
+async function commandDevices(
+  app: App,
+  op: BulkOperation,
+  work: Extract<BulkWork, { kind: 'devices' }>,
+): Promise<{ queued: number; refusals: BulkRefusal[] }> {
+  const params: AdminParams = op.sealedParams
+    ? JSON.parse(await app.box.open(op.sealedParams, paramsContext(work.tenantId, op.id)))
+    : {};
   const type = op.type as AdminCommandType;
   const refusals: BulkRefusal[] = [];
   let queued = 0;
   for (const deviceId of work.deviceIds) {
     try {
       await sendCommand(app, work.tenantId, deviceId, type, params, {
-        priority: 'bulk', commandId: bulkCommandId(op.id, deviceId), via: `by bulk operation ${op.id}`,
+        priority: 'bulk',
+        commandId: bulkCommandId(op.id, deviceId),
+        via: `by bulk operation ${op.id}`,
       });
       queued += 1;
     } catch (err) {
@@ -171,31 +234,52 @@ async function commandDevices(app: App, op: BulkOperation, work: Extract<BulkWor
       const refusal = err as { status?: number; code?: string; message?: string };
       if (!refusal.status) throw err;
       refusals.push({ deviceId, code: refusal.code ?? 'refused', message: refusal.message ?? 'refused' });
-      await logEvent(app, work.tenantId, 'command-refused', `${type} (bulk operation ${op.id}) refused: ${refusal.message ?? refusal.code}`, {
-        deviceId, severity: 'warning', type: 'command', data: { operationId: op.id, code: refusal.code },
-      });
+      await logEvent(
+        app,
+        work.tenantId,
+        'command-refused',
+        `${type} (bulk operation ${op.id}) refused: ${refusal.message ?? refusal.code}`,
+        {
+          deviceId,
+          severity: 'warning',
+          type: 'command',
+          data: { operationId: op.id, code: refusal.code },
+        },
+      );
     }
   }
   return { queued, refusals };
 }
 
 /** The last step to finish (or a progress read that sees every chunk) closes the operation. */
-async function finishIfComplete(app: App, tenantId: string, op: BulkOperation, chunks?: BulkChunkResult[]): Promise<boolean> {
+async function finishIfComplete(
+  app: App,
+  tenantId: string,
+  op: BulkOperation,
+  chunks?: BulkChunkResult[],
+): Promise<boolean> {
   if (op.finishedAt || op.totalChunks === undefined) return !!op.finishedAt;
-  const done = chunks ? chunks.length : op.chunksDone ?? 0;
+  const done = chunks ? chunks.length : (op.chunksDone ?? 0);
   if (done < op.totalChunks) return false;
   const finishedAt = app.clock.now().toISOString();
   if (await app.stores.bulk.finish(tenantId, op.id, finishedAt)) {
-    const progress = summarize(op, chunks ?? await app.stores.bulk.chunks(tenantId, op.id), finishedAt);
-    await logEvent(app, tenantId, 'bulk-command', `${op.type} sent to ${progress.queued} of ${progress.targeted} devices (${progress.refused} refused)`, {
-      data: { operationId: op.id, targeted: progress.targeted, queued: progress.queued, refused: progress.refused },
-    });
+    const progress = summarize(op, chunks ?? (await app.stores.bulk.chunks(tenantId, op.id)), finishedAt);
+    await logEvent(
+      app,
+      tenantId,
+      'bulk-command',
+      `${op.type} sent to ${progress.queued} of ${progress.targeted} devices (${progress.refused} refused)`,
+      {
+        data: { operationId: op.id, targeted: progress.targeted, queued: progress.queued, refused: progress.refused },
+      },
+    );
   }
   return true;
 }
 
 function summarize(op: BulkOperation, chunks: BulkChunkResult[], finishedAt?: string): BulkProgress {
-  const targeted = 'deviceIds' in op.target ? op.target.deviceIds : Object.values(op.listedPages ?? {}).reduce((a, n) => a + n, 0);
+  const targeted =
+    'deviceIds' in op.target ? op.target.deviceIds : Object.values(op.listedPages ?? {}).reduce((a, n) => a + n, 0);
   const refusals = chunks.flatMap((c) => c.refusals);
   return {
     id: op.id,
@@ -216,7 +300,7 @@ export async function getBulkProgress(app: App, tenantId: string, id: string): P
   const op = await app.stores.bulk.get(tenantId, id);
   if (!op) return undefined;
   const chunks = await app.stores.bulk.chunks(tenantId, id);
-  if (!op.finishedAt && await finishIfComplete(app, tenantId, op, chunks)) {
+  if (!op.finishedAt && (await finishIfComplete(app, tenantId, op, chunks))) {
     return summarize(op, chunks, (await app.stores.bulk.get(tenantId, id))?.finishedAt);
   }
   return summarize(op, chunks, op.finishedAt);

@@ -16,18 +16,35 @@ export const PRIORITY = { admin: 0, sync: 5 } as const;
  * (a retried bulk step) queues nothing twice; only the commands queued now are returned.
  */
 export async function enqueueCommands(
-  app: App, device: Device, specs: CommandSpec[], origin: Command['origin'], opts: { adminType?: Command['adminType']; idBase?: string } = {},
+  app: App,
+  device: Device,
+  specs: CommandSpec[],
+  origin: Command['origin'],
+  opts: { adminType?: Command['adminType']; idBase?: string } = {},
 ): Promise<Command[]> {
   const commands: Command[] = [];
   for (const [index, spec] of specs.entries()) {
     const now = app.clock.now();
     const id = opts.idBase ? `${opts.idBase}${index ? String(index).padStart(3, '0') : ''}` : timeOrderedId(now);
     const command: Command = {
-      tenantId: device.tenantId, deviceId: device.id, id, requestType: spec.requestType,
-      adminType: opts.adminType, origin, priority: origin === 'admin' ? PRIORITY.admin : PRIORITY.sync,
-      payload: spec.payload, needsUnlock: spec.needsUnlock, status: 'Queued', attempts: 0, notNowCount: 0,
-      action: spec.action, createdAt: now.toISOString(), updatedAt: now.toISOString(),
-      ...(spec.secrets ? { sealed: await app.box.seal(JSON.stringify(spec.secrets), commandSecretContext(device)) } : {}),
+      tenantId: device.tenantId,
+      deviceId: device.id,
+      id,
+      requestType: spec.requestType,
+      adminType: opts.adminType,
+      origin,
+      priority: origin === 'admin' ? PRIORITY.admin : PRIORITY.sync,
+      payload: spec.payload,
+      needsUnlock: spec.needsUnlock,
+      status: 'Queued',
+      attempts: 0,
+      notNowCount: 0,
+      action: spec.action,
+      createdAt: now.toISOString(),
+      updatedAt: now.toISOString(),
+      ...(spec.secrets
+        ? { sealed: await app.box.seal(JSON.stringify(spec.secrets), commandSecretContext(device)) }
+        : {}),
     };
     if (await app.stores.commands.enqueue(command)) commands.push(command);
   }

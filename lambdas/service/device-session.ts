@@ -3,10 +3,10 @@
 import { boundErrors, StoredLimitError } from '../domain/limits';
 import { deliveredAfter } from '../domain/sync/plan';
 import type { Command, CommandError, Device } from '../domain/types';
-import type { App } from './container';
 import { logEvent } from './audit';
-import { mutateDevice } from './devices';
 import { commandSecretContext } from './command-queue';
+import type { App } from './container';
+import { mutateDevice } from './devices';
 import { platformFor } from './platform-adapters';
 import { requestPush } from './push-requests';
 import { advanceSync, deviceAnswered, mergeInventory } from './sync';
@@ -38,16 +38,39 @@ function finishedStatus(status: ReportStatus): 'Acknowledged' | 'Error' | undefi
 }
 
 /** Logs a finished command (its history lives in the command log) and drops it from the queue. */
-async function finishCommand(app: App, device: Device, command: Command, status: 'Acknowledged' | 'Error', errors?: CommandError[], note?: string): Promise<void> {
+async function finishCommand(
+  app: App,
+  device: Device,
+  command: Command,
+  status: 'Acknowledged' | 'Error',
+  errors?: CommandError[],
+  note?: string,
+): Promise<void> {
   const first = errors?.[0];
-  await logEvent(app, device.tenantId, 'command', `${command.requestType} ${status === 'Acknowledged' ? 'acknowledged' : `failed${first ? `: ${first.domain} ${first.code} ${first.message}` : ''}`}${note ? ` (${note})` : ''}`, {
-    type: 'command', severity: status === 'Error' ? 'minor' : 'info', deviceId: device.id,
-    data: {
-      commandId: command.id, requestType: command.requestType, adminType: command.adminType, origin: command.origin,
-      status, createdAt: command.createdAt, sentAt: command.sentAt, attempts: command.attempts, notNowCount: command.notNowCount,
-      ...(errors?.length ? { errors } : {}), ...(command.action ? { action: command.action } : {}),
+  await logEvent(
+    app,
+    device.tenantId,
+    'command',
+    `${command.requestType} ${status === 'Acknowledged' ? 'acknowledged' : `failed${first ? `: ${first.domain} ${first.code} ${first.message}` : ''}`}${note ? ` (${note})` : ''}`,
+    {
+      type: 'command',
+      severity: status === 'Error' ? 'minor' : 'info',
+      deviceId: device.id,
+      data: {
+        commandId: command.id,
+        requestType: command.requestType,
+        adminType: command.adminType,
+        origin: command.origin,
+        status,
+        createdAt: command.createdAt,
+        sentAt: command.sentAt,
+        attempts: command.attempts,
+        notNowCount: command.notNowCount,
+        ...(errors?.length ? { errors } : {}),
+        ...(command.action ? { action: command.action } : {}),
+      },
     },
-  });
+  );
   await app.stores.commands.remove(device.tenantId, device.id, command.id);
 }
 
@@ -69,35 +92,57 @@ export async function recordReport(app: App, device: Device, report: CommandRepo
 
   if (report.status === 'Idle') {
     // One entry per device session: the timeline's "each access".
-    await logEvent(app, device.tenantId, 'device-access', `device connected${live.length ? ` (${live.length} command(s) waiting)` : ''}`, { deviceId: device.id, data: { queued: live.length } });
+    await logEvent(
+      app,
+      device.tenantId,
+      'device-access',
+      `device connected${live.length ? ` (${live.length} command(s) waiting)` : ''}`,
+      { deviceId: device.id, data: { queued: live.length } },
+    );
     await retryOrExpireLost(app, current, live);
     return current;
   }
   if (!command) return current;
 
   if (report.status === 'NotNow') {
-    await app.stores.commands.update({ ...command, status: 'NotNow', notNowCount: command.notNowCount + 1, updatedAt: at });
-    await logEvent(app, device.tenantId, 'not-now', `${command.requestType} postponed by the device (locked or busy); it runs when the device is unlocked`, { deviceId: device.id, data: { commandId: command.id, requestType: command.requestType, locked: true } });
+    await app.stores.commands.update({
+      ...command,
+      status: 'NotNow',
+      notNowCount: command.notNowCount + 1,
+      updatedAt: at,
+    });
+    await logEvent(
+      app,
+      device.tenantId,
+      'not-now',
+      `${command.requestType} postponed by the device (locked or busy); it runs when the device is unlocked`,
+      { deviceId: device.id, data: { commandId: command.id, requestType: command.requestType, locked: true } },
+    );
     return current;
   }
   if (finished) {
     const adapter = platformFor(current.platform);
-    const update = finished === 'Acknowledged' && report.result ? adapter.readResult(command.requestType, report.result) : undefined;
-    const finish = (inventory: typeof update) => mutateDevice(app, device.tenantId, device.id, (d) => {
-      let next = inventory ? mergeInventory(d, inventory, at) : d;
-      if (command.adminType) {
-        const pending = { ...next.pendingCommands };
-        pending[command.adminType] = Math.max(0, (pending[command.adminType] ?? 0) - 1);
-        if (!pending[command.adminType]) delete pending[command.adminType];
-        next = { ...next, pendingCommands: pending };
-        if (finished === 'Acknowledged' && command.adminType === 'AdminLock') next.adminLocked = true;
-        if (finished === 'Acknowledged' && command.adminType === 'AdminUnlock') next.adminLocked = false;
-      }
-      if (finished === 'Acknowledged' && command.action) {
-        next.deliveredProfiles = deliveredAfter(next.deliveredProfiles ?? [], command.action as Parameters<typeof deliveredAfter>[1]);
-      }
-      return { device: next };
-    });
+    const update =
+      finished === 'Acknowledged' && report.result ? adapter.readResult(command.requestType, report.result) : undefined;
+    const finish = (inventory: typeof update) =>
+      mutateDevice(app, device.tenantId, device.id, (d) => {
+        let next = inventory ? mergeInventory(d, inventory, at) : d;
+        if (command.adminType) {
+          const pending = { ...next.pendingCommands };
+          pending[command.adminType] = Math.max(0, (pending[command.adminType] ?? 0) - 1);
+          if (!pending[command.adminType]) delete pending[command.adminType];
+          next = { ...next, pendingCommands: pending };
+          if (finished === 'Acknowledged' && command.adminType === 'AdminLock') next.adminLocked = true;
+          if (finished === 'Acknowledged' && command.adminType === 'AdminUnlock') next.adminLocked = false;
+        }
+        if (finished === 'Acknowledged' && command.action) {
+          next.deliveredProfiles = deliveredAfter(
+            next.deliveredProfiles ?? [],
+            command.action as Parameters<typeof deliveredAfter>[1],
+          );
+        }
+        return { device: next };
+      });
     // A result too large to store finishes its command as Error (the device is not asked again and
     // again), and the device is told with a 400 once the rest of its report is recorded.
     let refused: StoredLimitError | undefined;
@@ -108,7 +153,9 @@ export async function recordReport(app: App, device: Device, report: CommandRepo
       refused = err;
       current = await finish(undefined);
     }
-    const errors = refused ? [{ code: 'result-too-large', domain: 'MDMServer', message: refused.message }] : boundErrors(report.errors);
+    const errors = refused
+      ? [{ code: 'result-too-large', domain: 'MDMServer', message: refused.message }]
+      : boundErrors(report.errors);
     await finishCommand(app, current, command, refused ? 'Error' : finished, errors);
     if (refused) {
       await advanceSync(app, device.tenantId, device.id);
@@ -128,7 +175,11 @@ export async function recordReport(app: App, device: Device, report: CommandRepo
  * A connect: records the device's report, then picks the next command to hand out (undefined when
  * there is none, or when the report ended management: a Wipe or Unenroll acknowledged).
  */
-export async function reportAndHandOut(app: App, device: Device, report: CommandReport): Promise<HandedOut | undefined> {
+export async function reportAndHandOut(
+  app: App,
+  device: Device,
+  report: CommandReport,
+): Promise<HandedOut | undefined> {
   const after = await recordReport(app, device, report);
   if (after.registrationState === 'Withdrawn') return undefined;
   return nextCommand(app, after);
@@ -143,14 +194,23 @@ async function retryOrExpireLost(app: App, device: Device, live: Command[]): Pro
   for (const command of live.filter((c) => c.status === 'Sent')) {
     if (command.secretErased) {
       // Its PIN or passcode left with the first hand-out and is not kept: the admin sends it again.
-      await finishCommand(app, device, command, 'Error', [{ code: 'no-result', domain: 'MDMServer', message: 'the device did not report a result; the PIN/passcode is not kept, so send the command again' }]);
+      await finishCommand(app, device, command, 'Error', [
+        {
+          code: 'no-result',
+          domain: 'MDMServer',
+          message: 'the device did not report a result; the PIN/passcode is not kept, so send the command again',
+        },
+      ]);
     } else if (command.attempts >= app.config.maxCommandAttempts) {
-      await finishCommand(app, device, command, 'Error', [{ code: 'no-result', domain: 'MDMServer', message: `handed out ${command.attempts} times without a result` }]);
+      await finishCommand(app, device, command, 'Error', [
+        { code: 'no-result', domain: 'MDMServer', message: `handed out ${command.attempts} times without a result` },
+      ]);
     } else {
       await app.stores.commands.update({ ...command, status: 'Queued', updatedAt: app.clock.now().toISOString() });
     }
   }
-  if (live.some((c) => c.status === 'Sent' && (c.secretErased || c.attempts >= app.config.maxCommandAttempts))) await advanceSync(app, device.tenantId, device.id);
+  if (live.some((c) => c.status === 'Sent' && (c.secretErased || c.attempts >= app.config.maxCommandAttempts)))
+    await advanceSync(app, device.tenantId, device.id);
 }
 
 /**
@@ -164,23 +224,40 @@ export async function nextCommand(app: App, device: Device): Promise<HandedOut |
   // After a NotNow an Apple device gets only what never answers NotNow (docs/protocol.md §NotNow);
   // anything else would NotNow again or cost the device's own re-poll for nothing.
   const platform = platformFor(device.platform);
-  const command = live.find((c) => c.status === 'Queued' && (!locked || platform.runsWhileLocked(c)))
-    ?? (locked ? undefined : live.find((c) => c.status === 'NotNow'));
+  const command =
+    live.find((c) => c.status === 'Queued' && (!locked || platform.runsWhileLocked(c))) ??
+    (locked ? undefined : live.find((c) => c.status === 'NotNow'));
   if (!command) return undefined;
   if (locked && platform.servingLockedCancelsReturn) {
     // Serving after a NotNow cancels the device's automatic return on unlock: push it again later.
-    await requestPush(app, [{ tenantId: device.tenantId, deviceId: device.id, priority: 'bulk', reason: 'not-now-retry' }], NOT_NOW_RETRY_SECONDS);
+    await requestPush(
+      app,
+      [{ tenantId: device.tenantId, deviceId: device.id, priority: 'bulk', reason: 'not-now-retry' }],
+      NOT_NOW_RETRY_SECONDS,
+    );
   }
   let payload = command.payload;
   if (command.sealed) {
     // `$data:` marks binary secrets (the UnlockToken) that travel as plist <data>.
-    const secrets = JSON.parse(await app.box.open(command.sealed, commandSecretContext(device))) as Record<string, string>;
-    const opened = Object.fromEntries(Object.entries(secrets).map(([k, v]) => [k, v.startsWith('$data:') ? Buffer.from(v.slice(6), 'base64') : v]));
+    const secrets = JSON.parse(await app.box.open(command.sealed, commandSecretContext(device))) as Record<
+      string,
+      string
+    >;
+    const opened = Object.fromEntries(
+      Object.entries(secrets).map(([k, v]) => [k, v.startsWith('$data:') ? Buffer.from(v.slice(6), 'base64') : v]),
+    );
     payload = { ...payload, ...opened };
   }
   const now = app.clock.now().toISOString();
   // The secret leaves with this hand-out; the queue keeps no copy of it.
   const { sealed: _sealed, ...rest } = command;
-  await app.stores.commands.update({ ...rest, ...(command.sealed ? { secretErased: true } : {}), status: 'Sent', attempts: command.attempts + 1, sentAt: now, updatedAt: now });
+  await app.stores.commands.update({
+    ...rest,
+    ...(command.sealed ? { secretErased: true } : {}),
+    status: 'Sent',
+    attempts: command.attempts + 1,
+    sentAt: now,
+    updatedAt: now,
+  });
   return { command, payload };
 }

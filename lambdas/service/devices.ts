@@ -3,10 +3,10 @@
 import { counterDeltas } from '../domain/counters';
 import { ConcurrentUpdateError, notFound } from '../domain/errors';
 import { boundDevice } from '../domain/limits';
-import { applyTransition, transition, type SyncEvent } from '../domain/sync/state-machine';
+import { applyTransition, type SyncEvent, transition } from '../domain/sync/state-machine';
 import type { Device, Severity } from '../domain/types';
-import type { App } from './container';
 import { logEvent } from './audit';
+import type { App } from './container';
 
 export interface DeviceLog {
   event: string;
@@ -28,7 +28,19 @@ export interface DeviceChange {
 export function syncChange(device: Device, event: SyncEvent, at: string, extraLogs: DeviceLog[] = []): DeviceChange {
   const result = transition(device, event, at);
   const next = applyTransition(device, result) as Device;
-  const logs = [...(result.log ? [{ event: 'sync-state', message: result.log.message, severity: result.log.severity, data: { to: result.syncState, from: device.syncState } }] : []), ...extraLogs];
+  const logs = [
+    ...(result.log
+      ? [
+          {
+            event: 'sync-state',
+            message: result.log.message,
+            severity: result.log.severity,
+            data: { to: result.syncState, from: device.syncState },
+          },
+        ]
+      : []),
+    ...extraLogs,
+  ];
   return { device: next, logs };
 }
 
@@ -43,7 +55,12 @@ export async function getDevice(app: App, tenantId: string, id: string): Promise
 export async function createDevice(app: App, device: Device, logs: DeviceLog[] = []): Promise<Device> {
   await app.stores.devices.create(boundDevice(device));
   await app.stores.counters.add(device.tenantId, counterDeltas(undefined, device), device.id);
-  for (const log of logs) await logEvent(app, device.tenantId, log.event, log.message, { deviceId: device.id, severity: log.severity, data: log.data });
+  for (const log of logs)
+    await logEvent(app, device.tenantId, log.event, log.message, {
+      deviceId: device.id,
+      severity: log.severity,
+      data: log.data,
+    });
   return device;
 }
 
@@ -53,7 +70,10 @@ export async function createDevice(app: App, device: Device, logs: DeviceLog[] =
  * Throws StoredLimitError (400, nothing written) when the result is over a stored-data limit.
  */
 export async function mutateDevice(
-  app: App, tenantId: string, id: string, change: (device: Device) => DeviceChange | undefined,
+  app: App,
+  tenantId: string,
+  id: string,
+  change: (device: Device) => DeviceChange | undefined,
 ): Promise<Device> {
   for (let attempt = 1; ; attempt++) {
     const before = await getDevice(app, tenantId, id);
@@ -61,7 +81,11 @@ export async function mutateDevice(
     if (!result) return before;
     try {
       // Device-reported fields within their stored limits (docs/operations.md "Limits"); an inventory over them is refused.
-      const after = await app.stores.devices.save({ ...boundDevice(result.device), rev: before.rev, updatedAt: app.clock.now().toISOString() });
+      const after = await app.stores.devices.save({
+        ...boundDevice(result.device),
+        rev: before.rev,
+        updatedAt: app.clock.now().toISOString(),
+      });
       await app.stores.counters.add(tenantId, counterDeltas(before, after), id);
       for (const log of result.logs ?? []) {
         await logEvent(app, tenantId, log.event, log.message, { deviceId: id, severity: log.severity, data: log.data });
@@ -77,12 +101,31 @@ export async function mutateDevice(
 /** The device as admins see it (docs/api.md §Device detail): internal fields stay inside. */
 export function deviceView(d: Device) {
   return {
-    id: d.id, platform: d.platform, name: d.name, model: d.model, osVersion: d.osVersion, serialNumber: d.serialNumber,
-    templateId: d.templateId, syncState: d.syncState, registrationState: d.registrationState, withdrawalReason: d.withdrawalReason,
-    lastPushAt: d.lastPushAt, lastSeenAt: d.lastSeenAt, lastUnlockedSeenAt: d.lastUnlockedSeenAt, lastSyncedAt: d.lastSyncedAt,
-    checkedInAt: d.checkedInAt, checkInAddress: d.checkInAddress, userAgent: d.userAgent, accessRights: d.accessRights,
-    identityCertNotAfter: d.identityCertNotAfter, adminLocked: d.adminLocked, prohibitedApps: d.prohibitedApps,
-    pendingCommands: d.pendingCommands, pushTokenDead: d.push?.dead ?? false,
-    supervised: d.supervised, syncRequestedAt: d.syncRequestedAt, syncRequestedBy: d.syncRequestedBy,
+    id: d.id,
+    platform: d.platform,
+    name: d.name,
+    model: d.model,
+    osVersion: d.osVersion,
+    serialNumber: d.serialNumber,
+    templateId: d.templateId,
+    syncState: d.syncState,
+    registrationState: d.registrationState,
+    withdrawalReason: d.withdrawalReason,
+    lastPushAt: d.lastPushAt,
+    lastSeenAt: d.lastSeenAt,
+    lastUnlockedSeenAt: d.lastUnlockedSeenAt,
+    lastSyncedAt: d.lastSyncedAt,
+    checkedInAt: d.checkedInAt,
+    checkInAddress: d.checkInAddress,
+    userAgent: d.userAgent,
+    accessRights: d.accessRights,
+    identityCertNotAfter: d.identityCertNotAfter,
+    adminLocked: d.adminLocked,
+    prohibitedApps: d.prohibitedApps,
+    pendingCommands: d.pendingCommands,
+    pushTokenDead: d.push?.dead ?? false,
+    supervised: d.supervised,
+    syncRequestedAt: d.syncRequestedAt,
+    syncRequestedBy: d.syncRequestedBy,
   };
 }

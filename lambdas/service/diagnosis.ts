@@ -10,7 +10,12 @@ function credentialFacts(tenant: Tenant, device: Device, now: Date) {
   if (!cred) return undefined;
   const notAfter = 'notAfter' in cred ? cred.notAfter : undefined;
   const expired = notAfter !== undefined && Date.parse(notAfter) <= now.getTime();
-  return { kind: device.platform === 'android' ? 'fcm' as const : 'apns' as const, valid: !cred.invalidSince && !expired, notAfter, invalidSince: cred.invalidSince };
+  return {
+    kind: device.platform === 'android' ? ('fcm' as const) : ('apns' as const),
+    valid: !cred.invalidSince && !expired,
+    notAfter,
+    invalidSince: cred.invalidSince,
+  };
 }
 
 async function deviceLogs(app: App, tenantId: string, deviceId: string, limit: number): Promise<LogItem[]> {
@@ -26,9 +31,16 @@ export async function diagnoseDevice(app: App, tenantId: string, deviceId: strin
   const since = device.syncRequestedAt ?? '';
   const recentCommandErrors: RecentCommandError[] = logs
     .filter((l) => l.type === 'command' && l.data?.status === 'Error' && l.at >= since)
-    .flatMap((l) => ((l.data?.errors as RecentCommandError[] | undefined) ?? []).slice(0, 1).map((e) => ({
-      commandId: String(l.data?.commandId), requestType: String(l.data?.requestType), code: e.code, domain: e.domain, message: e.message, at: l.at,
-    })));
+    .flatMap((l) =>
+      ((l.data?.errors as RecentCommandError[] | undefined) ?? []).slice(0, 1).map((e) => ({
+        commandId: String(l.data?.commandId),
+        requestType: String(l.data?.requestType),
+        code: e.code,
+        domain: e.domain,
+        message: e.message,
+        at: l.at,
+      })),
+    );
   return diagnose({
     device,
     pushCredential: credentialFacts(tenant, device, now),
@@ -44,6 +56,11 @@ export async function deviceTimeline(app: App, tenantId: string, deviceId: strin
   const logs = (await deviceLogs(app, tenantId, deviceId, 300)).reverse();
   return {
     deviceId,
-    entries: logs.map((l) => ({ at: l.at, kind: l.type === 'command' ? 'command' : l.event, message: l.message, ...(l.data ? { data: l.data } : {}) })),
+    entries: logs.map((l) => ({
+      at: l.at,
+      kind: l.type === 'command' ? 'command' : l.event,
+      message: l.message,
+      ...(l.data ? { data: l.data } : {}),
+    })),
   };
 }

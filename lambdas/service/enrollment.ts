@@ -1,13 +1,21 @@
 // Enrollment tokens, enrolling a device (both platforms) and the end of management (withdrawal).
-import { gone, notFound } from '../domain/errors';
-import type { Device, Enrollment, EnrollmentPlatform, Platform, RegistrationState, WithdrawalReason } from '../domain/types';
-import type { DeviceLink } from '../ports';
-import type { App } from './container';
+
 import { counterDeltas } from '../domain/counters';
-import { clearAlarm, logEvent } from './audit';
-import { createDevice, mutateDevice } from './devices';
+import { gone, notFound } from '../domain/errors';
+import type {
+  Device,
+  Enrollment,
+  EnrollmentPlatform,
+  Platform,
+  RegistrationState,
+  WithdrawalReason,
+} from '../domain/types';
 import { randomId, secretToken, sha256Hex } from '../ids';
 import { pages } from '../paging';
+import type { DeviceLink } from '../ports';
+import { clearAlarm, logEvent } from './audit';
+import type { App } from './container';
+import { createDevice, mutateDevice } from './devices';
 
 export const DEFAULT_ENROLLMENT_HOURS = 72;
 
@@ -19,30 +27,62 @@ export interface EnrollmentCreated {
 }
 
 export async function createEnrollment(
-  app: App, tenantId: string, baseUrl: string,
+  app: App,
+  tenantId: string,
+  baseUrl: string,
   input: { platform: EnrollmentPlatform; name?: string; templateId?: string; expiresInHours?: number },
 ): Promise<EnrollmentCreated> {
   if (input.templateId && !(await app.stores.templates.get(tenantId, input.templateId))) throw notFound('template');
   const now = app.clock.now();
   const token = secretToken('enr');
-  const expiresAt = new Date(now.getTime() + (input.expiresInHours ?? DEFAULT_ENROLLMENT_HOURS) * 3600_000).toISOString();
+  const expiresAt = new Date(
+    now.getTime() + (input.expiresInHours ?? DEFAULT_ENROLLMENT_HOURS) * 3600_000,
+  ).toISOString();
   // docs/api.md §Names and states: a device is Awaiting-Check-In from the moment its enrollment is issued, and Expired if
   // the token is not used in time. The record is taken over by the first device that enrolls.
   const pendingDeviceId = newDeviceId(input.platform);
   const enrollment: Enrollment = {
-    tenantId, tokenHash: sha256Hex(token), platform: input.platform, name: input.name, templateId: input.templateId,
-    createdAt: now.toISOString(), expiresAt, pendingDeviceId,
+    tenantId,
+    tokenHash: sha256Hex(token),
+    platform: input.platform,
+    name: input.name,
+    templateId: input.templateId,
+    createdAt: now.toISOString(),
+    expiresAt,
+    pendingDeviceId,
   };
   await app.stores.enrollments.create(enrollment);
   await createDevice(app, {
-    tenantId, id: pendingDeviceId, platform: input.platform, name: input.name, templateId: input.templateId,
-    syncState: 'Sync-Required', registrationState: 'Awaiting-Check-In', adminLocked: false, prohibitedApps: [], pendingCommands: {},
-    enrolledVia: enrollment.tokenHash, pendingEnrollmentExpiresAt: expiresAt, createdAt: now.toISOString(), updatedAt: now.toISOString(), rev: 0,
+    tenantId,
+    id: pendingDeviceId,
+    platform: input.platform,
+    name: input.name,
+    templateId: input.templateId,
+    syncState: 'Sync-Required',
+    registrationState: 'Awaiting-Check-In',
+    adminLocked: false,
+    prohibitedApps: [],
+    pendingCommands: {},
+    enrolledVia: enrollment.tokenHash,
+    pendingEnrollmentExpiresAt: expiresAt,
+    createdAt: now.toISOString(),
+    updatedAt: now.toISOString(),
+    rev: 0,
   });
-  await logEvent(app, tenantId, 'enrollment-created', `${input.platform} enrollment created${input.name ? ` for ${input.name}` : ''}, expires ${expiresAt}`);
+  await logEvent(
+    app,
+    tenantId,
+    'enrollment-created',
+    `${input.platform} enrollment created${input.name ? ` for ${input.name}` : ''}, expires ${expiresAt}`,
+  );
   if (input.platform === 'ios') return { token, url: `${baseUrl}/mdm/${tenantId}/enroll/${token}`, expiresAt };
   const url = `${baseUrl}/android/${tenantId}/enroll`;
-  return { token, url, expiresAt, qrPayload: JSON.stringify({ serverUrl: baseUrl, tenant: tenantId, enrollmentToken: token }) };
+  return {
+    token,
+    url,
+    expiresAt,
+    qrPayload: JSON.stringify({ serverUrl: baseUrl, tenant: tenantId, enrollmentToken: token }),
+  };
 }
 
 /**
@@ -50,7 +90,12 @@ export async function createEnrollment(
  * enroll several devices until then (a staging QR code for a batch of devices); its expiry ends
  * that, used or not.
  */
-export async function useableEnrollment(app: App, tenantId: string, token: string, platform: EnrollmentPlatform): Promise<Enrollment> {
+export async function useableEnrollment(
+  app: App,
+  tenantId: string,
+  token: string,
+  platform: EnrollmentPlatform,
+): Promise<Enrollment> {
   const enrollment = await app.stores.enrollments.get(tenantId, sha256Hex(token));
   if (!enrollment || enrollment.platform !== platform) throw notFound('enrollment token');
   if (Date.parse(enrollment.expiresAt) <= app.clock.now().getTime()) {
@@ -87,7 +132,19 @@ export interface DeviceEnrollment {
   enrolledVia?: string;
   enrollment?: Enrollment;
   /** What the device reported; a fact it did not report keeps the known one. */
-  facts: Partial<Pick<Device, 'name' | 'model' | 'osVersion' | 'serialNumber' | 'identityCertHash' | 'identityCertNotAfter' | 'userAgent' | 'deviceTokenHash'>>;
+  facts: Partial<
+    Pick<
+      Device,
+      | 'name'
+      | 'model'
+      | 'osVersion'
+      | 'serialNumber'
+      | 'identityCertHash'
+      | 'identityCertNotAfter'
+      | 'userAgent'
+      | 'deviceTokenHash'
+    >
+  >;
   /** The push address, replaced at every enrollment (an Apple device sends its own at TokenUpdate). */
   push?: Device['push'];
   /** An Apple device is Awaiting-Check-In until its first TokenUpdate; an Android agent is Checked-In at once. */
@@ -106,7 +163,9 @@ export interface DeviceEnrollment {
 export async function enrollDevice(app: App, e: DeviceEnrollment): Promise<string> {
   const now = app.clock.now().toISOString();
   const pendingId = e.enrollment ? await takeOverPendingDevice(app, e.enrollment) : undefined;
-  const facts = Object.fromEntries(Object.entries({ ...e.facts, name: e.facts.name ?? e.enrollment?.name }).filter(([, v]) => v !== undefined));
+  const facts = Object.fromEntries(
+    Object.entries({ ...e.facts, name: e.facts.name ?? e.enrollment?.name }).filter(([, v]) => v !== undefined),
+  );
   const checkedIn = e.registrationState === 'Checked-In' ? { checkedInAt: now } : {};
   let deviceId: string;
   if (e.existing) {
@@ -117,19 +176,43 @@ export async function enrollDevice(app: App, e: DeviceEnrollment): Promise<strin
       const { withdrawalReason: _w, awaitingAnswerSince: _a, syncPhase: _s, lastNotNowAt: _n, ...rest } = d;
       return {
         device: {
-          ...rest, ...facts, ...checkedIn, platform: e.platform, registrationState: e.registrationState, push: e.push, pendingCommands: {},
-          templateId: e.enrollment?.templateId ?? d.templateId, enrolledVia: e.enrolledVia ?? d.enrolledVia,
+          ...rest,
+          ...facts,
+          ...checkedIn,
+          platform: e.platform,
+          registrationState: e.registrationState,
+          push: e.push,
+          pendingCommands: {},
+          templateId: e.enrollment?.templateId ?? d.templateId,
+          enrolledVia: e.enrolledVia ?? d.enrolledVia,
         },
         logs: [{ event: e.log.event, message: e.log.again }],
       };
     });
   } else {
     deviceId = e.deviceId ?? pendingId ?? newDeviceId(e.platform);
-    await createDevice(app, {
-      tenantId: e.tenantId, id: deviceId, platform: e.platform, ...facts, ...checkedIn, templateId: e.enrollment?.templateId,
-      syncState: 'Sync-Required', registrationState: e.registrationState, adminLocked: false, prohibitedApps: [], pendingCommands: {},
-      ...(e.push ? { push: e.push } : {}), enrolledVia: e.enrolledVia, createdAt: now, updatedAt: now, rev: 0,
-    }, [{ event: e.log.event, message: e.log.created }]);
+    await createDevice(
+      app,
+      {
+        tenantId: e.tenantId,
+        id: deviceId,
+        platform: e.platform,
+        ...facts,
+        ...checkedIn,
+        templateId: e.enrollment?.templateId,
+        syncState: 'Sync-Required',
+        registrationState: e.registrationState,
+        adminLocked: false,
+        prohibitedApps: [],
+        pendingCommands: {},
+        ...(e.push ? { push: e.push } : {}),
+        enrolledVia: e.enrolledVia,
+        createdAt: now,
+        updatedAt: now,
+        rev: 0,
+      },
+      [{ event: e.log.event, message: e.log.created }],
+    );
   }
   if (e.enrolledVia) await app.stores.enrollments.markUsed(e.tenantId, e.enrolledVia, deviceId, now);
   for (const link of e.links) await app.stores.devices.link(e.tenantId, link.kind, link.value, deviceId);
@@ -140,13 +223,25 @@ export async function enrollDevice(app: App, e: DeviceEnrollment): Promise<strin
 export async function expireUnusedEnrollments(app: App, tenantId: string): Promise<number> {
   const now = app.clock.now().toISOString();
   let expired = 0;
-  for await (const page of pages((cursor) => app.stores.devices.list(tenantId, { registrationState: 'Awaiting-Check-In' }, cursor, 100))) {
+  for await (const page of pages((cursor) =>
+    app.stores.devices.list(tenantId, { registrationState: 'Awaiting-Check-In' }, cursor, 100),
+  )) {
     for (const d of page.items) {
       if (!d.pendingEnrollmentExpiresAt || d.pendingEnrollmentExpiresAt > now) continue;
-      await mutateDevice(app, tenantId, d.id, (cur) => (cur.registrationState !== 'Awaiting-Check-In' || !cur.pendingEnrollmentExpiresAt ? undefined : {
-        device: { ...cur, registrationState: 'Expired' },
-        logs: [{ event: 'enrollment-expired', message: `the enrollment${cur.name ? ` for ${cur.name}` : ''} expired before a device used it`, severity: 'info' }],
-      }));
+      await mutateDevice(app, tenantId, d.id, (cur) =>
+        cur.registrationState !== 'Awaiting-Check-In' || !cur.pendingEnrollmentExpiresAt
+          ? undefined
+          : {
+              device: { ...cur, registrationState: 'Expired' },
+              logs: [
+                {
+                  event: 'enrollment-expired',
+                  message: `the enrollment${cur.name ? ` for ${cur.name}` : ''} expired before a device used it`,
+                  severity: 'info',
+                },
+              ],
+            },
+      );
       expired += 1;
     }
   }
@@ -159,12 +254,20 @@ export async function withdrawDevice(app: App, device: Device, reason: Withdrawa
     if (d.registrationState === 'Withdrawn') return undefined;
     const { awaitingAnswerSince: _a, syncPhase: _s, lastNotNowAt: _n, ...rest } = d;
     return {
-      device: { ...rest, registrationState: 'Withdrawn', withdrawalReason: reason, pendingCommands: {}, adminLocked: false, prohibitedApps: [] },
+      device: {
+        ...rest,
+        registrationState: 'Withdrawn',
+        withdrawalReason: reason,
+        pendingCommands: {},
+        adminLocked: false,
+        prohibitedApps: [],
+      },
       logs: [{ event: 'withdrawn', message: `device withdrawn (${reason})`, severity: 'info', data: { reason } }],
     };
   });
   await app.stores.commands.clear(device.tenantId, device.id);
-  if (device.prohibitedApps.length) await clearAlarm(app, device.tenantId, `prohibited-app#${device.id}`, 'device withdrawn');
+  if (device.prohibitedApps.length)
+    await clearAlarm(app, device.tenantId, `prohibited-app#${device.id}`, 'device withdrawn');
   if (updated.deviceTokenHash) await app.stores.devices.unlink(device.tenantId, 'token', updated.deviceTokenHash);
   return updated;
 }

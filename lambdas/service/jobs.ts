@@ -6,12 +6,12 @@ import { isJobName, JOB_NAMES } from '../domain/jobs';
 import type { Device } from '../domain/types';
 import { pages } from '../paging';
 import { AWAITING_SHARDS } from '../ports';
-import type { App } from './container';
 import { clearAlarm, logEvent, raiseAlarm } from './audit';
+import { startSyncFanout } from './bulk-commands';
+import type { App } from './container';
 import { mutateDevice, syncChange } from './devices';
 import { expireUnusedEnrollments } from './enrollment';
 import { APNS_ALARM } from './push-credential-loaders';
-import { startSyncFanout } from './bulk-commands';
 
 export interface JobRun {
   job: string;
@@ -22,7 +22,11 @@ export interface JobRun {
   operationIds?: string[];
 }
 
-async function forEachTenant(app: App, only: string | undefined, fn: (tenantId: string) => Promise<number>): Promise<number> {
+async function forEachTenant(
+  app: App,
+  only: string | undefined,
+  fn: (tenantId: string) => Promise<number>,
+): Promise<number> {
   if (only) return fn(only);
   let total = 0;
   for await (const page of pages((cursor) => app.stores.tenants.list(cursor, 100))) {
@@ -31,7 +35,12 @@ async function forEachTenant(app: App, only: string | undefined, fn: (tenantId: 
   return total;
 }
 
-async function forEachDevice(app: App, tenantId: string, filter: Parameters<App['stores']['devices']['list']>[1], fn: (d: Device) => Promise<boolean>): Promise<number> {
+async function forEachDevice(
+  app: App,
+  tenantId: string,
+  filter: Parameters<App['stores']['devices']['list']>[1],
+  fn: (d: Device) => Promise<boolean>,
+): Promise<number> {
   let touched = 0;
   for await (const page of pages((cursor) => app.stores.devices.list(tenantId, filter, cursor, 100))) {
     for (const d of page.items) if (await fn(d)) touched += 1;
@@ -72,9 +81,13 @@ async function sweep(app: App, onlyTenant: string | undefined): Promise<number> 
 /** Recounts the dashboard from the devices and the active alarms, repairing any drift. */
 async function reconcile(app: App, tenantId: string): Promise<number> {
   const devices: Device[] = [];
-  await forEachDevice(app, tenantId, {}, async (d) => { devices.push(d); return true; });
+  await forEachDevice(app, tenantId, {}, async (d) => {
+    devices.push(d);
+    return true;
+  });
   const counts = recount(devices);
-  for (const alarm of await app.stores.alarms.list(tenantId, 10_000)) counts[`alarm:${alarm.severity}`] = (counts[`alarm:${alarm.severity}`] ?? 0) + 1;
+  for (const alarm of await app.stores.alarms.list(tenantId, 10_000))
+    counts[`alarm:${alarm.severity}`] = (counts[`alarm:${alarm.severity}`] ?? 0) + 1;
   await app.stores.counters.reset(tenantId, counts);
   return devices.length;
 }
@@ -84,10 +97,32 @@ async function certificateCheck(app: App, tenantId: string): Promise<number> {
   const tenant = await app.stores.tenants.get(tenantId);
   if (!tenant?.apns) return 0;
   const daysLeft = (Date.parse(tenant.apns.notAfter) - app.clock.now().getTime()) / 86_400_000;
-  if (daysLeft <= 0) await raiseAlarm(app, tenantId, APNS_ALARM, 'critical', `the Apple push certificate expired on ${tenant.apns.notAfter}: renew the Apple push certificate`);
-  else if (daysLeft <= 7) await raiseAlarm(app, tenantId, APNS_ALARM, 'critical', `the Apple push certificate expires in ${Math.ceil(daysLeft)} days: renew the Apple push certificate`);
-  else if (daysLeft <= 30) await raiseAlarm(app, tenantId, APNS_ALARM, 'major', `the Apple push certificate expires in ${Math.ceil(daysLeft)} days: renew the Apple push certificate`);
-  else if (!tenant.apns.invalidSince) await clearAlarm(app, tenantId, APNS_ALARM, 'the Apple push certificate is valid');
+  if (daysLeft <= 0)
+    await raiseAlarm(
+      app,
+      tenantId,
+      APNS_ALARM,
+      'critical',
+      `the Apple push certificate expired on ${tenant.apns.notAfter}: renew the Apple push certificate`,
+    );
+  else if (daysLeft <= 7)
+    await raiseAlarm(
+      app,
+      tenantId,
+      APNS_ALARM,
+      'critical',
+      `the Apple push certificate expires in ${Math.ceil(daysLeft)} days: renew the Apple push certificate`,
+    );
+  else if (daysLeft <= 30)
+    await raiseAlarm(
+      app,
+      tenantId,
+      APNS_ALARM,
+      'major',
+      `the Apple push certificate expires in ${Math.ceil(daysLeft)} days: renew the Apple push certificate`,
+    );
+  else if (!tenant.apns.invalidSince)
+    await clearAlarm(app, tenantId, APNS_ALARM, 'the Apple push certificate is valid');
   return 1;
 }
 
@@ -97,14 +132,29 @@ export async function runJob(app: App, job: string, opts: { tenantId?: string } 
   const name = job;
   const operationIds: string[] = [];
   const perTenant = async (tenantId: string): Promise<number> => {
-    if (name === 'resync') { operationIds.push(await resync(app, tenantId)); return 0; }
+    if (name === 'resync') {
+      operationIds.push(await resync(app, tenantId));
+      return 0;
+    }
     return name === 'reconcile-counters' ? reconcile(app, tenantId) : certificateCheck(app, tenantId);
   };
-  const devicesTouched = name === 'not-responding-sweep'
-    ? await sweep(app, opts.tenantId) + await forEachTenant(app, opts.tenantId, (t) => expireUnusedEnrollments(app, t))
-    : await forEachTenant(app, opts.tenantId, perTenant);
-  const run: JobRun = { job, startedAt, finishedAt: app.clock.now().toISOString(), devicesTouched, ...(name === 'resync' ? { operationIds } : {}) };
-  const outcome = name === 'resync' ? `${operationIds.length} sync fan-out(s) started` : `${devicesTouched} device(s) touched`;
-  await forEachTenant(app, opts.tenantId, async (t) => { await logEvent(app, t, 'job-run', `${job} ran: ${outcome}`, { data: { ...run } }); return 0; });
+  const devicesTouched =
+    name === 'not-responding-sweep'
+      ? (await sweep(app, opts.tenantId)) +
+        (await forEachTenant(app, opts.tenantId, (t) => expireUnusedEnrollments(app, t)))
+      : await forEachTenant(app, opts.tenantId, perTenant);
+  const run: JobRun = {
+    job,
+    startedAt,
+    finishedAt: app.clock.now().toISOString(),
+    devicesTouched,
+    ...(name === 'resync' ? { operationIds } : {}),
+  };
+  const outcome =
+    name === 'resync' ? `${operationIds.length} sync fan-out(s) started` : `${devicesTouched} device(s) touched`;
+  await forEachTenant(app, opts.tenantId, async (t) => {
+    await logEvent(app, t, 'job-run', `${job} ran: ${outcome}`, { data: { ...run } });
+    return 0;
+  });
   return run;
 }

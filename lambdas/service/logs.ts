@@ -21,12 +21,19 @@ export function csvRow(item: LogItem): string {
 
 /** One page of the CSV export (header row included) and the cursor of the next page, if any. */
 export async function exportLogsCsv(
-  app: App, tenantId: string, filter: LogQuery, cursor?: string, limit?: number,
+  app: App,
+  tenantId: string,
+  filter: LogQuery,
+  cursor?: string,
+  limit?: number,
 ): Promise<{ csv: string; cursor?: string }> {
   const rows = [COLUMNS.join(',')];
   let next: string | undefined;
   const wanted = Math.min(limit ?? CSV_PAGE_ROWS, CSV_PAGE_ROWS);
-  for await (const page of pages((at) => app.stores.logs.query(tenantId, filter, at, Math.min(1000, wanted - (rows.length - 1))), cursor)) {
+  for await (const page of pages(
+    (at) => app.stores.logs.query(tenantId, filter, at, Math.min(1000, wanted - (rows.length - 1))),
+    cursor,
+  )) {
     rows.push(...page.items.map(csvRow));
     next = page.cursor;
     if (rows.length - 1 >= wanted) break;

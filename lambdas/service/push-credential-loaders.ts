@@ -13,7 +13,10 @@ export function apnsCredentials(app: Pick<App, 'stores'>) {
   return async (tenantId: string) => {
     const tenant = await app.stores.tenants.get(tenantId);
     if (!tenant?.apns) return undefined;
-    const [certPem, keyPem] = await Promise.all([app.stores.secrets.get(tenantId, APNS_CERT_SECRET), app.stores.secrets.get(tenantId, APNS_KEY_SECRET)]);
+    const [certPem, keyPem] = await Promise.all([
+      app.stores.secrets.get(tenantId, APNS_CERT_SECRET),
+      app.stores.secrets.get(tenantId, APNS_KEY_SECRET),
+    ]);
     return certPem && keyPem ? { certPem, keyPem, topic: tenant.apns.topic } : undefined;
   };
 }

@@ -3,9 +3,16 @@
 import type { PushRequest } from '../domain/types';
 import type { App } from './container';
 
-export async function requestPush(app: App, requests: Array<Omit<PushRequest, 'requestedAt'>>, delaySeconds = 0): Promise<void> {
+export async function requestPush(
+  app: App,
+  requests: Array<Omit<PushRequest, 'requestedAt'>>,
+  delaySeconds = 0,
+): Promise<void> {
   const requestedAt = app.clock.now().toISOString();
   for (let i = 0; i < requests.length; i += 100) {
-    await app.pushQueue.send(requests.slice(i, i + 100).map((r) => ({ ...r, requestedAt })), delaySeconds);
+    await app.pushQueue.send(
+      requests.slice(i, i + 100).map((r) => ({ ...r, requestedAt })),
+      delaySeconds,
+    );
   }
 }

@@ -5,8 +5,8 @@
 import { planMinute, type TenantBudget } from '../domain/push-plan';
 import type { Device, PushRequest } from '../domain/types';
 import type { PushOutcome, PushSender, PushTarget } from '../ports';
-import type { App } from './container';
 import { logEvent, raiseAlarm } from './audit';
+import type { App } from './container';
 import { mutateDevice, syncChange } from './devices';
 import { APNS_ALARM, FCM_ALARM } from './push-credential-loaders';
 
@@ -33,7 +33,11 @@ export async function handlePushBatch(app: App, requests: PushRequest[]): Promis
   const deferred = [...plan.defer];
   for (const tenantId of tenantIds) {
     // Requests nothing can be pushed for, or that a later push already covered, spend no budget.
-    const { wanted, skipped } = await pushable(app, tenantId, plan.sendNow.filter((r) => r.tenantId === tenantId));
+    const { wanted, skipped } = await pushable(
+      app,
+      tenantId,
+      plan.sendNow.filter((r) => r.tenantId === tenantId),
+    );
     result.skipped += skipped;
     if (!wanted.length) continue;
     const granted = await app.stores.budget.reserve(tenantId, minute, wanted.length, budgets.get(tenantId)!.cap);
@@ -53,7 +57,10 @@ export async function handlePushBatch(app: App, requests: PushRequest[]): Promis
   return result;
 }
 
-interface Pushable { request: PushRequest; device: Device }
+interface Pushable {
+  request: PushRequest;
+  device: Device;
+}
 
 /**
  * The requests worth a push: the device is checked in with a live token, and it has not been
@@ -61,13 +68,20 @@ interface Pushable { request: PushRequest; device: Device }
  * a request deferred behind a newer push for the same device, e.g. two template edits in a row,
  * is already served).
  */
-async function pushable(app: App, tenantId: string, requests: PushRequest[]): Promise<{ wanted: Pushable[]; skipped: number }> {
+async function pushable(
+  app: App,
+  tenantId: string,
+  requests: PushRequest[],
+): Promise<{ wanted: Pushable[]; skipped: number }> {
   const wanted: Pushable[] = [];
   let skipped = 0;
   for (const request of requests) {
     const device = await app.stores.devices.get(tenantId, request.deviceId);
     const covered = !!device?.lastPushAt && device.lastPushAt > request.requestedAt;
-    if (!device || device.registrationState !== 'Checked-In' || !device.push?.token || device.push.dead || covered) { skipped += 1; continue; }
+    if (!device || device.registrationState !== 'Checked-In' || !device.push?.token || device.push.dead || covered) {
+      skipped += 1;
+      continue;
+    }
     wanted.push({ request, device });
   }
   return { wanted, skipped };
@@ -78,12 +92,22 @@ async function sendForTenant(app: App, tenantId: string, entries: Pushable[]) {
   const byDevice = new Map(entries.map((e) => [e.device.id, e]));
   const apple = [...byDevice.values()].filter((e) => e.device.platform !== 'android');
   const android = [...byDevice.values()].filter((e) => e.device.platform === 'android');
-  for (const [group, sender, alarmKey, service] of [[apple, app.push.apns, APNS_ALARM, 'apns'], [android, app.push.fcm, FCM_ALARM, 'fcm']] as const) {
+  for (const [group, sender, alarmKey, service] of [
+    [apple, app.push.apns, APNS_ALARM, 'apns'],
+    [android, app.push.fcm, FCM_ALARM, 'fcm'],
+  ] as const) {
     if (!group.length) continue;
     const tenant = await app.stores.tenants.get(tenantId);
     const credentialInvalid = service === 'apns' ? tenant?.apns?.invalidSince : tenant?.fcm?.invalidSince;
-    if (credentialInvalid) { out.skipped += group.length; continue; } // stopped until a new credential is uploaded
-    const targets: PushTarget[] = group.map((e) => ({ deviceId: e.device.id, token: e.device.push!.token, magic: e.device.push!.magic }));
+    if (credentialInvalid) {
+      out.skipped += group.length;
+      continue;
+    } // stopped until a new credential is uploaded
+    const targets: PushTarget[] = group.map((e) => ({
+      deviceId: e.device.id,
+      token: e.device.push!.token,
+      magic: e.device.push!.magic,
+    }));
     // The push counts from when it was handed to APNs/FCM: a device can answer before send() returns.
     const sentAt = app.clock.now().toISOString();
     const outcomes = await (sender as PushSender).send(tenantId, targets);
@@ -104,31 +128,68 @@ async function sendForTenant(app: App, tenantId: string, entries: Pushable[]) {
   return out;
 }
 
-async function credentialFailed(app: App, tenantId: string, service: 'apns' | 'fcm', alarmKey: string, reason: string): Promise<void> {
+async function credentialFailed(
+  app: App,
+  tenantId: string,
+  service: 'apns' | 'fcm',
+  alarmKey: string,
+  reason: string,
+): Promise<void> {
   const at = app.clock.now().toISOString();
   const tenant = await app.stores.tenants.get(tenantId);
-  if (service === 'apns' && tenant?.apns && !tenant.apns.invalidSince) await app.stores.tenants.update(tenantId, { apns: { ...tenant.apns, invalidSince: at } });
-  if (service === 'fcm' && tenant?.fcm && !tenant.fcm.invalidSince) await app.stores.tenants.update(tenantId, { fcm: { ...tenant.fcm, invalidSince: at } });
-  const message = service === 'apns'
-    ? `pushes to Apple devices fail (${reason}): renew the Apple push certificate`
-    : `pushes to Android devices fail (${reason}): upload a valid FCM service account`;
+  if (service === 'apns' && tenant?.apns && !tenant.apns.invalidSince)
+    await app.stores.tenants.update(tenantId, { apns: { ...tenant.apns, invalidSince: at } });
+  if (service === 'fcm' && tenant?.fcm && !tenant.fcm.invalidSince)
+    await app.stores.tenants.update(tenantId, { fcm: { ...tenant.fcm, invalidSince: at } });
+  const message =
+    service === 'apns'
+      ? `pushes to Apple devices fail (${reason}): renew the Apple push certificate`
+      : `pushes to Android devices fail (${reason}): upload a valid FCM service account`;
   await raiseAlarm(app, tenantId, alarmKey, 'critical', message);
 }
 
-async function applyOutcome(app: App, device: Device, request: PushRequest, outcome: PushOutcome, service: string, sentAt: string): Promise<void> {
+async function applyOutcome(
+  app: App,
+  device: Device,
+  request: PushRequest,
+  outcome: PushOutcome,
+  service: string,
+  sentAt: string,
+): Promise<void> {
   const at = app.clock.now().toISOString();
   if (outcome.status === 'sent') {
     await mutateDevice(app, device.tenantId, device.id, (d) => {
       const change = syncChange(d, { type: 'push-sent' }, sentAt);
-      change.logs!.push({ event: 'push-sent', message: `push sent via ${service} (${request.reason})`, data: { messageId: outcome.messageId, reason: request.reason, priority: request.priority } });
+      change.logs!.push({
+        event: 'push-sent',
+        message: `push sent via ${service} (${request.reason})`,
+        data: { messageId: outcome.messageId, reason: request.reason, priority: request.priority },
+      });
       return change;
     });
   } else if (outcome.status === 'dead-token') {
     await mutateDevice(app, device.tenantId, device.id, (d) => ({
       device: { ...d, push: { ...d.push!, dead: true, deadSince: at } },
-      logs: [{ event: 'push-token-dead', message: `the push token is no longer valid (${outcome.reason}); pushes stop until the device sends a new one`, severity: 'minor', data: { reason: outcome.reason } }],
+      logs: [
+        {
+          event: 'push-token-dead',
+          message: `the push token is no longer valid (${outcome.reason}); pushes stop until the device sends a new one`,
+          severity: 'minor',
+          data: { reason: outcome.reason },
+        },
+      ],
     }));
   } else {
-    await logEvent(app, device.tenantId, 'push-failed', `push ${outcome.status === 'retry' ? 'deferred' : 'failed'}: ${outcome.reason}`, { deviceId: device.id, severity: outcome.status === 'retry' ? 'info' : 'minor', data: { reason: outcome.reason } });
+    await logEvent(
+      app,
+      device.tenantId,
+      'push-failed',
+      `push ${outcome.status === 'retry' ? 'deferred' : 'failed'}: ${outcome.reason}`,
+      {
+        deviceId: device.id,
+        severity: outcome.status === 'retry' ? 'info' : 'minor',
+        data: { reason: outcome.reason },
+      },
+    );
   }
 }

@@ -4,11 +4,11 @@
 import { planSync } from '../domain/sync/plan';
 import type { SyncRequester } from '../domain/sync/state-machine';
 import type { Command, Device, PushPriority, Template } from '../domain/types';
-import type { App } from './container';
-import { clearAlarm, raiseAlarm } from './audit';
-import { mutateDevice, syncChange } from './devices';
 import type { InventoryUpdate } from '../ports/platform';
+import { clearAlarm, raiseAlarm } from './audit';
 import { enqueueCommands } from './command-queue';
+import type { App } from './container';
+import { mutateDevice, syncChange } from './devices';
 import { platformFor } from './platform-adapters';
 import { requestPush } from './push-requests';
 
@@ -19,7 +19,9 @@ async function templateOf(app: App, device: Device): Promise<Template | undefine
 /** Queues the inventory read unless one is already queued (dedup by request type). */
 async function queueInventoryRead(app: App, device: Device, live: Command[]): Promise<void> {
   const queued = new Set(live.filter((c) => c.origin === 'verify').map((c) => c.requestType));
-  const specs = platformFor(device.platform).inventoryQueries(device, await templateOf(app, device)).filter((s) => !queued.has(s.requestType));
+  const specs = platformFor(device.platform)
+    .inventoryQueries(device, await templateOf(app, device))
+    .filter((s) => !queued.has(s.requestType));
   await enqueueCommands(app, device, specs, 'verify');
 }
 
@@ -28,7 +30,10 @@ async function queueInventoryRead(app: App, device: Device, live: Command[]): Pr
  * caller batches pushes itself, asks for a push.
  */
 export async function requestSync(
-  app: App, tenantId: string, deviceId: string, by: SyncRequester,
+  app: App,
+  tenantId: string,
+  deviceId: string,
+  by: SyncRequester,
   opts: { push?: boolean; priority?: PushPriority } = {},
 ): Promise<Device | undefined> {
   const at = app.clock.now().toISOString();
@@ -40,7 +45,10 @@ export async function requestSync(
   });
   if (device.registrationState !== 'Checked-In') return undefined;
   await queueInventoryRead(app, device, await app.stores.commands.liveQueue(tenantId, deviceId));
-  if (opts.push !== false) await requestPush(app, [{ tenantId, deviceId, priority: opts.priority ?? (by === 'admin' ? 'admin' : 'bulk'), reason: by }]);
+  if (opts.push !== false)
+    await requestPush(app, [
+      { tenantId, deviceId, priority: opts.priority ?? (by === 'admin' ? 'admin' : 'bulk'), reason: by },
+    ]);
   return device;
 }
 
@@ -58,8 +66,17 @@ export function mergeInventory(device: Device, update: InventoryUpdate, at: stri
 /** Updates the prohibited-apps finding and its per-device warning alarm. */
 async function reportProhibited(app: App, device: Device, found: string[]): Promise<void> {
   const key = `prohibited-app#${device.id}`;
-  if (found.length) await raiseAlarm(app, device.tenantId, key, 'warning', `prohibited app${found.length > 1 ? 's' : ''} on ${device.name ?? device.id}: ${found.join(', ')}`, device.id);
-  else if (device.prohibitedApps.length) await clearAlarm(app, device.tenantId, key, `no prohibited app left on ${device.name ?? device.id}`);
+  if (found.length)
+    await raiseAlarm(
+      app,
+      device.tenantId,
+      key,
+      'warning',
+      `prohibited app${found.length > 1 ? 's' : ''} on ${device.name ?? device.id}: ${found.join(', ')}`,
+      device.id,
+    );
+  else if (device.prohibitedApps.length)
+    await clearAlarm(app, device.tenantId, key, `no prohibited app left on ${device.name ?? device.id}`);
 }
 
 /**
@@ -76,13 +93,18 @@ export async function advanceSync(app: App, tenantId: string, deviceId: string):
   const template = await templateOf(app, device);
 
   if (device.syncPhase === 'applying') {
-    await mutateDevice(app, tenantId, deviceId, (d) => (d.syncPhase === 'applying' ? { device: { ...d, syncPhase: 'verifying' } } : undefined));
+    await mutateDevice(app, tenantId, deviceId, (d) =>
+      d.syncPhase === 'applying' ? { device: { ...d, syncPhase: 'verifying' } } : undefined,
+    );
     await queueInventoryRead(app, device, live);
     return;
   }
 
   const plan = planSync({
-    template, inventory: device.inventory, platform: device.platform, delivered: device.deliveredProfiles ?? [],
+    template,
+    inventory: device.inventory,
+    platform: device.platform,
+    delivered: device.deliveredProfiles ?? [],
     queued: live.flatMap((c) => (c.action ? [c.action as never] : [])),
   });
   const phase = device.syncPhase;
@@ -96,18 +118,34 @@ export async function advanceSync(app: App, tenantId: string, deviceId: string):
     change.device.prohibitedApps = plan.prohibitedFound;
     change.device.syncPhase = matches || phase === 'verifying' ? undefined : 'applying';
     if (!matches && phase === 'verifying') {
-      change.logs?.push({ event: 'sync-incomplete', message: `${plan.actions.length} item(s) still differ after applying; see the command log`, severity: 'minor', data: { actions: plan.actions.map((a) => `${a.action} ${a.identifier}`) } });
+      change.logs?.push({
+        event: 'sync-incomplete',
+        message: `${plan.actions.length} item(s) still differ after applying; see the command log`,
+        severity: 'minor',
+        data: { actions: plan.actions.map((a) => `${a.action} ${a.identifier}`) },
+      });
     }
     return change;
   });
   if (!matches && phase === 'inventory' && updated.syncPhase === 'applying') {
     const adapter = platformFor(device.platform);
-    await enqueueCommands(app, updated, plan.actions.map((a) => adapter.syncAction(a, updated)), 'sync');
+    await enqueueCommands(
+      app,
+      updated,
+      plan.actions.map((a) => adapter.syncAction(a, updated)),
+      'sync',
+    );
   }
 }
 
 /** Records the device's answer: resets the Not-Responding clock and moves Sync-Requested on. */
-export async function deviceAnswered(app: App, tenantId: string, deviceId: string, unlocked: boolean, extra?: (d: Device) => void): Promise<Device> {
+export async function deviceAnswered(
+  app: App,
+  tenantId: string,
+  deviceId: string,
+  unlocked: boolean,
+  extra?: (d: Device) => void,
+): Promise<Device> {
   const at = app.clock.now().toISOString();
   return mutateDevice(app, tenantId, deviceId, (d) => {
     const change = syncChange(d, { type: 'device-answered', unlocked }, at);

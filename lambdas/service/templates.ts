@@ -1,10 +1,10 @@
 // Templates: what devices must hold. A change re-syncs every device that uses it.
 import { conflict, notFound, unprocessable } from '../domain/errors';
 import type { Template, TemplateItem } from '../domain/types';
-import type { App } from './container';
-import { logEvent } from './audit';
 import { randomId } from '../ids';
+import { logEvent } from './audit';
 import { startSyncFanout } from './bulk-commands';
+import type { App } from './container';
 
 export interface TemplateInput {
   name: string;
@@ -18,7 +18,9 @@ export const MAX_TEMPLATE_BYTES = 350_000;
 function checkSize(input: TemplateInput): void {
   const size = Buffer.byteLength(JSON.stringify(input));
   if (size > MAX_TEMPLATE_BYTES) {
-    throw unprocessable(`the template is ${size} bytes; at most ${MAX_TEMPLATE_BYTES} fit (host large apps and books by URL)`);
+    throw unprocessable(
+      `the template is ${size} bytes; at most ${MAX_TEMPLATE_BYTES} fit (host large apps and books by URL)`,
+    );
   }
   const seen = new Set<string>();
   for (const item of input.items) {
@@ -32,11 +34,19 @@ export async function createTemplate(app: App, tenantId: string, input: Template
   checkSize(input);
   const at = app.clock.now().toISOString();
   const template: Template = {
-    tenantId, id: randomId('tpl'), name: input.name, items: input.items, prohibitedApps: input.prohibitedApps ?? [],
-    version: 1, createdAt: at, updatedAt: at,
+    tenantId,
+    id: randomId('tpl'),
+    name: input.name,
+    items: input.items,
+    prohibitedApps: input.prohibitedApps ?? [],
+    version: 1,
+    createdAt: at,
+    updatedAt: at,
   };
   await app.stores.templates.create(template);
-  await logEvent(app, tenantId, 'template-created', `template ${template.name} (${template.id}) created`, { data: { templateId: template.id } });
+  await logEvent(app, tenantId, 'template-created', `template ${template.name} (${template.id}) created`, {
+    data: { templateId: template.id },
+  });
   return template;
 }
 
@@ -50,23 +60,44 @@ export async function getTemplate(app: App, tenantId: string, id: string): Promi
  * Replaces a template (version + 1) and starts the fan-out that makes every checked-in device
  * using it Sync-Required and pushes it (GET /admin/v1/commands/{syncOperationId} follows it).
  */
-export async function replaceTemplate(app: App, tenantId: string, id: string, input: TemplateInput): Promise<{ template: Template; syncOperationId: string }> {
+export async function replaceTemplate(
+  app: App,
+  tenantId: string,
+  id: string,
+  input: TemplateInput,
+): Promise<{ template: Template; syncOperationId: string }> {
   checkSize(input);
   const current = await getTemplate(app, tenantId, id);
   const template: Template = {
-    ...current, name: input.name, items: input.items, prohibitedApps: input.prohibitedApps ?? [],
-    version: current.version + 1, updatedAt: app.clock.now().toISOString(),
+    ...current,
+    name: input.name,
+    items: input.items,
+    prohibitedApps: input.prohibitedApps ?? [],
+    version: current.version + 1,
+    updatedAt: app.clock.now().toISOString(),
   };
   await app.stores.templates.replace(template, current.version);
-  await logEvent(app, tenantId, 'template-changed', `template ${template.name} changed to version ${template.version}`, { data: { templateId: id, version: template.version } });
-  const syncOperationId = await startSyncFanout(app, tenantId, { templateId: id, registrationState: 'Checked-In' }, 'template-change');
+  await logEvent(
+    app,
+    tenantId,
+    'template-changed',
+    `template ${template.name} changed to version ${template.version}`,
+    { data: { templateId: id, version: template.version } },
+  );
+  const syncOperationId = await startSyncFanout(
+    app,
+    tenantId,
+    { templateId: id, registrationState: 'Checked-In' },
+    'template-change',
+  );
   return { template, syncOperationId };
 }
 
 export async function deleteTemplate(app: App, tenantId: string, id: string): Promise<void> {
   await getTemplate(app, tenantId, id);
   const users = await app.stores.devices.list(tenantId, { templateId: id }, undefined, 10);
-  if (users.items.some((d) => d.registrationState !== 'Withdrawn')) throw conflict('the template is assigned to devices; assign them another template first');
+  if (users.items.some((d) => d.registrationState !== 'Withdrawn'))
+    throw conflict('the template is assigned to devices; assign them another template first');
   await app.stores.templates.delete(tenantId, id);
   await logEvent(app, tenantId, 'template-deleted', `template ${id} deleted`, { data: { templateId: id } });
 }

@@ -1,16 +1,25 @@
 // Tenants and their API keys.
 import { notFound } from '../domain/errors';
 import type { ApiKey, Role, Tenant } from '../domain/types';
-import { createTenantCa } from '../protocol/apple/ca';
-import type { App } from './container';
-import { logEvent } from './audit';
-import { CA_KEY_SECRET } from './secret-names';
 import { randomId, secretToken, sha256Hex } from '../ids';
+import { createTenantCa } from '../protocol/apple/ca';
+import { logEvent } from './audit';
+import type { App } from './container';
+import { CA_KEY_SECRET } from './secret-names';
 
-export async function createTenant(app: App, input: { id: string; name: string }): Promise<{ tenant: Tenant; adminKey: string }> {
+export async function createTenant(
+  app: App,
+  input: { id: string; name: string },
+): Promise<{ tenant: Tenant; adminKey: string }> {
   const now = app.clock.now();
   const ca = createTenantCa(input.id, now);
-  const tenant: Tenant = { id: input.id, name: input.name, createdAt: now.toISOString(), caCertificatePem: ca.certPem, requireSignature: app.config.requireSignature };
+  const tenant: Tenant = {
+    id: input.id,
+    name: input.name,
+    createdAt: now.toISOString(),
+    caCertificatePem: ca.certPem,
+    requireSignature: app.config.requireSignature,
+  };
   await app.stores.tenants.create(tenant); // 409 when the id is taken: nothing else written yet
   await app.stores.secrets.put(input.id, CA_KEY_SECRET, ca.keyPem);
   await app.stores.counters.reset(input.id, {});
@@ -25,11 +34,25 @@ export async function requireTenant(app: App, tenantId: string): Promise<Tenant>
   return tenant;
 }
 
-export async function createApiKey(app: App, tenantId: string | undefined, input: { name: string; role: Role }): Promise<{ apiKey: ApiKey; key: string }> {
+export async function createApiKey(
+  app: App,
+  tenantId: string | undefined,
+  input: { name: string; role: Role },
+): Promise<{ apiKey: ApiKey; key: string }> {
   const key = secretToken(input.role === 'operator' ? 'mdmop' : 'mdm');
-  const apiKey: ApiKey = { id: randomId('key'), tenantId, name: input.name, role: input.role, hash: sha256Hex(key), createdAt: app.clock.now().toISOString() };
+  const apiKey: ApiKey = {
+    id: randomId('key'),
+    tenantId,
+    name: input.name,
+    role: input.role,
+    hash: sha256Hex(key),
+    createdAt: app.clock.now().toISOString(),
+  };
   await app.stores.apiKeys.put(apiKey);
-  if (tenantId) await logEvent(app, tenantId, 'api-key-created', `API key ${apiKey.id} (${input.role}) created`, { data: { keyId: apiKey.id } });
+  if (tenantId)
+    await logEvent(app, tenantId, 'api-key-created', `API key ${apiKey.id} (${input.role}) created`, {
+      data: { keyId: apiKey.id },
+    });
   return { apiKey, key };
 }
 

@@ -6,10 +6,10 @@ import { SQSClient } from '@aws-sdk/client-sqs';
 import { makeDynamoStores } from '../adapters/dynamodb/stores';
 import { KmsSecretBox } from '../adapters/kms/kms-secret-box';
 import { SqsBulkQueue, SqsPushQueue } from '../adapters/sqs/sqs-queues';
-import { appConfig, readEnv, type Env } from './env';
 import { sha256Hex } from '../ids';
 import type { Clock, PushSender, Stores } from '../ports';
 import type { App } from '../service/container';
+import { appConfig, type Env, readEnv } from './env';
 
 export type PushSenderFactory = (stores: Stores, env: Env, clock: Clock) => App['push'];
 
@@ -18,7 +18,11 @@ export type PushSenderFactory = (stores: Stores, env: Env, clock: Clock) => App[
  * firebase-admin) out of their bundles keeps those small and their cold starts short.
  */
 const enqueueOnly: PushSenderFactory = () => {
-  const refuse: PushSender = { send: async () => { throw new Error('pushes are sent by the push worker only'); } };
+  const refuse: PushSender = {
+    send: async () => {
+      throw new Error('pushes are sent by the push worker only');
+    },
+  };
   return { apns: refuse, fcm: refuse };
 };
 
@@ -38,12 +42,16 @@ async function build(senders: PushSenderFactory): Promise<App> {
   const stores = makeDynamoStores(new DynamoDBClient({}), { main: env.MAIN_TABLE, logs: env.LOGS_TABLE }, clock, box);
   let operatorKeyHash: string | undefined;
   if (env.OPERATOR_KEY_SECRET_ARN) {
-    const secret = await new SecretsManagerClient({}).send(new GetSecretValueCommand({ SecretId: env.OPERATOR_KEY_SECRET_ARN }));
+    const secret = await new SecretsManagerClient({}).send(
+      new GetSecretValueCommand({ SecretId: env.OPERATOR_KEY_SECRET_ARN }),
+    );
     if (secret.SecretString) operatorKeyHash = sha256Hex(secret.SecretString);
   }
   const sqs = new SQSClient({});
   return {
-    stores, box, clock,
+    stores,
+    box,
+    clock,
     config: appConfig(env, { operatorKeyHash }),
     pushQueue: new SqsPushQueue(sqs, env.PUSH_QUEUE_URL ?? ''),
     bulkQueue: new SqsBulkQueue(sqs, env.BULK_QUEUE_URL ?? ''),

@@ -1,6 +1,7 @@
 // Reads and validates the environment once per process (docs/architecture.md §Principles).
+
+import { type AppConfig, DEFAULT_CONFIG } from '../service/container';
 import * as z from '../zod';
-import { DEFAULT_CONFIG, type AppConfig } from '../service/container';
 
 const envSchema = z.object({
   MAIN_TABLE: z._default(z.string().check(z.minLength(1)), 'Main'),
@@ -22,7 +23,9 @@ export type Env = z.infer<typeof envSchema>;
 export function readEnv(env: NodeJS.ProcessEnv = process.env): Env {
   const parsed = envSchema.safeParse(env);
   if (!parsed.success) {
-    throw new Error(`configuration is not valid: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+    throw new Error(
+      `configuration is not valid: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
+    );
   }
   return parsed.data;
 }

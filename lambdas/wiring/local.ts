@@ -1,35 +1,35 @@
 // Local mode: dynalite with data under .data/, the in-process queues and scheduler, every
 // route on one node:http server. Built once by bin/local.ts and by the end-to-end tests.
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { ensureTables, startEmbeddedDynamo, type EmbeddedDynamo } from '../adapters/dynamodb/embedded';
-import { makeDynamo } from '../adapters/dynamodb/client';
-import { makeDynamoStores } from '../adapters/dynamodb/stores';
+import { join } from 'node:path';
+import { buildConsole } from '../../console/build';
 import { ApnsSender } from '../adapters/apns/apns-sender';
+import { makeDynamo } from '../adapters/dynamodb/client';
+import { type EmbeddedDynamo, ensureTables, startEmbeddedDynamo } from '../adapters/dynamodb/embedded';
+import { makeDynamoStores } from '../adapters/dynamodb/stores';
 import { FcmSender } from '../adapters/fcm/fcm-sender';
+import { makeDataDirPrivate } from '../adapters/local/data-dir';
 import { InProcessBulkQueue, InProcessPushQueue } from '../adapters/local/in-process-queue';
 import { DynamoQueueJournal } from '../adapters/local/queue-journal';
 import { InProcessScheduler } from '../adapters/local/scheduler';
 import { AesSecretBox } from '../adapters/local/secret-box';
-import { makeDataDirPrivate } from '../adapters/local/data-dir';
+import { allOperations } from '../api/operations';
+import { ROUTE_TABLE } from '../api/routes';
+import { JOB_NAMES, type JobName } from '../domain/jobs';
+import { isConsolePath, type StaticFile, serveConsole } from '../http/console-static';
 import { createNodeServer } from '../http/node-server';
-import { isConsolePath, serveConsole, type StaticFile } from '../http/console-static';
-import { buildConsole } from '../../console/build';
+import { createPipeline } from '../http/pipeline';
+import type { HttpRequest, HttpResponse } from '../http/types';
 import { logger } from '../logger';
 import type { Clock, PushSender } from '../ports';
-import { DEFAULT_CONFIG, type App, type AppConfig } from '../service/container';
 import { runBulkWork } from '../service/bulk-commands';
+import { type App, type AppConfig, DEFAULT_CONFIG } from '../service/container';
 import { runJob } from '../service/jobs';
-import { JOB_NAMES, type JobName } from '../domain/jobs';
 import { apnsCredentials, fcmCredentials } from '../service/push-credential-loaders';
 import { handlePushBatch } from '../service/push-worker';
 import { createApiKey, createTenant } from '../service/tenants';
-import { ROUTE_TABLE } from '../api/routes';
-import { allOperations } from '../api/operations';
-import { createPipeline } from '../http/pipeline';
-import type { HttpRequest, HttpResponse } from '../http/types';
 
 export interface LocalOptions {
   dataDir?: string;
@@ -81,23 +81,41 @@ export async function startLocal(opts: LocalOptions = {}): Promise<LocalServer> 
   const dynamo = await startEmbeddedDynamo(opts.inMemory ? {} : { path: join(dataDir, 'dynamodb') });
   await ensureTables(dynamo.client, TABLES);
   const clock = opts.clock ?? systemClock;
-  const box = opts.inMemory ? new AesSecretBox(Buffer.alloc(32, 7)) : AesSecretBox.fromKeyFile(join(dataDir, 'secret.key'));
+  const box = opts.inMemory
+    ? new AesSecretBox(Buffer.alloc(32, 7))
+    : AesSecretBox.fromKeyFile(join(dataDir, 'secret.key'));
   const stores = makeDynamoStores(dynamo.client, TABLES, clock, box);
   // With data on disk, queued work is durable too: what a crash interrupts runs after the next start.
   const journal = opts.inMemory ? undefined : new DynamoQueueJournal(makeDynamo(dynamo.client, TABLES));
   const queue = new InProcessPushQueue({
     journal: journal && { store: journal, queue: 'push' },
-    onDeadLetter: (batch, err) => logger.error({ msg: 'push batch dead-lettered', size: batch.length, error: String(err) }),
+    onDeadLetter: (batch, err) =>
+      logger.error({ msg: 'push batch dead-lettered', size: batch.length, error: String(err) }),
   });
-  const apns = opts.push?.apns ?? new ApnsSender({ origin: opts.apnsOrigin ?? process.env.APNS_ORIGIN, credentials: apnsCredentials({ stores }), now: () => clock.now(), ca: opts.apnsCa });
+  const apns =
+    opts.push?.apns ??
+    new ApnsSender({
+      origin: opts.apnsOrigin ?? process.env.APNS_ORIGIN,
+      credentials: apnsCredentials({ stores }),
+      now: () => clock.now(),
+      ca: opts.apnsCa,
+    });
   const fcm = opts.push?.fcm ?? new FcmSender({ credentials: fcmCredentials({ stores }) });
   const config: AppConfig = { ...DEFAULT_CONFIG, ...opts.config };
   const bulkQueue = new InProcessBulkQueue({
     journal: journal && { store: journal, queue: 'bulk' },
-    onDeadLetter: (work, err) => logger.error({ msg: 'bulk step dead-lettered', kind: work.kind, operationId: work.operationId, error: String(err) }),
+    onDeadLetter: (work, err) =>
+      logger.error({
+        msg: 'bulk step dead-lettered',
+        kind: work.kind,
+        operationId: work.operationId,
+        error: String(err),
+      }),
   });
   const app: App = { stores, box, clock, config, pushQueue: queue, bulkQueue, push: { apns, fcm } };
-  queue.consume(async (batch) => { await handlePushBatch(app, batch); });
+  queue.consume(async (batch) => {
+    await handlePushBatch(app, batch);
+  });
   bulkQueue.consume((work) => runBulkWork(app, work));
   const resumed = { push: await queue.resume(), bulk: await bulkQueue.resume() };
   if (resumed.push || resumed.bulk) logger.info({ msg: 'resumed queued work from the last run', ...resumed });
@@ -108,7 +126,9 @@ export async function startLocal(opts: LocalOptions = {}): Promise<LocalServer> 
   // The admin console (docs/console.md) is built on its first request, so tests that never open it
   // do not pay for the build.
   let consoleFiles: Map<string, StaticFile> | undefined;
-  const server = createNodeServer(async (req) => (isConsolePath(req.path) ? serveConsole(req, consoleFiles ??= buildConsole()) : handle(req)));
+  const server = createNodeServer(async (req) =>
+    isConsolePath(req.path) ? serveConsole(req, (consoleFiles ??= buildConsole())) : handle(req),
+  );
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(opts.port ?? 8080, opts.host ?? '127.0.0.1', () => resolve());
@@ -116,20 +136,34 @@ export async function startLocal(opts: LocalOptions = {}): Promise<LocalServer> 
   const { port } = server.address() as AddressInfo;
   const url = `http://${opts.host ?? '127.0.0.1'}:${port}`;
 
-  const scheduler = new InProcessScheduler((job, err) => logger.error({ msg: 'scheduled job failed', job, error: String(err) }));
+  const scheduler = new InProcessScheduler((job, err) =>
+    logger.error({ msg: 'scheduled job failed', job, error: String(err) }),
+  );
   if (opts.schedules ?? true) {
-    scheduler.start(JOB_NAMES.map((name) => ({ name, everyMs: LOCAL_JOB_INTERVAL_MS[name], run: () => runJob(app, name) })));
+    scheduler.start(
+      JOB_NAMES.map((name) => ({ name, everyMs: LOCAL_JOB_INTERVAL_MS[name], run: () => runJob(app, name) })),
+    );
   }
 
   return {
-    app, url, handle, server, queue, bulkQueue, dynamo, credentials,
+    app,
+    url,
+    handle,
+    server,
+    queue,
+    bulkQueue,
+    dynamo,
+    credentials,
     settled: async () => {
       await bulkQueue.drained();
       await queue.drained();
     },
     stop: async () => {
       scheduler.stop();
-      await new Promise<void>((resolve) => { server.close(() => resolve()); server.closeAllConnections(); });
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
       // Before the database closes: no step or batch may reach a closed store.
       await bulkQueue.close();
       await queue.close();
@@ -144,10 +178,14 @@ export async function startLocal(opts: LocalOptions = {}): Promise<LocalServer> 
 async function bootstrapDemo(app: App, dataDir: string, inMemory: boolean): Promise<LocalServer['credentials']> {
   const file = join(dataDir, 'credentials.json');
   if (!inMemory && existsSync(file)) {
-    return { ...(JSON.parse(readFileSync(file, 'utf8')) as { adminKey: string; operatorKey: string }), firstStart: false };
+    return {
+      ...(JSON.parse(readFileSync(file, 'utf8')) as { adminKey: string; operatorKey: string }),
+      firstStart: false,
+    };
   }
   const existing = await app.stores.tenants.get('demo');
-  const adminKey = existing ? (await createApiKey(app, 'demo', { name: 'local admin', role: 'admin' })).key
+  const adminKey = existing
+    ? (await createApiKey(app, 'demo', { name: 'local admin', role: 'admin' })).key
     : (await createTenant(app, { id: 'demo', name: 'Demo' })).adminKey;
   const { key: operatorKey } = await createApiKey(app, undefined, { name: 'local operator', role: 'operator' });
   const credentials = { adminKey, operatorKey };

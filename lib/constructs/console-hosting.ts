@@ -4,11 +4,22 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Duration, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
 import type { CfnElement } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
 import {
-  AllowedMethods, CachePolicy, Distribution, Function as CloudFrontFunction, FunctionCode, FunctionEventType, HeadersFrameOption,
-  HeadersReferrerPolicy, OriginProtocolPolicy, OriginRequestPolicy, PriceClass, ResponseHeadersPolicy, ViewerProtocolPolicy,
+  AllowedMethods,
+  CachePolicy,
+  Function as CloudFrontFunction,
+  Distribution,
+  FunctionCode,
+  FunctionEventType,
+  HeadersFrameOption,
+  HeadersReferrerPolicy,
+  OriginProtocolPolicy,
+  OriginRequestPolicy,
+  PriceClass,
+  ResponseHeadersPolicy,
+  ViewerProtocolPolicy,
 } from 'aws-cdk-lib/aws-cloudfront';
 import { HttpOrigin, S3BucketOrigin } from 'aws-cdk-lib/aws-cloudfront-origins';
 import { BlockPublicAccess, Bucket, BucketEncryption } from 'aws-cdk-lib/aws-s3';
@@ -38,7 +49,12 @@ const ROUTING_FUNCTION = `function handler(event) {
 
 /** The wildcards of BucketDeployment's generated policy (cdk-nag names each one), besides the console bucket's keys. */
 const DEPLOYER_WILDCARDS = [
-  'Action::s3:Abort*', 'Action::s3:DeleteObject*', 'Action::s3:GetBucket*', 'Action::s3:GetObject*', 'Action::s3:List*', 'Resource::*',
+  'Action::s3:Abort*',
+  'Action::s3:DeleteObject*',
+  'Action::s3:GetBucket*',
+  'Action::s3:GetObject*',
+  'Action::s3:List*',
+  'Resource::*',
 ];
 
 export class ConsoleHosting extends Construct {
@@ -76,10 +92,15 @@ export class ConsoleHosting extends Construct {
         origin: S3BucketOrigin.withOriginAccessControl(this.bucket),
         viewerProtocolPolicy: ViewerProtocolPolicy.REDIRECT_TO_HTTPS,
         responseHeadersPolicy: headers,
-        functionAssociations: [{
-          eventType: FunctionEventType.VIEWER_REQUEST,
-          function: new CloudFrontFunction(this, 'Routing', { code: FunctionCode.fromInline(ROUTING_FUNCTION), comment: 'Console paths to S3 keys' }),
-        }],
+        functionAssociations: [
+          {
+            eventType: FunctionEventType.VIEWER_REQUEST,
+            function: new CloudFrontFunction(this, 'Routing', {
+              code: FunctionCode.fromInline(ROUTING_FUNCTION),
+              comment: 'Console paths to S3 keys',
+            }),
+          },
+        ],
       },
       additionalBehaviors: {
         // The admin API, uncached, with every viewer header (Authorization) but Host: API Gateway
@@ -111,15 +132,28 @@ export class ConsoleHosting extends Construct {
   private acknowledge(deployment: BucketDeployment) {
     Validations.of(this.bucket).acknowledge({
       id: 'AwsSolutions-S1',
-      reason: 'The bucket holds only the console\'s build output (no data, no secrets), replaced on every deploy; reads go through CloudFront.',
+      reason:
+        "The bucket holds only the console's build output (no data, no secrets), replaced on every deploy; reads go through CloudFront.",
     });
     Validations.of(this.distribution).acknowledge(
-      { id: 'AwsSolutions-CFR1', reason: 'An admin console for the operator\'s own staff: no geographic restriction is implied by the product.' },
-      { id: 'AwsSolutions-CFR2', reason: 'Every admin request needs an API key (checked by the API); operators who want a WAF attach one to the distribution.' },
-      { id: 'AwsSolutions-CFR3', reason: 'Static build output needs no access log; admin requests are logged by the HTTP API access log and the request logs.' },
+      {
+        id: 'AwsSolutions-CFR1',
+        reason: "An admin console for the operator's own staff: no geographic restriction is implied by the product.",
+      },
+      {
+        id: 'AwsSolutions-CFR2',
+        reason:
+          'Every admin request needs an API key (checked by the API); operators who want a WAF attach one to the distribution.',
+      },
+      {
+        id: 'AwsSolutions-CFR3',
+        reason:
+          'Static build output needs no access log; admin requests are logged by the HTTP API access log and the request logs.',
+      },
       {
         id: 'AwsSolutions-CFR4',
-        reason: 'The default *.cloudfront.net certificate allows no minimum TLS version setting; a custom domain with its own certificate can set TLSv1.2_2021.',
+        reason:
+          'The default *.cloudfront.net certificate allows no minimum TLS version setting; a custom domain with its own certificate can set TLSv1.2_2021.',
       },
     );
     // CDK's own deployment function (one per stack, beside this construct): copies the asset into
@@ -136,14 +170,18 @@ export class ConsoleHosting extends Construct {
       Validations.of(scope).acknowledge(
         {
           id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
-          reason: 'CDK\'s BucketDeployment function logs through the AWS managed basic execution role.',
+          reason: "CDK's BucketDeployment function logs through the AWS managed basic execution role.",
         },
         ...[...DEPLOYER_WILDCARDS, bucketKeys, assetKeys].map((w) => ({
           id: `AwsSolutions-IAM5[${w}]`,
-          reason: 'Generated by BucketDeployment: read the CDK asset bucket, write the console bucket\'s own keys, invalidate the '
-            + 'distribution (CloudFront invalidation takes no resource). Nothing else.',
+          reason:
+            "Generated by BucketDeployment: read the CDK asset bucket, write the console bucket's own keys, invalidate the " +
+            'distribution (CloudFront invalidation takes no resource). Nothing else.',
         })),
-        { id: 'AwsSolutions-L1', reason: 'CDK\'s BucketDeployment function: its runtime is chosen by the CDK version, not by this project.' },
+        {
+          id: 'AwsSolutions-L1',
+          reason: "CDK's BucketDeployment function: its runtime is chosen by the CDK version, not by this project.",
+        },
       );
     }
   }

@@ -1,11 +1,18 @@
 import { RemovalPolicy, Validations } from 'aws-cdk-lib';
 import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
-import { DomainName, HttpApi, HttpMethod, HttpRoute, HttpRouteKey, LogGroupLogDestination } from 'aws-cdk-lib/aws-apigatewayv2';
+import {
+  DomainName,
+  HttpApi,
+  HttpMethod,
+  HttpRoute,
+  HttpRouteKey,
+  LogGroupLogDestination,
+} from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import { Certificate } from 'aws-cdk-lib/aws-certificatemanager';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
-import { LogGroup } from 'aws-cdk-lib/aws-logs';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { LogGroup } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import type { RouteDef, Surface } from '../../lambdas/http/types';
 import type { Auth } from '../../lambdas/service/auth';
@@ -29,8 +36,10 @@ const AUTH_REASON: Record<Auth, string> = {
     'over the raw body against the tenant device CA and the certificate bound at enrollment.',
   'android-device':
     'Android agents authenticate with a per-device bearer token that the handler checks against its stored SHA-256 hash.',
-  viewer: 'Admin API keys (stored hashed, per tenant, with roles) are checked by the handler middleware; an authorizer would duplicate that lookup.',
-  admin: 'Admin API keys (stored hashed, per tenant, with roles) are checked by the handler middleware; an authorizer would duplicate that lookup.',
+  viewer:
+    'Admin API keys (stored hashed, per tenant, with roles) are checked by the handler middleware; an authorizer would duplicate that lookup.',
+  admin:
+    'Admin API keys (stored hashed, per tenant, with roles) are checked by the handler middleware; an authorizer would duplicate that lookup.',
   operator: 'The operator key (held in Secrets Manager) is checked by the handler middleware.',
   public:
     'Public by design: the enrollment profile download and Android enrollment are authorized by a single-use ' +
@@ -61,7 +70,10 @@ export class HttpApiRoutes extends Construct {
         })
       : undefined;
 
-    this.accessLogs = new LogGroup(this, 'AccessLogs', { retention: props.logRetention, removalPolicy: RemovalPolicy.DESTROY });
+    this.accessLogs = new LogGroup(this, 'AccessLogs', {
+      retention: props.logRetention,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
 
     this.api = new HttpApi(this, 'Api', {
       description: 'Serverless MDM: Apple and Android device endpoints and the admin API',

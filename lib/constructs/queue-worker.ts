@@ -2,15 +2,17 @@ import { Duration } from 'aws-cdk-lib';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { MdmFunction } from './mdm-function';
 import type { FunctionConfig, MdmFunctionProps } from './mdm-function';
+import { MdmFunction } from './mdm-function';
 
 /** The config entry through which a worker learns its own queue's URL. */
 export type QueueUrlKey = 'pushQueueUrl' | 'bulkQueueUrl';
 
 export interface QueueWorkerProps {
   /** The worker function; its own queue's URL is filled in under `queueUrlKey`. */
-  readonly worker: Omit<MdmFunctionProps, 'config'> & { config: Omit<FunctionConfig, QueueUrlKey> & Partial<FunctionConfig> };
+  readonly worker: Omit<MdmFunctionProps, 'config'> & {
+    config: Omit<FunctionConfig, QueueUrlKey> & Partial<FunctionConfig>;
+  };
   readonly queueUrlKey: QueueUrlKey;
   /** Upper bound of concurrent workers. @default 10 */
   readonly maxConcurrency?: number;

@@ -57,7 +57,9 @@ export function deployedEntries(root: string): string[] {
     for (const name of readdirSync(dir)) {
       const path = join(dir, name);
       if (statSync(path).isDirectory()) walk(path);
-      else if (name.endsWith('.ts')) for (const m of readFileSync(path, 'utf8').matchAll(/['"](lambdas\/handlers\/[\w-]+\.ts)['"]/g)) found.add(m[1]);
+      else if (name.endsWith('.ts'))
+        for (const m of readFileSync(path, 'utf8').matchAll(/['"](lambdas\/handlers\/[\w-]+\.ts)['"]/g))
+          found.add(m[1]);
     }
   };
   walk(join(root, 'lib'));
@@ -75,22 +77,39 @@ export function topContributors(metafile: Metafile, limit = 10): Contributor[] {
     totals.set(name, (totals.get(name) ?? 0) + bytesInOutput);
   }
   const all = [...totals.values()].reduce((s, v) => s + v, 0);
-  return [...totals].sort((a, b) => b[1] - a[1]).slice(0, limit).map(([name, bytes]) => ({ name, bytes, share: bytes / all }));
+  return [...totals]
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, limit)
+    .map(([name, bytes]) => ({ name, bytes, share: bytes / all }));
 }
 
 /** Wall and CPU time of require() of `modules` in a fresh node, measured inside it (process start-up excluded). */
 function importTime(modules: string[], nodeModules: string, sourceMaps: boolean): { wall: number; cpu: number } {
-  const script = `const c=process.cpuUsage(),t=process.hrtime.bigint();for(const m of ${JSON.stringify(modules)})require(m);`
-    + 'const w=Number(process.hrtime.bigint()-t)/1e6,u=process.cpuUsage(c);process.stdout.write(JSON.stringify({wall:w,cpu:(u.user+u.system)/1000}))';
+  const script =
+    `const c=process.cpuUsage(),t=process.hrtime.bigint();for(const m of ${JSON.stringify(modules)})require(m);` +
+    'const w=Number(process.hrtime.bigint()-t)/1e6,u=process.cpuUsage(c);process.stdout.write(JSON.stringify({wall:w,cpu:(u.user+u.system)/1000}))';
   const out = execFileSync(process.execPath, [...(sourceMaps ? ['--enable-source-maps'] : []), '-e', script], {
     // The SDK is external: it resolves from the project's node_modules as from the Lambda runtime's.
-    env: { PATH: process.env.PATH ?? '', NODE_PATH: nodeModules, AWS_REGION: 'us-east-1', MAIN_TABLE: 'Main', LOGS_TABLE: 'Logs', SECRETS_KEY_ID: 'bench', AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
+    env: {
+      PATH: process.env.PATH ?? '',
+      NODE_PATH: nodeModules,
+      AWS_REGION: 'us-east-1',
+      MAIN_TABLE: 'Main',
+      LOGS_TABLE: 'Logs',
+      SECRETS_KEY_ID: 'bench',
+      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+    },
     encoding: 'utf8',
   });
   return JSON.parse(out) as { wall: number; cpu: number };
 }
 
-export async function measureBundles(opts: { root: string; outDir: string; runs: number; log?: (s: string) => void }): Promise<BundleResult[]> {
+export async function measureBundles(opts: {
+  root: string;
+  outDir: string;
+  runs: number;
+  log?: (s: string) => void;
+}): Promise<BundleResult[]> {
   const results: BundleResult[] = [];
   for (const entry of deployedEntries(opts.root)) {
     const name = entry.replace(/^lambdas\/handlers\//, '').replace(/\.ts$/, '');
@@ -100,7 +119,13 @@ export async function measureBundles(opts: { root: string; outDir: string; runs:
     const out = await build(lambdaBuildOptions(opts.root, entry, outfile));
     writeFileSync(join(dir, 'meta.json'), JSON.stringify(out.metafile));
     const output = Object.values(out.metafile!.outputs).find((o) => o.entryPoint);
-    const externals = [...new Set((output?.imports ?? []).filter((x) => x.external && !x.path.startsWith('node:') && !builtinModules.includes(x.path)).map((x) => x.path))].sort();
+    const externals = [
+      ...new Set(
+        (output?.imports ?? [])
+          .filter((x) => x.external && !x.path.startsWith('node:') && !builtinModules.includes(x.path))
+          .map((x) => x.path),
+      ),
+    ].sort();
     const plain: Array<{ wall: number; cpu: number }> = [];
     const withMaps: Array<{ wall: number; cpu: number }> = [];
     const sdkOnly: Array<{ wall: number; cpu: number }> = [];
@@ -112,17 +137,28 @@ export async function measureBundles(opts: { root: string; outDir: string; runs:
       sdkOnly.push(importTime(externals, nodeModules, false));
     }
     const result: BundleResult = {
-      name, entry: relative(opts.root, join(opts.root, entry)),
+      name,
+      entry: relative(opts.root, join(opts.root, entry)),
       bytes: statSync(outfile).size,
       sourceMapBytes: statSync(`${outfile}.map`).size,
-      importMs: { median: median(plain.map((x) => x.wall)), samples: plain.map((x) => x.wall), cpuMedian: median(plain.map((x) => x.cpu)) },
-      importWithSourceMapsMs: { median: median(withMaps.map((x) => x.wall)), samples: withMaps.map((x) => x.wall), cpuMedian: median(withMaps.map((x) => x.cpu)) },
+      importMs: {
+        median: median(plain.map((x) => x.wall)),
+        samples: plain.map((x) => x.wall),
+        cpuMedian: median(plain.map((x) => x.cpu)),
+      },
+      importWithSourceMapsMs: {
+        median: median(withMaps.map((x) => x.wall)),
+        samples: withMaps.map((x) => x.wall),
+        cpuMedian: median(withMaps.map((x) => x.cpu)),
+      },
       top: topContributors(out.metafile!),
       externals,
       externalsImportMs: { median: median(sdkOnly.map((x) => x.wall)), cpuMedian: median(sdkOnly.map((x) => x.cpu)) },
     };
     results.push(result);
-    opts.log?.(`  ${name}: ${(result.bytes / 1024).toFixed(0)} KB, import ${result.importMs.median.toFixed(0)} ms (${result.importWithSourceMapsMs.median.toFixed(0)} ms with source maps)`);
+    opts.log?.(
+      `  ${name}: ${(result.bytes / 1024).toFixed(0)} KB, import ${result.importMs.median.toFixed(0)} ms (${result.importWithSourceMapsMs.median.toFixed(0)} ms with source maps)`,
+    );
   }
   return results;
 }

@@ -49,7 +49,8 @@ export function attributeSize(value: AttributeValue): number {
   if (value.NS !== undefined) return value.NS.reduce((s, v) => s + numberSize(v), 0);
   if (value.BS !== undefined) return value.BS.reduce((s, v) => s + v.length, 0);
   if (value.L !== undefined) return 3 + value.L.reduce((s, v) => s + 1 + attributeSize(v), 0);
-  if (value.M !== undefined) return 3 + Object.entries(value.M).reduce((s, [k, v]) => s + 1 + utf8(k) + attributeSize(v), 0);
+  if (value.M !== undefined)
+    return 3 + Object.entries(value.M).reduce((s, [k, v]) => s + 1 + utf8(k) + attributeSize(v), 0);
   throw new Error(`unknown attribute value ${JSON.stringify(value)}`);
 }
 
@@ -83,11 +84,20 @@ function indexEntry(table: TableDef, index: IndexDef, item: Item): Item {
 }
 
 function canonical(item: Item): string {
-  return JSON.stringify(Object.keys(item).sort().map((k) => [k, item[k]]));
+  return JSON.stringify(
+    Object.keys(item)
+      .sort()
+      .map((k) => [k, item[k]]),
+  );
 }
 
 /** Write units one index is charged for a change from `before` to `after` (either may be absent). */
-export function indexWriteUnits(table: TableDef, index: IndexDef, before: Item | undefined, after: Item | undefined): number {
+export function indexWriteUnits(
+  table: TableDef,
+  index: IndexDef,
+  before: Item | undefined,
+  after: Item | undefined,
+): number {
   const was = inIndex(index, before);
   const is = inIndex(index, after);
   if (!was && !is) return 0;
@@ -95,8 +105,11 @@ export function indexWriteUnits(table: TableDef, index: IndexDef, before: Item |
   if (!was && is) return writeUnits(itemSize(indexEntry(table, index, after)));
   const b = before as Item;
   const a = after as Item;
-  const keyChanged = !same(b[index.partitionKey], a[index.partitionKey]) || (!!index.sortKey && !same(b[index.sortKey], a[index.sortKey]));
-  if (keyChanged) return writeUnits(itemSize(indexEntry(table, index, b))) + writeUnits(itemSize(indexEntry(table, index, a)));
+  const keyChanged =
+    !same(b[index.partitionKey], a[index.partitionKey]) ||
+    (!!index.sortKey && !same(b[index.sortKey], a[index.sortKey]));
+  if (keyChanged)
+    return writeUnits(itemSize(indexEntry(table, index, b))) + writeUnits(itemSize(indexEntry(table, index, a)));
   const entryBefore = indexEntry(table, index, b);
   const entryAfter = indexEntry(table, index, a);
   if (canonical(entryBefore) === canonical(entryAfter)) return 0;
@@ -130,11 +143,17 @@ export function failedConditionUnits(existing: Item | undefined): number {
 }
 
 /** The capacity view of the project's CreateTable definitions (lambdas/adapters/dynamodb/tables.ts). */
-export function tableDefsFrom(defs: Array<{
-  TableName?: string;
-  KeySchema?: Array<{ AttributeName?: string; KeyType?: string }>;
-  GlobalSecondaryIndexes?: Array<{ IndexName?: string; KeySchema?: Array<{ AttributeName?: string; KeyType?: string }>; Projection?: { ProjectionType?: string } }>;
-}>): TableDef[] {
+export function tableDefsFrom(
+  defs: Array<{
+    TableName?: string;
+    KeySchema?: Array<{ AttributeName?: string; KeyType?: string }>;
+    GlobalSecondaryIndexes?: Array<{
+      IndexName?: string;
+      KeySchema?: Array<{ AttributeName?: string; KeyType?: string }>;
+      Projection?: { ProjectionType?: string };
+    }>;
+  }>,
+): TableDef[] {
   const keys = (schema: Array<{ AttributeName?: string; KeyType?: string }> = []) => ({
     partitionKey: schema.find((k) => k.KeyType === 'HASH')?.AttributeName ?? '',
     sortKey: schema.find((k) => k.KeyType === 'RANGE')?.AttributeName,

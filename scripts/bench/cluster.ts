@@ -1,10 +1,10 @@
 // The load-test set-up: the server and its DynamoDB in two child processes (server-process.ts),
 // and here, in the benchmark's own process, the fake APNs and the simulated devices.
-import { fork, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, fork } from 'node:child_process';
 import { Agent, request as httpRequest } from 'node:http';
 import { join } from 'node:path';
-import { FakeApns } from '../../kit/fake-apns';
 import type { SimulatedAppleDevice } from '../../kit/apple-device';
+import { FakeApns } from '../../kit/fake-apns';
 import type { CpuProfile } from './profile';
 import type { ChildReady, ChildStats } from './server-process';
 
@@ -22,7 +22,10 @@ export class Child {
   private ask<T>(message: Record<string, unknown>): Promise<T> {
     const id = this.nextId++;
     return new Promise((resolve) => {
-      this.waiting.set(id, (m) => { this.waiting.delete(id); resolve(m as T); });
+      this.waiting.set(id, (m) => {
+        this.waiting.delete(id);
+        resolve(m as T);
+      });
       this.process.send({ ...message, id });
     });
   }
@@ -41,24 +44,38 @@ export class Child {
 
   stop(): Promise<void> {
     return new Promise((resolve) => {
-      if (this.process.exitCode !== null) { resolve(); return; }
+      if (this.process.exitCode !== null) {
+        resolve();
+        return;
+      }
       this.process.once('exit', () => resolve());
       this.process.send({ type: 'stop' });
     });
   }
 }
 
-async function startChild(role: 'dynamo' | 'server', env: Record<string, string>): Promise<{ child: Child; ready: ChildReady }> {
+async function startChild(
+  role: 'dynamo' | 'server',
+  env: Record<string, string>,
+): Promise<{ child: Child; ready: ChildReady }> {
   const proc = fork(CHILD, [], {
     // BENCH_CHILD_ARGS adds node flags to the children, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof".
     execArgv: ['--import', 'tsx', '--expose-gc', ...(process.env.BENCH_CHILD_ARGS?.split(' ').filter(Boolean) ?? [])],
     // The server logs one JSON line per request, as it does on Lambda; the lines go nowhere.
     stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
-    env: { ...process.env, BENCH_ROLE: role, LOG_LEVEL: 'info', AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', ...env },
+    env: {
+      ...process.env,
+      BENCH_ROLE: role,
+      LOG_LEVEL: 'info',
+      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+      ...env,
+    },
   });
   const ready = await new Promise<ChildReady>((resolve, reject) => {
     proc.once('exit', (code) => reject(new Error(`bench ${role} process exited with ${code} before it was ready`)));
-    proc.on('message', (m: { type: string }) => { if (m.type === 'ready') resolve(m as ChildReady); });
+    proc.on('message', (m: { type: string }) => {
+      if (m.type === 'ready') resolve(m as ChildReady);
+    });
   });
   proc.removeAllListeners('exit');
   return { child: new Child(proc), ready };
@@ -86,7 +103,12 @@ export async function startCluster(opts: { requireSignature: boolean }): Promise
   const dynamo = await startChild('dynamo', {});
   if (dynamo.ready.role !== 'dynamo') throw new Error('unexpected ready message');
   const server = await startChild('server', {
-    BENCH_SERVER: JSON.stringify({ dynamoEndpoint: dynamo.ready.endpoint, apnsOrigin: apns.origin, apnsCa: apns.serverCa, requireSignature: opts.requireSignature }),
+    BENCH_SERVER: JSON.stringify({
+      dynamoEndpoint: dynamo.ready.endpoint,
+      apnsOrigin: apns.origin,
+      apnsCa: apns.serverCa,
+      requireSignature: opts.requireSignature,
+    }),
   });
   if (server.ready.role !== 'server') throw new Error('unexpected ready message');
   const { url, adminKey } = server.ready;
@@ -94,12 +116,25 @@ export async function startCluster(opts: { requireSignature: boolean }): Promise
   const chains = new Map<string, Promise<unknown>>();
   const inFlight = new Set<Promise<unknown>>();
   const cluster: Cluster = {
-    url, adminKey, server: server.child, dynamo: dynamo.child, apns, devices, autoPoll: true, pollErrors: [],
+    url,
+    adminKey,
+    server: server.child,
+    dynamo: dynamo.child,
+    apns,
+    devices,
+    autoPoll: true,
+    pollErrors: [],
     async pollsDone() {
       while (inFlight.size) await Promise.allSettled([...inFlight]);
     },
     async admin(method, path, body) {
-      const res = await send(url, method, `/admin/v1${path}`, { authorization: `Bearer ${adminKey}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) }, body === undefined ? undefined : Buffer.from(JSON.stringify(body)));
+      const res = await send(
+        url,
+        method,
+        `/admin/v1${path}`,
+        { authorization: `Bearer ${adminKey}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+        body === undefined ? undefined : Buffer.from(JSON.stringify(body)),
+      );
       const text = res.body.toString('utf8');
       return { status: res.status, body: (text ? JSON.parse(text) : undefined) as never };
     },
@@ -118,7 +153,11 @@ export async function startCluster(opts: { requireSignature: boolean }): Promise
     if (!cluster.autoPoll) return;
     const device = byToken().get(push.token);
     if (!device?.enrolled) return;
-    const run = (chains.get(device.udid) ?? Promise.resolve()).then(() => device.poll()).catch((err: unknown) => { cluster.pollErrors.push(err); });
+    const run = (chains.get(device.udid) ?? Promise.resolve())
+      .then(() => device.poll())
+      .catch((err: unknown) => {
+        cluster.pollErrors.push(err);
+      });
     chains.set(device.udid, run);
     inFlight.add(run);
     void run.finally(() => inFlight.delete(run));
@@ -135,14 +174,24 @@ export interface RawReply {
 }
 
 /** A plain node:http request (cheaper on the client than fetch, so the load generator stays light). */
-export function send(base: string, method: string, path: string, headers: Record<string, string>, body?: Buffer): Promise<RawReply> {
+export function send(
+  base: string,
+  method: string,
+  path: string,
+  headers: Record<string, string>,
+  body?: Buffer,
+): Promise<RawReply> {
   return new Promise((resolve, reject) => {
-    const req = httpRequest(`${base}${path}`, { method, headers: { ...headers, 'content-length': String(body?.length ?? 0) }, agent }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks) }));
-      res.on('error', reject);
-    });
+    const req = httpRequest(
+      `${base}${path}`,
+      { method, headers: { ...headers, 'content-length': String(body?.length ?? 0) }, agent },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks) }));
+        res.on('error', reject);
+      },
+    );
     req.on('error', reject);
     req.end(body);
   });

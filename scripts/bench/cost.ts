@@ -43,7 +43,17 @@ export interface EventUsage {
 }
 
 export const ZERO_USAGE: EventUsage = {
-  apiRequests: 0, lambdaInvocations: 0, lambdaCpuMs: 0, dynamoCalls: 0, rru: 0, wru: 0, sqsMessages: 0, kmsRequests: 0, logItems: 0, logBytes: 0, responseBytes: 0,
+  apiRequests: 0,
+  lambdaInvocations: 0,
+  lambdaCpuMs: 0,
+  dynamoCalls: 0,
+  rru: 0,
+  wru: 0,
+  sqsMessages: 0,
+  kmsRequests: 0,
+  logItems: 0,
+  logBytes: 0,
+  responseBytes: 0,
 };
 
 export interface Assumptions {
@@ -102,7 +112,10 @@ export function monthlyUsage(events: Record<string, EventUsage>, activity: Activ
  * Billed Lambda GB-seconds: CPU stretched by the fraction of a vCPU the memory buys, plus the
  * DynamoDB round trips waited for, plus half a millisecond per invocation (1 ms billing steps).
  */
-export function lambdaGbSeconds(u: EventUsage, a: Pick<Assumptions, 'lambdaMemoryMb' | 'fullVcpuMemoryMb' | 'dynamoLatencyMs'>): number {
+export function lambdaGbSeconds(
+  u: EventUsage,
+  a: Pick<Assumptions, 'lambdaMemoryMb' | 'fullVcpuMemoryMb' | 'dynamoLatencyMs'>,
+): number {
   const cpuScale = Math.max(1, a.fullVcpuMemoryMb / a.lambdaMemoryMb);
   const durationMs = u.lambdaCpuMs * cpuScale + u.dynamoCalls * a.dynamoLatencyMs + u.lambdaInvocations * 0.5;
   return (durationMs / 1000) * (a.lambdaMemoryMb / 1024);
@@ -130,16 +143,44 @@ export function costLines(monthly: EventUsage, a: Assumptions, p: Prices = PRICE
   const storedGb = storedBytesPerDevice(monthly, a) / GB;
   const logGb = (monthly.lambdaInvocations * a.logBytesPerInvocation) / GB;
   return [
-    { service: 'API Gateway (HTTP API)', usd: (monthly.apiRequests / 1e6) * p.apiGatewayHttpPerMillion, basis: `${fmt(monthly.apiRequests)} requests` },
-    { service: 'Lambda requests', usd: (monthly.lambdaInvocations / 1e6) * p.lambdaPerMillionRequests, basis: `${fmt(monthly.lambdaInvocations)} invocations` },
+    {
+      service: 'API Gateway (HTTP API)',
+      usd: (monthly.apiRequests / 1e6) * p.apiGatewayHttpPerMillion,
+      basis: `${fmt(monthly.apiRequests)} requests`,
+    },
+    {
+      service: 'Lambda requests',
+      usd: (monthly.lambdaInvocations / 1e6) * p.lambdaPerMillionRequests,
+      basis: `${fmt(monthly.lambdaInvocations)} invocations`,
+    },
     { service: 'Lambda duration (arm64)', usd: gbs * p.lambdaPerGbSecondArm, basis: `${fmt(gbs)} GB-s` },
     { service: 'DynamoDB writes', usd: (monthly.wru / 1e6) * p.dynamoPerMillionWru, basis: `${fmt(monthly.wru)} WRU` },
     { service: 'DynamoDB reads', usd: (monthly.rru / 1e6) * p.dynamoPerMillionRru, basis: `${fmt(monthly.rru)} RRU` },
-    { service: 'DynamoDB storage', usd: storedGb * p.dynamoStoragePerGbMonth, basis: `${fmt(storedGb * GB / 1024)} KB stored` },
-    { service: 'SQS', usd: ((monthly.sqsMessages * a.sqsRequestsPerMessage) / 1e6) * p.sqsPerMillionRequests, basis: `${fmt(monthly.sqsMessages)} messages × ${a.sqsRequestsPerMessage} requests` },
-    { service: 'KMS', usd: (monthly.kmsRequests / 1e4) * p.kmsPerTenThousandRequests, basis: `${fmt(monthly.kmsRequests)} requests` },
-    { service: 'CloudWatch Logs ingestion', usd: logGb * p.cloudWatchLogsIngestPerGb, basis: `${fmt(logGb * GB / 1024)} KB` },
-    { service: 'Data transfer out', usd: (monthly.responseBytes / GB) * p.dataTransferOutPerGb, basis: `${fmt(monthly.responseBytes / 1024)} KB` },
+    {
+      service: 'DynamoDB storage',
+      usd: storedGb * p.dynamoStoragePerGbMonth,
+      basis: `${fmt((storedGb * GB) / 1024)} KB stored`,
+    },
+    {
+      service: 'SQS',
+      usd: ((monthly.sqsMessages * a.sqsRequestsPerMessage) / 1e6) * p.sqsPerMillionRequests,
+      basis: `${fmt(monthly.sqsMessages)} messages × ${a.sqsRequestsPerMessage} requests`,
+    },
+    {
+      service: 'KMS',
+      usd: (monthly.kmsRequests / 1e4) * p.kmsPerTenThousandRequests,
+      basis: `${fmt(monthly.kmsRequests)} requests`,
+    },
+    {
+      service: 'CloudWatch Logs ingestion',
+      usd: logGb * p.cloudWatchLogsIngestPerGb,
+      basis: `${fmt((logGb * GB) / 1024)} KB`,
+    },
+    {
+      service: 'Data transfer out',
+      usd: (monthly.responseBytes / GB) * p.dataTransferOutPerGb,
+      basis: `${fmt(monthly.responseBytes / 1024)} KB`,
+    },
   ];
 }
 
@@ -153,10 +194,12 @@ export interface FixedMonthly {
 }
 
 export function fixedMonthlyUsd(f: FixedMonthly, p: Prices = PRICES): number {
-  return (f.schedulerInvocations / 1e6) * p.schedulerPerMillionInvocations
-    + (f.sqsIdleReceives / 1e6) * p.sqsPerMillionRequests
-    + (f.rru / 1e6) * p.dynamoPerMillionRru
-    + (f.wru / 1e6) * p.dynamoPerMillionWru;
+  return (
+    (f.schedulerInvocations / 1e6) * p.schedulerPerMillionInvocations +
+    (f.sqsIdleReceives / 1e6) * p.sqsPerMillionRequests +
+    (f.rru / 1e6) * p.dynamoPerMillionRru +
+    (f.wru / 1e6) * p.dynamoPerMillionWru
+  );
 }
 
 export interface FleetCost {

@@ -9,7 +9,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Server } from 'node:http';
 import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
-import { failedConditionUnits, itemSize, readUnits, writeCost, type Item, type TableDef } from './capacity';
+import { failedConditionUnits, type Item, itemSize, readUnits, type TableDef, writeCost } from './capacity';
 
 /** Which deployed function a piece of work belongs to; set by the harness around each entry point. */
 export const actor = new AsyncLocalStorage<string>();
@@ -68,7 +68,11 @@ export class DynamoMeter {
   private readonly tables: Map<string, TableDef>;
 
   constructor(endpoint: string, tables: TableDef[]) {
-    this.raw = new DynamoDBClient({ endpoint, region: 'local', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+    this.raw = new DynamoDBClient({
+      endpoint,
+      region: 'local',
+      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    });
     this.tables = new Map(tables.map((t) => [t.name, t]));
   }
 
@@ -130,18 +134,31 @@ export class DynamoMeter {
     return out.Item;
   }
 
-  private async meterWrite<T extends { output: unknown }>(op: string, input: AnyInput, who: string, send: () => Promise<T>): Promise<T> {
+  private async meterWrite<T extends { output: unknown }>(
+    op: string,
+    input: AnyInput,
+    who: string,
+    send: () => Promise<T>,
+  ): Promise<T> {
     const targets: Array<{ table: TableDef; key: Key; deletes: boolean }> = [];
     if (op === 'BatchWriteItem') {
       for (const [name, requests] of Object.entries(input.RequestItems as Record<string, AnyInput[]>)) {
         const table = this.table(name);
         for (const r of requests) {
-          targets.push(r.PutRequest ? { table, key: this.keyOf(table, r.PutRequest.Item), deletes: false } : { table, key: this.keyOf(table, r.DeleteRequest.Key), deletes: true });
+          targets.push(
+            r.PutRequest
+              ? { table, key: this.keyOf(table, r.PutRequest.Item), deletes: false }
+              : { table, key: this.keyOf(table, r.DeleteRequest.Key), deletes: true },
+          );
         }
       }
     } else {
       const table = this.table(input.TableName);
-      targets.push({ table, key: this.keyOf(table, op === 'PutItem' ? input.Item : input.Key), deletes: op === 'DeleteItem' });
+      targets.push({
+        table,
+        key: this.keyOf(table, op === 'PutItem' ? input.Item : input.Key),
+        deletes: op === 'DeleteItem',
+      });
     }
     const before = await Promise.all(targets.map((t) => this.image(t.table.name, t.key)));
     let out: T;
@@ -150,7 +167,16 @@ export class DynamoMeter {
     } catch (err) {
       if ((err as { name?: string }).name === 'ConditionalCheckFailedException') {
         const t = targets[0];
-        this.records.push({ op, table: t.table.name, actor: who, kind: itemKind(t.table, t.key, before[0]), rru: 0, wru: failedConditionUnits(before[0]), indexWru: {}, conditionFailed: true });
+        this.records.push({
+          op,
+          table: t.table.name,
+          actor: who,
+          kind: itemKind(t.table, t.key, before[0]),
+          rru: 0,
+          wru: failedConditionUnits(before[0]),
+          indexWru: {},
+          conditionFailed: true,
+        });
       }
       throw err;
     }
@@ -160,8 +186,15 @@ export class DynamoMeter {
     targets.forEach((t, i) => {
       const cost = writeCost(t.table, before[i], after[i]);
       this.records.push({
-        op, table: t.table.name, actor: who, kind: itemKind(t.table, t.key, after[i] ?? before[i]), rru: 0, wru: cost.total, indexWru: cost.indexes,
-        bytesAfter: itemSize(after[i]), ...(i === 0 && consumed !== undefined ? { reported } : {}),
+        op,
+        table: t.table.name,
+        actor: who,
+        kind: itemKind(t.table, t.key, after[i] ?? before[i]),
+        rru: 0,
+        wru: cost.total,
+        indexWru: cost.indexes,
+        bytesAfter: itemSize(after[i]),
+        ...(i === 0 && consumed !== undefined ? { reported } : {}),
       });
     });
     return out;
@@ -171,7 +204,16 @@ export class DynamoMeter {
     if (op === 'GetItem') {
       const table = this.table(input.TableName);
       const found = await this.image(table.name, input.Key);
-      this.records.push({ op, table: table.name, actor: who, kind: itemKind(table, input.Key, found), rru: readUnits(itemSize(found), input.ConsistentRead === true), wru: 0, indexWru: {}, reported: output.ConsumedCapacity?.CapacityUnits });
+      this.records.push({
+        op,
+        table: table.name,
+        actor: who,
+        kind: itemKind(table, input.Key, found),
+        rru: readUnits(itemSize(found), input.ConsistentRead === true),
+        wru: 0,
+        indexWru: {},
+        reported: output.ConsumedCapacity?.CapacityUnits,
+      });
       return;
     }
     if (op === 'BatchGetItem') {
@@ -180,7 +222,15 @@ export class DynamoMeter {
         const table = this.table(name);
         for (const key of request.Keys as Key[]) {
           const found = await this.image(name, key);
-          this.records.push({ op, table: name, actor: who, kind: itemKind(table, key, found), rru: readUnits(itemSize(found), request.ConsistentRead === true), wru: 0, indexWru: {} });
+          this.records.push({
+            op,
+            table: name,
+            actor: who,
+            kind: itemKind(table, key, found),
+            rru: readUnits(itemSize(found), request.ConsistentRead === true),
+            wru: 0,
+            indexWru: {},
+          });
         }
       }
       return;
@@ -191,8 +241,15 @@ export class DynamoMeter {
     const reported = Number(output.ConsumedCapacity?.CapacityUnits ?? 0);
     const table = this.table(input.TableName);
     this.records.push({
-      op, table: table.name, index: input.IndexName, actor: who, kind: `${op.toLowerCase()}:${input.IndexName ?? 'table'}`,
-      rru: Math.max(reported, consistent ? 1 : 0.5), wru: 0, indexWru: {}, reported,
+      op,
+      table: table.name,
+      index: input.IndexName,
+      actor: who,
+      kind: `${op.toLowerCase()}:${input.IndexName ?? 'table'}`,
+      rru: Math.max(reported, consistent ? 1 : 0.5),
+      wru: 0,
+      indexWru: {},
+      reported,
     });
   }
 }
@@ -229,7 +286,11 @@ export function instrumentServer(server: Server, onRequest: (r: HttpRecord) => v
       if (typeof chunk === 'string' || Buffer.isBuffer(chunk)) responseBytes += Buffer.byteLength(chunk);
       return end(...args);
     }) as typeof res.end;
-    res.on('finish', () => onRequest({ surface, requestBytes: Number(req.headers['content-length'] ?? 0), responseBytes }));
-    runAs(surface, () => { for (const l of listeners) l.call(server, req, res); });
+    res.on('finish', () =>
+      onRequest({ surface, requestBytes: Number(req.headers['content-length'] ?? 0), responseBytes }),
+    );
+    runAs(surface, () => {
+      for (const l of listeners) l.call(server, req, res);
+    });
   });
 }

@@ -2,15 +2,16 @@
 // the e2e harness: in-memory dynalite, fake APNs, simulated Apple devices that poll on push).
 // Every phase is driven the way it happens when deployed: admin API calls over HTTP, pushes through
 // the push queue and worker, jobs through runJob; the meter attributes each call to its function.
+
+import type { SimulatedAppleDevice } from '../../kit/apple-device';
+import { type E2E, startE2E } from '../../kit/e2e';
 import { tableDefinitions } from '../../lambdas/adapters/dynamodb/tables';
 import type { PushRequest } from '../../lambdas/domain/types';
-import { runJob } from '../../lambdas/service/jobs';
 import { runBulkWork } from '../../lambdas/service/bulk-commands';
+import { runJob } from '../../lambdas/service/jobs';
 import { handlePushBatch } from '../../lambdas/service/push-worker';
-import { startE2E, type E2E } from '../../kit/e2e';
-import type { SimulatedAppleDevice } from '../../kit/apple-device';
 import { tableDefsFrom } from './capacity';
-import { DynamoMeter, instrumentServer, runAs, type HttpRecord, type OpRecord } from './dynamo-meter';
+import { DynamoMeter, type HttpRecord, instrumentServer, type OpRecord, runAs } from './dynamo-meter';
 import { TEMPLATE_ITEMS } from './workload';
 
 /** Local mode's table names (lambdas/wiring/local.ts). */
@@ -20,7 +21,8 @@ const PROBE = 'bench-probe';
 /** What a job run does once, whatever the fleet size: kept out of per-device figures. */
 export type PerRun = (r: OpRecord) => boolean;
 /** A job run: its run log, the tenant list, and the bulk operation it starts (its item, its log, index pages of 500; chunk records are 1 per 100 devices). */
-const JOB_RUN: PerRun = (r) => ['log:event:job-run', 'tenant-registry', 'bulk', 'log:event:bulk-command', 'query:gsi4'].includes(r.kind);
+const JOB_RUN: PerRun = (r) =>
+  ['log:event:job-run', 'tenant-registry', 'bulk', 'log:event:bulk-command', 'query:gsi4'].includes(r.kind);
 /** Jobs that only read devices: the device reads grow with the fleet, the rest (index pages of 100, counters, the run log) hardly. */
 const DEVICE_READS_ONLY: PerRun = (r) => r.kind !== 'device';
 const NOTHING: PerRun = () => false;
@@ -89,7 +91,14 @@ interface Counters {
   kms: number;
 }
 
-export function summarizePhase(name: string, what: string, devices: number, records: OpRecord[], c: Counters, isPerRun: PerRun = NOTHING): PhaseMeasure {
+export function summarizePhase(
+  name: string,
+  what: string,
+  devices: number,
+  records: OpRecord[],
+  c: Counters,
+  isPerRun: PerRun = NOTHING,
+): PhaseMeasure {
   const counted = records.filter((r) => r.actor !== PROBE);
   const perRunRecords = counted.filter(isPerRun);
   const perDeviceRecords = counted.filter((r) => !isPerRun(r));
@@ -112,18 +121,31 @@ export function summarizePhase(name: string, what: string, devices: number, reco
       byIndexWru[index] = (byIndexWru[index] ?? 0) + units;
     }
     tableWru += r.wru - Object.values(r.indexWru).reduce((s, v) => s + v, 0);
-    if (r.table === TABLE_NAMES.logs && r.op === 'PutItem') { logItems += 1; logBytes += r.bytesAfter ?? 0; }
+    if (r.table === TABLE_NAMES.logs && r.op === 'PutItem') {
+      logItems += 1;
+      logBytes += r.bytesAfter ?? 0;
+    }
     if (r.conditionFailed) conditionFailures += 1;
-    if (r.reported !== undefined) { if (r.wru > 0) dynaliteReported.wru += r.reported; else dynaliteReported.rru += r.reported; }
+    if (r.reported !== undefined) {
+      if (r.wru > 0) dynaliteReported.wru += r.reported;
+      else dynaliteReported.rru += r.reported;
+    }
   }
   const perRun = emptyTally();
   for (const r of perRunRecords) add(perRun, r);
   const requests: Record<string, number> = {};
   for (const h of c.http) requests[h.surface] = (requests[h.surface] ?? 0) + 1 / devices;
   const n = devices;
-  const scaleKinds = Object.fromEntries(Object.entries(byKind).map(([k, v]) => [k, { ...divide({ ...v, indexWru: 0 } as unknown as Record<string, number>, n), indexWru: divide(v.indexWru, n) }])) as PhaseMeasure['byKind'];
+  const scaleKinds = Object.fromEntries(
+    Object.entries(byKind).map(([k, v]) => [
+      k,
+      { ...divide({ ...v, indexWru: 0 } as unknown as Record<string, number>, n), indexWru: divide(v.indexWru, n) },
+    ]),
+  ) as PhaseMeasure['byKind'];
   return {
-    name, what, devices,
+    name,
+    what,
+    devices,
     perDevice: {
       ...divide({ ...total }, n),
       requests,
@@ -145,7 +167,10 @@ export function summarizePhase(name: string, what: string, devices: number, reco
   };
 }
 
-export async function measureDynamoPhases(opts: { devices: number; log?: (line: string) => void }): Promise<DynamoPhasesResult> {
+export async function measureDynamoPhases(opts: {
+  devices: number;
+  log?: (line: string) => void;
+}): Promise<DynamoPhasesResult> {
   const log = opts.log ?? (() => undefined);
   const started = Date.now();
   const e2e = await startE2E();
@@ -163,13 +188,17 @@ export async function measureDynamoPhases(opts: { devices: number; log?: (line: 
     const phases: PhaseMeasure[] = [];
     const everything: OpRecord[] = [];
     let devices: SimulatedAppleDevice[] = [];
-    const allInState = (state: string) => async () => runAs(PROBE, async () => {
-      const states = await Promise.all(devices.map((d) => app.stores.devices.get('demo', d.udid)));
-      return states.every((s) => s?.syncState === state);
-    });
+    const allInState = (state: string) => async () =>
+      runAs(PROBE, async () => {
+        const states = await Promise.all(devices.map((d) => app.stores.devices.get('demo', d.udid)));
+        return states.every((s) => s?.syncState === state);
+      });
 
     const phase = async (name: string, what: string, body: () => Promise<void>, isPerRun: PerRun = NOTHING) => {
-      counters.http = []; counters.pushes = 0; counters.queueMessages = 0; counters.kms = 0;
+      counters.http = [];
+      counters.pushes = 0;
+      counters.queueMessages = 0;
+      counters.kms = 0;
       const pushesBefore = e2e.apns.pushes.length;
       meter.start();
       await body();
@@ -177,26 +206,41 @@ export async function measureDynamoPhases(opts: { devices: number; log?: (line: 
       everything.push(...records);
       counters.pushes = e2e.apns.pushes.length - pushesBefore;
       phases.push(summarizePhase(name, what, opts.devices, records, counters, isPerRun));
-      log(`  ${name}: ${phases.at(-1)!.perDevice.wru.toFixed(1)} WRU, ${phases.at(-1)!.perDevice.rru.toFixed(1)} RRU per device`);
+      log(
+        `  ${name}: ${phases.at(-1)!.perDevice.wru.toFixed(1)} WRU, ${phases.at(-1)!.perDevice.rru.toFixed(1)} RRU per device`,
+      );
     };
 
-    await phase('enrollment', 'enrollment link created, profile downloaded, Authenticate, TokenUpdate, first sync (no template)', async () => {
-      devices = await e2e.enrollDevices(opts.devices, { concurrency: 4 });
-      await e2e.settle(allInState('Synchronized'), 120_000);
-      // Supervised from the next inventory read on, so that Restart (admin-command) is allowed.
-      for (const d of devices) d.supervised = true;
-    });
-    await phase('template-sync', 'template assigned (2 profiles, 1 app) → push → inventory read → install → read-back → Synchronized', async () => {
-      for (const d of devices) {
-        const r = await e2e.api('PUT', `/admin/v1/devices/${d.udid}/template`, { templateId: template.id });
-        if (r.status !== 200) throw new Error(`template assignment: ${r.status} ${r.text}`);
-      }
-      await e2e.settle(allInState('Synchronized'), 120_000);
-    });
-    await phase('idle-resync', 'daily resync job on Synchronized devices → push → inventory read → Synchronized again', async () => {
-      await runAs('jobs', () => runJob(app, 'resync'));
-      await e2e.settle(allInState('Synchronized'), 120_000);
-    }, JOB_RUN);
+    await phase(
+      'enrollment',
+      'enrollment link created, profile downloaded, Authenticate, TokenUpdate, first sync (no template)',
+      async () => {
+        devices = await e2e.enrollDevices(opts.devices, { concurrency: 4 });
+        await e2e.settle(allInState('Synchronized'), 120_000);
+        // Supervised from the next inventory read on, so that Restart (admin-command) is allowed.
+        for (const d of devices) d.supervised = true;
+      },
+    );
+    await phase(
+      'template-sync',
+      'template assigned (2 profiles, 1 app) → push → inventory read → install → read-back → Synchronized',
+      async () => {
+        for (const d of devices) {
+          const r = await e2e.api('PUT', `/admin/v1/devices/${d.udid}/template`, { templateId: template.id });
+          if (r.status !== 200) throw new Error(`template assignment: ${r.status} ${r.text}`);
+        }
+        await e2e.settle(allInState('Synchronized'), 120_000);
+      },
+    );
+    await phase(
+      'idle-resync',
+      'daily resync job on Synchronized devices → push → inventory read → Synchronized again',
+      async () => {
+        await runAs('jobs', () => runJob(app, 'resync'));
+        await e2e.settle(allInState('Synchronized'), 120_000);
+      },
+      JOB_RUN,
+    );
     await phase('idle-connect', 'a device connects (Idle) with nothing queued', async () => {
       for (const d of devices) await d.poll();
     });
@@ -211,17 +255,31 @@ export async function measureDynamoPhases(opts: { devices: number; log?: (line: 
         const r = await e2e.api('POST', `/admin/v1/devices/${d.udid}/commands`, { type: 'Restart' });
         if (r.status !== 202) throw new Error(`command: ${r.status} ${r.text}`);
       }
-      await e2e.settle(async () => runAs(PROBE, async () => {
-        const queues = await Promise.all(devices.map((d) => app.stores.commands.liveQueue('demo', d.udid)));
-        return queues.every((q) => q.length === 0);
-      }), 120_000);
+      await e2e.settle(
+        async () =>
+          runAs(PROBE, async () => {
+            const queues = await Promise.all(devices.map((d) => app.stores.commands.liveQueue('demo', d.udid)));
+            return queues.every((q) => q.length === 0);
+          }),
+        120_000,
+      );
     });
-    await phase('reconcile', 'daily counter recount (reads every device)', async () => {
-      await runAs('jobs', () => runJob(app, 'reconcile-counters'));
-    }, DEVICE_READS_ONLY);
-    await phase('sweep', 'hourly Not-Responding sweep with no device owing an answer', async () => {
-      await runAs('jobs', () => runJob(app, 'not-responding-sweep'));
-    }, DEVICE_READS_ONLY);
+    await phase(
+      'reconcile',
+      'daily counter recount (reads every device)',
+      async () => {
+        await runAs('jobs', () => runJob(app, 'reconcile-counters'));
+      },
+      DEVICE_READS_ONLY,
+    );
+    await phase(
+      'sweep',
+      'hourly Not-Responding sweep with no device owing an answer',
+      async () => {
+        await runAs('jobs', () => runJob(app, 'not-responding-sweep'));
+      },
+      DEVICE_READS_ONLY,
+    );
 
     const itemBytes = itemSizes(everything);
     return {
@@ -261,13 +319,20 @@ function instrumentApp(e2e: E2E, counters: Counters): void {
   const box = app.box;
   const seal = box.seal.bind(box);
   const open = box.open.bind(box);
-  box.seal = (plaintext: string, context: string) => { counters.kms += 1; return seal(plaintext, context); };
-  box.open = (sealed: string, context: string) => { counters.kms += 1; return open(sealed, context); };
+  box.seal = (plaintext: string, context: string) => {
+    counters.kms += 1;
+    return seal(plaintext, context);
+  };
+  box.open = (sealed: string, context: string) => {
+    counters.kms += 1;
+    return open(sealed, context);
+  };
 }
 
 /** Item sizes as written: the device item at its last write, command and log items on average. */
 function itemSizes(records: OpRecord[]): DynamoPhasesResult['itemBytes'] {
-  const written = (kind: (k: string) => boolean) => records.filter((r) => kind(r.kind) && (r.bytesAfter ?? 0) > 0).map((r) => r.bytesAfter!);
+  const written = (kind: (k: string) => boolean) =>
+    records.filter((r) => kind(r.kind) && (r.bytesAfter ?? 0) > 0).map((r) => r.bytesAfter!);
   const avg = (xs: number[]) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : 0);
   return {
     device: written((k) => k === 'device').at(-1) ?? 0,

@@ -1,13 +1,25 @@
 // From measurements to the cost table, the targets and the "scale on paper" arithmetic.
-import {
-  DEFAULT_ASSUMPTIONS, PRICES, costLines, fixedMonthlyUsd, fleetCost, lambdaGbSeconds, monthlyUsage,
-  type Activity, type Assumptions, type CostLine, type EventUsage, type FixedMonthly, type FleetCost,
-} from './cost';
+
 import { COUNTER_SHARDS } from '../../lambdas/adapters/dynamodb/ops-stores';
+import { AWAITING_SHARDS } from '../../lambdas/ports';
 import { BULK_CHUNK_SIZE } from '../../lambdas/service/bulk-commands';
 import { DEFAULTS } from '../../lib/app-stack';
-import { AWAITING_SHARDS } from '../../lambdas/ports';
 import type { BundleResult } from './bundles';
+import {
+  type Activity,
+  type Assumptions,
+  type CostLine,
+  costLines,
+  DEFAULT_ASSUMPTIONS,
+  type EventUsage,
+  type FixedMonthly,
+  type FleetCost,
+  fixedMonthlyUsd,
+  fleetCost,
+  lambdaGbSeconds,
+  monthlyUsage,
+  PRICES,
+} from './cost';
 import type { DynamoPhasesResult, PhaseMeasure } from './dynamo-phases';
 import type { LoadResult } from './load';
 
@@ -78,7 +90,10 @@ export function buildCostModel(load: LoadResult, dynamo: DynamoPhasesResult, pol
     'idle-resync': usageOf(phase(dynamo, 'idle-resync'), load.idleResync.serverCpuMs),
     'check-in': usageOf(phase(dynamo, 'token-update'), scenario('apple-checkin').serverCpuMs),
     'idle-connect': usageOf(phase(dynamo, 'idle-connect'), idle.serverCpuMs),
-    'admin-command': usageOf(phase(dynamo, 'admin-command'), load.commandEnqueue.serverCpuMs + load.commandRoundTrip.apple.serverCpuMs),
+    'admin-command': usageOf(
+      phase(dynamo, 'admin-command'),
+      load.commandEnqueue.serverCpuMs + load.commandRoundTrip.apple.serverCpuMs,
+    ),
     reconcile: usageOf(phase(dynamo, 'reconcile'), phase(dynamo, 'reconcile').perDevice.calls * cpuPerCall),
   };
   const assumptions: Assumptions = { ...DEFAULT_ASSUMPTIONS, deviceItemBytes: dynamo.itemBytes.device };
@@ -89,12 +104,27 @@ export function buildCostModel(load: LoadResult, dynamo: DynamoPhasesResult, pol
   const fixed: FixedMonthly = {
     schedulerInvocations: RUNS.resync + RUNS.sweep + RUNS.reconcile + RUNS.certificateCheck,
     sqsIdleReceives: polledQueues * IDLE_RECEIVES_PER_QUEUE,
-    rru: RUNS.resync * perRun('idle-resync').rru + RUNS.reconcile * perRun('reconcile').rru + RUNS.sweep * perRun('sweep').rru,
-    wru: RUNS.resync * perRun('idle-resync').wru + RUNS.reconcile * perRun('reconcile').wru + RUNS.sweep * perRun('sweep').wru,
+    rru:
+      RUNS.resync * perRun('idle-resync').rru +
+      RUNS.reconcile * perRun('reconcile').rru +
+      RUNS.sweep * perRun('sweep').rru,
+    wru:
+      RUNS.resync * perRun('idle-resync').wru +
+      RUNS.reconcile * perRun('reconcile').wru +
+      RUNS.sweep * perRun('sweep').wru,
   };
   const fixedUsd = fixedMonthlyUsd(fixed);
   return {
-    activity: ACTIVITY, assumptions, prices: PRICES, events, monthly, lines, perDeviceUsd, fixed, fixedUsd, polledQueues,
+    activity: ACTIVITY,
+    assumptions,
+    prices: PRICES,
+    events,
+    monthly,
+    lines,
+    perDeviceUsd,
+    fixed,
+    fixedUsd,
+    polledQueues,
     fleets: FLEETS.map((n) => fleetCost(n, perDeviceUsd, fixedUsd)),
   };
 }
@@ -107,21 +137,54 @@ export interface Target {
 
 const ms = (v: number) => `${v.toFixed(2)} ms`;
 
-export function evaluateTargets(load: LoadResult, dynamo: DynamoPhasesResult, cost: CostModel, bundles: BundleResult[]): Target[] {
+export function evaluateTargets(
+  load: LoadResult,
+  dynamo: DynamoPhasesResult,
+  cost: CostModel,
+  bundles: BundleResult[],
+): Target[] {
   const s = (name: string) => load.scenarios.find((x) => x.name === name)!;
   const resync = phase(dynamo, 'idle-resync').perDevice.wru;
   const at100k = cost.fleets.find((f) => f.devices === 100_000)!;
   const rt = load.commandRoundTrip;
   const targets: Target[] = [
-    { target: 'server CPU per idle connect < 1 ms (Apple, signed)', measured: ms(s('apple-idle-connect').serverCpuMs), met: s('apple-idle-connect').serverCpuMs < 1 },
-    { target: 'server CPU per idle connect < 1 ms (Android)', measured: ms(s('android-idle-connect').serverCpuMs), met: s('android-idle-connect').serverCpuMs < 1 },
-    { target: 'server CPU per command round trip < 2 ms (Apple: fetch + report)', measured: ms(rt.apple.serverCpuMs), met: rt.apple.serverCpuMs < 2 },
-    { target: 'server CPU per command round trip < 2 ms (Android: fetch + report)', measured: ms(rt.android.serverCpuMs), met: rt.android.serverCpuMs < 2 },
-    { target: '≤ 4 write units per device per idle daily resync', measured: `${resync.toFixed(1)} WRU`, met: resync <= 4 },
-    { target: '< $0.001 per device-month at 100,000 devices', measured: `$${at100k.perDeviceUsd.toFixed(5)}`, met: at100k.perDeviceUsd < 0.001 },
+    {
+      target: 'server CPU per idle connect < 1 ms (Apple, signed)',
+      measured: ms(s('apple-idle-connect').serverCpuMs),
+      met: s('apple-idle-connect').serverCpuMs < 1,
+    },
+    {
+      target: 'server CPU per idle connect < 1 ms (Android)',
+      measured: ms(s('android-idle-connect').serverCpuMs),
+      met: s('android-idle-connect').serverCpuMs < 1,
+    },
+    {
+      target: 'server CPU per command round trip < 2 ms (Apple: fetch + report)',
+      measured: ms(rt.apple.serverCpuMs),
+      met: rt.apple.serverCpuMs < 2,
+    },
+    {
+      target: 'server CPU per command round trip < 2 ms (Android: fetch + report)',
+      measured: ms(rt.android.serverCpuMs),
+      met: rt.android.serverCpuMs < 2,
+    },
+    {
+      target: '≤ 4 write units per device per idle daily resync',
+      measured: `${resync.toFixed(1)} WRU`,
+      met: resync <= 4,
+    },
+    {
+      target: '< $0.001 per device-month at 100,000 devices',
+      measured: `$${at100k.perDeviceUsd.toFixed(5)}`,
+      met: at100k.perDeviceUsd < 0.001,
+    },
   ];
   for (const b of bundles) {
-    targets.push({ target: `${b.name} bundle < 1 MB`, measured: `${(b.bytes / 1024 / 1024).toFixed(2)} MB`, met: b.bytes < 1024 * 1024 });
+    targets.push({
+      target: `${b.name} bundle < 1 MB`,
+      measured: `${(b.bytes / 1024 / 1024).toFixed(2)} MB`,
+      met: b.bytes < 1024 * 1024,
+    });
     targets.push({
       target: `${b.name} import < 150 ms`,
       measured: `${b.importMs.median.toFixed(0)} ms median wall (CPU ${b.importMs.cpuMedian.toFixed(0)} ms, fastest ${Math.min(...b.importMs.samples).toFixed(0)} ms; ${b.importWithSourceMapsMs.median.toFixed(0)} ms with --enable-source-maps)`,
@@ -159,7 +222,12 @@ export interface ScaleOnPaper {
   awaitingWritesPerSecondPerShard: number;
 }
 
-export function scaleOnPaper(dynamo: DynamoPhasesResult, cost: CostModel, pushCapPerMinute: number, devices = 1_000_000): ScaleOnPaper {
+export function scaleOnPaper(
+  dynamo: DynamoPhasesResult,
+  cost: CostModel,
+  pushCapPerMinute: number,
+  devices = 1_000_000,
+): ScaleOnPaper {
   const resync = phase(dynamo, 'idle-resync');
   const resyncSeconds = (devices / pushCapPerMinute) * 60;
   const perSecond = devices / resyncSeconds;
@@ -167,10 +235,14 @@ export function scaleOnPaper(dynamo: DynamoPhasesResult, cost: CostModel, pushCa
   const a = cost.assumptions;
   const deviceSeconds = lambdaGbSeconds(cost.events['idle-resync'], a) / (a.lambdaMemoryMb / 1024);
   const cpuPerCall = cost.events['idle-connect'].lambdaCpuMs / cost.events['idle-connect'].dynamoCalls;
-  const fanoutMsPerDevice = fanoutCalls * (a.dynamoLatencyMs + cpuPerCall * Math.max(1, a.fullVcpuMemoryMb / a.lambdaMemoryMb));
+  const fanoutMsPerDevice =
+    fanoutCalls * (a.dynamoLatencyMs + cpuPerCall * Math.max(1, a.fullVcpuMemoryMb / a.lambdaMemoryMb));
   const logKinds = Object.entries(resync.byKind).filter(([k]) => k.startsWith('log:'));
   const logWrites = logKinds.reduce((s, [, v]) => s + v.writes, 0);
-  const logTableWru = logKinds.reduce((s, [, v]) => s + v.wru - Object.values(v.indexWru).reduce((x, y) => x + y, 0), 0);
+  const logTableWru = logKinds.reduce(
+    (s, [, v]) => s + v.wru - Object.values(v.indexWru).reduce((x, y) => x + y, 0),
+    0,
+  );
   return {
     devices,
     pushCapPerMinute,

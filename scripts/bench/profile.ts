@@ -38,6 +38,9 @@ export function summarizeProfile(profile: CpuProfile, limit = 12): { busyMs: num
   });
   totals.delete('(idle)');
   const busyMs = [...totals.values()].reduce((s, v) => s + v, 0);
-  const groups = [...totals].sort((a, b) => b[1] - a[1]).slice(0, limit).map(([name, ms]) => ({ name, ms, share: ms / busyMs }));
+  const groups = [...totals]
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, limit)
+    .map(([name, ms]) => ({ name, ms, share: ms / busyMs }));
   return { busyMs, groups };
 }

@@ -25,14 +25,18 @@ export type ChildReady =
   | { type: 'ready'; role: 'dynamo'; endpoint: string }
   | { type: 'ready'; role: 'server'; url: string; adminKey: string };
 
-type ParentMessage = { type: 'stats'; id: number; gc?: boolean } | { type: 'profile-start' | 'profile-stop'; id: number } | { type: 'stop' };
+type ParentMessage =
+  | { type: 'stats'; id: number; gc?: boolean }
+  | { type: 'profile-start' | 'profile-stop'; id: number }
+  | { type: 'stop' };
 
 /** The V8 sampling profiler of this process, started and stopped on request (no --cpu-prof restart). */
 const profiler = (() => {
   let session: Session | undefined;
-  const post = (method: string, params?: object) => new Promise<unknown>((resolve, reject) => {
-    session!.post(method, params ?? {}, (err, result) => (err ? reject(err) : resolve(result)));
-  });
+  const post = (method: string, params?: object) =>
+    new Promise<unknown>((resolve, reject) => {
+      session!.post(method, params ?? {}, (err, result) => (err ? reject(err) : resolve(result)));
+    });
   return {
     async start() {
       session = new Session();
@@ -72,9 +76,18 @@ async function main(): Promise<void> {
     stop = () => dynamo.stop();
     send({ type: 'ready', role, endpoint: dynamo.endpoint } satisfies ChildReady);
   } else if (role === 'server') {
-    const opts = JSON.parse(process.env.BENCH_SERVER ?? '{}') as { dynamoEndpoint: string; apnsOrigin: string; apnsCa: string; requireSignature: boolean };
+    const opts = JSON.parse(process.env.BENCH_SERVER ?? '{}') as {
+      dynamoEndpoint: string;
+      apnsOrigin: string;
+      apnsCa: string;
+      requireSignature: boolean;
+    };
     const local = await startLocal({
-      inMemory: true, port: 0, schedules: false, apnsOrigin: opts.apnsOrigin, apnsCa: opts.apnsCa,
+      inMemory: true,
+      port: 0,
+      schedules: false,
+      apnsOrigin: opts.apnsOrigin,
+      apnsCa: opts.apnsCa,
       config: { requireSignature: opts.requireSignature },
     });
     useSharedDynamo(local.dynamo.client, opts.dynamoEndpoint);

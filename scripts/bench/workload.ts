@@ -9,7 +9,11 @@ export const TEMPLATE_ITEMS = [
 ];
 
 /** Runs `fn` over `items` with at most `concurrency` at a time. */
-export async function eachLimited<T>(items: readonly T[], concurrency: number, fn: (item: T, index: number) => Promise<void>): Promise<void> {
+export async function eachLimited<T>(
+  items: readonly T[],
+  concurrency: number,
+  fn: (item: T, index: number) => Promise<void>,
+): Promise<void> {
   let next = 0;
   const worker = async () => {
     while (next < items.length) {

@@ -14,17 +14,24 @@ export interface Dashboard {
 }
 
 export class AdminClient {
-  constructor(private readonly baseUrl: string, private readonly key: string) {}
+  constructor(
+    private readonly baseUrl: string,
+    private readonly key: string,
+  ) {}
 
   /** Calls the API; throws unless the status is the expected one. */
   async call<T>(method: string, path: string, body?: unknown, expect = method === 'POST' ? 201 : 200): Promise<T> {
     const res = await fetch(`${this.baseUrl}/admin/v1${path}`, {
       method,
-      headers: { authorization: `Bearer ${this.key}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      headers: {
+        authorization: `Bearer ${this.key}`,
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      },
       body: body === undefined ? undefined : JSON.stringify(body),
     });
     const text = await res.text();
-    if (res.status !== expect) throw new Error(`${method} /admin/v1${path} answered HTTP ${res.status}: ${text.slice(0, 300)}`);
+    if (res.status !== expect)
+      throw new Error(`${method} /admin/v1${path} answered HTTP ${res.status}: ${text.slice(0, 300)}`);
     return (text ? JSON.parse(text) : undefined) as T;
   }
 

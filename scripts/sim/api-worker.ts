@@ -8,8 +8,8 @@ import { parentPort, workerData } from 'node:worker_threads';
 import type { PushSender } from '../../lambdas/ports';
 import type { AppConfig } from '../../lambdas/service/container';
 import { startLocal } from '../../lambdas/wiring/local';
-import { SERVER_KEEP_ALIVE_MS } from './http';
 import { ScaledClock } from './clock';
+import { SERVER_KEEP_ALIVE_MS } from './http';
 import { useSharedDynamo } from './shared-dynamo';
 import type { ThreadMessage, ThreadRequest } from './threads';
 
@@ -31,12 +31,22 @@ async function main(): Promise<void> {
   const fcm: PushSender = {
     async send(_tenantId, targets) {
       for (const t of targets) post({ type: 'fcm', token: t.token });
-      return targets.map((t) => ({ deviceId: t.deviceId, status: 'sent' as const, messageId: `projects/simulate/messages/${data.name}-${++sent}` }));
+      return targets.map((t) => ({
+        deviceId: t.deviceId,
+        status: 'sent' as const,
+        messageId: `projects/simulate/messages/${data.name}-${++sent}`,
+      }));
     },
   };
   const local = await startLocal({
-    inMemory: true, port: 0, schedules: false, clock: new ScaledClock(data.clock.factor, data.clock.start),
-    apnsOrigin: data.apnsOrigin, apnsCa: data.apnsCa, push: { fcm }, config: data.config,
+    inMemory: true,
+    port: 0,
+    schedules: false,
+    clock: new ScaledClock(data.clock.factor, data.clock.start),
+    apnsOrigin: data.apnsOrigin,
+    apnsCa: data.apnsCa,
+    push: { fcm },
+    config: data.config,
   });
   useSharedDynamo(local.dynamo.client, data.dynamoEndpoint);
   local.server.keepAliveTimeout = SERVER_KEEP_ALIVE_MS;

@@ -7,7 +7,10 @@ import type { Clock } from '../../lambdas/ports';
  */
 export class ScaledClock implements Clock {
   /** `start`: the instant both clocks agree on (threads sharing one server clock pass the same). */
-  constructor(readonly factor: number, readonly start: number = Date.now()) {}
+  constructor(
+    readonly factor: number,
+    readonly start: number = Date.now(),
+  ) {}
   now(): Date {
     return new Date(this.start + (Date.now() - this.start) * this.factor);
   }

@@ -9,7 +9,13 @@ export type SimPlatform = 'ios' | 'android';
 export type SimRole = 'online' | 'offline' | 'locked';
 
 /** The app the templates install, and what the simulated App Store hands out for it. */
-export const SIM_APP = { bundleId: 'com.example.sim.app', iTunesStoreID: 1_000_001, version: '2.0', packageName: 'com.example.sim.app', versionCode: 20 };
+export const SIM_APP = {
+  bundleId: 'com.example.sim.app',
+  iTunesStoreID: 1_000_001,
+  version: '2.0',
+  packageName: 'com.example.sim.app',
+  versionCode: 20,
+};
 
 export abstract class SimDevice {
   abstract readonly platform: SimPlatform;
@@ -55,15 +61,28 @@ export class SimApple extends SimDevice {
   constructor(role: SimRole, baseUrl: string, tenant: string, fetchFn: typeof fetch) {
     super(role);
     this.device = new SimulatedAppleDevice({
-      baseUrl, tenant, platform: 'ios', fetch: fetchFn,
-      appCatalog: { [String(SIM_APP.iTunesStoreID)]: { identifier: SIM_APP.bundleId, version: SIM_APP.version, name: 'Sim App' } },
+      baseUrl,
+      tenant,
+      platform: 'ios',
+      fetch: fetchFn,
+      appCatalog: {
+        [String(SIM_APP.iTunesStoreID)]: { identifier: SIM_APP.bundleId, version: SIM_APP.version, name: 'Sim App' },
+      },
     });
   }
 
-  get id(): string { return this.device.udid; }
-  get pushToken(): string { return this.device.pushToken; }
-  get locked(): boolean { return this.device.locked; }
-  setLocked(locked: boolean): void { this.device.locked = locked; }
+  get id(): string {
+    return this.device.udid;
+  }
+  get pushToken(): string {
+    return this.device.pushToken;
+  }
+  get locked(): boolean {
+    return this.device.locked;
+  }
+  setLocked(locked: boolean): void {
+    this.device.locked = locked;
+  }
 
   /** Downloads the enrollment profile (the server issues this device's identity), then Authenticate and TokenUpdate. */
   async enroll(profileUrl: string): Promise<void> {
@@ -95,9 +114,15 @@ export class SimAndroid extends SimDevice {
     if (!this.agent.deviceId) throw new Error('agent not enrolled');
     return this.agent.deviceId;
   }
-  get pushToken(): string { return this.agent.fcmToken; }
-  get locked(): boolean { return this.agent.locked; }
-  setLocked(locked: boolean): void { this.agent.locked = locked; }
+  get pushToken(): string {
+    return this.agent.fcmToken;
+  }
+  get locked(): boolean {
+    return this.agent.locked;
+  }
+  setLocked(locked: boolean): void {
+    this.agent.locked = locked;
+  }
 
   async enroll(): Promise<void> {
     const enrolling = this.agent.enroll();
@@ -112,6 +137,7 @@ export class SimAndroid extends SimDevice {
     const received = await this.agent.poll();
     this.count(received.map((c) => c.status));
     const last = this.agent.requests.at(-1);
-    if (last && last.status !== 200 && last.status !== 204) throw new Error(`Android ${last.path} answered HTTP ${last.status}`);
+    if (last && last.status !== 200 && last.status !== 204)
+      throw new Error(`Android ${last.path} answered HTTP ${last.status}`);
   }
 }

@@ -13,13 +13,19 @@ export interface DevicePlan {
 }
 
 /** Splits the fleet into platforms, then each platform into offline, locked and online devices. */
-export function planFleet(o: Pick<SimOptions, 'devices' | 'androidShare' | 'offlineShare' | 'lockedShare'>): DevicePlan[] {
+export function planFleet(
+  o: Pick<SimOptions, 'devices' | 'androidShare' | 'offlineShare' | 'lockedShare'>,
+): DevicePlan[] {
   const android = Math.round(o.devices * o.androidShare);
   const out: DevicePlan[] = [];
-  for (const [platform, count] of [['ios', o.devices - android], ['android', android]] as const) {
+  for (const [platform, count] of [
+    ['ios', o.devices - android],
+    ['android', android],
+  ] as const) {
     const offline = Math.round(count * o.offlineShare);
     const locked = Math.min(count - offline, Math.round(count * o.lockedShare));
-    for (let i = 0; i < count; i++) out.push({ platform, role: i < offline ? 'offline' : i < offline + locked ? 'locked' : 'online' });
+    for (let i = 0; i < count; i++)
+      out.push({ platform, role: i < offline ? 'offline' : i < offline + locked ? 'locked' : 'online' });
   }
   return out;
 }
@@ -48,7 +54,9 @@ export class Fleet {
   /** Device requests sent again after the connection was reset (see http.ts). */
   connectionRetries = 0;
   /** What the devices send their requests with. */
-  readonly fetch = retryingFetch(() => { this.connectionRetries++; });
+  readonly fetch = retryingFetch(() => {
+    this.connectionRetries++;
+  });
   /** Called after each session (the simulator unlocks a locked iPhone a while after its NotNow). */
   onSessionEnd?: (device: SimDevice) => void;
   private readonly byToken = new Map<string, SimDevice>();
@@ -77,15 +85,21 @@ export class Fleet {
   startSession(device: SimDevice): void {
     if (device.wakeQueued) return;
     device.wakeQueued = true;
-    device.chain = device.chain.then(() => this.limiter.run(async () => {
-      device.wakeQueued = false;
-      try {
-        await device.session();
-      } catch (err) {
-        this.failures.push({ deviceId: device.id, platform: device.platform, message: err instanceof Error ? err.message : String(err) });
-      }
-      this.onSessionEnd?.(device);
-    }));
+    device.chain = device.chain.then(() =>
+      this.limiter.run(async () => {
+        device.wakeQueued = false;
+        try {
+          await device.session();
+        } catch (err) {
+          this.failures.push({
+            deviceId: device.id,
+            platform: device.platform,
+            message: err instanceof Error ? err.message : String(err),
+          });
+        }
+        this.onSessionEnd?.(device);
+      }),
+    );
   }
 
   /** Most sessions seen running at once. */

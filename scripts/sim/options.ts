@@ -91,7 +91,8 @@ function share(name: string, raw: string | undefined, fallback: number): number 
 function positive(name: string, raw: string | undefined, fallback: number, integer = true): number {
   if (raw === undefined) return fallback;
   const v = Number(raw);
-  if (!Number.isFinite(v) || v <= 0 || (integer && !Number.isInteger(v))) throw new Error(`--${name} must be a positive ${integer ? 'integer' : 'number'}, got ${raw}`);
+  if (!Number.isFinite(v) || v <= 0 || (integer && !Number.isInteger(v)))
+    throw new Error(`--${name} must be a positive ${integer ? 'integer' : 'number'}, got ${raw}`);
   return v;
 }
 
@@ -125,10 +126,13 @@ export function parseSimArgs(argv: string[], env: NodeJS.ProcessEnv = process.en
   if (url && (values['minute-seconds'] !== undefined || values['api-workers'] !== undefined)) {
     throw new Error('--minute-seconds and --api-workers configure the in-process server');
   }
-  if (!url && (values.tenant !== undefined || values['apns-port'] !== undefined)) throw new Error('--tenant and --apns-port go with --url');
+  if (!url && (values.tenant !== undefined || values['apns-port'] !== undefined))
+    throw new Error('--tenant and --apns-port go with --url');
   // A running server wakes Android agents through FCM, at Google: only Apple devices can answer.
   if (url && values['android-share'] !== undefined && Number(values['android-share']) !== 0) {
-    throw new Error('--url simulates Apple devices only: a running server pushes Android agents through FCM, which the simulator cannot stand in for');
+    throw new Error(
+      '--url simulates Apple devices only: a running server pushes Android agents through FCM, which the simulator cannot stand in for',
+    );
   }
   const unlock = values['unlock-after'];
   const options: SimOptions = {
@@ -136,7 +140,12 @@ export function parseSimArgs(argv: string[], env: NodeJS.ProcessEnv = process.en
     androidShare: share('android-share', values['android-share'], url ? 0 : DEFAULTS.androidShare),
     offlineShare: share('offline', values.offline, DEFAULTS.offlineShare),
     lockedShare: share('locked', values.locked, DEFAULTS.lockedShare),
-    unlockAfterSeconds: unlock === 'never' ? undefined : unlock === undefined ? DEFAULTS.unlockAfterSeconds : nonNegative('unlock-after', unlock),
+    unlockAfterSeconds:
+      unlock === 'never'
+        ? undefined
+        : unlock === undefined
+          ? DEFAULTS.unlockAfterSeconds
+          : nonNegative('unlock-after', unlock),
     timeoutSeconds: positive('timeout', values.timeout, DEFAULTS.timeoutSeconds, false),
     concurrency: positive('concurrency', values.concurrency, DEFAULTS.concurrency),
     enrollConcurrency: positive('enroll-concurrency', values['enroll-concurrency'], DEFAULTS.enrollConcurrency),
@@ -146,10 +155,12 @@ export function parseSimArgs(argv: string[], env: NodeJS.ProcessEnv = process.en
     apnsPort: values['apns-port'] === undefined ? DEFAULTS.apnsPort : positive('apns-port', values['apns-port'], 0),
     cap: values.cap === undefined ? undefined : positive('cap', values.cap, 0),
     minuteSeconds: positive('minute-seconds', values['minute-seconds'], DEFAULTS.minuteSeconds, false),
-    apiWorkers: values['api-workers'] === undefined ? DEFAULTS.apiWorkers : wholeNumber('api-workers', values['api-workers']),
+    apiWorkers:
+      values['api-workers'] === undefined ? DEFAULTS.apiWorkers : wholeNumber('api-workers', values['api-workers']),
     jsonPath: values.json,
   };
-  if (options.offlineShare + options.lockedShare > 1) throw new Error('--offline and --locked together exceed the fleet');
+  if (options.offlineShare + options.lockedShare > 1)
+    throw new Error('--offline and --locked together exceed the fleet');
   return options;
 }
 

@@ -14,7 +14,9 @@ export class ProgressView {
   constructor(private readonly out: NodeJS.WriteStream = process.stderr) {}
 
   update(p: SimProgress): void {
-    const head = `${p.phase} ${p.seconds.toFixed(0)} s` + (p.done !== undefined ? `  ${p.done}/${p.total}` : '') +
+    const head =
+      `${p.phase} ${p.seconds.toFixed(0)} s` +
+      (p.done !== undefined ? `  ${p.done}/${p.total}` : '') +
       `  pushes ${p.pushes}  sessions ${p.sessionsBusy}  (expect ${p.expected} Synchronized)`;
     if (!this.out.isTTY) {
       if (p.phase === this.lastPhase && Date.now() - this.lastPlain < PLAIN_EVERY_MS) return;
@@ -23,11 +25,14 @@ export class ProgressView {
       this.out.write(`${head}  ${STATES.map((s) => `${s} ${p.syncStates[s] ?? 0}`).join(', ')}\n`);
       return;
     }
-    const lines = [head, ...STATES.map((s) => {
-      const n = p.syncStates[s] ?? 0;
-      const filled = p.total ? Math.round((Math.min(n, p.total) / p.total) * BAR) : 0;
-      return `  ${s.padEnd(17)} ${'█'.repeat(filled)}${'░'.repeat(BAR - filled)} ${n}`;
-    })];
+    const lines = [
+      head,
+      ...STATES.map((s) => {
+        const n = p.syncStates[s] ?? 0;
+        const filled = p.total ? Math.round((Math.min(n, p.total) / p.total) * BAR) : 0;
+        return `  ${s.padEnd(17)} ${'█'.repeat(filled)}${'░'.repeat(BAR - filled)} ${n}`;
+      }),
+    ];
     // Back up over the last drawing and overwrite it line by line.
     const up = this.drawn ? `\x1b[${this.drawn}A` : '';
     this.out.write(up + lines.map((l) => `\x1b[2K${l}\n`).join(''));

@@ -5,7 +5,7 @@
 // Android agents would be woken through FCM, which a running server reaches at Google.
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { fakeAppleCa, pushCert, serverCert, testCa, type PushCertificate } from '../../kit/tls';
+import { fakeAppleCa, type PushCertificate, pushCert, serverCert, testCa } from '../../kit/tls';
 import { AdminClient } from './admin';
 import type { SimTarget } from './target';
 
@@ -29,7 +29,12 @@ export function apnsDir(env: NodeJS.ProcessEnv = process.env): string {
 export function loadOrCreateApnsMaterial(dir: string): { material: ApnsMaterial; created: boolean } {
   const file = join(dir, 'apns.json');
   if (existsSync(file)) return { material: JSON.parse(readFileSync(file, 'utf8')) as ApnsMaterial, created: false };
-  const material: ApnsMaterial = { serverTls: serverCert(), caPem: testCa().certPem, appleCaPem: fakeAppleCa().certPem, push: pushCert() };
+  const material: ApnsMaterial = {
+    serverTls: serverCert(),
+    caPem: testCa().certPem,
+    appleCaPem: fakeAppleCa().certPem,
+    push: pushCert(),
+  };
   mkdirSync(dir, { recursive: true });
   writeFileSync(file, JSON.stringify(material, null, 2), { mode: 0o600 });
   writeFileSync(join(dir, 'apns-ca.pem'), material.caPem);
@@ -48,7 +53,12 @@ export function defaultAdminKey(env: NodeJS.ProcessEnv = process.env): string | 
   return existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as { adminKey?: string }).adminKey : undefined;
 }
 
-export async function connectRemote(o: { url: string; adminKey: string; tenant: string; cap?: number }): Promise<SimTarget> {
+export async function connectRemote(o: {
+  url: string;
+  adminKey: string;
+  tenant: string;
+  cap?: number;
+}): Promise<SimTarget> {
   const url = o.url.replace(/\/$/, '');
   // Fail early and plainly on a wrong URL or key.
   await new AdminClient(url, o.adminKey).dashboard();

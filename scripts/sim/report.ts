@@ -85,7 +85,10 @@ export interface SimReport {
 const sec = (s: number | null) => (s === null ? 'not reached' : `${s.toFixed(1)} s`);
 const spread = (s: Spread) => `mean ${s.mean.toFixed(1)}, max ${s.max}`;
 const pct = (u: number) => `${Math.round(u * 100)}%`;
-const states = (r: Record<string, number>) => Object.entries(r).map(([k, v]) => `${k} ${v}`).join(', ') || 'none';
+const states = (r: Record<string, number>) =>
+  Object.entries(r)
+    .map(([k, v]) => `${k} ${v}`)
+    .join(', ') || 'none';
 
 export function formatReport(r: SimReport): string {
   const lines = [
@@ -94,15 +97,28 @@ export function formatReport(r: SimReport): string {
     `  enrollment       ${sec(r.enrollment.seconds)} to enroll, ${sec(r.enrollment.syncedSeconds)} until the baseline sync was done`,
     `  template sync    assigned in ${sec(r.templateSync.assignSeconds)}; never-locked devices Synchronized after ${sec(r.templateSync.neverLockedSeconds)}; ` +
       `every reachable device after ${sec(r.templateSync.allReachableSeconds)}` +
-      (r.templateSync.unlockAfterSeconds === null ? ' (locked iPhones never unlocked)' : ` (a locked iPhone is unlocked ${r.templateSync.unlockAfterSeconds} s after its NotNow)`),
+      (r.templateSync.unlockAfterSeconds === null
+        ? ' (locked iPhones never unlocked)'
+        : ` (a locked iPhone is unlocked ${r.templateSync.unlockAfterSeconds} s after its NotNow)`),
     `  pushes           ${r.pushes.total} (APNs ${r.pushes.apns}, FCM ${r.pushes.fcm}), ${r.pushes.unanswered} of them to offline devices; cap ${r.pushes.cap === null ? 'unknown' : `${r.pushes.cap}/min`}`,
-    ...(r.pushes.budgetPerMinute ? [`    reserved per server minute (max ${Math.max(0, ...r.pushes.budgetPerMinute)}): ${r.pushes.budgetPerMinute.join(' ')}`] : []),
+    ...(r.pushes.budgetPerMinute
+      ? [
+          `    reserved per server minute (max ${Math.max(0, ...r.pushes.budgetPerMinute)}): ${r.pushes.budgetPerMinute.join(' ')}`,
+        ]
+      : []),
     `    received per server minute (max ${r.pushes.maxPerMinute}): ${r.pushes.perMinute.join(' ') || '-'}`,
     `  commands/device  template sync: ${spread(r.commands.templateSync)}` +
-      [['iOS', r.commands.templateSync.ios], ['Android', r.commands.templateSync.android]].filter(([, s]) => s).map(([name, s]) => `; ${name} ${spread(s as Spread)}`).join('') +
+      [
+        ['iOS', r.commands.templateSync.ios],
+        ['Android', r.commands.templateSync.android],
+      ]
+        .filter(([, s]) => s)
+        .map(([name, s]) => `; ${name} ${spread(s as Spread)}`)
+        .join('') +
       `; whole run: ${spread(r.commands.wholeRun)}`,
     `  sessions         ${r.sessions.total}, at most ${r.sessions.peakConcurrent} at once`,
-    `  event loops      busy: main thread ${pct(r.eventLoops.main)}` + (r.eventLoops.database === undefined ? '' : `, database ${pct(r.eventLoops.database)}`) +
+    `  event loops      busy: main thread ${pct(r.eventLoops.main)}` +
+      (r.eventLoops.database === undefined ? '' : `, database ${pct(r.eventLoops.database)}`) +
       (r.eventLoops.apiWorkers ?? []).map((u, i) => `, API worker ${i + 1} ${pct(u)}`).join(''),
     `  errors           ${r.errors.sessionFailures} failed sessions, ${r.errors.commandErrors} command errors, ` +
       (r.errors.deadLetters === null ? '' : `${r.errors.deadLetters} dead-lettered push batches, `) +

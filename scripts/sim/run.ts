@@ -5,17 +5,17 @@
 import { performance } from 'node:perf_hooks';
 import { sampleProfile } from '../../kit/e2e';
 import { FakeApns } from '../../kit/fake-apns';
-import { pushCert, type PushCertificate } from '../../kit/tls';
+import { type PushCertificate, pushCert } from '../../kit/tls';
 import { AdminClient, type Dashboard, type DeviceSummary } from './admin';
+import { ScaledClock } from './clock';
 import { SIM_APP, SimAndroid, SimApple, type SimDevice, type SimPlatform } from './devices';
-import { Fleet, isReachable, planFleet, type DevicePlan } from './fleet';
+import { type DevicePlan, Fleet, isReachable, planFleet } from './fleet';
 import { forEachLimited } from './limiter';
 import { DEFAULTS, type SimOptions } from './options';
-import { ScaledClock } from './clock';
 import { PushLog, SimFcm } from './pushes';
-import { apnsDir, connectRemote, loadOrCreateApnsMaterial, serverEnv, type ApnsMaterial } from './remote';
+import { type ApnsMaterial, apnsDir, connectRemote, loadOrCreateApnsMaterial, serverEnv } from './remote';
 import type { SimReport, Spread } from './report';
-import { startInProcess, type SimTarget } from './target';
+import { type SimTarget, startInProcess } from './target';
 
 export type SimPhase = 'enrolling' | 'baseline sync' | 'assigning template' | 'template sync';
 
@@ -53,7 +53,10 @@ export class SetupNeeded extends Error {}
 /** How long after the first enrollment a push must have come (--url: else the server pushes elsewhere). */
 const FIRST_PUSH_MS = 30_000;
 
-export async function runSimulation(input: Partial<SimOptions> & Pick<SimOptions, 'devices'>, hooks: SimHooks = {}): Promise<SimReport> {
+export async function runSimulation(
+  input: Partial<SimOptions> & Pick<SimOptions, 'devices'>,
+  hooks: SimHooks = {},
+): Promise<SimReport> {
   const o: SimOptions = { ...DEFAULTS, ...input };
   const remote = o.url ? remoteSetup(o) : undefined;
   const mainLoop = performance.eventLoopUtilization();
@@ -61,21 +64,42 @@ export async function runSimulation(input: Partial<SimOptions> & Pick<SimOptions
   const pushes = new PushLog(clock);
   const fleet = new Fleet(o.concurrency);
   // Both push services wake the device the push is for, as APNs and FCM do.
-  const apns = new FakeApns(remote ? { port: o.apnsPort, serverTls: remote.serverTls, clientCa: remote.appleCaPem } : {});
+  const apns = new FakeApns(
+    remote ? { port: o.apnsPort, serverTls: remote.serverTls, clientCa: remote.appleCaPem } : {},
+  );
   await apns.start();
-  apns.onPush((p) => { pushes.record('apns'); fleet.wake(p.token); });
-  const fcm = new SimFcm((token) => { pushes.record('fcm'); fleet.wake(token); });
+  apns.onPush((p) => {
+    pushes.record('apns');
+    fleet.wake(p.token);
+  });
+  const fcm = new SimFcm((token) => {
+    pushes.record('fcm');
+    fleet.wake(token);
+  });
   let target: SimTarget | undefined;
   try {
     target = o.url
       ? await connectRemote({ url: o.url, adminKey: o.adminKey!, tenant: o.tenant, cap: o.cap })
       : await startInProcess({
-        clock, apns, fcm, onWorkerFcm: (token) => fcm.deliverLater(token), cap: o.cap, minuteSeconds: o.minuteSeconds, apiWorkers: o.apiWorkers,
-      });
+          clock,
+          apns,
+          fcm,
+          onWorkerFcm: (token) => fcm.deliverLater(token),
+          cap: o.cap,
+          minuteSeconds: o.minuteSeconds,
+          apiWorkers: o.apiWorkers,
+        });
     const started = target;
-    const eventLoops = () => ({ main: performance.eventLoopUtilization(mainLoop).utilization, ...started.threadUtilization?.() });
+    const eventLoops = () => ({
+      main: performance.eventLoopUtilization(mainLoop).utilization,
+      ...started.threadUtilization?.(),
+    });
     const noPushHint = o.url ? `is the server started with ${serverEnv(apnsDir(), o.apnsPort)}?` : undefined;
-    return await new Simulation(o, target, fleet, pushes, hooks, { eventLoops, pushCertificate: remote?.push ?? pushCert(), noPushHint }).run();
+    return await new Simulation(o, target, fleet, pushes, hooks, {
+      eventLoops,
+      pushCertificate: remote?.push ?? pushCert(),
+      noPushHint,
+    }).run();
   } finally {
     // Sessions still running end before the server goes away.
     await fleet.idle();
@@ -85,18 +109,24 @@ export async function runSimulation(input: Partial<SimOptions> & Pick<SimOptions
 }
 
 function remoteSetup(o: SimOptions): ApnsMaterial {
-  if (o.androidShare > 0) throw new Error('--url simulates Apple devices only (a running server pushes Android agents through FCM)');
+  if (o.androidShare > 0)
+    throw new Error('--url simulates Apple devices only (a running server pushes Android agents through FCM)');
   const dir = apnsDir();
   const { material, created } = loadOrCreateApnsMaterial(dir);
   if (created) {
-    throw new SetupNeeded([
-      `Made the fake APNs' TLS material in ${dir}. A server pushes to this simulator only when started with`,
-      `  ${serverEnv(dir, o.apnsPort)}`,
-      `e.g. \`${serverEnv(dir, o.apnsPort)} npm start\`. (Re)start it so, then run the simulator again.`,
-    ].join('\n'));
+    throw new SetupNeeded(
+      [
+        `Made the fake APNs' TLS material in ${dir}. A server pushes to this simulator only when started with`,
+        `  ${serverEnv(dir, o.apnsPort)}`,
+        `e.g. \`${serverEnv(dir, o.apnsPort)} npm start\`. (Re)start it so, then run the simulator again.`,
+      ].join('\n'),
+    );
   }
   // After the set-up: on a first run there is no server yet, hence no key.
-  if (!o.adminKey) throw new Error('--url needs an admin key: --key KEY, MDM_ADMIN_KEY, or $DATA_DIR/credentials.json from `npm start`');
+  if (!o.adminKey)
+    throw new Error(
+      '--url needs an admin key: --key KEY, MDM_ADMIN_KEY, or $DATA_DIR/credentials.json from `npm start`',
+    );
   return material;
 }
 
@@ -146,14 +176,27 @@ class Simulation {
         ios: await create({
           name: 'simulate: iOS standard',
           items: [
-            { kind: 'profile', identifier: 'com.example.sim.wifi', payload: sampleProfile('com.example.sim.wifi', 'Simulated') },
-            { kind: 'app', identifier: SIM_APP.bundleId, version: SIM_APP.version, source: `itunes:${SIM_APP.iTunesStoreID}` },
+            {
+              kind: 'profile',
+              identifier: 'com.example.sim.wifi',
+              payload: sampleProfile('com.example.sim.wifi', 'Simulated'),
+            },
+            {
+              kind: 'app',
+              identifier: SIM_APP.bundleId,
+              version: SIM_APP.version,
+              source: `itunes:${SIM_APP.iTunesStoreID}`,
+            },
           ],
         }),
         android: await create({
           name: 'simulate: Android standard',
           items: [
-            { kind: 'profile', identifier: 'com.example.sim.policy', policy: { passwordRequirements: { minimumLength: 6 }, cameraDisabled: true } },
+            {
+              kind: 'profile',
+              identifier: 'com.example.sim.policy',
+              policy: { passwordRequirements: { minimumLength: 6 }, cameraDisabled: true },
+            },
             { kind: 'app', identifier: SIM_APP.packageName, version: String(SIM_APP.versionCode) },
           ],
         }),
@@ -169,44 +212,69 @@ class Simulation {
     // platform without devices: an unused enrollment shows as a device awaiting check-in.
     const has = (platform: SimPlatform) => this.plans.some((p) => p.platform === platform);
     const enrollment = (platform: SimPlatform) =>
-      this.admin.call<{ url: string; qrPayload?: string }>('POST', '/enrollments', { platform, templateId: baselineId, name: 'simulate' });
+      this.admin.call<{ url: string; qrPayload?: string }>('POST', '/enrollments', {
+        platform,
+        templateId: baselineId,
+        name: 'simulate',
+      });
     const appleUrl = has('ios') ? (await enrollment('ios')).url : '';
-    const qr = has('android') ? JSON.parse((await enrollment('android')).qrPayload!) as { tenant: string; enrollmentToken: string } : undefined;
+    const qr = has('android')
+      ? (JSON.parse((await enrollment('android')).qrPayload!) as { tenant: string; enrollmentToken: string })
+      : undefined;
     const answering = this.plans.filter((p) => p.role !== 'offline').length;
     const { deviceUrls, tenant } = this.target;
     let enrolled = 0;
     const enrollOne = async (plan: DevicePlan) => {
       // Devices spread over the API servers; the enrollment profile and QR code name the main one.
       const url = deviceUrls[this.fleet.devices.length % deviceUrls.length];
-      const device = plan.platform === 'ios'
-        ? new SimApple(plan.role, url, tenant, this.fleet.fetch)
-        : new SimAndroid(plan.role, url, qr!.tenant, qr!.enrollmentToken, this.fleet.fetch);
+      const device =
+        plan.platform === 'ios'
+          ? new SimApple(plan.role, url, tenant, this.fleet.fetch)
+          : new SimAndroid(plan.role, url, qr!.tenant, qr!.enrollmentToken, this.fleet.fetch);
       // Known to the fleet before it enrolls: the enrollment push may come back before enroll() returns.
       this.fleet.add(device);
       await (device instanceof SimApple ? device.enroll(appleUrl) : (device as SimAndroid).enroll());
       enrolled++;
     };
-    await this.withProgress('enrolling', start, answering, () => enrolled, async () => {
-      // The first device of a token takes over the enrollment's pending record, and two devices
-      // doing that at once collide (409): one device per token first, then the rest in parallel.
-      const firsts = (['ios', 'android'] as const).map((p) => this.plans.find((d) => d.platform === p)).filter((d) => d !== undefined);
-      for (const plan of firsts) await enrollOne(plan);
-      if (this.env.noPushHint) await this.expectFirstPush(this.env.noPushHint);
-      await forEachLimited(this.plans.filter((p) => !firsts.includes(p)), this.o.enrollConcurrency, enrollOne);
-    });
+    await this.withProgress(
+      'enrolling',
+      start,
+      answering,
+      () => enrolled,
+      async () => {
+        // The first device of a token takes over the enrollment's pending record, and two devices
+        // doing that at once collide (409): one device per token first, then the rest in parallel.
+        const firsts = (['ios', 'android'] as const)
+          .map((p) => this.plans.find((d) => d.platform === p))
+          .filter((d) => d !== undefined);
+        for (const plan of firsts) await enrollOne(plan);
+        if (this.env.noPushHint) await this.expectFirstPush(this.env.noPushHint);
+        await forEachLimited(
+          this.plans.filter((p) => !firsts.includes(p)),
+          this.o.enrollConcurrency,
+          enrollOne,
+        );
+      },
+    );
     const seconds = (Date.now() - start) / 1000;
 
     // The timeout counts from the last enrollment: enrolling a large fleet takes a while itself.
     const deadline = Date.now() + this.o.timeoutSeconds * 1000;
-    const { answering: synced } = await this.waitForSynchronized('baseline sync', start, deadline, [baselineId], { answering: (d) => d.answersPushes });
-    if (synced === undefined) throw new Error(`the enrollment sync did not finish within ${this.o.timeoutSeconds} s of the last enrollment`);
+    const { answering: synced } = await this.waitForSynchronized('baseline sync', start, deadline, [baselineId], {
+      answering: (d) => d.answersPushes,
+    });
+    if (synced === undefined)
+      throw new Error(`the enrollment sync did not finish within ${this.o.timeoutSeconds} s of the last enrollment`);
     return { seconds, syncedSeconds: (synced - start) / 1000 };
   }
 
   private async expectFirstPush(hint: string): Promise<void> {
     const deadline = Date.now() + FIRST_PUSH_MS;
     while (!this.pushes.total) {
-      if (Date.now() > deadline) throw new Error(`no push reached the simulator's fake APNs within ${FIRST_PUSH_MS / 1000} s of the first enrollment: ${hint}`);
+      if (Date.now() > deadline)
+        throw new Error(
+          `no push reached the simulator's fake APNs within ${FIRST_PUSH_MS / 1000} s of the first enrollment: ${hint}`,
+        );
       await sleep(100);
     }
   }
@@ -223,29 +291,51 @@ class Simulation {
     const unlockTimers = new Map<SimDevice, NodeJS.Timeout>();
     fleet.onSessionEnd = (d) => {
       if (!this.iPhonesGetUnlocked || !d.locked || !d.notNow || unlockTimers.has(d)) return;
-      unlockTimers.set(d, setTimeout(() => {
-        d.setLocked(false);
-        fleet.startSession(d);
-      }, this.o.unlockAfterSeconds! * 1000));
+      unlockTimers.set(
+        d,
+        setTimeout(() => {
+          d.setLocked(false);
+          fleet.startSession(d);
+        }, this.o.unlockAfterSeconds! * 1000),
+      );
     };
     const start = Date.now();
     let assigned = 0;
-    await this.withProgress('assigning template', start, this.reachableCount(), () => assigned, () =>
-      forEachLimited(fleet.devices, ADMIN_CONCURRENCY, async (d) => {
-        await this.admin.call('PUT', `/devices/${encodeURIComponent(d.id)}/template`, { templateId: byPlatform[d.platform] });
-        assigned++;
-      }));
+    await this.withProgress(
+      'assigning template',
+      start,
+      this.reachableCount(),
+      () => assigned,
+      () =>
+        forEachLimited(fleet.devices, ADMIN_CONCURRENCY, async (d) => {
+          await this.admin.call('PUT', `/devices/${encodeURIComponent(d.id)}/template`, {
+            templateId: byPlatform[d.platform],
+          });
+          assigned++;
+        }),
+    );
     const assignSeconds = (Date.now() - start) / 1000;
 
-    const reached = await this.waitForSynchronized('template sync', start, start + this.o.timeoutSeconds * 1000, Object.values(byPlatform), {
-      neverLocked: (d) => this.reachable(d) && d.role !== 'locked',
-      all: (d) => this.reachable(d),
-    });
+    const reached = await this.waitForSynchronized(
+      'template sync',
+      start,
+      start + this.o.timeoutSeconds * 1000,
+      Object.values(byPlatform),
+      {
+        neverLocked: (d) => this.reachable(d) && d.role !== 'locked',
+        all: (d) => this.reachable(d),
+      },
+    );
     fleet.onSessionEnd = undefined;
     for (const timer of unlockTimers.values()) clearTimeout(timer);
     await fleet.idle();
     const secondsTo = (at: number | undefined) => (at === undefined ? null : (at - start) / 1000);
-    return { assignSeconds, allReachableSeconds: secondsTo(reached.all), neverLockedSeconds: secondsTo(reached.neverLocked), commandsBefore };
+    return {
+      assignSeconds,
+      allReachableSeconds: secondsTo(reached.all),
+      neverLockedSeconds: secondsTo(reached.neverLocked),
+      commandsBefore,
+    };
   }
 
   private reachable(d: DevicePlan): boolean {
@@ -257,11 +347,21 @@ class Simulation {
   }
 
   /** Runs `work` while reporting progress every PROGRESS_MS. */
-  private async withProgress(phase: SimPhase, since: number, expected: number, done: () => number, work: () => Promise<void>): Promise<void> {
+  private async withProgress(
+    phase: SimPhase,
+    since: number,
+    expected: number,
+    done: () => number,
+    work: () => Promise<void>,
+  ): Promise<void> {
     let running: Promise<unknown> | undefined;
     // A beat is skipped while the last dashboard call is still out.
     const timer = setInterval(() => {
-      running ??= this.progress(phase, since, expected, done()).catch(() => undefined).finally(() => { running = undefined; });
+      running ??= this.progress(phase, since, expected, done())
+        .catch(() => undefined)
+        .finally(() => {
+          running = undefined;
+        });
     }, PROGRESS_MS);
     try {
       await work();
@@ -274,8 +374,14 @@ class Simulation {
   private async progress(phase: SimPhase, since: number, expected: number, done?: number): Promise<Dashboard> {
     const dashboard = await this.admin.dashboard();
     this.hooks.onProgress?.({
-      phase, seconds: (Date.now() - since) / 1000, syncStates: dashboard.syncStates, expected, total: this.plans.length, done,
-      pushes: this.pushes.total, sessionsBusy: this.fleet.busy,
+      phase,
+      seconds: (Date.now() - since) / 1000,
+      syncStates: dashboard.syncStates,
+      expected,
+      total: this.plans.length,
+      done,
+      pushes: this.pushes.total,
+      sessionsBusy: this.fleet.busy,
     });
     return dashboard;
   }
@@ -286,20 +392,31 @@ class Simulation {
    * was first seen all Synchronized; a group missing from the result did not make it in time.
    */
   private async waitForSynchronized<G extends string>(
-    phase: SimPhase, since: number, deadline: number, templateIds: string[], groups: Record<G, (d: SimDevice) => boolean>,
+    phase: SimPhase,
+    since: number,
+    deadline: number,
+    templateIds: string[],
+    groups: Record<G, (d: SimDevice) => boolean>,
   ): Promise<Partial<Record<G, number>>> {
     const names = Object.keys(groups) as G[];
-    const members = Object.fromEntries(names.map((g) => [g, this.fleet.devices.filter(groups[g])])) as Record<G, SimDevice[]>;
+    const members = Object.fromEntries(names.map((g) => [g, this.fleet.devices.filter(groups[g])])) as Record<
+      G,
+      SimDevice[]
+    >;
     const expected = Math.max(...names.map((g) => members[g].length));
     const reached: Partial<Record<G, number>> = {};
     let lastCheck = 0;
     while (Date.now() < deadline) {
       const synchronized = (await this.progress(phase, since, expected)).syncStates.Synchronized ?? 0;
       const open = names.filter((g) => reached[g] === undefined);
-      if (open.some((g) => synchronized >= members[g].length) && Date.now() - lastCheck >= this.fleet.devices.length * CONFIRM_MS_PER_DEVICE) {
+      if (
+        open.some((g) => synchronized >= members[g].length) &&
+        Date.now() - lastCheck >= this.fleet.devices.length * CONFIRM_MS_PER_DEVICE
+      ) {
         lastCheck = Date.now();
         const states = await this.listDevices(templateIds);
-        for (const g of open) if (members[g].every((d) => states.get(d.id)?.syncState === 'Synchronized')) reached[g] = lastCheck;
+        for (const g of open)
+          if (members[g].every((d) => states.get(d.id)?.syncState === 'Synchronized')) reached[g] = lastCheck;
         if (names.every((g) => reached[g] !== undefined)) break;
       }
       await sleep(PROGRESS_MS);
@@ -313,14 +430,19 @@ class Simulation {
   }
 
   private async report(
-    enrollment: SimReport['enrollment'], sync: Awaited<ReturnType<Simulation['syncTemplate']>>, templateIds: string[],
+    enrollment: SimReport['enrollment'],
+    sync: Awaited<ReturnType<Simulation['syncTemplate']>>,
+    templateIds: string[],
   ): Promise<SimReport> {
     const { o, fleet, pushes, target } = this;
     const final = await this.listDevices(templateIds);
     const stateOf = (d: SimDevice) => final.get(d.id)?.syncState ?? 'unknown';
     const dashboard = await this.admin.dashboard();
     const answering = fleet.devices.filter((d) => d.answersPushes);
-    const templateCommands = (platform?: SimPlatform) => answering.filter((d) => !platform || d.platform === platform).map((d) => d.commands - sync.commandsBefore.get(d)!);
+    const templateCommands = (platform?: SimPlatform) =>
+      answering
+        .filter((d) => !platform || d.platform === platform)
+        .map((d) => d.commands - sync.commandsBefore.get(d)!);
     const perMinute = pushes.minutes();
     const maxPerMinute = Math.max(0, ...perMinute);
     const budgetPerMinute = await this.budgetLedger();
@@ -334,8 +456,10 @@ class Simulation {
     if (budgetPerMinute) {
       const reserved = budgetPerMinute.reduce((a, b) => a + b, 0);
       const most = Math.max(0, ...budgetPerMinute);
-      if (target.cap !== undefined && most > target.cap) problems.push(`the server reserved ${most} pushes in one minute, over the cap of ${target.cap}`);
-      if (pushes.total > reserved) problems.push(`${pushes.total} pushes arrived but the server reserved only ${reserved}`);
+      if (target.cap !== undefined && most > target.cap)
+        problems.push(`the server reserved ${most} pushes in one minute, over the cap of ${target.cap}`);
+      if (pushes.total > reserved)
+        problems.push(`${pushes.total} pushes arrived but the server reserved only ${reserved}`);
     } else if (target.cap !== undefined && maxPerMinute > target.cap) {
       problems.push(`${maxPerMinute} pushes arrived in one minute, over the cap of ${target.cap}`);
     }
@@ -366,13 +490,23 @@ class Simulation {
         timedOut: sync.allReachableSeconds === null,
       },
       pushes: {
-        total: pushes.total, apns: pushes.byService.apns, fcm: pushes.byService.fcm,
-        perMinute, maxPerMinute, budgetPerMinute, cap: target.cap ?? null, unanswered: fleet.unanswered,
+        total: pushes.total,
+        apns: pushes.byService.apns,
+        fcm: pushes.byService.fcm,
+        perMinute,
+        maxPerMinute,
+        budgetPerMinute,
+        cap: target.cap ?? null,
+        unanswered: fleet.unanswered,
       },
       commands: {
         templateSync: {
           ...spreadOf(templateCommands()),
-          ...Object.fromEntries((['ios', 'android'] as const).filter((p) => this.plans.some((d) => d.platform === p)).map((p) => [p, spreadOf(templateCommands(p))])),
+          ...Object.fromEntries(
+            (['ios', 'android'] as const)
+              .filter((p) => this.plans.some((d) => d.platform === p))
+              .map((p) => [p, spreadOf(templateCommands(p))]),
+          ),
         },
         wholeRun: spreadOf(answering.map((d) => d.commands)),
       },
@@ -388,7 +522,12 @@ class Simulation {
         alarms: dashboard.activeAlarms.map((a) => `${a.severity}: ${a.message}`),
       },
       finalStates: countBy(fleet.devices, stateOf),
-      finalStatesByRole: Object.fromEntries(Object.entries(groupBy(fleet.devices, (d) => `${d.platform} ${d.role}`)).map(([k, ds]) => [k, countBy(ds, stateOf)])),
+      finalStatesByRole: Object.fromEntries(
+        Object.entries(groupBy(fleet.devices, (d) => `${d.platform} ${d.role}`)).map(([k, ds]) => [
+          k,
+          countBy(ds, stateOf),
+        ]),
+      ),
     };
   }
 

@@ -2,14 +2,15 @@
 // builds it, with in-memory dynalite), pushing Apple devices through the fake APNs and Android
 // agents through the simulator's stand-in for FCM. The database runs in a worker thread and more
 // servers for the devices in others (shared-dynamo.ts, api-worker.ts), so the run uses every core.
+
+import type { FakeApns } from '../../kit/fake-apns';
 import type { PushSender } from '../../lambdas/ports';
-import { DEFAULT_CONFIG, type AppConfig } from '../../lambdas/service/container';
+import { type AppConfig, DEFAULT_CONFIG } from '../../lambdas/service/container';
 import { createTenant } from '../../lambdas/service/tenants';
 import { startLocal } from '../../lambdas/wiring/local';
-import type { FakeApns } from '../../kit/fake-apns';
 import type { ApiWorkerData } from './api-worker';
-import { SERVER_KEEP_ALIVE_MS } from './http';
 import type { ScaledClock } from './clock';
+import { SERVER_KEEP_ALIVE_MS } from './http';
 import { useSharedDynamo } from './shared-dynamo';
 import { startThread, type Thread } from './threads';
 
@@ -62,8 +63,14 @@ export async function startInProcess(o: InProcessOptions): Promise<SimTarget> {
     const database = await startThread('dynamo-worker.ts', undefined);
     stops.push(database.stop);
     const local = await startLocal({
-      inMemory: true, port: 0, schedules: false, clock: o.clock,
-      apnsOrigin: o.apns.origin, apnsCa: o.apns.serverCa, push: { fcm: o.fcm }, config,
+      inMemory: true,
+      port: 0,
+      schedules: false,
+      clock: o.clock,
+      apnsOrigin: o.apns.origin,
+      apnsCa: o.apns.serverCa,
+      push: { fcm: o.fcm },
+      config,
     });
     stops.push(local.stop);
     useSharedDynamo(local.dynamo.client, database.url);
@@ -74,7 +81,11 @@ export async function startInProcess(o: InProcessOptions): Promise<SimTarget> {
     const apiWorkers: Thread[] = [];
     for (let i = 0; i < o.apiWorkers; i++) {
       const data: ApiWorkerData = {
-        name: `api-${i + 1}`, dynamoEndpoint: database.url, apnsOrigin: o.apns.origin, apnsCa: o.apns.serverCa, config,
+        name: `api-${i + 1}`,
+        dynamoEndpoint: database.url,
+        apnsOrigin: o.apns.origin,
+        apnsCa: o.apns.serverCa,
+        config,
         clock: { factor: o.clock.factor, start: o.clock.start },
       };
       const worker = await startThread('api-worker.ts', data, (m) => o.onWorkerFcm(m.token));
@@ -92,7 +103,10 @@ export async function startInProcess(o: InProcessOptions): Promise<SimTarget> {
         return counts.reduce((a, b) => a + b, local.queue.deadLetters.length);
       },
       budgetUsed: (minute) => local.app.stores.budget.used(TENANT, minute),
-      threadUtilization: () => ({ database: database.utilization(), apiWorkers: apiWorkers.map((w) => w.utilization()) }),
+      threadUtilization: () => ({
+        database: database.utilization(),
+        apiWorkers: apiWorkers.map((w) => w.utilization()),
+      }),
       stop: stopAll,
     };
   } catch (err) {

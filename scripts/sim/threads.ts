@@ -1,8 +1,9 @@
 // Worker threads of the simulator (the database, the API workers) and how the main thread talks
 // to them: a worker posts {type: 'ready', url} once it serves, answers each request in order, and
 // posts {type: 'fcm', token} whenever its server pushes an Android agent.
-import { Worker } from 'node:worker_threads';
+
 import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
 
 /** Main thread → worker. */
 export type ThreadRequest = 'dead-letters' | 'stop';
@@ -26,7 +27,11 @@ export interface Thread {
 }
 
 /** Starts scripts/sim/<file> in a worker thread and waits until it serves. */
-export async function startThread(file: string, workerData: unknown, onFcm: (m: { token: string }) => void = () => undefined): Promise<Thread> {
+export async function startThread(
+  file: string,
+  workerData: unknown,
+  onFcm: (m: { token: string }) => void = () => undefined,
+): Promise<Thread> {
   // TypeScript loads through tsx's CommonJS hook, under tsx and under jest alike.
   const code = `require(${JSON.stringify(require.resolve('tsx/cjs/api'))}).register(); require(${JSON.stringify(join(__dirname, file))});`;
   // `env`: a copy of what this module sees (under jest, its sandbox's process.env, LOG_LEVEL included).
@@ -40,10 +45,11 @@ export async function startThread(file: string, workerData: unknown, onFcm: (m: 
       else answers.shift()?.(m);
     });
   });
-  const ask = (request: ThreadRequest) => new Promise<ThreadMessage>((resolve) => {
-    answers.push(resolve);
-    worker.postMessage(request);
-  });
+  const ask = (request: ThreadRequest) =>
+    new Promise<ThreadMessage>((resolve) => {
+      answers.push(resolve);
+      worker.postMessage(request);
+    });
   return {
     url,
     utilization: () => worker.performance.eventLoopUtilization().utilization,

@@ -1,9 +1,10 @@
 // ApnsSender against a real HTTP/2 + TLS fake of APNs that requires a client certificate.
-import { ApnsSender } from '../../lambdas/adapters/apns/apns-sender';
-import type { ApnsCredentials, ApnsSenderOptions } from '../../lambdas/adapters/apns/apns-sender';
-import type { PushOutcome, PushTarget } from '../../lambdas/ports';
+
 import { FakeApns } from '../../kit/fake-apns';
 import { pushCert, testCa } from '../../kit/tls';
+import type { ApnsCredentials, ApnsSenderOptions } from '../../lambdas/adapters/apns/apns-sender';
+import { ApnsSender } from '../../lambdas/adapters/apns/apns-sender';
+import type { PushOutcome, PushTarget } from '../../lambdas/ports';
 
 // The fake's certificates are issued for the real present, so the sender's clock is real too.
 const NOW = new Date(Math.floor(Date.now() / 1000) * 1000);
@@ -51,7 +52,9 @@ describe('ApnsSender', () => {
 
   it('posts exactly the MDM push: path, headers and body', async () => {
     const result = await sender().send('a', [target(TOKEN, { magic: 'E3C1A0F2-PUSH-MAGIC' })]);
-    expect(result).toEqual([{ deviceId: `dev-${TOKEN}`, status: 'sent', messageId: expect.stringMatching(/^[0-9A-F-]{36}$/) }]);
+    expect(result).toEqual([
+      { deviceId: `dev-${TOKEN}`, status: 'sent', messageId: expect.stringMatching(/^[0-9A-F-]{36}$/) },
+    ]);
     expect(fake.pushes).toHaveLength(1);
     const push = fake.pushes[0];
     expect(push.method).toBe('POST');
@@ -73,7 +76,10 @@ describe('ApnsSender', () => {
     await slow.start();
     try {
       const s = sender({ origin: slow.origin, concurrency: 20 });
-      const first = await s.send('a', Array.from({ length: 60 }, (_, i) => target(i + 1)));
+      const first = await s.send(
+        'a',
+        Array.from({ length: 60 }, (_, i) => target(i + 1)),
+      );
       const second = await s.send('a', [target(999)]);
       expect((first as PushOutcome[]).every((o) => o.status === 'sent')).toBe(true);
       expect(second).toEqual([expect.objectContaining({ status: 'sent' })]);
@@ -115,7 +121,10 @@ describe('ApnsSender', () => {
     fake.always(target(4).token, { status: 400, reason: 'DeviceTokenNotForTopic' });
     fake.always(target(5).token, { status: 400, reason: 'BadTopic' });
     fake.always(target(6).token, { status: 413, reason: 'PayloadTooLarge' });
-    const result = await sender().send('a', [1, 2, 3, 4, 5, 6, 7].map((n) => target(n)));
+    const result = await sender().send(
+      'a',
+      [1, 2, 3, 4, 5, 6, 7].map((n) => target(n)),
+    );
     expect(result).toEqual([
       { deviceId: 'dev-1', status: 'dead-token', reason: 'Unregistered' },
       { deviceId: 'dev-2', status: 'dead-token', reason: 'ExpiredToken' },
@@ -128,7 +137,11 @@ describe('ApnsSender', () => {
   });
 
   it('retries 429/500/503 with backoff and succeeds when APNs recovers', async () => {
-    fake.script(target(1).token, { status: 500, reason: 'InternalServerError' }, { status: 429, reason: 'TooManyRequests' });
+    fake.script(
+      target(1).token,
+      { status: 500, reason: 'InternalServerError' },
+      { status: 429, reason: 'TooManyRequests' },
+    );
     fake.script(target(2).token, { status: 503, reason: 'Shutdown' });
     const result = await sender().send('a', [target(1), target(2)]);
     expect(result).toEqual([expect.objectContaining({ status: 'sent' }), expect.objectContaining({ status: 'sent' })]);
@@ -156,7 +169,10 @@ describe('ApnsSender', () => {
   it('returns a credential error when the TLS handshake refuses the certificate', async () => {
     creds.a = pushCert({ name: 'not-apple', untrusted: true });
     const result = await sender().send('a', [target(1), target(2)]);
-    expect(result).toEqual({ kind: 'credential', reason: expect.stringContaining('TLS handshake refused the push certificate') });
+    expect(result).toEqual({
+      kind: 'credential',
+      reason: expect.stringContaining('TLS handshake refused the push certificate'),
+    });
     expect(fake.pushes).toHaveLength(0);
   });
 
@@ -168,8 +184,14 @@ describe('ApnsSender', () => {
     };
     const s = sender();
     expect(await s.send('none', [target(1)])).toEqual({ kind: 'credential', reason: 'no APNs certificate uploaded' });
-    expect(await s.send('mismatch', [target(1)])).toEqual({ kind: 'credential', reason: expect.stringContaining('unusable') });
-    expect(await s.send('expired', [target(1)])).toEqual({ kind: 'credential', reason: expect.stringMatching(/^the APNs certificate expired on /) });
+    expect(await s.send('mismatch', [target(1)])).toEqual({
+      kind: 'credential',
+      reason: expect.stringContaining('unusable'),
+    });
+    expect(await s.send('expired', [target(1)])).toEqual({
+      kind: 'credential',
+      reason: expect.stringMatching(/^the APNs certificate expired on /),
+    });
     expect(fake.sessions).toBe(0);
   });
 

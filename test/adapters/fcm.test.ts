@@ -1,13 +1,13 @@
 // FcmSender through the real firebase-admin against a local fake of Google's token endpoint and
 // the FCM v1 send endpoint, over both of firebase-admin's transports.
 import { Messaging } from 'firebase-admin/messaging';
-import { FcmSender, FCM_MAX_BATCH } from '../../lambdas/adapters/fcm/fcm-sender';
-import { parseServiceAccount } from '../../lambdas/protocol/android/service-account';
+import type { FakeServiceAccount } from '../../kit/fake-fcm';
+import { ANSWERS, FakeFcm } from '../../kit/fake-fcm';
 import type { FcmSenderOptions } from '../../lambdas/adapters/fcm/fcm-sender';
+import { FCM_MAX_BATCH, FcmSender } from '../../lambdas/adapters/fcm/fcm-sender';
 import { DomainError } from '../../lambdas/domain/errors';
 import type { PushOutcome, PushTarget } from '../../lambdas/ports';
-import { ANSWERS, FakeFcm } from '../../kit/fake-fcm';
-import type { FakeServiceAccount } from '../../kit/fake-fcm';
+import { parseServiceAccount } from '../../lambdas/protocol/android/service-account';
 
 const target = (n: number): PushTarget => ({ deviceId: `dev-${n}`, token: `fcm-token-${n}` });
 const targets = (count: number) => Array.from({ length: count }, (_, i) => target(i + 1));
@@ -20,7 +20,12 @@ describe.each(['http2', 'http1'] as const)('FcmSender over %s', (transport) => {
   const senders: FcmSender[] = [];
 
   const sender = (overrides: Partial<FcmSenderOptions> = {}) => {
-    const s = new FcmSender({ credentials: async (t) => creds[t], transport, httpAgent: route.httpAgent, ...overrides });
+    const s = new FcmSender({
+      credentials: async (t) => creds[t],
+      transport,
+      httpAgent: route.httpAgent,
+      ...overrides,
+    });
     senders.push(s);
     return s;
   };
@@ -44,16 +49,29 @@ describe.each(['http2', 'http1'] as const)('FcmSender over %s', (transport) => {
 
   it('sends data-only messages with high Android priority to the tenant project', async () => {
     const result = await sender().send('a', targets(3));
-    expect(result).toEqual([1, 2, 3].map((n) => ({
-      deviceId: `dev-${n}`, status: 'sent', messageId: expect.stringMatching(/^projects\/mdm-test\/messages\//),
-    })));
+    expect(result).toEqual(
+      [1, 2, 3].map((n) => ({
+        deviceId: `dev-${n}`,
+        status: 'sent',
+        messageId: expect.stringMatching(/^projects\/mdm-test\/messages\//),
+      })),
+    );
     expect(fake.messages).toHaveLength(3);
     for (const m of fake.messages) {
       expect(m.projectId).toBe('mdm-test');
-      expect(m.message).toEqual({ token: expect.stringMatching(/^fcm-token-\d$/), data: { type: 'sync' }, android: { priority: 'high' } });
+      expect(m.message).toEqual({
+        token: expect.stringMatching(/^fcm-token-\d$/),
+        data: { type: 'sync' },
+        android: { priority: 'high' },
+      });
       expect(m.httpVersion).toBe(transport === 'http2' ? '2.0' : '1.1');
     }
-    expect(fake.tokenRequests).toEqual([expect.objectContaining({ clientEmail: account.clientEmail, scope: 'https://www.googleapis.com/auth/firebase.messaging' })]);
+    expect(fake.tokenRequests).toEqual([
+      expect.objectContaining({
+        clientEmail: account.clientEmail,
+        scope: 'https://www.googleapis.com/auth/firebase.messaging',
+      }),
+    ]);
   });
 
   it('reuses the access token and app across calls', async () => {
@@ -96,21 +114,33 @@ describe.each(['http2', 'http1'] as const)('FcmSender over %s', (transport) => {
 
   it('returns a credential error when every message is refused as another project', async () => {
     fake.answerAll(ANSWERS.senderIdMismatch);
-    expect(await sender().send('a', targets(3))).toEqual({ kind: 'credential', reason: expect.stringContaining('messaging/mismatched-credential') });
+    expect(await sender().send('a', targets(3))).toEqual({
+      kind: 'credential',
+      reason: expect.stringContaining('messaging/mismatched-credential'),
+    });
   });
 
   it('returns a credential error when FCM rejects the access token', async () => {
     const s = sender();
     await s.send('a', [target(1)]);
     fake.revokeAccessTokens();
-    expect(await s.send('a', [target(2)])).toEqual({ kind: 'credential', reason: expect.stringContaining('messaging/third-party-auth-error') });
+    expect(await s.send('a', [target(2)])).toEqual({
+      kind: 'credential',
+      reason: expect.stringContaining('messaging/third-party-auth-error'),
+    });
   });
 
   it('returns a credential error when Google refuses the key, and none when nothing is uploaded', async () => {
     fake.refuseAllTokens();
-    expect(await sender().send('a', [target(1)])).toEqual({ kind: 'credential', reason: 'Google refused the service account: invalid_grant: Invalid JWT Signature.' });
+    expect(await sender().send('a', [target(1)])).toEqual({
+      kind: 'credential',
+      reason: 'Google refused the service account: invalid_grant: Invalid JWT Signature.',
+    });
     creds = {};
-    expect(await sender().send('a', [target(1)])).toEqual({ kind: 'credential', reason: 'no FCM service account uploaded' });
+    expect(await sender().send('a', [target(1)])).toEqual({
+      kind: 'credential',
+      reason: 'no FCM service account uploaded',
+    });
     expect(fake.messages).toHaveLength(0);
   });
 
@@ -134,7 +164,9 @@ describe('FcmSender without a reachable Google', () => {
     await fake.stop();
     const s = new FcmSender({ credentials: async () => json, httpAgent: route.httpAgent });
     try {
-      expect(await s.send('a', [target(1)])).toEqual([{ deviceId: 'dev-1', status: 'retry', reason: expect.stringContaining('token endpoint unreachable') }]);
+      expect(await s.send('a', [target(1)])).toEqual([
+        { deviceId: 'dev-1', status: 'retry', reason: expect.stringContaining('token endpoint unreachable') },
+      ]);
     } finally {
       await s.close();
       route.restore();
@@ -147,7 +179,10 @@ describe('parseServiceAccount', () => {
   const valid = JSON.parse(fake.serviceAccount('proj-1').json) as Record<string, unknown>;
 
   it('returns the project and client email of a valid key', () => {
-    expect(parseServiceAccount(JSON.stringify(valid))).toEqual({ projectId: 'proj-1', clientEmail: valid.client_email });
+    expect(parseServiceAccount(JSON.stringify(valid))).toEqual({
+      projectId: 'proj-1',
+      clientEmail: valid.client_email,
+    });
   });
 
   it.each([
@@ -156,7 +191,10 @@ describe('parseServiceAccount', () => {
     ['another credential type', JSON.stringify({ ...valid, type: 'authorized_user' })],
     ['no project_id', JSON.stringify({ ...valid, project_id: '' })],
     ['no client_email', JSON.stringify({ ...valid, client_email: undefined })],
-    ['a broken private key', JSON.stringify({ ...valid, private_key: '-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n' })],
+    [
+      'a broken private key',
+      JSON.stringify({ ...valid, private_key: '-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n' }),
+    ],
   ])('rejects %s as unprocessable', (_, json) => {
     let error: unknown;
     try {

@@ -10,7 +10,9 @@ describe('TenantStore', () => {
   it('creates, reads, updates and lists tenants; a second create is a conflict', async () => {
     const { tenants } = fx.stores;
     await tenants.create({ id: 'acme', name: 'Acme', createdAt: '2026-01-01T00:00:00Z' });
-    await expect(tenants.create({ id: 'acme', name: 'Other', createdAt: '2026-01-01T00:00:00Z' })).rejects.toMatchObject({ status: 409 });
+    await expect(
+      tenants.create({ id: 'acme', name: 'Other', createdAt: '2026-01-01T00:00:00Z' }),
+    ).rejects.toMatchObject({ status: 409 });
     const updated = await tenants.update('acme', { pushCapPerMinute: 50 });
     expect(updated).toMatchObject({ id: 'acme', name: 'Acme', pushCapPerMinute: 50 });
     expect((await tenants.list()).items.map((t) => t.id)).toContain('acme');
@@ -21,8 +23,22 @@ describe('TenantStore', () => {
 describe('ApiKeyStore', () => {
   it('finds a key by hash, lists a tenant’s keys only, deletes and touches', async () => {
     const { apiKeys } = fx.stores;
-    await apiKeys.put({ id: 'k1', tenantId: 'acme', name: 'ci', role: 'admin', hash: 'h1', createdAt: '2026-01-01T00:00:00Z' });
-    await apiKeys.put({ id: 'k2', tenantId: 'other', name: 'x', role: 'viewer', hash: 'h2', createdAt: '2026-01-01T00:00:00Z' });
+    await apiKeys.put({
+      id: 'k1',
+      tenantId: 'acme',
+      name: 'ci',
+      role: 'admin',
+      hash: 'h1',
+      createdAt: '2026-01-01T00:00:00Z',
+    });
+    await apiKeys.put({
+      id: 'k2',
+      tenantId: 'other',
+      name: 'x',
+      role: 'viewer',
+      hash: 'h2',
+      createdAt: '2026-01-01T00:00:00Z',
+    });
     expect(await apiKeys.getByHash('h1')).toMatchObject({ id: 'k1', role: 'admin' });
     expect((await apiKeys.listByTenant('acme')).map((k) => k.id)).toEqual(['k1']);
     await apiKeys.touch('h1', '2026-02-01T00:00:00Z');
@@ -72,7 +88,10 @@ describe('TemplateStore', () => {
     // Opaque: the database key (with the tenant in it) is signed, not bare base64 JSON of it.
     expect(() => JSON.parse(Buffer.from(cursor!, 'base64url').toString('utf8'))).toThrow();
     expect((await templates.list('cursor-a', cursor, 1)).items).toHaveLength(1);
-    await expect(templates.list('cursor-b', cursor, 1)).rejects.toMatchObject({ status: 400, message: expect.stringMatching(/cursor/) });
+    await expect(templates.list('cursor-b', cursor, 1)).rejects.toMatchObject({
+      status: 400,
+      message: expect.stringMatching(/cursor/),
+    });
     await expect(devices.list('cursor-a', {}, cursor, 1)).rejects.toMatchObject({ status: 400 });
     await expect(logs.query('cursor-a', {}, cursor, 1)).rejects.toMatchObject({ status: 400 });
     const [version, payload, signature] = cursor!.split('.');
@@ -86,8 +105,17 @@ describe('TemplateStore', () => {
 describe('EnrollmentStore', () => {
   it('marks a token used exactly once', async () => {
     const { enrollments } = fx.stores;
-    await enrollments.create({ tenantId: 'acme', tokenHash: 'th', platform: 'ios', createdAt: 'x', expiresAt: '2026-12-01T00:00:00Z' });
-    const both = await Promise.all([enrollments.markUsed('acme', 'th', 'd1', 'now'), enrollments.markUsed('acme', 'th', 'd2', 'now')]);
+    await enrollments.create({
+      tenantId: 'acme',
+      tokenHash: 'th',
+      platform: 'ios',
+      createdAt: 'x',
+      expiresAt: '2026-12-01T00:00:00Z',
+    });
+    const both = await Promise.all([
+      enrollments.markUsed('acme', 'th', 'd1', 'now'),
+      enrollments.markUsed('acme', 'th', 'd2', 'now'),
+    ]);
     expect(both.filter(Boolean)).toHaveLength(1);
     expect(await enrollments.markUsed('acme', 'missing', 'd1', 'now')).toBe(false);
   });
@@ -120,11 +148,17 @@ describe('DeviceStore', () => {
     const { devices } = fx.stores;
     const tenantId = 'listing';
     for (let i = 0; i < 12; i++) {
-      await devices.create(newDevice({
-        tenantId, id: `L${String(i).padStart(2, '0')}`, name: i % 2 ? 'Sales iPad' : 'Warehouse phone',
-        platform: i % 3 === 0 ? 'android' : 'ios', syncState: i % 4 === 0 ? 'Synchronized' : 'Sync-Required',
-        templateId: i < 5 ? 'tplA' : undefined, registrationState: i === 11 ? 'Withdrawn' : 'Checked-In',
-      }));
+      await devices.create(
+        newDevice({
+          tenantId,
+          id: `L${String(i).padStart(2, '0')}`,
+          name: i % 2 ? 'Sales iPad' : 'Warehouse phone',
+          platform: i % 3 === 0 ? 'android' : 'ios',
+          syncState: i % 4 === 0 ? 'Synchronized' : 'Sync-Required',
+          templateId: i < 5 ? 'tplA' : undefined,
+          registrationState: i === 11 ? 'Withdrawn' : 'Checked-In',
+        }),
+      );
     }
     const all: string[] = [];
     let cursor: string | undefined;
@@ -135,7 +169,8 @@ describe('DeviceStore', () => {
     } while (cursor);
     expect(all).toHaveLength(12);
     expect(new Set(all).size).toBe(12);
-    const ids = async (f: Parameters<typeof devices.list>[1]) => (await devices.list(tenantId, f, undefined, 100)).items.map((d) => d.id).sort();
+    const ids = async (f: Parameters<typeof devices.list>[1]) =>
+      (await devices.list(tenantId, f, undefined, 100)).items.map((d) => d.id).sort();
     expect(await ids({ syncState: 'Synchronized' })).toEqual(['L00', 'L04', 'L08']);
     expect(await ids({ templateId: 'tplA' })).toEqual(['L00', 'L01', 'L02', 'L03', 'L04']);
     expect(await ids({ registrationState: 'Withdrawn' })).toEqual(['L11']);
@@ -144,8 +179,12 @@ describe('DeviceStore', () => {
     expect(await ids({ syncState: 'Synchronized', templateId: 'tplA' })).toEqual(['L00', 'L04']);
     // A cursor is valid only with the filter it was issued for (another filter reads another index).
     const first = await devices.list(tenantId, { syncState: 'Sync-Required' }, undefined, 2);
-    expect((await devices.list(tenantId, { syncState: 'Sync-Required' }, first.cursor, 2)).items.length).toBeGreaterThan(0);
-    await expect(devices.list(tenantId, { templateId: 'tplA' }, first.cursor, 2)).rejects.toMatchObject({ status: 400 });
+    expect(
+      (await devices.list(tenantId, { syncState: 'Sync-Required' }, first.cursor, 2)).items.length,
+    ).toBeGreaterThan(0);
+    await expect(devices.list(tenantId, { templateId: 'tplA' }, first.cursor, 2)).rejects.toMatchObject({
+      status: 400,
+    });
     await expect(devices.list(tenantId, {}, first.cursor, 2)).rejects.toMatchObject({ status: 400 });
   });
 
@@ -175,16 +214,27 @@ describe('DeviceStore', () => {
 
   it('keeps a device in the awaiting index only while it waits for an answer, found by push time', async () => {
     const { devices } = fx.stores;
-    const d = newDevice({ tenantId: 'sweep', id: 'aw1', syncState: 'Sync-Requested', lastPushAt: '2026-11-01T00:00:00.000Z', awaitingAnswerSince: '2026-11-01T00:00:00.000Z' });
+    const d = newDevice({
+      tenantId: 'sweep',
+      id: 'aw1',
+      syncState: 'Sync-Requested',
+      lastPushAt: '2026-11-01T00:00:00.000Z',
+      awaitingAnswerSince: '2026-11-01T00:00:00.000Z',
+    });
     await devices.create(d);
     const find = async (before: string) => {
       const found: string[] = [];
-      for (let shard = 0; shard < AWAITING_SHARDS; shard++) found.push(...(await devices.listAwaitingSince(shard, before)).items.map((x) => x.id));
+      for (let shard = 0; shard < AWAITING_SHARDS; shard++)
+        found.push(...(await devices.listAwaitingSince(shard, before)).items.map((x) => x.id));
       return found;
     };
     expect(await find('2026-11-02T00:00:00.000Z')).toContain('aw1');
     expect(await find('2026-10-30T00:00:00.000Z')).not.toContain('aw1');
-    await devices.save({ ...(await devices.get('sweep', 'aw1'))!, syncState: 'Not-Synchronized', awaitingAnswerSince: undefined });
+    await devices.save({
+      ...(await devices.get('sweep', 'aw1'))!,
+      syncState: 'Not-Synchronized',
+      awaitingAnswerSince: undefined,
+    });
     expect(await find('2026-11-02T00:00:00.000Z')).not.toContain('aw1');
   });
 
@@ -218,34 +268,59 @@ describe('CommandStore', () => {
     const { commands } = fx.stores;
     expect(await commands.enqueue(newCommand({ deviceId: 'q3', id: 'fixed', requestType: 'DeviceLock' }))).toBe(true);
     expect(await commands.enqueue(newCommand({ deviceId: 'q3', id: 'fixed', requestType: 'EraseDevice' }))).toBe(false);
-    expect((await commands.liveQueue('acme', 'q3')).map((c) => [c.id, c.requestType])).toEqual([['fixed', 'DeviceLock']]);
+    expect((await commands.liveQueue('acme', 'q3')).map((c) => [c.id, c.requestType])).toEqual([
+      ['fixed', 'DeviceLock'],
+    ]);
   });
 });
 
 describe('BulkOperationStore', () => {
-  const chunk = (n: number, queued: number, refusals: Array<{ deviceId: string; code: string; message: string }> = []) =>
-    ({ chunk: n, targeted: queued + refusals.length, queued, refusals, finishedAt: '2026-11-23T10:00:00.000Z' });
+  const chunk = (
+    n: number,
+    queued: number,
+    refusals: Array<{ deviceId: string; code: string; message: string }> = [],
+  ) => ({ chunk: n, targeted: queued + refusals.length, queued, refusals, finishedAt: '2026-11-23T10:00:00.000Z' });
 
   it('records each listed page and each chunk once, however often a step is retried', async () => {
     const { bulk } = fx.stores;
-    await bulk.create('acme', { id: 'op1', type: 'Lock', createdAt: '2026-11-23T09:00:00.000Z', target: { filter: { platform: 'ios' } }, sealedParams: 'sealed' });
-    await expect(bulk.create('acme', { id: 'op1', type: 'Wipe', createdAt: '2026-11-23T09:00:00.000Z', target: { deviceIds: 1 } })).rejects.toThrow();
+    await bulk.create('acme', {
+      id: 'op1',
+      type: 'Lock',
+      createdAt: '2026-11-23T09:00:00.000Z',
+      target: { filter: { platform: 'ios' } },
+      sealedParams: 'sealed',
+    });
+    await expect(
+      bulk.create('acme', { id: 'op1', type: 'Wipe', createdAt: '2026-11-23T09:00:00.000Z', target: { deviceIds: 1 } }),
+    ).rejects.toThrow();
     await bulk.recordListedPage('acme', 'op1', 0, 500);
     await bulk.recordListedPage('acme', 'op1', 0, 500);
     const listed = await bulk.recordListedPage('acme', 'op1', 1, 20, 6);
     expect(listed).toMatchObject({ listedPages: { 0: 500, 1: 20 }, totalChunks: 6, chunksDone: 0 });
 
-    expect(await bulk.recordChunk('acme', 'op1', chunk(1, 99, [{ deviceId: 'd7', code: 'conflict', message: 'withdrawn' }]))).toMatchObject({ recorded: true, op: { chunksDone: 1 } });
+    expect(
+      await bulk.recordChunk('acme', 'op1', chunk(1, 99, [{ deviceId: 'd7', code: 'conflict', message: 'withdrawn' }])),
+    ).toMatchObject({ recorded: true, op: { chunksDone: 1 } });
     expect(await bulk.recordChunk('acme', 'op1', chunk(1, 100))).toEqual({ recorded: false });
     expect((await bulk.recordChunk('acme', 'op1', chunk(0, 100))).op?.chunksDone).toBe(2);
     expect(await bulk.hasChunk('acme', 'op1', 1)).toBe(true);
     expect(await bulk.hasChunk('acme', 'op1', 2)).toBe(false);
-    expect((await bulk.chunks('acme', 'op1')).map((c) => [c.chunk, c.queued, c.refusals.length])).toEqual([[0, 100, 0], [1, 99, 1]]);
+    expect((await bulk.chunks('acme', 'op1')).map((c) => [c.chunk, c.queued, c.refusals.length])).toEqual([
+      [0, 100, 0],
+      [1, 99, 1],
+    ]);
   });
 
   it('finishes once, erasing the sealed params; another tenant sees nothing', async () => {
     const { bulk } = fx.stores;
-    await bulk.create('acme', { id: 'op2', type: 'Lock', createdAt: '2026-11-23T09:00:00.000Z', target: { deviceIds: 3 }, sealedParams: 'sealed-pin', totalChunks: 1 });
+    await bulk.create('acme', {
+      id: 'op2',
+      type: 'Lock',
+      createdAt: '2026-11-23T09:00:00.000Z',
+      target: { deviceIds: 3 },
+      sealedParams: 'sealed-pin',
+      totalChunks: 1,
+    });
     expect(await bulk.finish('acme', 'op2', '2026-11-23T09:05:00.000Z')).toBe(true);
     expect(await bulk.finish('acme', 'op2', '2026-11-23T09:06:00.000Z')).toBe(false);
     const op = await bulk.get('acme', 'op2');
@@ -261,10 +336,32 @@ describe('LogStore', () => {
   it('stamps expiresAt = created + 90 days and never returns an expired item', async () => {
     const { logs } = fx.stores;
     fx.clock.set('2026-11-23T09:00:00.000Z');
-    const old = await logs.append({ tenantId: 'logs', type: 'event', severity: 'info', at: '2026-08-01T00:00:00.000Z', event: 'old', message: 'old one' });
+    const old = await logs.append({
+      tenantId: 'logs',
+      type: 'event',
+      severity: 'info',
+      at: '2026-08-01T00:00:00.000Z',
+      event: 'old',
+      message: 'old one',
+    });
     expect(old.expiresAt).toBe(Date.parse('2026-08-01T00:00:00.000Z') / 1000 + 90 * 86400);
-    await logs.append({ tenantId: 'logs', type: 'alarm', severity: 'critical', at: '2026-11-20T00:00:00.000Z', event: 'apns', message: 'renew the Apple push certificate' });
-    await logs.append({ tenantId: 'logs', type: 'command', severity: 'info', at: '2026-11-21T00:00:00.000Z', event: 'cmd', message: 'InstallProfile acknowledged', deviceId: 'd9' });
+    await logs.append({
+      tenantId: 'logs',
+      type: 'alarm',
+      severity: 'critical',
+      at: '2026-11-20T00:00:00.000Z',
+      event: 'apns',
+      message: 'renew the Apple push certificate',
+    });
+    await logs.append({
+      tenantId: 'logs',
+      type: 'command',
+      severity: 'info',
+      at: '2026-11-21T00:00:00.000Z',
+      event: 'cmd',
+      message: 'InstallProfile acknowledged',
+      deviceId: 'd9',
+    });
     const all = await logs.query('logs', {});
     expect(all.items.map((l) => l.event)).toEqual(['cmd', 'apns']); // newest first, the expired one gone
     expect((await logs.query('logs', { type: 'alarm' })).items.map((l) => l.event)).toEqual(['apns']);
@@ -279,19 +376,38 @@ describe('LogStore', () => {
   it('pages newest first with a cursor', async () => {
     const { logs } = fx.stores;
     for (let i = 0; i < 5; i++) {
-      await logs.append({ tenantId: 'paging', type: 'event', severity: 'info', at: `2026-11-2${i}T00:00:00.000Z`, event: `e${i}`, message: 'm' });
+      await logs.append({
+        tenantId: 'paging',
+        type: 'event',
+        severity: 'info',
+        at: `2026-11-2${i}T00:00:00.000Z`,
+        event: `e${i}`,
+        message: 'm',
+      });
     }
     const first = await logs.query('paging', {}, undefined, 2);
     const second = await logs.query('paging', {}, first.cursor, 2);
     const third = await logs.query('paging', {}, second.cursor, 2);
-    expect([...first.items, ...second.items, ...third.items].map((l) => l.event)).toEqual(['e4', 'e3', 'e2', 'e1', 'e0']);
+    expect([...first.items, ...second.items, ...third.items].map((l) => l.event)).toEqual([
+      'e4',
+      'e3',
+      'e2',
+      'e1',
+      'e0',
+    ]);
   });
 });
 
 describe('AlarmStore', () => {
   it('reports whether an alarm was already active, so counts can stay exact', async () => {
     const { alarms } = fx.stores;
-    const alarm = { tenantId: 'acme', key: 'apns-certificate', severity: 'critical' as const, message: 'renew', raisedAt: 'now' };
+    const alarm = {
+      tenantId: 'acme',
+      key: 'apns-certificate',
+      severity: 'critical' as const,
+      message: 'renew',
+      raisedAt: 'now',
+    };
     expect(await alarms.raise(alarm)).toBeUndefined();
     expect(await alarms.raise(alarm)).toMatchObject({ key: 'apns-certificate' });
     expect((await alarms.list('acme')).map((a) => a.key)).toEqual(['apns-certificate']);
@@ -303,7 +419,11 @@ describe('AlarmStore', () => {
 describe('CounterStore', () => {
   it('sums sharded deltas and resets to a recount', async () => {
     const { counters } = fx.stores;
-    await Promise.all(Array.from({ length: 40 }, (_, i) => counters.add('acme', { 'sync:Synchronized': 1, 'sync:Sync-Required': -1 }, `dev-${i}`)));
+    await Promise.all(
+      Array.from({ length: 40 }, (_, i) =>
+        counters.add('acme', { 'sync:Synchronized': 1, 'sync:Sync-Required': -1 }, `dev-${i}`),
+      ),
+    );
     expect(await counters.read('acme')).toMatchObject({ 'sync:Synchronized': 40, 'sync:Sync-Required': -40 });
     await counters.reset('acme', { 'sync:Synchronized': 3 });
     expect(await counters.read('acme')).toEqual({ 'sync:Synchronized': 3 });

@@ -2,11 +2,20 @@
 // valid OpenAPI 3.1 document, document every route, and name no route that does not exist.
 import { Validator } from '@seriousme/openapi-schema-validator';
 import { openApiDocument } from '../../lambdas/api/openapi';
-import type { RouteDef } from '../../lambdas/http/types';
 import { ROUTES } from '../../lambdas/api/routes';
-import { startLocal, type LocalServer } from '../../lambdas/wiring/local';
+import type { RouteDef } from '../../lambdas/http/types';
+import { type LocalServer, startLocal } from '../../lambdas/wiring/local';
 
-type Doc = { openapi: string; paths: Record<string, Record<string, { operationId: string; requestBody?: unknown; security?: unknown[]; responses: Record<string, unknown> }>> };
+type Doc = {
+  openapi: string;
+  paths: Record<
+    string,
+    Record<
+      string,
+      { operationId: string; requestBody?: unknown; security?: unknown[]; responses: Record<string, unknown> }
+    >
+  >;
+};
 
 describe('OpenAPI document', () => {
   const doc = openApiDocument() as unknown as Doc;
@@ -20,7 +29,9 @@ describe('OpenAPI document', () => {
   });
 
   it('documents every route of the route table, and only those', () => {
-    const documented = Object.entries(doc.paths).flatMap(([path, ops]) => Object.keys(ops).map((m) => `${m.toUpperCase()} ${path}`)).sort();
+    const documented = Object.entries(doc.paths)
+      .flatMap(([path, ops]) => Object.keys(ops).map((m) => `${m.toUpperCase()} ${path}`))
+      .sort();
     expect(documented).toEqual(ROUTES.map((r) => `${r.method} ${r.path}`).sort());
   });
 
@@ -39,8 +50,12 @@ describe('OpenAPI document', () => {
 
   describe('served at GET /admin/v1/openapi.json', () => {
     let local: LocalServer;
-    beforeAll(async () => { local = await startLocal({ inMemory: true, port: 0, schedules: false }); });
-    afterAll(async () => { await local?.stop(); });
+    beforeAll(async () => {
+      local = await startLocal({ inMemory: true, port: 0, schedules: false });
+    });
+    afterAll(async () => {
+      await local?.stop();
+    });
 
     it('answers without a key', async () => {
       const res = await fetch(`${local.url}/admin/v1/openapi.json`);
@@ -58,18 +73,38 @@ describe('Android command payloads', () => {
     const produced = [
       ...androidAdapter.inventoryQueries(device, undefined),
       ...(['install-profile', 'remove-profile', 'install-app', 'remove-app', 'install-book'] as const).map((action) =>
-        androidAdapter.syncAction({ action, identifier: 'x', hash: 'h', version: '7', needsUnlock: false, item: action === 'install-profile' ? { kind: 'profile', identifier: 'x', policy: { a: 1 } } : { kind: 'app', identifier: 'x', version: '7', source: 'https://apk' } }, device)),
-      ...(['Lock', 'Restart', 'Wipe', 'ClearPasscode', 'Unenroll', 'AdminLock', 'AdminUnlock'] as const).flatMap((type) => {
-        const plan = androidAdapter.adminCommand(type, { message: 'm', newPasscode: '1234' }, device, { tenantId: 'demo' });
-        return 'commands' in plan ? plan.commands : [];
-      }),
+        androidAdapter.syncAction(
+          {
+            action,
+            identifier: 'x',
+            hash: 'h',
+            version: '7',
+            needsUnlock: false,
+            item:
+              action === 'install-profile'
+                ? { kind: 'profile', identifier: 'x', policy: { a: 1 } }
+                : { kind: 'app', identifier: 'x', version: '7', source: 'https://apk' },
+          },
+          device,
+        ),
+      ),
+      ...(['Lock', 'Restart', 'Wipe', 'ClearPasscode', 'Unenroll', 'AdminLock', 'AdminUnlock'] as const).flatMap(
+        (type) => {
+          const plan = androidAdapter.adminCommand(type, { message: 'm', newPasscode: '1234' }, device, {
+            tenantId: 'demo',
+          });
+          return 'commands' in plan ? plan.commands : [];
+        },
+      ),
     ];
     expect(new Set(produced.map((c) => c.requestType))).toEqual(new Set(ANDROID_COMMAND_TYPES));
     for (const c of produced) {
       const payload = { ...c.payload, ...(c.secrets ?? {}) };
       expect(androidCommandSchema.safeParse({ commandId: 'id', type: c.requestType, payload }).success).toBe(true);
     }
-    const doc = openApiDocument() as unknown as { components: { schemas: Record<string, { oneOf?: unknown[]; anyOf?: unknown[] }> } };
+    const doc = openApiDocument() as unknown as {
+      components: { schemas: Record<string, { oneOf?: unknown[]; anyOf?: unknown[] }> };
+    };
     const variants = doc.components.schemas.AndroidCommand.oneOf ?? doc.components.schemas.AndroidCommand.anyOf;
     expect(variants).toHaveLength(ANDROID_COMMAND_TYPES.length);
   });

@@ -2,7 +2,7 @@
 // 4xx (never a 500, never a 401 to an Apple device), roles and tenants are enforced.
 import { randomBytes } from 'node:crypto';
 import { ROUTES } from '../../lambdas/api/routes';
-import { startLocal, type LocalServer } from '../../lambdas/wiring/local';
+import { type LocalServer, startLocal } from '../../lambdas/wiring/local';
 import { apiEvent, callApi } from '../support/apigw';
 
 let local: LocalServer;
@@ -12,21 +12,41 @@ let viewerKey: string;
 let otherTenantKey: string;
 
 const fill = (path: string, values: Record<string, string> = {}) =>
-  path.replace(/\{(\w+)\}/g, (_m, name: string) => values[name] ?? (name === 'tenant' ? 'demo' : name === 'job' ? 'resync' : 'no-such-id'));
+  path.replace(
+    /\{(\w+)\}/g,
+    (_m, name: string) => values[name] ?? (name === 'tenant' ? 'demo' : name === 'job' ? 'resync' : 'no-such-id'),
+  );
 
-const call = (method: string, path: string, opts: { key?: string; body?: string | Buffer; headers?: Record<string, string>; query?: string } = {}) =>
-  callApi(local.handle, apiEvent(method, path, {
-    query: opts.query, body: opts.body,
-    headers: { ...(opts.key ? { authorization: `Bearer ${opts.key}` } : {}), 'content-type': 'application/json', ...opts.headers },
-  }));
+const call = (
+  method: string,
+  path: string,
+  opts: { key?: string; body?: string | Buffer; headers?: Record<string, string>; query?: string } = {},
+) =>
+  callApi(
+    local.handle,
+    apiEvent(method, path, {
+      query: opts.query,
+      body: opts.body,
+      headers: {
+        ...(opts.key ? { authorization: `Bearer ${opts.key}` } : {}),
+        'content-type': 'application/json',
+        ...opts.headers,
+      },
+    }),
+  );
 
 beforeAll(async () => {
   local = await startLocal({ inMemory: true, port: 0, schedules: false });
   adminKey = local.credentials.adminKey;
   operatorKey = local.credentials.operatorKey;
-  viewerKey = (await call('POST', '/admin/v1/api-keys', { key: adminKey, body: JSON.stringify({ name: 'ro', role: 'viewer' }) })).json() as never;
+  viewerKey = (
+    await call('POST', '/admin/v1/api-keys', { key: adminKey, body: JSON.stringify({ name: 'ro', role: 'viewer' }) })
+  ).json() as never;
   viewerKey = (viewerKey as unknown as { key: string }).key;
-  const other = await call('POST', '/admin/v1/tenants', { key: operatorKey, body: JSON.stringify({ id: 'other-co', name: 'Other' }) });
+  const other = await call('POST', '/admin/v1/tenants', {
+    key: operatorKey,
+    body: JSON.stringify({ id: 'other-co', name: 'Other' }),
+  });
   expect(other.status).toBe(201);
   otherTenantKey = (other.json() as { adminKey: string }).adminKey;
 });
@@ -47,7 +67,10 @@ describe('unknown routes and methods', () => {
   });
 
   it('answers a body over 1 MB with 413 and malformed JSON with 400', async () => {
-    const big = await call('POST', '/admin/v1/templates', { key: adminKey, body: JSON.stringify({ name: 'x'.repeat(1024 * 1024), items: [] }) });
+    const big = await call('POST', '/admin/v1/templates', {
+      key: adminKey,
+      body: JSON.stringify({ name: 'x'.repeat(1024 * 1024), items: [] }),
+    });
     expect(big.status).toBe(413);
     const bad = await call('POST', '/admin/v1/templates', { key: adminKey, body: '{"name": ' });
     expect(bad.status).toBe(400);
@@ -55,7 +78,10 @@ describe('unknown routes and methods', () => {
   });
 
   it('names the field that failed validation', async () => {
-    const res = await call('POST', '/admin/v1/templates', { key: adminKey, body: JSON.stringify({ name: 'T', items: [{ kind: 'app' }] }) });
+    const res = await call('POST', '/admin/v1/templates', {
+      key: adminKey,
+      body: JSON.stringify({ name: 'T', items: [{ kind: 'app' }] }),
+    });
     expect(res.status).toBe(400);
     expect((res.json() as { error: { message: string } }).error.message).toMatch(/items\.0\.identifier/);
   });
@@ -77,7 +103,10 @@ describe('garbage to every route', () => {
     ['no body', undefined],
     ['random bytes', randomBytes(512)],
     ['malformed JSON', '{"a":'],
-    ['wrong types', JSON.stringify({ name: 5, items: 'x', platform: 7, type: [], status: {}, templateId: 3, enrollmentToken: 1 })],
+    [
+      'wrong types',
+      JSON.stringify({ name: 5, items: 'x', platform: 7, type: [], status: {}, templateId: 3, enrollmentToken: 1 }),
+    ],
     ['an array', '[1,2,3]'],
     ['a broken plist', '<?xml version="1.0"?><plist><dict><key>MessageType</key>'],
   ];
@@ -85,7 +114,11 @@ describe('garbage to every route', () => {
     it(`${route.method} ${route.path} never answers 500${route.surface === 'apple' ? ' or 401' : ''}`, async () => {
       for (const [, body] of garbage) {
         for (const key of [adminKey, undefined]) {
-          const res = await call(route.method, fill(route.path), { key, body, query: 'limit=abc&cursor=%%%&from=yesterday' });
+          const res = await call(route.method, fill(route.path), {
+            key,
+            body,
+            query: 'limit=abc&cursor=%%%&from=yesterday',
+          });
           expect(res.status).toBeGreaterThanOrEqual(200);
           expect(res.status).toBeLessThan(500);
           if (route.surface === 'apple') expect(res.status).not.toBe(401);
@@ -124,9 +157,26 @@ describe('authentication and roles', () => {
     for (const route of adminRoutes.filter((r) => r.auth !== 'operator')) {
       expect((await call(route.method, fill(route.path), { key: operatorKey, body: '{}' })).status).toBe(403);
     }
-    expect((await call('POST', '/admin/v1/tenants', { key: adminKey, body: JSON.stringify({ id: 'sneaky', name: 'x' }) })).status).toBe(403);
-    expect((await call('POST', '/admin/v1/tenants', { key: operatorKey, body: JSON.stringify({ id: 'other-co', name: 'again' }) })).status).toBe(409);
-    expect((await call('POST', '/admin/v1/tenants', { key: operatorKey, body: JSON.stringify({ id: 'Bad Id!', name: 'x' }) })).status).toBe(400);
+    expect(
+      (await call('POST', '/admin/v1/tenants', { key: adminKey, body: JSON.stringify({ id: 'sneaky', name: 'x' }) }))
+        .status,
+    ).toBe(403);
+    expect(
+      (
+        await call('POST', '/admin/v1/tenants', {
+          key: operatorKey,
+          body: JSON.stringify({ id: 'other-co', name: 'again' }),
+        })
+      ).status,
+    ).toBe(409);
+    expect(
+      (
+        await call('POST', '/admin/v1/tenants', {
+          key: operatorKey,
+          body: JSON.stringify({ id: 'Bad Id!', name: 'x' }),
+        })
+      ).status,
+    ).toBe(400);
   });
 
   it('keeps API keys hashed: the list shows ids, names, roles and last use, never a key', async () => {
@@ -141,7 +191,9 @@ describe('authentication and roles', () => {
   });
 
   it('revokes a key: deleted keys get 401', async () => {
-    const created = (await call('POST', '/admin/v1/api-keys', { key: adminKey, body: JSON.stringify({ name: 'temp', role: 'admin' }) })).json() as { id: string; key: string };
+    const created = (
+      await call('POST', '/admin/v1/api-keys', { key: adminKey, body: JSON.stringify({ name: 'temp', role: 'admin' }) })
+    ).json() as { id: string; key: string };
     expect((await call('GET', '/admin/v1/templates', { key: created.key })).status).toBe(200);
     expect((await call('DELETE', `/admin/v1/api-keys/${created.id}`, { key: adminKey })).status).toBe(204);
     expect((await call('GET', '/admin/v1/templates', { key: created.key })).status).toBe(401);
@@ -151,26 +203,49 @@ describe('authentication and roles', () => {
 
 describe('tenant isolation', () => {
   it('answers 404 for every object of another tenant, on every route that names one', async () => {
-    const template = (await call('POST', '/admin/v1/templates', { key: adminKey, body: JSON.stringify({ name: 'Mine', items: [] }) })).json() as { id: string };
-    const keyId = ((await call('GET', '/admin/v1/api-keys', { key: adminKey })).json() as { items: Array<{ id: string }> }).items[0].id;
+    const template = (
+      await call('POST', '/admin/v1/templates', { key: adminKey, body: JSON.stringify({ name: 'Mine', items: [] }) })
+    ).json() as { id: string };
+    const keyId = (
+      (await call('GET', '/admin/v1/api-keys', { key: adminKey })).json() as { items: Array<{ id: string }> }
+    ).items[0].id;
     for (const route of ROUTES.filter((r) => r.surface === 'admin' && r.path.includes('{id}'))) {
-      const id = route.path.includes('templates') ? template.id : route.path.includes('api-keys') ? keyId : 'dev-of-demo';
-      const res = await call(route.method, fill(route.path, { id }), { key: otherTenantKey, body: JSON.stringify({ name: 'x', items: [], templateId: template.id, type: 'Lock' }) });
+      const id = route.path.includes('templates')
+        ? template.id
+        : route.path.includes('api-keys')
+          ? keyId
+          : 'dev-of-demo';
+      const res = await call(route.method, fill(route.path, { id }), {
+        key: otherTenantKey,
+        body: JSON.stringify({ name: 'x', items: [], templateId: template.id, type: 'Lock' }),
+      });
       expect(res.status).toBe(404);
     }
     expect((await call('GET', `/admin/v1/templates/${template.id}`, { key: adminKey })).status).toBe(200);
-    const otherList = (await call('GET', '/admin/v1/templates', { key: otherTenantKey })).json() as { items: unknown[] };
+    const otherList = (await call('GET', '/admin/v1/templates', { key: otherTenantKey })).json() as {
+      items: unknown[];
+    };
     expect(otherList.items).toEqual([]);
   });
 });
 
 describe('templates', () => {
   it('creates, reads, replaces (version bump), lists and deletes', async () => {
-    const created = await call('POST', '/admin/v1/templates', { key: adminKey, body: JSON.stringify({ name: 'Std', items: [{ kind: 'app', identifier: 'com.example.app', version: '1.2' }], prohibitedApps: ['com.bad.game'] }) });
+    const created = await call('POST', '/admin/v1/templates', {
+      key: adminKey,
+      body: JSON.stringify({
+        name: 'Std',
+        items: [{ kind: 'app', identifier: 'com.example.app', version: '1.2' }],
+        prohibitedApps: ['com.bad.game'],
+      }),
+    });
     expect(created.status).toBe(201);
     const t = created.json() as { id: string; version: number };
     expect(t.version).toBe(1);
-    const replaced = await call('PUT', `/admin/v1/templates/${t.id}`, { key: adminKey, body: JSON.stringify({ name: 'Std 2', items: [] }) });
+    const replaced = await call('PUT', `/admin/v1/templates/${t.id}`, {
+      key: adminKey,
+      body: JSON.stringify({ name: 'Std 2', items: [] }),
+    });
     expect(replaced.json()).toMatchObject({ id: t.id, name: 'Std 2', version: 2, prohibitedApps: [] });
     expect((await call('GET', `/admin/v1/templates/${t.id}`, { key: viewerKey })).json()).toMatchObject({ version: 2 });
     expect((await call('DELETE', `/admin/v1/templates/${t.id}`, { key: adminKey })).status).toBe(204);
@@ -178,16 +253,31 @@ describe('templates', () => {
   });
 
   it('refuses a profile with both or neither of payload and policy, and a duplicate item', async () => {
-    const both = await call('POST', '/admin/v1/templates', { key: adminKey, body: JSON.stringify({ name: 'x', items: [{ kind: 'profile', identifier: 'p', payload: 'AAAA', policy: {} }] }) });
+    const both = await call('POST', '/admin/v1/templates', {
+      key: adminKey,
+      body: JSON.stringify({ name: 'x', items: [{ kind: 'profile', identifier: 'p', payload: 'AAAA', policy: {} }] }),
+    });
     expect(both.status).toBe(400);
-    const dup = await call('POST', '/admin/v1/templates', { key: adminKey, body: JSON.stringify({ name: 'x', items: [{ kind: 'app', identifier: 'a' }, { kind: 'app', identifier: 'a' }] }) });
+    const dup = await call('POST', '/admin/v1/templates', {
+      key: adminKey,
+      body: JSON.stringify({
+        name: 'x',
+        items: [
+          { kind: 'app', identifier: 'a' },
+          { kind: 'app', identifier: 'a' },
+        ],
+      }),
+    });
     expect(dup.status).toBe(422);
   });
 });
 
 describe('logs', () => {
   it('filters, pages and exports CSV with formula-safe cells', async () => {
-    await call('POST', '/admin/v1/templates', { key: adminKey, body: JSON.stringify({ name: '=HYPERLINK("x")', items: [] }) });
+    await call('POST', '/admin/v1/templates', {
+      key: adminKey,
+      body: JSON.stringify({ name: '=HYPERLINK("x")', items: [] }),
+    });
     const json = await call('GET', '/admin/v1/logs', { key: viewerKey, query: 'type=event&limit=2' });
     expect(json.status).toBe(200);
     const page = json.json() as { items: Array<{ type: string; expiresAt: number; at: string }>; cursor?: string };
@@ -207,10 +297,14 @@ describe('logs', () => {
   });
 
   it('refuses a cursor from another tenant or another list with 400', async () => {
-    const page = (await call('GET', '/admin/v1/logs', { key: adminKey, query: 'limit=1' })).json() as { cursor?: string };
+    const page = (await call('GET', '/admin/v1/logs', { key: adminKey, query: 'limit=1' })).json() as {
+      cursor?: string;
+    };
     expect(page.cursor).toBeDefined();
     const cursor = encodeURIComponent(page.cursor!);
-    expect((await call('GET', '/admin/v1/logs', { key: adminKey, query: `limit=1&cursor=${cursor}` })).status).toBe(200);
+    expect((await call('GET', '/admin/v1/logs', { key: adminKey, query: `limit=1&cursor=${cursor}` })).status).toBe(
+      200,
+    );
     for (const [key, path, query] of [
       [otherTenantKey, '/admin/v1/logs', `limit=1&cursor=${cursor}`],
       [otherTenantKey, '/admin/v1/devices', `cursor=${cursor}`],

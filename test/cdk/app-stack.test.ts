@@ -1,5 +1,5 @@
-import { Match } from 'aws-cdk-lib/assertions';
 import type { Template } from 'aws-cdk-lib/assertions';
+import { Match } from 'aws-cdk-lib/assertions';
 import { ROUTES } from '../../lambdas/api/routes';
 import { JOB_NAMES } from '../../lambdas/domain/jobs';
 import type { AppStack, FunctionName } from '../../lib/app-stack';
@@ -16,7 +16,10 @@ describe('AppStack (defaults)', () => {
     const b = build();
     stack = b.appStack;
     t = templates(b).app;
-    fnId = Object.fromEntries(Object.entries(stack.functions).map(([k, fn]) => [k, logicalIdOf(stack, fn)])) as Record<FunctionName, string>;
+    fnId = Object.fromEntries(Object.entries(stack.functions).map(([k, fn]) => [k, logicalIdOf(stack, fn)])) as Record<
+      FunctionName,
+      string
+    >;
   });
 
   describe('functions', () => {
@@ -33,13 +36,24 @@ describe('AppStack (defaults)', () => {
       const fns = t.findResources('AWS::Lambda::Function');
       const [apiId] = Object.keys(t.findResources('AWS::ApiGatewayV2::Api'));
       const common = [
-        'MAIN_TABLE', 'LOGS_TABLE', 'PUSH_QUEUE_URL', 'SECRETS_KEY_ID', 'PUSH_CAP_PER_MINUTE',
-        'NOT_RESPONDING_AFTER_DAYS', 'APNS_ORIGIN', 'PUBLIC_BASE_URL', 'NODE_OPTIONS',
+        'MAIN_TABLE',
+        'LOGS_TABLE',
+        'PUSH_QUEUE_URL',
+        'SECRETS_KEY_ID',
+        'PUSH_CAP_PER_MINUTE',
+        'NOT_RESPONDING_AFTER_DAYS',
+        'APNS_ORIGIN',
+        'PUBLIC_BASE_URL',
+        'NODE_OPTIONS',
       ];
       for (const [name, id] of Object.entries(fnId)) {
         const env = fns[id].Properties.Environment.Variables;
-        const expected = name === 'admin' ? [...common, 'OPERATOR_KEY_SECRET_ARN', 'BULK_QUEUE_URL']
-          : name === 'bulkWorker' ? [...common, 'BULK_QUEUE_URL'] : common;
+        const expected =
+          name === 'admin'
+            ? [...common, 'OPERATOR_KEY_SECRET_ARN', 'BULK_QUEUE_URL']
+            : name === 'bulkWorker'
+              ? [...common, 'BULK_QUEUE_URL']
+              : common;
         expect(Object.keys(env).sort()).toEqual(expected.sort());
         expect(env.PUSH_CAP_PER_MINUTE).toBe('10000');
         expect(env.NOT_RESPONDING_AFTER_DAYS).toBe('7');
@@ -65,7 +79,8 @@ describe('AppStack (defaults)', () => {
         for (const s of r.Properties.PolicyDocument.Statement) out.push({ policy: id, ...s });
       }
       for (const [id, r] of Object.entries(t.findResources('AWS::IAM::Role') as Resources)) {
-        for (const p of r.Properties.Policies ?? []) for (const s of p.PolicyDocument.Statement) out.push({ policy: id, ...s });
+        for (const p of r.Properties.Policies ?? [])
+          for (const s of p.PolicyDocument.Statement) out.push({ policy: id, ...s });
         expect(r.Properties.ManagedPolicyArns).toBeUndefined();
       }
       return out;
@@ -82,7 +97,9 @@ describe('AppStack (defaults)', () => {
     });
 
     const actionsOfFunction = (name: FunctionName) => {
-      const role = (t.findResources('AWS::Lambda::Function')[fnId[name]].Properties.Role as { 'Fn::GetAtt': string[] })['Fn::GetAtt'][0];
+      const role = (t.findResources('AWS::Lambda::Function')[fnId[name]].Properties.Role as { 'Fn::GetAtt': string[] })[
+        'Fn::GetAtt'
+      ][0];
       const policies = Object.values(t.findResources('AWS::IAM::Policy') as Resources).filter((p) =>
         (p.Properties.Roles as { Ref: string }[]).some((r) => r.Ref === role),
       );
@@ -92,16 +109,27 @@ describe('AppStack (defaults)', () => {
     it('every function reads and writes both tables and may use the secrets key', () => {
       for (const name of Object.keys(fnId) as FunctionName[]) {
         const a = actionsOfFunction(name);
-        for (const x of ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:Query', 'kms:Decrypt', 'kms:GenerateDataKey']) {
+        for (const x of [
+          'dynamodb:GetItem',
+          'dynamodb:PutItem',
+          'dynamodb:UpdateItem',
+          'dynamodb:Query',
+          'kms:Decrypt',
+          'kms:GenerateDataKey',
+        ]) {
           expect([name, a.has(x)]).toEqual([name, true]);
         }
       }
     });
 
     it('only admin, jobs and the workers may send to the queues; only admin reads the operator key', () => {
-      const senders = (Object.keys(fnId) as FunctionName[]).filter((n) => actionsOfFunction(n).has('sqs:SendMessage')).sort();
+      const senders = (Object.keys(fnId) as FunctionName[])
+        .filter((n) => actionsOfFunction(n).has('sqs:SendMessage'))
+        .sort();
       expect(senders).toEqual(['admin', 'bulkWorker', 'jobs', 'pushWorker']);
-      const readers = (Object.keys(fnId) as FunctionName[]).filter((n) => actionsOfFunction(n).has('secretsmanager:GetSecretValue'));
+      const readers = (Object.keys(fnId) as FunctionName[]).filter((n) =>
+        actionsOfFunction(n).has('secretsmanager:GetSecretValue'),
+      );
       expect(readers).toEqual(['admin']);
     });
   });
@@ -124,11 +152,17 @@ describe('AppStack (defaults)', () => {
     });
 
     it('uses payload format 2.0 and an auto-deployed $default stage with JSON access logs', () => {
-      t.allResourcesProperties('AWS::ApiGatewayV2::Integration', { IntegrationType: 'AWS_PROXY', PayloadFormatVersion: '2.0' });
+      t.allResourcesProperties('AWS::ApiGatewayV2::Integration', {
+        IntegrationType: 'AWS_PROXY',
+        PayloadFormatVersion: '2.0',
+      });
       t.hasResourceProperties('AWS::ApiGatewayV2::Stage', {
         StageName: '$default',
         AutoDeploy: true,
-        AccessLogSettings: { DestinationArn: Match.anyValue(), Format: Match.stringLikeRegexp('"routeKey":"\\$context.routeKey"') },
+        AccessLogSettings: {
+          DestinationArn: Match.anyValue(),
+          Format: Match.stringLikeRegexp('"routeKey":"\\$context.routeKey"'),
+        },
       });
       t.hasResourceProperties('AWS::ApiGatewayV2::Api', { DisableExecuteApiEndpoint: false, ProtocolType: 'HTTP' });
     });
@@ -137,7 +171,9 @@ describe('AppStack (defaults)', () => {
       const perms = Object.values(t.findResources('AWS::Lambda::Permission') as Resources).filter(
         (p) => p.Properties.Principal === 'apigateway.amazonaws.com',
       );
-      expect(perms.map((p) => p.Properties.FunctionName['Fn::GetAtt'][0]).sort()).toEqual([fnId.admin, fnId.android, fnId.apple].sort());
+      expect(perms.map((p) => p.Properties.FunctionName['Fn::GetAtt'][0]).sort()).toEqual(
+        [fnId.admin, fnId.android, fnId.apple].sort(),
+      );
     });
   });
 
@@ -161,7 +197,10 @@ describe('AppStack (defaults)', () => {
 
     it('feeds each worker with partial batch failures: push batches 10 at a time, bulk steps one at a time', () => {
       t.resourceCountIs('AWS::Lambda::EventSourceMapping', 2);
-      for (const [worker, batch, concurrency] of [['pushWorker', 10, 10], ['bulkWorker', 1, 15]] as const) {
+      for (const [worker, batch, concurrency] of [
+        ['pushWorker', 10, 10],
+        ['bulkWorker', 1, 15],
+      ] as const) {
         t.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
           FunctionName: { Ref: fnId[worker] },
           BatchSize: batch,
@@ -173,7 +212,10 @@ describe('AppStack (defaults)', () => {
 
     it('tells only admin and the bulk worker where the bulk queue is', () => {
       const withBulkQueue = (Object.keys(fnId) as FunctionName[])
-        .filter((n) => t.findResources('AWS::Lambda::Function')[fnId[n]].Properties.Environment.Variables.BULK_QUEUE_URL).sort();
+        .filter(
+          (n) => t.findResources('AWS::Lambda::Function')[fnId[n]].Properties.Environment.Variables.BULK_QUEUE_URL,
+        )
+        .sort();
       expect(withBulkQueue).toEqual(['admin', 'bulkWorker']);
     });
   });
@@ -197,7 +239,7 @@ describe('AppStack (defaults)', () => {
   });
 
   describe('alarms', () => {
-    it('alarm on each DLQ\'s depth and on every function\'s Errors and Throttles, to the SNS topic', () => {
+    it("alarm on each DLQ's depth and on every function's Errors and Throttles, to the SNS topic", () => {
       t.resourceCountIs('AWS::CloudWatch::Alarm', 2 + 2 * 6);
       t.hasResourceProperties('AWS::CloudWatch::Alarm', {
         MetricName: 'ApproximateNumberOfMessagesVisible',
@@ -220,7 +262,17 @@ describe('AppStack (defaults)', () => {
   });
 
   it('has the outputs operators need', () => {
-    for (const o of ['ApiUrl', 'OperatorKeySecretName', 'PushQueueUrl', 'DeadLetterQueueUrl', 'BulkQueueUrl', 'BulkDeadLetterQueueUrl', 'MainTableName', 'LogsTableName', 'AlarmTopicArn']) {
+    for (const o of [
+      'ApiUrl',
+      'OperatorKeySecretName',
+      'PushQueueUrl',
+      'DeadLetterQueueUrl',
+      'BulkQueueUrl',
+      'BulkDeadLetterQueueUrl',
+      'MainTableName',
+      'LogsTableName',
+      'AlarmTopicArn',
+    ]) {
       t.hasOutput(o, {});
     }
     t.hasResourceProperties('AWS::SecretsManager::Secret', {
@@ -256,7 +308,10 @@ describe('AppStack (tunables)', () => {
       ScheduleExpression: 'cron(15 1 * * ? *)',
       Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [jobs, 'Arn'] }, Input: '{"job":"resync"}' })],
     });
-    t.hasResourceProperties('AWS::Events::Rule', { ScheduleExpression: 'rate(30 minutes)', Targets: [Match.objectLike({ Input: '{"job":"not-responding-sweep"}' })] });
+    t.hasResourceProperties('AWS::Events::Rule', {
+      ScheduleExpression: 'rate(30 minutes)',
+      Targets: [Match.objectLike({ Input: '{"job":"not-responding-sweep"}' })],
+    });
     expect(JSON.stringify(t.findResources('AWS::Events::Rule'))).not.toContain('cron(0 3 * * ? *)');
   });
 
@@ -268,14 +323,20 @@ describe('AppStack (tunables)', () => {
       expect(env.APNS_ORIGIN).toBe('https://apns.test:8443');
       expect(env.PUBLIC_BASE_URL).toBe('https://mdm.example.com');
     }
-    for (const g of Object.values(t.findResources('AWS::Logs::LogGroup'))) expect(g.Properties.RetentionInDays).toBe(30);
+    for (const g of Object.values(t.findResources('AWS::Logs::LogGroup')))
+      expect(g.Properties.RetentionInDays).toBe(30);
     t.hasResourceProperties('AWS::Lambda::EventSourceMapping', { ScalingConfig: { MaximumConcurrency: 4 } });
   });
 
   it('maps the custom domain and turns the execute-api endpoint off', () => {
     t.hasResourceProperties('AWS::ApiGatewayV2::DomainName', {
       DomainName: 'mdm.example.com',
-      DomainNameConfigurations: [Match.objectLike({ CertificateArn: 'arn:aws:acm:eu-west-1:111111111111:certificate/abc', EndpointType: 'REGIONAL' })],
+      DomainNameConfigurations: [
+        Match.objectLike({
+          CertificateArn: 'arn:aws:acm:eu-west-1:111111111111:certificate/abc',
+          EndpointType: 'REGIONAL',
+        }),
+      ],
     });
     t.resourceCountIs('AWS::ApiGatewayV2::ApiMapping', 1);
     t.hasResourceProperties('AWS::ApiGatewayV2::Api', { DisableExecuteApiEndpoint: true });

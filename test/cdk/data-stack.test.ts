@@ -1,5 +1,5 @@
-import { Match } from 'aws-cdk-lib/assertions';
 import type { Template } from 'aws-cdk-lib/assertions';
+import { Match } from 'aws-cdk-lib/assertions';
 import { build, templates } from './stacks';
 
 describe('DataStack', () => {
@@ -51,7 +51,10 @@ describe('DataStack', () => {
       ],
       Projection: { ProjectionType: 'ALL' },
     });
-    t.hasResourceProperties('AWS::DynamoDB::Table', tableWith([idx('byDevice', 'deviceKey'), idx('byType', 'typeKey')]));
+    t.hasResourceProperties(
+      'AWS::DynamoDB::Table',
+      tableWith([idx('byDevice', 'deviceKey'), idx('byType', 'typeKey')]),
+    );
   });
 
   it('uses the AWS managed key for tables (no customer key in SSESpecification)', () => {

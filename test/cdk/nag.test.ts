@@ -1,8 +1,7 @@
 // cdk-nag 3 runs as a validation plugin during synth. An in-memory App (as in tests) throws on
 // synth when a finding is neither fixed nor acknowledged, with the report in the message.
-import { Stack } from 'aws-cdk-lib';
+import { Stack, Validations } from 'aws-cdk-lib';
 import { Queue } from 'aws-cdk-lib/aws-sqs';
-import { Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { build, fastApp } from './stacks';
 

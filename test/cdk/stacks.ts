@@ -1,12 +1,13 @@
 // Shared by the CDK tests: builds the two stacks the way bin/cdk.ts does, with the fast App
 // options (no bundling, no built-in CloudFormation validation): ~0.5 s instead of ~5 s.
-import { App, Validations } from 'aws-cdk-lib';
+
 import type { Stack } from 'aws-cdk-lib';
-import type { CfnFunction } from 'aws-cdk-lib/aws-lambda';
+import { App, Validations } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
+import type { CfnFunction } from 'aws-cdk-lib/aws-lambda';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { AppStack } from '../../lib/app-stack';
 import type { AppTunables, FunctionName } from '../../lib/app-stack';
+import { AppStack } from '../../lib/app-stack';
 import { ConsoleStack } from '../../lib/console-stack';
 import { DataStack } from '../../lib/data-stack';
 

@@ -2,9 +2,9 @@
 // simulated Apple and Android devices through the asynchronous fan-out, refusals are reported per
 // device, a single Wipe withdraws its device, and every command a device cannot do answers 422
 // with nothing queued.
-import { SimulatedAndroidAgent, AgentPushSender } from '../../kit/android-agent';
+import { AgentPushSender, SimulatedAndroidAgent } from '../../kit/android-agent';
 import type { SimulatedAppleDevice } from '../../kit/apple-device';
-import { startE2E, type E2E } from '../../kit/e2e';
+import { type E2E, startE2E } from '../../kit/e2e';
 import { runBulkWork } from '../../lambdas/service/bulk-commands';
 
 // 200 devices on 2 shared cores (about 35 DynamoDB calls each on dynalite, ~3 ms of CPU apiece):
@@ -23,13 +23,21 @@ beforeAll(async () => {
   e = await startE2E({ config: { requireSignature: false }, fcm });
   await e.uploadPushCert();
 });
-afterAll(async () => { await e.stop(); });
+afterAll(async () => {
+  await e.stop();
+});
 
 /** Enrolls `n` agents; they get pushes only once `online` (so enrollment is not slowed by their syncs). */
-async function enrollAgents(n: number, opts: { templateId?: string; online?: boolean } = {}): Promise<SimulatedAndroidAgent[]> {
+async function enrollAgents(
+  n: number,
+  opts: { templateId?: string; online?: boolean } = {},
+): Promise<SimulatedAndroidAgent[]> {
   const agents: SimulatedAndroidAgent[] = [];
   for (let i = 0; i < n; i++) {
-    const enrollment = await e.api<{ qrPayload: string }>('POST', '/admin/v1/enrollments', { platform: 'android', ...(opts.templateId ? { templateId: opts.templateId } : {}) });
+    const enrollment = await e.api<{ qrPayload: string }>('POST', '/admin/v1/enrollments', {
+      platform: 'android',
+      ...(opts.templateId ? { templateId: opts.templateId } : {}),
+    });
     expect(enrollment.status).toBe(201);
     const agent = SimulatedAndroidAgent.fromQrPayload(enrollment.body.qrPayload);
     expect((await agent.enroll()).status).toBe(201);
@@ -58,17 +66,36 @@ describe('bulk commands', () => {
     for (const agent of android) fcm.register(agent);
     // Checked-In: the enrollment's own pending record (Awaiting-Check-In) also carries the template.
     const filter = { templateId: fleet.id, registrationState: 'Checked-In' };
-    const accepted = await e.api('POST', '/admin/v1/commands', { type: 'Lock', params: { message: 'Please return this device' }, filter });
+    const accepted = await e.api('POST', '/admin/v1/commands', {
+      type: 'Lock',
+      params: { message: 'Please return this device' },
+      filter,
+    });
     expect(accepted.status).toBe(202);
     expect(accepted.body).toEqual({ accepted: 0, commandIds: [], operationId: expect.stringMatching(/^bulk_/) });
 
     const progress = await waitForOperation(accepted.body.operationId);
-    expect(progress).toMatchObject({ type: 'Lock', status: 'done', target: 'filter', targeted: 200, queued: 200, refused: 0, refusals: [] });
+    expect(progress).toMatchObject({
+      type: 'Lock',
+      status: 'done',
+      target: 'filter',
+      targeted: 200,
+      queued: 200,
+      refused: 0,
+      refusals: [],
+    });
 
-    await e.settle(() => apple.every((d) => appleReceived(d, 'DeviceLock') === 1) && android.every((a) => a.received.some((c) => c.type === 'Lock')), 300_000);
+    await e.settle(
+      () =>
+        apple.every((d) => appleReceived(d, 'DeviceLock') === 1) &&
+        android.every((a) => a.received.some((c) => c.type === 'Lock')),
+      300_000,
+    );
     for (const d of apple) expect([d.udid, appleReceived(d, 'DeviceLock'), d.locked]).toEqual([d.udid, 1, true]);
     for (const a of android) {
-      expect(a.received.filter((c) => c.type === 'Lock')).toEqual([expect.objectContaining({ payload: { message: 'Please return this device' }, status: 'Acknowledged' })]);
+      expect(a.received.filter((c) => c.type === 'Lock')).toEqual([
+        expect.objectContaining({ payload: { message: 'Please return this device' }, status: 'Acknowledged' }),
+      ]);
     }
     for (const d of outsideApple) expect(appleReceived(d, 'DeviceLock')).toBe(0);
     for (const a of outsideAndroid) expect(a.received.some((c) => c.type === 'Lock')).toBe(false);
@@ -95,8 +122,13 @@ describe('bulk commands', () => {
 
     const progress = await waitForOperation(accepted.body.operationId);
     expect(progress).toMatchObject({ target: 'deviceIds', targeted: 4, queued: 1, refused: 3 });
-    const byDevice = Object.fromEntries(progress.refusals.map((r: { deviceId: string; code: string; message: string }) => [r.deviceId, r]));
-    expect(byDevice[mac.udid]).toMatchObject({ code: 'unprocessable', message: expect.stringMatching(/Wipe on macOS needs params\.pin/) });
+    const byDevice = Object.fromEntries(
+      progress.refusals.map((r: { deviceId: string; code: string; message: string }) => [r.deviceId, r]),
+    );
+    expect(byDevice[mac.udid]).toMatchObject({
+      code: 'unprocessable',
+      message: expect.stringMatching(/Wipe on macOS needs params\.pin/),
+    });
     expect(byDevice[withdrawn.udid]).toMatchObject({ code: 'conflict', message: expect.stringMatching(/withdrawn/) });
     expect(byDevice['no-such-device']).toMatchObject({ code: 'not-found' });
 
@@ -122,16 +154,28 @@ describe('bulk commands', () => {
     await e.settle();
     e.autoPoll = false;
     try {
-      const accepted = await e.api('POST', '/admin/v1/commands', { type: 'Lock', params: { pin: '135790' }, deviceIds: [mac.udid] });
+      const accepted = await e.api('POST', '/admin/v1/commands', {
+        type: 'Lock',
+        params: { pin: '135790' },
+        deviceIds: [mac.udid],
+      });
       expect(accepted.status).toBe(202);
       const operationId = accepted.body.operationId;
       await waitForOperation(operationId);
       // SQS delivers at least once: the same step again changes nothing.
-      await runBulkWork(e.local.app, { kind: 'devices', tenantId: 'demo', operationId, chunk: 0, deviceIds: [mac.udid] });
+      await runBulkWork(e.local.app, {
+        kind: 'devices',
+        tenantId: 'demo',
+        operationId,
+        chunk: 0,
+        deviceIds: [mac.udid],
+      });
       const stored = await e.local.app.stores.bulk.get('demo', operationId);
       expect(stored?.sealedParams).toBeUndefined();
       const live = await e.local.app.stores.commands.liveQueue('demo', mac.udid);
-      expect(live.filter((c) => c.requestType === 'DeviceLock').map((c) => c.id)).toEqual([accepted.body.commandIds[0]]);
+      expect(live.filter((c) => c.requestType === 'DeviceLock').map((c) => c.id)).toEqual([
+        accepted.body.commandIds[0],
+      ]);
       expect((await e.device(mac.udid)).pendingCommands).toEqual({ Lock: 1 });
 
       const commands = await mac.poll();
@@ -148,7 +192,7 @@ describe('bulk commands', () => {
     }
   });
 
-  it('bad input: neither or both targets, too many ids, an unknown type, another tenant\'s operation', async () => {
+  it("bad input: neither or both targets, too many ids, an unknown type, another tenant's operation", async () => {
     const cases: Array<[unknown, RegExp]> = [
       [{ type: 'Lock' }, /exactly one of deviceIds or filter/],
       [{ type: 'Lock', deviceIds: ['a'], filter: {} }, /exactly one of deviceIds or filter/],
@@ -162,9 +206,16 @@ describe('bulk commands', () => {
       expect([JSON.stringify(body).slice(0, 60), r.status]).toEqual([JSON.stringify(body).slice(0, 60), 400]);
       expect(r.body.error.message).toMatch(message);
     }
-    const other = await e.api<{ adminKey: string }>('POST', '/admin/v1/tenants', { id: 'other-bulk', name: 'Other' }, e.local.credentials.operatorKey);
+    const other = await e.api<{ adminKey: string }>(
+      'POST',
+      '/admin/v1/tenants',
+      { id: 'other-bulk', name: 'Other' },
+      e.local.credentials.operatorKey,
+    );
     const mine = await e.api('POST', '/admin/v1/commands', { type: 'Sync', deviceIds: ['nobody'] });
-    expect((await e.api('GET', `/admin/v1/commands/${mine.body.operationId}`, undefined, other.body.adminKey)).status).toBe(404);
+    expect(
+      (await e.api('GET', `/admin/v1/commands/${mine.body.operationId}`, undefined, other.body.adminKey)).status,
+    ).toBe(404);
     expect((await e.api('GET', '/admin/v1/commands/bulk_unknown')).status).toBe(404);
   });
 });
@@ -177,7 +228,11 @@ describe('single-device commands', () => {
     expect(r.status).toBe(202);
     await e.settle(async () => (await e.device(device.udid)).registrationState === 'Withdrawn');
     const detail = await e.device(device.udid);
-    expect(detail).toMatchObject({ registrationState: 'Withdrawn', withdrawalReason: expect.stringMatching(/wipe/i), pendingCommands: {} });
+    expect(detail).toMatchObject({
+      registrationState: 'Withdrawn',
+      withdrawalReason: expect.stringMatching(/wipe/i),
+      pendingCommands: {},
+    });
     expect(device.enrolled).toBe(false);
     // A withdrawn device takes no more commands.
     expect((await e.api('POST', `/admin/v1/devices/${device.udid}/commands`, { type: 'Lock' })).status).toBe(409);
@@ -195,7 +250,8 @@ describe('single-device commands', () => {
     // Out of reach: Lock and ClearPasscode wait, and the dashboard counts them as pending.
     const before = await dashboard();
     iphone.offline = true;
-    for (const type of ['Lock', 'ClearPasscode']) expect((await e.api('POST', `/admin/v1/devices/${iphone.udid}/commands`, { type })).status).toBe(202);
+    for (const type of ['Lock', 'ClearPasscode'])
+      expect((await e.api('POST', `/admin/v1/devices/${iphone.udid}/commands`, { type })).status).toBe(202);
     await e.settle();
     const pending = await dashboard();
     expect(pending.pendingCommands.Lock).toBe((before.pendingCommands.Lock ?? 0) + 1);
@@ -210,12 +266,17 @@ describe('single-device commands', () => {
     expect((await e.device(iphone.udid)).pendingCommands).toEqual({});
     expect((await dashboard()).pendingCommands).toEqual(before.pendingCommands);
 
-    const lost = await e.api('POST', `/admin/v1/devices/${iphone.udid}/commands`, { type: 'AdminLock', params: { message: 'Found? Call 555-0100' } });
+    const lost = await e.api('POST', `/admin/v1/devices/${iphone.udid}/commands`, {
+      type: 'AdminLock',
+      params: { message: 'Found? Call 555-0100' },
+    });
     expect(lost.status).toBe(202);
     await e.settle(async () => (await e.device(iphone.udid)).adminLocked === true);
     expect(iphone.lostMode).toBe(true);
     expect((await dashboard()).adminLocked.ios).toBe(before.adminLocked.ios + 1);
-    expect((await e.api('POST', `/admin/v1/devices/${iphone.udid}/commands`, { type: 'AdminUnlock' })).status).toBe(202);
+    expect((await e.api('POST', `/admin/v1/devices/${iphone.udid}/commands`, { type: 'AdminUnlock' })).status).toBe(
+      202,
+    );
     await e.settle(async () => (await e.device(iphone.udid)).adminLocked === false);
     expect(iphone.lostMode).toBe(false);
     expect((await dashboard()).adminLocked.ios).toBe(before.adminLocked.ios);
@@ -253,13 +314,19 @@ describe('single-device commands', () => {
     ];
     for (const [device, type, params, message] of refusals) {
       const before = await e.local.app.stores.commands.liveQueue('demo', device.udid);
-      const r = await e.api('POST', `/admin/v1/devices/${device.udid}/commands`, { type, ...(params ? { params } : {}) });
+      const r = await e.api('POST', `/admin/v1/devices/${device.udid}/commands`, {
+        type,
+        ...(params ? { params } : {}),
+      });
       expect([type, device.platform, r.status]).toEqual([type, device.platform, 422]);
       expect(r.body.error).toMatchObject({ code: 'unprocessable', message: expect.stringMatching(message) });
       expect(await e.local.app.stores.commands.liveQueue('demo', device.udid)).toEqual(before);
       expect((await e.device(device.udid)).pendingCommands).toEqual({});
     }
     // A PIN that is not 6 digits is bad input, not a refusal.
-    expect((await e.api('POST', `/admin/v1/devices/${mac.udid}/commands`, { type: 'Lock', params: { pin: '12345' } })).status).toBe(400);
+    expect(
+      (await e.api('POST', `/admin/v1/devices/${mac.udid}/commands`, { type: 'Lock', params: { pin: '12345' } }))
+        .status,
+    ).toBe(400);
   });
 });

@@ -1,7 +1,7 @@
 // Every admin command an Android agent takes, and the sync's failure paths: errors, offline
 // devices, a new FCM token, a bad inventory report.
 import type { SimulatedAndroidAgent } from '../../kit/android-agent';
-import { startAndroidWorld, type AndroidWorld } from './android-helpers';
+import { type AndroidWorld, startAndroidWorld } from './android-helpers';
 
 let w: AndroidWorld;
 let templateId: string;
@@ -15,15 +15,21 @@ beforeAll(async () => {
   const t = await w.admin<{ id: string }>('POST', '/templates', { name: 'android base', items: ITEMS });
   templateId = t.body.id;
 });
-afterAll(async () => { await w.stop(); });
-
-const state = (id: string, syncState: string) => w.waitFor(`${id} ${syncState}`, async () => {
-  const d = await w.device(id);
-  return d.syncState === syncState && d;
+afterAll(async () => {
+  await w.stop();
 });
 
+const state = (id: string, syncState: string) =>
+  w.waitFor(`${id} ${syncState}`, async () => {
+    const d = await w.device(id);
+    return d.syncState === syncState && d;
+  });
+
 async function send(agent: SimulatedAndroidAgent, type: string, params?: Record<string, unknown>) {
-  const res = await w.admin<{ commandId: string }>('POST', `/devices/${agent.deviceId}/commands`, { type, ...(params ? { params } : {}) });
+  const res = await w.admin<{ commandId: string }>('POST', `/devices/${agent.deviceId}/commands`, {
+    type,
+    ...(params ? { params } : {}),
+  });
   expect(res.status).toBe(202);
   await w.waitFor(`${type} handled`, () => agent.received.some((c) => c.commandId === res.body.commandId));
   await agent.idle();
@@ -44,7 +50,11 @@ describe('Android admin commands', () => {
     expect(agent.restarts).toBe(1);
 
     const lock = await send(agent, 'AdminLock', { message: 'Return to IT desk' });
-    expect(lock).toMatchObject({ type: 'AdminLock', payload: { message: 'Return to IT desk' }, status: 'Acknowledged' });
+    expect(lock).toMatchObject({
+      type: 'AdminLock',
+      payload: { message: 'Return to IT desk' },
+      status: 'Acknowledged',
+    });
     expect(agent.adminLocked).toBe(true);
     expect((await w.device(agent.deviceId!)).adminLocked).toBe(true);
     expect((await w.admin<{ adminLocked: { android: number } }>('GET', '/dashboard')).body.adminLocked.android).toBe(1);
@@ -68,8 +78,13 @@ describe('Android admin commands', () => {
     await w.waitFor('selective wipe done', () => agent.policies.size === 0 && !agent.apps.has('com.example.crm'));
     await agent.idle();
     expect(agent.apps.has('com.android.chrome')).toBe(true);
-    expect(agent.received.filter((c) => c.type === 'RemovePolicy').map((c) => c.payload)).toEqual([{ policyId: 'policy.base' }]);
-    await w.waitFor('no pending SelectiveWipe', async () => JSON.stringify((await w.device(agent.deviceId!)).pendingCommands) === '{}');
+    expect(agent.received.filter((c) => c.type === 'RemovePolicy').map((c) => c.payload)).toEqual([
+      { policyId: 'policy.base' },
+    ]);
+    await w.waitFor(
+      'no pending SelectiveWipe',
+      async () => JSON.stringify((await w.device(agent.deviceId!)).pendingCommands) === '{}',
+    );
   });
 
   it('Unenroll: the agent removes what the server delivered and the device is Withdrawn (unenrolled)', async () => {
@@ -91,7 +106,10 @@ describe('Android admin commands', () => {
     await w.waitFor('push sent', () => w.fcm.sentTo(agent.deviceId!).length >= 2);
     await w.fcm.delivered();
     expect(agent.received.some((c) => c.commandId === res.body.commandId)).toBe(false);
-    const queued = await w.admin<{ queue: Array<{ id: string; status: string }> }>('GET', `/devices/${agent.deviceId}/commands`);
+    const queued = await w.admin<{ queue: Array<{ id: string; status: string }> }>(
+      'GET',
+      `/devices/${agent.deviceId}/commands`,
+    );
     expect(queued.body.queue).toEqual([expect.objectContaining({ id: res.body.commandId, status: 'Queued' })]);
     expect((await w.device(agent.deviceId!)).pendingCommands).toEqual({ Lock: 1 });
 
@@ -124,13 +142,26 @@ describe('Android sync failures', () => {
     await agent.idle();
     expect(d.syncState).toBe('Not-Synchronized');
     expect(agent.apps.has('com.example.crm')).toBe(false);
-    const diagnosis = await w.admin<{ verdict: string; errors: Array<Record<string, unknown>> }>('GET', `/devices/${agent.deviceId}/diagnosis`);
+    const diagnosis = await w.admin<{ verdict: string; errors: Array<Record<string, unknown>> }>(
+      'GET',
+      `/devices/${agent.deviceId}/diagnosis`,
+    );
     expect(diagnosis.body.verdict).toBe('command-errors');
-    expect(diagnosis.body.errors[0]).toMatchObject({ requestType: 'InstallApp', code: 'install-failed', domain: 'AndroidAgent', message: 'INSTALL_FAILED_INSUFFICIENT_STORAGE', explanation: expect.any(String) });
+    expect(diagnosis.body.errors[0]).toMatchObject({
+      requestType: 'InstallApp',
+      code: 'install-failed',
+      domain: 'AndroidAgent',
+      message: 'INSTALL_FAILED_INSUFFICIENT_STORAGE',
+      explanation: expect.any(String),
+    });
 
     expect((await w.admin('POST', `/devices/${agent.deviceId}/commands`, { type: 'Sync' })).status).toBe(202);
     await state(agent.deviceId!, 'Synchronized');
-    expect(agent.apps.get('com.example.crm')).toEqual({ packageName: 'com.example.crm', versionCode: 7, managed: true });
+    expect(agent.apps.get('com.example.crm')).toEqual({
+      packageName: 'com.example.crm',
+      versionCode: 7,
+      managed: true,
+    });
   });
 
   it('InstallApp carries versionCode as a number; a newer template version updates the app', async () => {
@@ -153,10 +184,20 @@ describe('Android sync failures', () => {
     agent.offline = false;
     const first = await agent.connect({ status: 'Idle' });
     expect([first.status, first.body]).toMatchObject([200, { type: 'ReportInventory' }]);
-    const bad = await agent.connect({ status: 'Acknowledged', commandId: first.body!.commandId, result: { inventory: { apps: [{ packageName: 'x', versionCode: 1 }], locked: 'no' } } });
+    const bad = await agent.connect({
+      status: 'Acknowledged',
+      commandId: first.body!.commandId,
+      result: { inventory: { apps: [{ packageName: 'x', versionCode: 1 }], locked: 'no' } },
+    });
     expect(bad.status).toBe(400);
-    expect(bad.body).toMatchObject({ error: { code: 'bad-request', message: expect.stringContaining('result.inventory.locked') } });
-    const good = await agent.connect({ status: 'Acknowledged', commandId: first.body!.commandId, result: { inventory: agent.inventory() } });
+    expect(bad.body).toMatchObject({
+      error: { code: 'bad-request', message: expect.stringContaining('result.inventory.locked') },
+    });
+    const good = await agent.connect({
+      status: 'Acknowledged',
+      commandId: first.body!.commandId,
+      result: { inventory: agent.inventory() },
+    });
     expect(good.status).toBe(200);
     expect(good.body).toMatchObject({ type: 'ApplyPolicy' });
   });

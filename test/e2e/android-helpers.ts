@@ -1,21 +1,35 @@
 // Shared set-up for the Android e2e suites: the whole product in-process, with the agent push
 // boundary (AgentPushSender) in place of FCM, and a small admin client.
-import { startLocal, type LocalServer } from '../../lambdas/wiring/local';
-import type { Clock } from '../../lambdas/ports';
+
 import { AgentPushSender, SimulatedAndroidAgent } from '../../kit/android-agent';
+import type { Clock } from '../../lambdas/ports';
+import { type LocalServer, startLocal } from '../../lambdas/wiring/local';
 
 export interface AndroidWorld {
   local: LocalServer;
   fcm: AgentPushSender;
   /** Moves the server's clock forward (expiry tests). */
   advance(ms: number): void;
-  admin<T = Record<string, unknown>>(method: string, path: string, body?: unknown, key?: string): Promise<{ status: number; body: T }>;
+  admin<T = Record<string, unknown>>(
+    method: string,
+    path: string,
+    body?: unknown,
+    key?: string,
+  ): Promise<{ status: number; body: T }>;
   /** An agent enrolled with a fresh enrollment token (optionally for a template), pushes wired. */
   /** `offline`: the agent holds pushes from the start (a test then drives the session by hand). */
-  enrolledAgent(opts?: { templateId?: string; serialNumber?: string; offline?: boolean }): Promise<SimulatedAndroidAgent>;
+  enrolledAgent(opts?: {
+    templateId?: string;
+    serialNumber?: string;
+    offline?: boolean;
+  }): Promise<SimulatedAndroidAgent>;
   device(id: string): Promise<Record<string, unknown>>;
   /** Polls until `check` returns truthy (or fails after `ms`). */
-  waitFor<T>(what: string, check: () => Promise<T | undefined | false> | T | undefined | false, ms?: number): Promise<T>;
+  waitFor<T>(
+    what: string,
+    check: () => Promise<T | undefined | false> | T | undefined | false,
+    ms?: number,
+  ): Promise<T>;
   stop(): Promise<void>;
 }
 
@@ -28,7 +42,10 @@ export async function startAndroidWorld(opts: { immediatePushes?: boolean } = {}
   const admin: AndroidWorld['admin'] = async (method, path, body, key = local.credentials.adminKey) => {
     const res = await fetch(`${local.url}/admin/v1${path}`, {
       method,
-      headers: { authorization: `Bearer ${key}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      headers: {
+        authorization: `Bearer ${key}`,
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      },
       body: body === undefined ? undefined : JSON.stringify(body),
     });
     const text = await res.text();
@@ -47,18 +64,30 @@ export async function startAndroidWorld(opts: { immediatePushes?: boolean } = {}
   };
 
   return {
-    local, fcm, admin, waitFor,
-    advance: (ms) => { offset += ms; },
+    local,
+    fcm,
+    admin,
+    waitFor,
+    advance: (ms) => {
+      offset += ms;
+    },
     async enrolledAgent(opts = {}) {
-      const enrollment = await admin<{ token: string; qrPayload: string }>('POST', '/enrollments', { platform: 'android', ...(opts.templateId ? { templateId: opts.templateId } : {}) });
-      if (enrollment.status !== 201) throw new Error(`enrollment: ${enrollment.status} ${JSON.stringify(enrollment.body)}`);
+      const enrollment = await admin<{ token: string; qrPayload: string }>('POST', '/enrollments', {
+        platform: 'android',
+        ...(opts.templateId ? { templateId: opts.templateId } : {}),
+      });
+      if (enrollment.status !== 201)
+        throw new Error(`enrollment: ${enrollment.status} ${JSON.stringify(enrollment.body)}`);
       const agent = SimulatedAndroidAgent.fromQrPayload(enrollment.body.qrPayload, { serialNumber: opts.serialNumber });
       // An "offline" agent is registered for pushes only after it enrolled and went offline, so
       // the enrollment push can never reach it first, however the machine is loaded.
       if (!opts.offline) fcm.register(agent);
       const res = await agent.enroll();
       if (res.status !== 201) throw new Error(`enroll: ${res.status} ${JSON.stringify(res.body)}`);
-      if (opts.offline) { agent.setOffline(true); fcm.register(agent); }
+      if (opts.offline) {
+        agent.setOffline(true);
+        fcm.register(agent);
+      }
       return agent;
     },
     async device(id) {

@@ -1,7 +1,7 @@
 // docs/android.md at the edges: what the Android endpoints do with bad tokens, bad bodies, repeated
 // reports and secrets.
 import { SimulatedAndroidAgent } from '../../kit/android-agent';
-import { startAndroidWorld, type AndroidWorld } from './android-helpers';
+import { type AndroidWorld, startAndroidWorld } from './android-helpers';
 
 let w: AndroidWorld;
 let agent: SimulatedAndroidAgent;
@@ -12,20 +12,34 @@ beforeAll(async () => {
   await w.waitFor('first sync', async () => (await w.device(agent.deviceId!)).syncState === 'Synchronized');
   await agent.idle();
 });
-afterAll(async () => { await w.stop(); });
+afterAll(async () => {
+  await w.stop();
+});
 
 async function raw(method: string, op: string, body: string | undefined, token?: string | null, tenant = 'demo') {
   const headers: Record<string, string> = { 'content-type': 'application/json' };
   if (token !== null) headers.authorization = token ?? `Bearer ${agent.deviceToken}`;
   const res = await fetch(`${w.local.url}/android/${tenant}/${op}`, { method, headers, body });
   const text = await res.text();
-  return { status: res.status, type: res.headers.get('content-type'), text, body: text ? JSON.parse(text) as { error: { code: string; message: string; details?: { issues: Array<{ path: string }> } } } : undefined };
+  return {
+    status: res.status,
+    type: res.headers.get('content-type'),
+    text,
+    body: text
+      ? (JSON.parse(text) as {
+          error: { code: string; message: string; details?: { issues: Array<{ path: string }> } };
+        })
+      : undefined,
+  };
 }
 
 /** Sends one admin command and lets the agent take it by hand (no push-driven poll in between). */
 async function queue(type: string, params?: Record<string, unknown>): Promise<string> {
   agent.offline = true; // hold the push: this test drives the connect calls itself
-  const res = await w.admin<{ commandId: string }>('POST', `/devices/${agent.deviceId}/commands`, { type, ...(params ? { params } : {}) });
+  const res = await w.admin<{ commandId: string }>('POST', `/devices/${agent.deviceId}/commands`, {
+    type,
+    ...(params ? { params } : {}),
+  });
   expect(res.status).toBe(202);
   await w.local.queue.drained();
   await w.fcm.delivered();
@@ -34,7 +48,10 @@ async function queue(type: string, params?: Record<string, unknown>): Promise<st
 }
 
 const commandLogs = async (commandId: string) => {
-  const logs = await w.admin<{ items: Array<{ data?: { commandId?: string } }> }>('GET', `/logs?type=command&deviceId=${agent.deviceId}`);
+  const logs = await w.admin<{ items: Array<{ data?: { commandId?: string } }> }>(
+    'GET',
+    `/logs?type=command&deviceId=${agent.deviceId}`,
+  );
   return logs.body.items.filter((l) => l.data?.commandId === commandId);
 };
 
@@ -55,11 +72,12 @@ describe('Android device auth', () => {
 
   it('a device token of another tenant is refused', async () => {
     const created = await fetch(`${w.local.url}/admin/v1/tenants`, {
-      method: 'POST', headers: { authorization: `Bearer ${w.local.credentials.operatorKey}`, 'content-type': 'application/json' },
+      method: 'POST',
+      headers: { authorization: `Bearer ${w.local.credentials.operatorKey}`, 'content-type': 'application/json' },
       body: JSON.stringify({ id: 'acme-input', name: 'Acme' }),
     });
     expect(created.status).toBe(201);
-    const { adminKey } = await created.json() as { adminKey: string };
+    const { adminKey } = (await created.json()) as { adminKey: string };
     const enrollment = await w.admin<{ qrPayload: string }>('POST', '/enrollments', { platform: 'android' }, adminKey);
     const acme = SimulatedAndroidAgent.fromQrPayload(enrollment.body.qrPayload);
     expect(JSON.parse(enrollment.body.qrPayload).tenant).toBe('acme-input');
@@ -72,8 +90,18 @@ describe('Android device auth', () => {
 describe('Android request bodies', () => {
   it.each([
     ['PUT', 'checkin', { inventory: { locked: 'yes' } }, 'inventory.locked'],
-    ['PUT', 'checkin', { inventory: { apps: [{ packageName: 'a', versionCode: true }] } }, 'inventory.apps.0.versionCode'],
-    ['PUT', 'checkin', { inventory: { apps: [{ packageName: 'a', versionCode: 1, managed: 'yes' }] } }, 'inventory.apps.0.managed'],
+    [
+      'PUT',
+      'checkin',
+      { inventory: { apps: [{ packageName: 'a', versionCode: true }] } },
+      'inventory.apps.0.versionCode',
+    ],
+    [
+      'PUT',
+      'checkin',
+      { inventory: { apps: [{ packageName: 'a', versionCode: 1, managed: 'yes' }] } },
+      'inventory.apps.0.managed',
+    ],
     ['PUT', 'checkin', { inventory: { policies: 'none' } }, 'inventory.policies'],
     ['PUT', 'checkin', { fcmToken: 12 }, 'fcmToken'],
     ['POST', 'connect', { status: 5 }, 'status'],
@@ -114,9 +142,20 @@ describe('Android request bodies', () => {
   });
 
   it('unknown fields are ignored', async () => {
-    const inventory = { ...agent.inventory(), batteryLevel: 80, apps: agent.inventory().apps.map((a) => ({ ...a, label: 'x' })) };
-    expect((await raw('PUT', 'checkin', JSON.stringify({ fcmToken: agent.fcmToken, inventory, agentVersion: '1.2.3' }))).status).toBe(200);
-    const idle = await raw('POST', 'connect', JSON.stringify({ status: 'Idle', battery: { level: 80 }, commandId: undefined }));
+    const inventory = {
+      ...agent.inventory(),
+      batteryLevel: 80,
+      apps: agent.inventory().apps.map((a) => ({ ...a, label: 'x' })),
+    };
+    expect(
+      (await raw('PUT', 'checkin', JSON.stringify({ fcmToken: agent.fcmToken, inventory, agentVersion: '1.2.3' })))
+        .status,
+    ).toBe(200);
+    const idle = await raw(
+      'POST',
+      'connect',
+      JSON.stringify({ status: 'Idle', battery: { level: 80 }, commandId: undefined }),
+    );
     expect(idle.status).toBe(204);
     const d = await w.device(agent.deviceId!);
     expect(d).toMatchObject({ registrationState: 'Checked-In', syncState: 'Synchronized' });
@@ -147,9 +186,14 @@ describe('Android command reports', () => {
       expect((await agent.connect({ status, commandId, error: { code: 'x', message: 'late' } })).status).toBe(204);
     }
     expect(await commandLogs(commandId)).toHaveLength(1);
-    const commands = await w.admin<{ queue: unknown[]; history: Array<{ data: { commandId: string; status: string } }> }>('GET', `/devices/${agent.deviceId}/commands`);
+    const commands = await w.admin<{
+      queue: unknown[];
+      history: Array<{ data: { commandId: string; status: string } }>;
+    }>('GET', `/devices/${agent.deviceId}/commands`);
     expect(commands.body.queue).toEqual([]);
-    expect(commands.body.history.filter((h) => h.data.commandId === commandId).map((h) => h.data.status)).toEqual(['Acknowledged']);
+    expect(commands.body.history.filter((h) => h.data.commandId === commandId).map((h) => h.data.status)).toEqual([
+      'Acknowledged',
+    ]);
     expect((await w.device(agent.deviceId!)).pendingCommands).toEqual({});
   });
 
@@ -162,19 +206,43 @@ describe('Android command reports', () => {
     const commandId = await queue('Restart');
     expect((await agent.connect({ status: 'Idle' })).body).toMatchObject({ commandId, type: 'Restart' });
     expect((await agent.connect({ status: 'NotNow', commandId })).status).toBe(204); // held back for this session
-    const queued = await w.admin<{ queue: Array<{ id: string; status: string }> }>('GET', `/devices/${agent.deviceId}/commands`);
+    const queued = await w.admin<{ queue: Array<{ id: string; status: string }> }>(
+      'GET',
+      `/devices/${agent.deviceId}/commands`,
+    );
     expect(queued.body.queue).toEqual([expect.objectContaining({ id: commandId, status: 'NotNow' })]);
     expect((await agent.connect({ status: 'Idle' })).body).toMatchObject({ commandId, type: 'Restart' });
     expect((await agent.connect({ status: 'Acknowledged', commandId })).status).toBe(204);
     expect(await commandLogs(commandId)).toHaveLength(1);
   });
 
-  it('an Error report is logged with the agent\'s code and message', async () => {
+  it("an Error report is logged with the agent's code and message", async () => {
     const commandId = await queue('AdminLock', { message: 'lost' });
-    expect((await agent.connect({ status: 'Idle' })).body).toEqual({ commandId, type: 'AdminLock', payload: { message: 'lost' } });
-    expect((await agent.connect({ status: 'Error', commandId, error: { code: 'not-device-owner', message: 'agent is profile owner only' } })).status).toBe(204);
-    const [log] = await commandLogs(commandId) as Array<{ severity: string; data: { status: string; errors: unknown[] } }>;
-    expect(log).toMatchObject({ severity: 'minor', data: { status: 'Error', errors: [{ code: 'not-device-owner', domain: 'AndroidAgent', message: 'agent is profile owner only' }] } });
+    expect((await agent.connect({ status: 'Idle' })).body).toEqual({
+      commandId,
+      type: 'AdminLock',
+      payload: { message: 'lost' },
+    });
+    expect(
+      (
+        await agent.connect({
+          status: 'Error',
+          commandId,
+          error: { code: 'not-device-owner', message: 'agent is profile owner only' },
+        })
+      ).status,
+    ).toBe(204);
+    const [log] = (await commandLogs(commandId)) as Array<{
+      severity: string;
+      data: { status: string; errors: unknown[] };
+    }>;
+    expect(log).toMatchObject({
+      severity: 'minor',
+      data: {
+        status: 'Error',
+        errors: [{ code: 'not-device-owner', domain: 'AndroidAgent', message: 'agent is profile owner only' }],
+      },
+    });
     const d = await w.device(agent.deviceId!);
     expect(d.adminLocked).toBe(false);
     expect(d.pendingCommands).toEqual({});
@@ -182,7 +250,10 @@ describe('Android command reports', () => {
 
   it('ClearPasscode: newPasscode reaches the agent and nowhere else', async () => {
     const secret = 'S3cret-7731';
-    const res = await w.admin<{ commandId: string }>('POST', `/devices/${agent.deviceId}/commands`, { type: 'ClearPasscode', params: { newPasscode: secret } });
+    const res = await w.admin<{ commandId: string }>('POST', `/devices/${agent.deviceId}/commands`, {
+      type: 'ClearPasscode',
+      params: { newPasscode: secret },
+    });
     expect(res.status).toBe(202);
     expect(JSON.stringify(res.body)).not.toContain(secret);
     // Before it is handed out, the queue does not show it either.
@@ -208,7 +279,9 @@ describe('Android command reports', () => {
       expect(r.status).toBe(200);
       expect(JSON.stringify(r.body)).not.toContain(secret);
     }
-    const csv = await fetch(`${w.local.url}/admin/v1/logs?format=csv`, { headers: { authorization: `Bearer ${w.local.credentials.adminKey}` } });
+    const csv = await fetch(`${w.local.url}/admin/v1/logs?format=csv`, {
+      headers: { authorization: `Bearer ${w.local.credentials.adminKey}` },
+    });
     expect(await csv.text()).not.toContain(secret);
   });
 });

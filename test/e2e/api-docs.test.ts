@@ -5,10 +5,10 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { SimulatedAndroidAgent, AgentPushSender } from '../../kit/android-agent';
-import { SimulatedAppleDevice, type ReceivedCommand } from '../../kit/apple-device';
-import { describeRun, runExample, shellExamples, which, type ExampleRun } from '../support/doc-examples';
-import { sampleProfile, startE2E, type E2E } from '../../kit/e2e';
+import { AgentPushSender, SimulatedAndroidAgent } from '../../kit/android-agent';
+import { type ReceivedCommand, SimulatedAppleDevice } from '../../kit/apple-device';
+import { type E2E, sampleProfile, startE2E } from '../../kit/e2e';
+import { describeRun, type ExampleRun, runExample, shellExamples, which } from '../support/doc-examples';
 
 const DOC = join(__dirname, '../../docs/api.md');
 const SECTION = 'Common tasks';
@@ -28,19 +28,30 @@ interface World {
 
 type Check = (run: ExampleRun, w: World) => Promise<void>;
 
-const fail = (run: ExampleRun, why: string): never => { throw new Error(`${why}\n${describeRun(run)}`); };
-const json = <T = any>(run: ExampleRun): T => { // eslint-disable-line @typescript-eslint/no-explicit-any
-  try { return JSON.parse(run.stdout) as T; } catch { return fail(run, 'stdout is not one JSON document'); }
+const fail = (run: ExampleRun, why: string): never => {
+  throw new Error(`${why}\n${describeRun(run)}`);
+};
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+const json = <T = any>(run: ExampleRun): T => {
+  try {
+    return JSON.parse(run.stdout) as T;
+  } catch {
+    return fail(run, 'stdout is not one JSON document');
+  }
 };
 /** The JSON documents an example printed (jq's output: each starts and ends at column 0). */
-const jsonDocs = (text: string): any[] => { // eslint-disable-line @typescript-eslint/no-explicit-any
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+const jsonDocs = (text: string): any[] => {
   const docs: unknown[] = [];
   let doc: string[] | undefined;
   for (const line of text.split('\n')) {
     if (!doc && line.startsWith('{')) doc = [];
     if (!doc) continue;
     doc.push(line);
-    if (line.startsWith('}') || (doc.length === 1 && line.endsWith('}'))) { docs.push(JSON.parse(doc.join('\n'))); doc = undefined; }
+    if (line.startsWith('}') || (doc.length === 1 && line.endsWith('}'))) {
+      docs.push(JSON.parse(doc.join('\n')));
+      doc = undefined;
+    }
   }
   return docs;
 };
@@ -58,16 +69,27 @@ const CHECKS: Record<string, { statuses: number[] | RegExp; check: Check }> = {
       if (!id || run.stdout.trim() !== id) fail(run, 'TEMPLATE is not the id printed');
       const t = (await w.e2e.api('GET', `/admin/v1/templates/${id}`)).body;
       expect(t).toMatchObject({ name: 'Standard', version: 1, prohibitedApps: ['com.example.game'] });
-      expect(t.items.map((i: { kind: string; identifier: string }) => `${i.kind}:${i.identifier}`)).toEqual(['profile:com.example.wifi', 'app:com.example.app']);
+      expect(t.items.map((i: { kind: string; identifier: string }) => `${i.kind}:${i.identifier}`)).toEqual([
+        'profile:com.example.wifi',
+        'app:com.example.app',
+      ]);
     },
   },
   'Change a template': {
     statuses: [200, 200],
     check: async (run, w) => {
       const changed = json<{ syncOperationId: string }>(run);
-      expect(changed).toMatchObject({ version: 2, prohibitedApps: ['com.example.game', 'com.example.chat'], syncOperationId: expect.stringMatching(/^bulk_/) });
+      expect(changed).toMatchObject({
+        version: 2,
+        prohibitedApps: ['com.example.game', 'com.example.chat'],
+        syncOperationId: expect.stringMatching(/^bulk_/),
+      });
       // No device uses the template yet: the fan-out finds none.
-      expect(await w.e2e.operation(changed.syncOperationId)).toMatchObject({ type: 'Sync', status: 'done', targeted: 0 });
+      expect(await w.e2e.operation(changed.syncOperationId)).toMatchObject({
+        type: 'Sync',
+        status: 'done',
+        targeted: 0,
+      });
     },
   },
   'Enroll an Apple device': {
@@ -76,7 +98,11 @@ const CHECKS: Record<string, { statuses: number[] | RegExp; check: Check }> = {
       const url = run.stdout.trim();
       if (!/^http:\/\/127\.0\.0\.1:\d+\/mdm\/demo\/enroll\/\S+$/.test(url)) fail(run, 'no enrollment url printed');
       await w.iphone.enrollFully(url); // "open the url on the device"
-      await w.e2e.waitFor(async () => (await apiDevice(w, w.iphone.udid)).registrationState === 'Checked-In', 10_000, 'iPhone checked in');
+      await w.e2e.waitFor(
+        async () => (await apiDevice(w, w.iphone.udid)).registrationState === 'Checked-In',
+        10_000,
+        'iPhone checked in',
+      );
     },
   },
   'Enroll an Android device': {
@@ -86,14 +112,21 @@ const CHECKS: Record<string, { statuses: number[] | RegExp; check: Check }> = {
       w.fcm.register(agent);
       expect((await agent.enroll()).status).toBe(201);
       w.agent = agent;
-      expect(await apiDevice(w, agent.deviceId!)).toMatchObject({ platform: 'android', name: 'Warehouse 3', registrationState: 'Checked-In' });
+      expect(await apiDevice(w, agent.deviceId!)).toMatchObject({
+        platform: 'android',
+        name: 'Warehouse 3',
+        registrationState: 'Checked-In',
+      });
     },
   },
   'Find a device': {
     statuses: [200, 200],
     check: async (run, w) => {
       expect(run.vars.DEVICE).toBe(w.iphone.udid);
-      const rows = run.stdout.trim().split('\n').map((l) => l.split('\t'));
+      const rows = run.stdout
+        .trim()
+        .split('\n')
+        .map((l) => l.split('\t'));
       expect(rows.find((r) => r[0] === w.iphone.udid)?.[1]).toBe('ios');
       expect(rows.find((r) => r[0] === w.agent?.deviceId)?.slice(1, 3)).toEqual(['android', 'Warehouse 3']);
       expect(rows.at(-1)).toEqual([w.iphone.udid]);
@@ -114,7 +147,11 @@ const CHECKS: Record<string, { statuses: number[] | RegExp; check: Check }> = {
       const [accepted, state] = jsonDocs(run.stdout) as [{ commandId: string }, { syncState: string }];
       expect(accepted.commandId).toEqual(expect.any(String));
       expect(state.syncState).toEqual(expect.any(String));
-      await w.e2e.waitFor(() => w.received.some((c) => c.commandUuid === accepted.commandId && c.status === 'Acknowledged'), 10_000, 'the inventory query answered');
+      await w.e2e.waitFor(
+        () => w.received.some((c) => c.commandUuid === accepted.commandId && c.status === 'Acknowledged'),
+        10_000,
+        'the inventory query answered',
+      );
       await syncState(w, w.iphone.udid, 'Synchronized');
     },
   },
@@ -124,7 +161,9 @@ const CHECKS: Record<string, { statuses: number[] | RegExp; check: Check }> = {
       const { commandId } = json<{ commandId: string }>(run);
       await w.e2e.waitFor(() => w.received.some((c) => c.commandUuid === commandId), 10_000, 'DeviceLock received');
       expect(w.received.find((c) => c.commandUuid === commandId)).toMatchObject({
-        requestType: 'DeviceLock', status: 'Acknowledged', command: { Message: 'Call IT on 555-0100' },
+        requestType: 'DeviceLock',
+        status: 'Acknowledged',
+        command: { Message: 'Call IT on 555-0100' },
       });
       expect(w.iphone.locked).toBe(true);
     },
@@ -134,10 +173,20 @@ const CHECKS: Record<string, { statuses: number[] | RegExp; check: Check }> = {
     statuses: /^202(,200)+$/,
     check: async (run, w) => {
       expect(json(run)).toEqual({ status: 'done', targeted: 2, queued: 2, refused: 0, refusals: [] });
-      await w.e2e.waitFor(() => w.received.filter((c) => c.requestType === 'DeviceLock').length === 2, 10_000, 'the second DeviceLock');
-      expect(w.received.filter((c) => c.requestType === 'DeviceLock').at(-1)).toMatchObject({ status: 'Acknowledged', command: { Message: 'Back to IT, please' } });
+      await w.e2e.waitFor(
+        () => w.received.filter((c) => c.requestType === 'DeviceLock').length === 2,
+        10_000,
+        'the second DeviceLock',
+      );
+      expect(w.received.filter((c) => c.requestType === 'DeviceLock').at(-1)).toMatchObject({
+        status: 'Acknowledged',
+        command: { Message: 'Back to IT, please' },
+      });
       await w.e2e.waitFor(() => !!w.agent?.received.some((c) => c.type === 'Lock'), 10_000, 'the Android Lock');
-      expect(w.agent!.received.find((c) => c.type === 'Lock')).toMatchObject({ payload: { message: 'Back to IT, please' }, status: 'Acknowledged' });
+      expect(w.agent!.received.find((c) => c.type === 'Lock')).toMatchObject({
+        payload: { message: 'Back to IT, please' },
+        status: 'Acknowledged',
+      });
     },
   },
   'Diagnose a device': {
@@ -159,8 +208,15 @@ const CHECKS: Record<string, { statuses: number[] | RegExp; check: Check }> = {
     check: async (run, w) => {
       const { commandId } = json<{ commandId: string }>(run);
       await w.e2e.waitFor(() => w.received.some((c) => c.commandUuid === commandId), 10_000, 'EraseDevice received');
-      expect(w.received.find((c) => c.commandUuid === commandId)).toMatchObject({ requestType: 'EraseDevice', status: 'Acknowledged' });
-      await w.e2e.waitFor(async () => (await apiDevice(w, w.iphone.udid)).registrationState === 'Withdrawn', 10_000, 'iPhone withdrawn');
+      expect(w.received.find((c) => c.commandUuid === commandId)).toMatchObject({
+        requestType: 'EraseDevice',
+        status: 'Acknowledged',
+      });
+      await w.e2e.waitFor(
+        async () => (await apiDevice(w, w.iphone.udid)).registrationState === 'Withdrawn',
+        10_000,
+        'iPhone withdrawn',
+      );
       expect(await apiDevice(w, w.iphone.udid)).toMatchObject({ withdrawalReason: 'wiped' });
       expect(w.iphone.enrolled).toBe(false);
     },
@@ -206,7 +262,8 @@ let curl: string;
 beforeAll(async () => {
   // The examples need curl and jq: without them this test fails, it never skips.
   const found = which('curl');
-  if (!found) throw new Error('curl is not installed (not on PATH): docs/api.md examples cannot be checked. Install curl.');
+  if (!found)
+    throw new Error('curl is not installed (not on PATH): docs/api.md examples cannot be checked. Install curl.');
   curl = found;
   if (!which('jq')) throw new Error('jq is not installed (not on PATH): docs/api.md examples use it. Install jq.');
 
@@ -219,13 +276,24 @@ beforeAll(async () => {
   await e2e.uploadPushCert();
   // The iPhone knows the App Store app the template names; it polls whenever a push reaches it.
   const iphone = new SimulatedAppleDevice({
-    baseUrl: e2e.local.url, tenant: 'demo', platform: 'ios',
+    baseUrl: e2e.local.url,
+    tenant: 'demo',
+    platform: 'ios',
     appCatalog: { 123456789: { identifier: 'com.example.app', version: '2.0', name: 'Example' } },
   });
   const received: ReceivedCommand[] = [];
   stopPolling = e2e.apns.onPush((push) => {
     if (!iphone.enrolled || push.token !== iphone.pushToken) return;
-    polls = polls.then(() => iphone.poll()).then((cmds) => { received.push(...cmds); }, (err: unknown) => { pollErrors.push(err); });
+    polls = polls
+      .then(() => iphone.poll())
+      .then(
+        (cmds) => {
+          received.push(...cmds);
+        },
+        (err: unknown) => {
+          pollErrors.push(err);
+        },
+      );
   });
   world = { e2e, fcm, iphone, received };
   Object.assign(shellEnv, {
@@ -263,7 +331,11 @@ describe(`docs/api.md "${SECTION}"`, () => {
       const run = await runExample(example.code, { curl, env: shellEnv, cwd: dir });
       if (run.exitCode !== 0) fail(run, 'the example failed');
       const statuses = run.calls.map((c) => c.status).join(',');
-      if (expected.statuses instanceof RegExp ? !expected.statuses.test(statuses) : statuses !== expected.statuses.join(',')) {
+      if (
+        expected.statuses instanceof RegExp
+          ? !expected.statuses.test(statuses)
+          : statuses !== expected.statuses.join(',')
+      ) {
         fail(run, `expected HTTP statuses ${String(expected.statuses)}`);
       }
       Object.assign(shellEnv, run.vars);

@@ -1,6 +1,6 @@
 // Acceptance: an iPhone enrolls over real HTTP, is pushed through (fake) APNs, syncs its template,
 // is verified Synchronized, and checks out.
-import { sampleProfile, startE2E, type E2E } from '../../kit/e2e';
+import { type E2E, sampleProfile, startE2E } from '../../kit/e2e';
 import { pushCert } from '../../kit/tls';
 
 describe('Apple enrollment end to end', () => {
@@ -35,14 +35,19 @@ describe('Apple enrollment end to end', () => {
   it('enrolls, pushes, syncs the template profile, verifies it, and checks out', async () => {
     const cert = pushCert({ name: 'e2e-demo' });
     const template = await e.createTemplate({
-      name: 'office', items: [{ kind: 'profile', identifier: 'com.example.wifi', payload: sampleProfile('com.example.wifi') }],
+      name: 'office',
+      items: [{ kind: 'profile', identifier: 'com.example.wifi', payload: sampleProfile('com.example.wifi') }],
     });
     const { url } = await e.createEnrollment({ templateId: template.id, name: 'Alice' });
     const device = e.newDevice();
 
     const profile = await device.enroll(url);
     expect(device.lastHttpStatus).toBe(200);
-    expect((profile.PayloadContent as Array<{ PayloadType: string; Topic?: string }>).find((p) => p.PayloadType === 'com.apple.mdm')?.Topic).toBe(cert.topic);
+    expect(
+      (profile.PayloadContent as Array<{ PayloadType: string; Topic?: string }>).find(
+        (p) => p.PayloadType === 'com.apple.mdm',
+      )?.Topic,
+    ).toBe(cert.topic);
 
     expect((await device.authenticate()).status).toBe(200);
     const afterAuth = await e.device(device.udid);
@@ -52,7 +57,11 @@ describe('Apple enrollment end to end', () => {
     expect((await device.tokenUpdate()).status).toBe(200);
     const checkedIn = await e.device(device.udid);
     expect(checkedIn).toMatchObject({
-      registrationState: 'Checked-In', templateId: template.id, checkInAddress: '127.0.0.1', userAgent: 'MDM/1.0', accessRights: '1FFF',
+      registrationState: 'Checked-In',
+      templateId: template.id,
+      checkInAddress: '127.0.0.1',
+      userAgent: 'MDM/1.0',
+      accessRights: '1FFF',
     });
     expect(Date.parse(checkedIn.checkedInAt)).not.toBeNaN();
 
@@ -69,9 +78,13 @@ describe('Apple enrollment end to end', () => {
     // The device answers the push: inventory, the install, and the verification read-back.
     const received = await device.poll();
     expect(received.map((c) => `${c.requestType}:${c.status}`)).toEqual([
-      'DeviceInformation:Acknowledged', 'ProfileList:Acknowledged', 'InstalledApplicationList:Acknowledged',
+      'DeviceInformation:Acknowledged',
+      'ProfileList:Acknowledged',
+      'InstalledApplicationList:Acknowledged',
       'InstallProfile:Acknowledged',
-      'DeviceInformation:Acknowledged', 'ProfileList:Acknowledged', 'InstalledApplicationList:Acknowledged',
+      'DeviceInformation:Acknowledged',
+      'ProfileList:Acknowledged',
+      'InstalledApplicationList:Acknowledged',
     ]);
     expect(device.profiles.has('com.example.wifi')).toBe(true);
 
@@ -83,10 +96,18 @@ describe('Apple enrollment end to end', () => {
     const commands = await e.api('GET', `/admin/v1/devices/${device.udid}/commands`);
     expect(commands.status).toBe(200);
     expect(commands.body.queue).toEqual([]);
-    const history = commands.body.history as Array<{ data: { requestType: string; status: string; commandId: string } }>;
+    const history = commands.body.history as Array<{
+      data: { requestType: string; status: string; commandId: string };
+    }>;
     expect(history).toHaveLength(7);
     expect(history.map((h) => h.data.requestType).sort()).toEqual([
-      'DeviceInformation', 'DeviceInformation', 'InstallProfile', 'InstalledApplicationList', 'InstalledApplicationList', 'ProfileList', 'ProfileList',
+      'DeviceInformation',
+      'DeviceInformation',
+      'InstallProfile',
+      'InstalledApplicationList',
+      'InstalledApplicationList',
+      'ProfileList',
+      'ProfileList',
     ]);
     expect(history.every((h) => h.data.status === 'Acknowledged')).toBe(true);
     expect(new Set(history.map((h) => h.data.commandId)).size).toBe(7);

@@ -1,10 +1,11 @@
 // Every bad input a device endpoint can get: 400 for bad signatures, certificates and plists,
 // 403 unrecognized for devices we do not manage, never a 401 (it would unenroll the device).
+
+import { SimulatedAppleDevice } from '../../kit/apple-device';
+import { type E2E, startE2E } from '../../kit/e2e';
+import { pushCert } from '../../kit/tls';
 import { buildPlist } from '../../lambdas/protocol/apple/plist';
 import { signMdmMessage } from '../../lambdas/protocol/apple/sign';
-import { SimulatedAppleDevice } from '../../kit/apple-device';
-import { startE2E, type E2E } from '../../kit/e2e';
-import { pushCert } from '../../kit/tls';
 
 const CHECKIN = 'application/x-apple-aspen-mdm-checkin';
 
@@ -21,12 +22,15 @@ describe('Apple device endpoints refuse bad input', () => {
     return res;
   };
 
-  const device = (tenant = 'demo', udid?: string) => new SimulatedAppleDevice({ baseUrl: e.local.url, tenant, platform: 'ios', fetch: recordingFetch, udid });
+  const device = (tenant = 'demo', udid?: string) =>
+    new SimulatedAppleDevice({ baseUrl: e.local.url, tenant, platform: 'ios', fetch: recordingFetch, udid });
 
   /** A PUT to a device endpoint with a body and (optionally) a signature over other bytes. */
   const put = async (path: string, body: Buffer, signature?: string) => {
     const res = await recordingFetch(`${e.local.url}${path}`, {
-      method: 'PUT', headers: { 'content-type': CHECKIN, ...(signature ? { 'mdm-signature': signature } : {}) }, body,
+      method: 'PUT',
+      headers: { 'content-type': CHECKIN, ...(signature ? { 'mdm-signature': signature } : {}) },
+      body,
     });
     return { status: res.status, text: await res.text() };
   };
@@ -43,7 +47,17 @@ describe('Apple device endpoints refuse bad input', () => {
     await e?.stop();
   });
 
-  const authenticateBody = (udid: string) => Buffer.from(buildPlist({ MessageType: 'Authenticate', UDID: udid, Topic: bound.topic, SerialNumber: 'X1', OSVersion: '17.5', ProductName: 'iPhone15,2' }));
+  const authenticateBody = (udid: string) =>
+    Buffer.from(
+      buildPlist({
+        MessageType: 'Authenticate',
+        UDID: udid,
+        Topic: bound.topic,
+        SerialNumber: 'X1',
+        OSVersion: '17.5',
+        ProductName: 'iPhone15,2',
+      }),
+    );
 
   it('answers an unsigned request with 400', async () => {
     const r = await put('/mdm/demo/checkin', authenticateBody(bound.udid));
@@ -61,11 +75,25 @@ describe('Apple device endpoints refuse bad input', () => {
   });
 
   it('answers a certificate issued by another tenant’s CA with 400', async () => {
-    const created = await e.api('POST', '/admin/v1/tenants', { id: 'other-org', name: 'Other' }, e.local.credentials.operatorKey);
+    const created = await e.api(
+      'POST',
+      '/admin/v1/tenants',
+      { id: 'other-org', name: 'Other' },
+      e.local.credentials.operatorKey,
+    );
     expect(created.status).toBe(201);
     const otherKey = created.body.adminKey as string;
     const cert = pushCert({ name: 'e2e-other' });
-    expect((await e.api('PUT', '/admin/v1/push/apns', { certificatePem: cert.certPem, privateKeyPem: cert.keyPem }, otherKey)).status).toBe(200);
+    expect(
+      (
+        await e.api(
+          'PUT',
+          '/admin/v1/push/apns',
+          { certificatePem: cert.certPem, privateKeyPem: cert.keyPem },
+          otherKey,
+        )
+      ).status,
+    ).toBe(200);
     const enrollment = await e.api('POST', '/admin/v1/enrollments', { platform: 'ios' }, otherKey);
     expect(enrollment.status).toBe(201);
     const stranger = device('other-org');
@@ -77,7 +105,10 @@ describe('Apple device endpoints refuse bad input', () => {
     const r = await put('/mdm/demo/checkin', body, signature);
     expect(r.status).toBe(400);
     const idle = Buffer.from(buildPlist({ UDID: bound.udid, Status: 'Idle' }));
-    expect((await put('/mdm/demo/connect', idle, signMdmMessage(idle, stranger.identityCertPem!, stranger.identityKeyPem!))).status).toBe(400);
+    expect(
+      (await put('/mdm/demo/connect', idle, signMdmMessage(idle, stranger.identityCertPem!, stranger.identityKeyPem!)))
+        .status,
+    ).toBe(400);
     expect((await e.device(bound.udid)).registrationState).toBe('Checked-In');
   });
 
@@ -108,7 +139,9 @@ describe('Apple device endpoints refuse bad input', () => {
   });
 
   it('answers a malformed plist with 400 and logs it with the raw body cut to 4 KB', async () => {
-    const garbage = Buffer.from(`<?xml version="1.0"?><plist version="1.0"><dict><key>UDID</key><string>${'A'.repeat(10_000)}</dict>`);
+    const garbage = Buffer.from(
+      `<?xml version="1.0"?><plist version="1.0"><dict><key>UDID</key><string>${'A'.repeat(10_000)}</dict>`,
+    );
     const signature = signMdmMessage(garbage, bound.identityCertPem!, bound.identityKeyPem!);
     const quiet = jest.spyOn(console, 'error').mockImplementation(() => undefined); // xmldom reports the parse error itself
     try {
@@ -147,7 +180,10 @@ describe('Apple device endpoints refuse bad input', () => {
     await e.settle();
     const identity = { cert: leaving.identityCertPem!, key: leaving.identityKeyPem! };
     await leaving.poll(); // acknowledges RemoveProfile, then sends its CheckOut
-    expect(await e.device(leaving.udid)).toMatchObject({ registrationState: 'Withdrawn', withdrawalReason: 'unenrolled' });
+    expect(await e.device(leaving.udid)).toMatchObject({
+      registrationState: 'Withdrawn',
+      withdrawalReason: 'unenrolled',
+    });
     // A late request signed with its old identity is told it is no longer managed.
     const idle = Buffer.from(buildPlist({ UDID: leaving.udid, Status: 'Idle' }));
     const late = await put('/mdm/demo/connect', idle, signMdmMessage(idle, identity.cert, identity.key));
@@ -163,12 +199,18 @@ describe('Apple device endpoints refuse bad input', () => {
     expect(first.status).toBe('Acknowledged');
     const before = await e.device(bound.udid);
     for (let i = 0; i < 2; i++) {
-      const again = await bound.connect({ CommandUUID: first.commandUuid, Status: 'Acknowledged', QueryResponses: { DeviceName: 'Changed' } });
+      const again = await bound.connect({
+        CommandUUID: first.commandUuid,
+        Status: 'Acknowledged',
+        QueryResponses: { DeviceName: 'Changed' },
+      });
       expect(again.status).toBe(200);
       expect(again.body.length).toBe(0);
     }
     const history = await e.api('GET', `/admin/v1/devices/${bound.udid}/commands?limit=100`);
-    const entries = (history.body.history as Array<{ data: { commandId: string } }>).filter((h) => h.data.commandId === first.commandUuid);
+    const entries = (history.body.history as Array<{ data: { commandId: string } }>).filter(
+      (h) => h.data.commandId === first.commandUuid,
+    );
     expect(entries).toHaveLength(1);
     const afterRepeat = await e.device(bound.udid);
     expect(afterRepeat.name).toBe(before.name);

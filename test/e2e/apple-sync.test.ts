@@ -2,10 +2,14 @@
 // Not-Responding sweep, profile errors with their diagnosis, template-change fan-out, prohibited
 // apps on the dashboard, and the device timeline.
 import type { SimulatedAppleDevice } from '../../kit/apple-device';
-import { sampleProfile, startE2E, type E2E } from '../../kit/e2e';
+import { type E2E, sampleProfile, startE2E } from '../../kit/e2e';
 
 const DAY = 24 * 3600_000;
-const profileItem = (identifier: string, ssid = identifier) => ({ kind: 'profile', identifier, payload: sampleProfile(identifier, ssid) });
+const profileItem = (identifier: string, ssid = identifier) => ({
+  kind: 'profile',
+  identifier,
+  payload: sampleProfile(identifier, ssid),
+});
 
 describe('sync engine end to end', () => {
   let e: E2E;
@@ -21,22 +25,40 @@ describe('sync engine end to end', () => {
 
   const state = async (d: SimulatedAppleDevice) => (await e.device(d.udid)).syncState as string;
   const syncStates = (d: SimulatedAppleDevice) => e.settle(async () => (await state(d)) === 'Synchronized');
-  const diagnosis = async (d: SimulatedAppleDevice) => (await e.api('GET', `/admin/v1/devices/${d.udid}/diagnosis`)).body;
-  const stateLog = async (d: SimulatedAppleDevice) => ((await e.api('GET', `/admin/v1/logs?deviceId=${d.udid}&q=%E2%86%92&limit=100`)).body.items as Array<{ message: string }>)
-    .map((l) => l.message).reverse();
+  const diagnosis = async (d: SimulatedAppleDevice) =>
+    (await e.api('GET', `/admin/v1/devices/${d.udid}/diagnosis`)).body;
+  const stateLog = async (d: SimulatedAppleDevice) =>
+    (
+      (await e.api('GET', `/admin/v1/logs?deviceId=${d.udid}&q=%E2%86%92&limit=100`)).body.items as Array<{
+        message: string;
+      }>
+    )
+      .map((l) => l.message)
+      .reverse();
 
   beforeAll(async () => {
     e = await startE2E();
     await e.uploadPushCert();
     tplA = (await e.createTemplate({ name: 'A', items: [profileItem('com.example.a1')] })).id;
-    tplB = (await e.createTemplate({ name: 'B', items: [profileItem('com.example.b1')], prohibitedApps: ['com.example.game'] })).id;
+    tplB = (
+      await e.createTemplate({
+        name: 'B',
+        items: [profileItem('com.example.b1')],
+        prohibitedApps: ['com.example.game'],
+      })
+    ).id;
     tplC = (await e.createTemplate({ name: 'C', items: [profileItem('com.example.c1')] })).id;
     [locked] = await e.enrollDevices(1, { templateId: tplA });
     [other] = await e.enrollDevices(1, { templateId: tplB });
     failing = e.newDevice();
     failing.failProfileInstall = 4027;
     await failing.enrollFully((await e.createEnrollment({ templateId: tplC })).url);
-    await e.settle(async () => (await state(locked)) === 'Synchronized' && (await state(other)) === 'Synchronized' && (await state(failing)) === 'Not-Synchronized');
+    await e.settle(
+      async () =>
+        (await state(locked)) === 'Synchronized' &&
+        (await state(other)) === 'Synchronized' &&
+        (await state(failing)) === 'Not-Synchronized',
+    );
   });
   afterAll(async () => {
     await e?.stop();
@@ -46,20 +68,43 @@ describe('sync engine end to end', () => {
     expect(failing.profiles.has('com.example.c1')).toBe(false);
     const d = await diagnosis(failing);
     expect(d.verdict).toBe('command-errors');
-    expect(d.errors[0]).toMatchObject({ requestType: 'InstallProfile', code: 4027, domain: 'MCInstallationErrorDomain' });
+    expect(d.errors[0]).toMatchObject({
+      requestType: 'InstallProfile',
+      code: 4027,
+      domain: 'MCInstallationErrorDomain',
+    });
     expect(d.errors[0].explanation).toMatch(/passcode change/);
     expect(d.errors[0].fix).toMatch(/Split the passcode payload/);
     const commands = (await e.api('GET', `/admin/v1/devices/${failing.udid}/commands`)).body;
-    expect(commands.history.find((h: { data: { requestType: string } }) => h.data.requestType === 'InstallProfile').data.status).toBe('Error');
+    expect(
+      commands.history.find((h: { data: { requestType: string } }) => h.data.requestType === 'InstallProfile').data
+        .status,
+    ).toBe('Error');
   });
 
   it('re-syncs only the devices of a changed template; a locked device runs removals and postpones installs', async () => {
-    const pushedBefore = { other: e.pushesTo(other.pushToken).length, failing: e.pushesTo(failing.pushToken).length, locked: e.pushesTo(locked.pushToken).length };
+    const pushedBefore = {
+      other: e.pushesTo(other.pushToken).length,
+      failing: e.pushesTo(failing.pushToken).length,
+      locked: e.pushesTo(locked.pushToken).length,
+    };
     locked.locked = true;
-    const changed = await e.api('PUT', `/admin/v1/templates/${tplA}`, { name: 'A v2', items: [profileItem('com.example.a2')] });
+    const changed = await e.api('PUT', `/admin/v1/templates/${tplA}`, {
+      name: 'A v2',
+      items: [profileItem('com.example.a2')],
+    });
     expect(changed.status).toBe(200);
-    expect(await e.operation(changed.body.syncOperationId)).toMatchObject({ type: 'Sync', status: 'done', targeted: 1, queued: 1 });
-    await e.settle(async () => (await e.api('GET', `/admin/v1/devices/${locked.udid}/commands`)).body.queue.some((c: { status: string }) => c.status === 'NotNow'));
+    expect(await e.operation(changed.body.syncOperationId)).toMatchObject({
+      type: 'Sync',
+      status: 'done',
+      targeted: 1,
+      queued: 1,
+    });
+    await e.settle(async () =>
+      (await e.api('GET', `/admin/v1/devices/${locked.udid}/commands`)).body.queue.some(
+        (c: { status: string }) => c.status === 'NotNow',
+      ),
+    );
 
     expect(locked.profiles.has('com.example.a1')).toBe(false); // the removal ran while locked
     expect(locked.profiles.has('com.example.a2')).toBe(false); // the install waits for an unlock
@@ -88,7 +133,12 @@ describe('sync engine end to end', () => {
 
   it('tells the story in the timeline: the push with its APNs id, and each command result', async () => {
     const timeline = (await e.api('GET', `/admin/v1/devices/${locked.udid}/timeline`)).body;
-    const entries = timeline.entries as Array<{ at: string; kind: string; message: string; data?: Record<string, unknown> }>;
+    const entries = timeline.entries as Array<{
+      at: string;
+      kind: string;
+      message: string;
+      data?: Record<string, unknown>;
+    }>;
     const ats = entries.map((x) => x.at);
     expect([...ats].sort()).toEqual(ats); // oldest first
     const pushes = entries.filter((x) => x.kind === 'push-sent');
@@ -96,14 +146,20 @@ describe('sync engine end to end', () => {
     const apnsIds = e.pushesTo(locked.pushToken).map((p) => p.apnsId);
     expect(pushes.map((p) => p.data?.messageId)).toEqual(apnsIds);
     const commands = entries.filter((x) => x.kind === 'command');
-    expect(commands.map((c) => `${c.data?.requestType}:${c.data?.status}`)).toEqual(expect.arrayContaining([
-      'RemoveProfile:Acknowledged', 'InstallProfile:Acknowledged', 'ProfileList:Acknowledged',
-    ]));
+    expect(commands.map((c) => `${c.data?.requestType}:${c.data?.status}`)).toEqual(
+      expect.arrayContaining(['RemoveProfile:Acknowledged', 'InstallProfile:Acknowledged', 'ProfileList:Acknowledged']),
+    );
     expect(entries.some((x) => x.kind === 'sync-state' && /Synchronized \(verified/.test(x.message))).toBe(true);
   });
 
   it('raises a warning alarm for a prohibited app and clears it when the app is gone', async () => {
-    other.apps.set('com.example.game', { identifier: 'com.example.game', version: '1.0', name: 'Game', managed: false, managementFlags: 0 });
+    other.apps.set('com.example.game', {
+      identifier: 'com.example.game',
+      version: '1.0',
+      name: 'Game',
+      managed: false,
+      managementFlags: 0,
+    });
     expect((await e.api('POST', `/admin/v1/devices/${other.udid}/commands`, { type: 'Sync' })).status).toBe(202);
     await syncStates(other);
     let dashboard = (await e.api('GET', '/admin/v1/dashboard')).body;

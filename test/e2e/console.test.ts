@@ -3,7 +3,7 @@
 import { request } from 'node:http';
 import type { Browser, Page } from 'puppeteer-core';
 import { consolePage, launchBrowser } from '../support/browser';
-import { startConsoleFleet, type ConsoleFleet } from '../support/console-fleet';
+import { type ConsoleFleet, startConsoleFleet } from '../support/console-fleet';
 
 jest.setTimeout(120_000);
 
@@ -38,12 +38,20 @@ interface BrowserWindow {
   document: { querySelectorAll(selector: string): ArrayLike<{ textContent: string | null }> };
 }
 const text = (selector: string) => page.$eval(selector, (el) => el.textContent ?? '');
-const waitForText = (selector: string, needle: string) => page.waitForFunction(
-  (s, n) => Array.from((globalThis as unknown as BrowserWindow).document.querySelectorAll(s)).some((el) => el.textContent?.includes(n)),
-  { timeout: 30_000 }, selector, needle,
-);
+const waitForText = (selector: string, needle: string) =>
+  page.waitForFunction(
+    (s, n) =>
+      Array.from((globalThis as unknown as BrowserWindow).document.querySelectorAll(s)).some((el) =>
+        el.textContent?.includes(n),
+      ),
+    { timeout: 30_000 },
+    selector,
+    needle,
+  );
 const go = async (hash: string) => {
-  await page.evaluate((h) => { (globalThis as unknown as BrowserWindow).location.hash = h; }, hash);
+  await page.evaluate((h) => {
+    (globalThis as unknown as BrowserWindow).location.hash = h;
+  }, hash);
 };
 const sessionKeys = () => page.evaluate(() => (globalThis as unknown as BrowserWindow).sessionStorage.length);
 
@@ -55,14 +63,20 @@ async function signIn(key: string): Promise<void> {
 }
 
 /** Raw GET with the path exactly as written (fetch would normalise `..`). */
-function rawGet(path: string): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: string }> {
+function rawGet(
+  path: string,
+): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: string }> {
   const { hostname, port } = new URL(fleet.e.local.url);
   return new Promise((resolve, reject) => {
     request({ hostname, port, path, method: 'GET' }, (res) => {
       let body = '';
-      res.on('data', (c: Buffer) => { body += c.toString(); });
+      res.on('data', (c: Buffer) => {
+        body += c.toString();
+      });
       res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
-    }).on('error', reject).end();
+    })
+      .on('error', reject)
+      .end();
   });
 }
 
@@ -78,7 +92,13 @@ describe('static files', () => {
     expect((await rawGet('/console/app.js')).headers['content-type']).toBe('text/javascript; charset=utf-8');
     expect((await rawGet('/console/style.css')).headers['content-type']).toBe('text/css; charset=utf-8');
     expect((await rawGet('/console')).headers.location).toBe('/console/');
-    for (const path of ['/console/../package.json', '/console/%2e%2e/package.json', '/console/..%2fpackage.json', '/console/src/main.tsx', '/console/build.ts']) {
+    for (const path of [
+      '/console/../package.json',
+      '/console/%2e%2e/package.json',
+      '/console/..%2fpackage.json',
+      '/console/src/main.tsx',
+      '/console/build.ts',
+    ]) {
       const r = await rawGet(path);
       expect([path, r.status]).toEqual([path, 404]);
       expect(r.body).not.toContain('serverless-mdm');
@@ -87,7 +107,7 @@ describe('static files', () => {
 });
 
 describe('console', () => {
-  it('refuses a bad key with the API\'s message', async () => {
+  it("refuses a bad key with the API's message", async () => {
     await signIn('not-a-key');
     await waitForText('[role=alert]', 'API key not valid');
     expect(await page.$('#signout')).toBeNull();
@@ -97,10 +117,14 @@ describe('console', () => {
     await signIn(fleet.e.adminKey);
     await page.waitForSelector('[data-count="sync-Synchronized"]');
     expect(await sessionKeys()).toBe(1);
-    expect(await page.evaluate(() => (globalThis as unknown as BrowserWindow).localStorage.getItem('mdm.session'))).toBeNull();
+    expect(
+      await page.evaluate(() => (globalThis as unknown as BrowserWindow).localStorage.getItem('mdm.session')),
+    ).toBeNull();
     expect(page.url()).not.toContain(fleet.e.adminKey);
     const api = (await fleet.e.api('GET', '/admin/v1/dashboard')).body;
-    const shown = await page.$$eval('[data-count]', (els) => Object.fromEntries(els.map((el) => [el.getAttribute('data-count'), Number(el.textContent)])));
+    const shown = await page.$$eval('[data-count]', (els) =>
+      Object.fromEntries(els.map((el) => [el.getAttribute('data-count'), Number(el.textContent)])),
+    );
     const expected: Record<string, number> = {};
     for (const [k, v] of Object.entries(api.syncStates as Record<string, number>)) expected[`sync-${k}`] = v;
     for (const [k, v] of Object.entries(api.registrationStates as Record<string, number>)) expected[`reg-${k}`] = v;
@@ -119,13 +143,15 @@ describe('console', () => {
     expect(await page.$$eval('#device-table tbody tr', (rows) => rows.length)).toBe(1);
     await page.click(`#device-table [data-device="${fleet.failing.udid}"] a`);
     await page.waitForSelector('#diagnosis [data-verdict]');
-    expect(await page.$eval('#diagnosis [data-verdict]', (el) => el.getAttribute('data-verdict'))).toBe('command-errors');
+    expect(await page.$eval('#diagnosis [data-verdict]', (el) => el.getAttribute('data-verdict'))).toBe(
+      'command-errors',
+    );
     expect(await page.$eval('#diagnosis [data-step="4"]', (el) => el.getAttribute('data-ok'))).toBe('false');
     expect(await text('#diagnosis .errors')).toMatch(/InstallProfile.*MCInstallationErrorDomain 4027/);
     expect(await text('#detail')).toContain((await fleet.e.device(fleet.failing.udid)).serialNumber);
   });
 
-  it('sends a Lock with the Mac\'s PIN and shows it in the queue; a command the device cannot do shows the 422 reason', async () => {
+  it("sends a Lock with the Mac's PIN and shows it in the queue; a command the device cannot do shows the 422 reason", async () => {
     fleet.e.autoPoll = false; // the Mac stays away, so the Lock waits in its queue
     await go(`#/devices/${fleet.mac.udid}`);
     await page.waitForSelector('#cmd-type');
@@ -156,7 +182,10 @@ describe('console', () => {
     await page.click('#template-save');
     await waitForText('[role=status]', 'version 2');
     await page.waitForSelector('.operation[data-status="done"]', { timeout: 60_000 });
-    expect((await fleet.e.api('GET', `/admin/v1/templates/${fleet.template.id}`)).body.prohibitedApps).toEqual(['com.example.game', 'com.example.chat']);
+    expect((await fleet.e.api('GET', `/admin/v1/templates/${fleet.template.id}`)).body.prohibitedApps).toEqual([
+      'com.example.game',
+      'com.example.chat',
+    ]);
     await go(`#/devices/${fleet.failing.udid}`);
     await page.waitForSelector('h1[data-sync="Synchronized"]', { timeout: 60_000 });
     expect((await fleet.e.device(fleet.failing.udid)).syncState).toBe('Synchronized');
@@ -190,7 +219,13 @@ describe('console', () => {
 
   it('shows a viewer every page and no button that writes; sign-out clears the key', async () => {
     const admin = '[data-write]';
-    for (const hash of [`#/devices/${fleet.failing.udid}`, '#/devices', `#/templates?id=${fleet.template.id}`, '#/enroll', '#/settings']) {
+    for (const hash of [
+      `#/devices/${fleet.failing.udid}`,
+      '#/devices',
+      `#/templates?id=${fleet.template.id}`,
+      '#/enroll',
+      '#/settings',
+    ]) {
       await go(hash);
       await page.waitForSelector(admin); // the admin sees write controls on each of these pages
     }
@@ -202,9 +237,14 @@ describe('console', () => {
     await page.click('#signin button[type=submit]');
     await page.waitForSelector('#role[data-role="viewer"]');
     const pages: Array<[string, string]> = [
-      ['#/', '[data-count]'], ['#/devices', '#device-table'], [`#/devices/${fleet.failing.udid}`, '#diagnosis [data-verdict]'],
-      ['#/templates', '#template-table'], [`#/templates?id=${fleet.template.id}`, '#template-editor'], ['#/enroll', 'h1'],
-      ['#/logs', '#log-table'], ['#/settings', '#keys table'],
+      ['#/', '[data-count]'],
+      ['#/devices', '#device-table'],
+      [`#/devices/${fleet.failing.udid}`, '#diagnosis [data-verdict]'],
+      ['#/templates', '#template-table'],
+      [`#/templates?id=${fleet.template.id}`, '#template-editor'],
+      ['#/enroll', 'h1'],
+      ['#/logs', '#log-table'],
+      ['#/settings', '#keys table'],
     ];
     for (const [hash, ready] of pages) {
       await go(hash);

@@ -4,10 +4,10 @@ import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, s
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ListTablesCommand } from '@aws-sdk/client-dynamodb';
+import { SimulatedAndroidAgent } from '../../kit/android-agent';
 import { localDynamoClient } from '../../lambdas/adapters/dynamodb/embedded';
 import type { PushSender } from '../../lambdas/ports';
-import { startLocal, type LocalServer } from '../../lambdas/wiring/local';
-import { SimulatedAndroidAgent } from '../../kit/android-agent';
+import { type LocalServer, startLocal } from '../../lambdas/wiring/local';
 
 /** Every folder and file under `dir` (itself included) with its permission bits. */
 function modes(dir: string): Array<{ path: string; mode: string }> {
@@ -30,7 +30,11 @@ describe('local mode', () => {
     try {
       expect(first.credentials.firstStart).toBe(true);
       const auth = { authorization: `Bearer ${first.credentials.adminKey}`, 'content-type': 'application/json' };
-      const created = await fetch(`${first.url}/admin/v1/templates`, { method: 'POST', headers: auth, body: JSON.stringify({ name: 'Kept', items: [] }) });
+      const created = await fetch(`${first.url}/admin/v1/templates`, {
+        method: 'POST',
+        headers: auth,
+        body: JSON.stringify({ name: 'Kept', items: [] }),
+      });
       expect(created.status).toBe(201);
       templateId = ((await created.json()) as { id: string }).id;
       const noKey = await fetch(`${first.url}/admin/v1/templates`);
@@ -47,7 +51,9 @@ describe('local mode', () => {
     try {
       expect(second.credentials.firstStart).toBe(false);
       expect(second.credentials.adminKey).toBe(first.credentials.adminKey);
-      const res = await fetch(`${second.url}/admin/v1/templates/${templateId}`, { headers: { authorization: `Bearer ${second.credentials.adminKey}` } });
+      const res = await fetch(`${second.url}/admin/v1/templates/${templateId}`, {
+        headers: { authorization: `Bearer ${second.credentials.adminKey}` },
+      });
       expect(res.status).toBe(200);
       expect(await res.json()).toMatchObject({ id: templateId, name: 'Kept' });
     } finally {
@@ -57,11 +63,14 @@ describe('local mode', () => {
 
   it('runs acknowledged work that the process died before doing after the next start: a template change re-syncs its devices', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'mdm-durable-'));
-    const fcm: PushSender = { send: async (_tenant, targets) => targets.map((t) => ({ deviceId: t.deviceId, status: 'sent' as const })) };
+    const fcm: PushSender = {
+      send: async (_tenant, targets) => targets.map((t) => ({ deviceId: t.deviceId, status: 'sent' as const })),
+    };
     const start = () => startLocal({ dataDir: dir, port: 0, schedules: false, push: { fcm } });
     const admin = async (local: LocalServer, method: string, path: string, body?: unknown) => {
       const res = await fetch(`${local.url}/admin/v1${path}`, {
-        method, body: body === undefined ? undefined : JSON.stringify(body),
+        method,
+        body: body === undefined ? undefined : JSON.stringify(body),
         headers: { authorization: `Bearer ${local.credentials.adminKey}`, 'content-type': 'application/json' },
       });
       return { status: res.status, body: (await res.json()) as Record<string, any> }; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -71,18 +80,30 @@ describe('local mode', () => {
     const first = await start();
     try {
       const template = await admin(first, 'POST', '/templates', { name: 'Fleet', items: [] });
-      const enrollment = await admin(first, 'POST', '/enrollments', { platform: 'android', templateId: template.body.id });
+      const enrollment = await admin(first, 'POST', '/enrollments', {
+        platform: 'android',
+        templateId: template.body.id,
+      });
       const agent = SimulatedAndroidAgent.fromQrPayload(enrollment.body.qrPayload as string);
       expect((await agent.enroll()).status).toBe(201);
       deviceId = agent.deviceId!;
       await first.settled();
       // From here on the process is as good as dead: no queued step gets to run (each fails, and
       // its retry is still waiting when the process ends).
-      first.bulkQueue.consume(async () => { throw new Error('the process died before this step ran'); });
-      const changed = await admin(first, 'PUT', `/templates/${template.body.id}`, { name: 'Fleet', items: [], prohibitedApps: ['com.example.game'] });
+      first.bulkQueue.consume(async () => {
+        throw new Error('the process died before this step ran');
+      });
+      const changed = await admin(first, 'PUT', `/templates/${template.body.id}`, {
+        name: 'Fleet',
+        items: [],
+        prohibitedApps: ['com.example.game'],
+      });
       expect(changed.status).toBe(200);
       operationId = changed.body.syncOperationId as string;
-      expect((await admin(first, 'GET', `/commands/${operationId}`)).body).toMatchObject({ status: 'running', targeted: 0 });
+      expect((await admin(first, 'GET', `/commands/${operationId}`)).body).toMatchObject({
+        status: 'running',
+        targeted: 0,
+      });
     } finally {
       await first.stop();
     }
@@ -90,8 +111,15 @@ describe('local mode', () => {
     const second = await start();
     try {
       await second.settled();
-      expect((await admin(second, 'GET', `/commands/${operationId}`)).body).toMatchObject({ status: 'done', targeted: 1, queued: 1 });
-      expect((await admin(second, 'GET', `/devices/${deviceId}`)).body).toMatchObject({ syncState: 'Sync-Requested', syncRequestedBy: 'template-change' });
+      expect((await admin(second, 'GET', `/commands/${operationId}`)).body).toMatchObject({
+        status: 'done',
+        targeted: 1,
+        queued: 1,
+      });
+      expect((await admin(second, 'GET', `/devices/${deviceId}`)).body).toMatchObject({
+        syncState: 'Sync-Requested',
+        syncRequestedBy: 'template-change',
+      });
     } finally {
       await second.stop();
       rmSync(dir, { recursive: true, force: true });
@@ -109,23 +137,42 @@ describe('local mode', () => {
       const local = await startLocal({ dataDir, port: 0, schedules: false });
       try {
         const auth = { authorization: `Bearer ${local.credentials.adminKey}`, 'content-type': 'application/json' };
-        expect((await fetch(`${local.url}/admin/v1/templates`, { method: 'POST', headers: auth, body: JSON.stringify({ name: 'T', items: [] }) })).status).toBe(201);
+        expect(
+          (
+            await fetch(`${local.url}/admin/v1/templates`, {
+              method: 'POST',
+              headers: auth,
+              body: JSON.stringify({ name: 'T', items: [] }),
+            })
+          ).status,
+        ).toBe(201);
         const all = modes(dataDir);
-        expect(all.map((e) => e.path)).toEqual(expect.arrayContaining([
-          join(dataDir, 'credentials.json'), join(dataDir, 'secret.key'), join(dataDir, 'dynamodb'), join(dataDir, 'old', 'notes.txt'),
-        ]));
-        expect(all.filter((e) => statSync(e.path).isDirectory() ? e.mode !== '700' : e.mode !== '600')).toEqual([]);
+        expect(all.map((e) => e.path)).toEqual(
+          expect.arrayContaining([
+            join(dataDir, 'credentials.json'),
+            join(dataDir, 'secret.key'),
+            join(dataDir, 'dynamodb'),
+            join(dataDir, 'old', 'notes.txt'),
+          ]),
+        );
+        expect(all.filter((e) => (statSync(e.path).isDirectory() ? e.mode !== '700' : e.mode !== '600'))).toEqual([]);
 
         // The database port answers the server's own client, and refuses any other access key.
-        await expect(local.dynamo.client.send(new ListTablesCommand({}))).resolves.toMatchObject({ TableNames: ['Logs', 'Main'] });
+        await expect(local.dynamo.client.send(new ListTablesCommand({}))).resolves.toMatchObject({
+          TableNames: ['Logs', 'Main'],
+        });
         const stranger = localDynamoClient(local.dynamo.endpoint, 'local');
         try {
-          await expect(stranger.send(new ListTablesCommand({}))).rejects.toMatchObject({ name: 'UnrecognizedClientException' });
+          await expect(stranger.send(new ListTablesCommand({}))).rejects.toMatchObject({
+            name: 'UnrecognizedClientException',
+          });
         } finally {
           stranger.destroy();
         }
         const unsigned = await fetch(local.dynamo.endpoint, {
-          method: 'POST', headers: { 'x-amz-target': 'DynamoDB_20120810.Scan', 'content-type': 'application/x-amz-json-1.0' }, body: '{"TableName":"Main"}',
+          method: 'POST',
+          headers: { 'x-amz-target': 'DynamoDB_20120810.Scan', 'content-type': 'application/x-amz-json-1.0' },
+          body: '{"TableName":"Main"}',
         });
         expect(unsigned.status).toBe(400);
         expect(await unsigned.text()).not.toMatch(/Items/);

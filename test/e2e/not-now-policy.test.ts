@@ -2,10 +2,10 @@
 // NotNow; serving one costs the device its own re-poll, so a delayed push is queued; the next
 // session (Idle) tries everything again.
 import type { PushRequest } from '../../lambdas/domain/types';
-import { nextCommand, NOT_NOW_RETRY_SECONDS, recordReport } from '../../lambdas/service/device-session';
-import { createDevice } from '../../lambdas/service/devices';
 import { enqueueCommands } from '../../lambdas/service/command-queue';
-import { startLocal, type LocalServer } from '../../lambdas/wiring/local';
+import { NOT_NOW_RETRY_SECONDS, nextCommand, recordReport } from '../../lambdas/service/device-session';
+import { createDevice } from '../../lambdas/service/devices';
+import { type LocalServer, startLocal } from '../../lambdas/wiring/local';
 import { newDevice } from '../support/factories';
 
 describe('NotNow policy', () => {
@@ -13,18 +13,36 @@ describe('NotNow policy', () => {
   const pushes: Array<{ batch: PushRequest[]; delay?: number }> = [];
   beforeAll(async () => {
     local = await startLocal({ inMemory: true, port: 0, schedules: false });
-    local.app.pushQueue = { send: async (batch, delay) => { pushes.push({ batch, delay }); } };
+    local.app.pushQueue = {
+      send: async (batch, delay) => {
+        pushes.push({ batch, delay });
+      },
+    };
   });
-  afterAll(async () => { await local?.stop(); });
+  afterAll(async () => {
+    await local?.stop();
+  });
 
   it('holds back what would NotNow again, serves what never does, and re-pushes later', async () => {
     const { app } = local;
-    const device = await createDevice(app, newDevice({ tenantId: 'demo', id: 'UDID-NOTNOW', platform: 'ios', push: { token: 'ab', magic: 'm' } }));
-    const [install, remove, info] = await enqueueCommands(app, device, [
-      { requestType: 'InstallProfile', payload: { RequestType: 'InstallProfile' }, needsUnlock: true },
-      { requestType: 'RemoveProfile', payload: { RequestType: 'RemoveProfile', Identifier: 'x' }, needsUnlock: false },
-      { requestType: 'DeviceInformation', payload: { RequestType: 'DeviceInformation' }, needsUnlock: false },
-    ], 'admin');
+    const device = await createDevice(
+      app,
+      newDevice({ tenantId: 'demo', id: 'UDID-NOTNOW', platform: 'ios', push: { token: 'ab', magic: 'm' } }),
+    );
+    const [install, remove, info] = await enqueueCommands(
+      app,
+      device,
+      [
+        { requestType: 'InstallProfile', payload: { RequestType: 'InstallProfile' }, needsUnlock: true },
+        {
+          requestType: 'RemoveProfile',
+          payload: { RequestType: 'RemoveProfile', Identifier: 'x' },
+          needsUnlock: false,
+        },
+        { requestType: 'DeviceInformation', payload: { RequestType: 'DeviceInformation' }, needsUnlock: false },
+      ],
+      'admin',
+    );
 
     let current = await recordReport(app, device, { status: 'Idle' });
     expect((await nextCommand(app, current))?.command.id).toBe(install.id);
@@ -32,7 +50,10 @@ describe('NotNow policy', () => {
 
     const served = await nextCommand(app, current);
     expect(served?.command.id).toBe(info.id); // RemoveProfile may NotNow too: held back
-    expect(pushes.at(-1)).toMatchObject({ delay: NOT_NOW_RETRY_SECONDS, batch: [{ deviceId: 'UDID-NOTNOW', reason: 'not-now-retry' }] });
+    expect(pushes.at(-1)).toMatchObject({
+      delay: NOT_NOW_RETRY_SECONDS,
+      batch: [{ deviceId: 'UDID-NOTNOW', reason: 'not-now-retry' }],
+    });
 
     current = await recordReport(app, current, { status: 'Acknowledged', commandId: info.id, result: {} });
     expect(await nextCommand(app, current)).toBeUndefined(); // the rest waits for the next session

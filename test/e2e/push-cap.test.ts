@@ -4,7 +4,7 @@
 // The assertions are what the design guarantees, read from the budget ledger and the fake APNs,
 // and the test waits for outcomes, never for the clock: it holds on a slow or loaded machine.
 import type { SimulatedAppleDevice } from '../../kit/apple-device';
-import { startE2E, type E2E } from '../../kit/e2e';
+import { type E2E, startE2E } from '../../kit/e2e';
 import { pushCert } from '../../kit/tls';
 
 // Generous guards against a hang: on a loaded 2-core machine a minute's pushes can take long.
@@ -45,19 +45,30 @@ describe('push pipeline', () => {
    * it moves the clock on; then waits until nothing is queued, and one more minute brings nothing.
    * Returns the tokens pushed and the ledger of the phase.
    */
-  async function drainPushes(phase: { start: number; firstMinute: number }): Promise<{ tokens: string[]; perMinute: number[] }> {
+  async function drainPushes(phase: {
+    start: number;
+    firstMinute: number;
+  }): Promise<{ tokens: string[]; perMinute: number[] }> {
     const pushed = () => arrivals.length - phase.start;
     const devicesPushed = () => new Set(arrivals.slice(phase.start)).size;
     // At most two requests per device in these tests: never more minutes than a full cap for each.
     for (let minute = 0; devicesPushed() < FLEET; minute++) {
       if (minute > (2 * FLEET) / CAP) throw new Error(`only ${devicesPushed()} devices pushed after ${minute} minutes`);
-      await e.waitFor(async () => {
-        const spent = await ledger(phase.firstMinute);
-        return pushed() >= sum(spent) && (spent[spent.length - 1] >= CAP || devicesPushed() === FLEET);
-      }, undefined, `the pushes of minute ${minute}`);
+      await e.waitFor(
+        async () => {
+          const spent = await ledger(phase.firstMinute);
+          return pushed() >= sum(spent) && (spent[spent.length - 1] >= CAP || devicesPushed() === FLEET);
+        },
+        undefined,
+        `the pushes of minute ${minute}`,
+      );
       if (devicesPushed() === FLEET) break;
       const startedSoFar = e.pushBatches.started;
-      await e.waitFor(() => e.pushBatches.finished > startedSoFar, undefined, `a batch handled after the budget of minute ${minute} was spent`);
+      await e.waitFor(
+        () => e.pushBatches.finished > startedSoFar,
+        undefined,
+        `a batch handled after the budget of minute ${minute} was spent`,
+      );
       e.clock.nextMinute();
     }
     await e.settle(); // every request left is covered by a push already sent: the queue drains
@@ -80,20 +91,31 @@ describe('push pipeline', () => {
     const phase = newPhase();
     e.local.app.config.pushCapPerMinute = 0;
     for (const name of ['fleet v3', 'fleet v4']) {
-      const edited = await e.api('PUT', `/admin/v1/templates/${templateId}`, { name: `${name} ${phase.firstMinute}`, items: [], prohibitedApps: ['com.example.game'] });
+      const edited = await e.api('PUT', `/admin/v1/templates/${templateId}`, {
+        name: `${name} ${phase.firstMinute}`,
+        items: [],
+        prohibitedApps: ['com.example.game'],
+      });
       expect(edited.status).toBe(200);
       expect(await e.operation(edited.body.syncOperationId)).toMatchObject({ status: 'done', queued: FLEET });
     }
     expect(arrivals.length).toBe(phase.start); // both edits' requests are queued, none pushed under a cap of 0
     e.local.app.config.pushCapPerMinute = CAP;
     const pushes = await drainPushes(phase);
-    await e.settle(async () => (await Promise.all(devices.slice(0, 5).map((d) => e.device(d.udid)))).every((d) => d.syncState === 'Synchronized'));
+    await e.settle(async () =>
+      (await Promise.all(devices.slice(0, 5).map((d) => e.device(d.udid)))).every(
+        (d) => d.syncState === 'Synchronized',
+      ),
+    );
     return pushes;
   }
 
   beforeAll(async () => {
     // Signatures off: the 50 simulators share one server-issued identity (RSA keys are the slow part).
-    e = await startE2E({ config: { pushCapPerMinute: CAP, requireSignature: false, pushDeferDelaySeconds: 0.05 }, patienceMs: 180_000 });
+    e = await startE2E({
+      config: { pushCapPerMinute: CAP, requireSignature: false, pushDeferDelaySeconds: 0.05 },
+      patienceMs: 180_000,
+    });
     e.apns.onPush((p) => arrivals.push(p.token));
     await e.uploadPushCert(cert);
     templateId = (await e.createTemplate({ name: 'fleet', items: [] })).id;
@@ -106,7 +128,9 @@ describe('push pipeline', () => {
     await e.settle();
     e.local.app.config.pushCapPerMinute = CAP;
     // Five devices answer their pushes from now on; the rest have no network.
-    devices.slice(5).forEach((d) => { d.offline = true; });
+    devices.slice(5).forEach((d) => {
+      d.offline = true;
+    });
     e.autoPoll = true;
   });
   afterAll(async () => {
@@ -115,16 +139,28 @@ describe('push pipeline', () => {
 
   it('re-pushes every device of a changed template exactly once, never more than the cap per minute', async () => {
     const phase = newPhase();
-    const changed = await e.api('PUT', `/admin/v1/templates/${templateId}`, { name: 'fleet v2', items: [], prohibitedApps: ['com.example.game'] });
+    const changed = await e.api('PUT', `/admin/v1/templates/${templateId}`, {
+      name: 'fleet v2',
+      items: [],
+      prohibitedApps: ['com.example.game'],
+    });
     expect(changed.status).toBe(200);
-    expect(await e.operation(changed.body.syncOperationId)).toMatchObject({ status: 'done', targeted: FLEET, queued: FLEET });
+    expect(await e.operation(changed.body.syncOperationId)).toMatchObject({
+      status: 'done',
+      targeted: FLEET,
+      queued: FLEET,
+    });
     const pushes = await drainPushes(phase);
     expectCapHeld(pushes);
     expect(pushes.tokens).toHaveLength(FLEET);
     expect(new Set(pushes.tokens)).toEqual(new Set(devices.map((d) => d.pushToken)));
 
     // The devices that answered finished their sync; the others wait for the push they missed.
-    await e.settle(async () => (await Promise.all(devices.slice(0, 5).map((d) => e.device(d.udid)))).every((d) => d.syncState === 'Synchronized'));
+    await e.settle(async () =>
+      (await Promise.all(devices.slice(0, 5).map((d) => e.device(d.udid)))).every(
+        (d) => d.syncState === 'Synchronized',
+      ),
+    );
     const offline = await e.device(devices[10].udid);
     expect(offline.syncState).toBe('Sync-Requested');
   });
@@ -179,16 +215,27 @@ describe('push pipeline', () => {
     e.clock.nextMinute();
     e.apns.answerAll({ status: 403, reason: 'BadCertificate' });
     expect((await e.api('POST', `/admin/v1/devices/${device.udid}/commands`, { type: 'Sync' })).status).toBe(202);
-    await e.waitFor(async () => (await e.api('GET', '/admin/v1/dashboard')).body.alarms.critical === 1, undefined, 'the critical alarm');
+    await e.waitFor(
+      async () => (await e.api('GET', '/admin/v1/dashboard')).body.alarms.critical === 1,
+      undefined,
+      'the critical alarm',
+    );
     const dashboard = (await e.api('GET', '/admin/v1/dashboard')).body;
-    expect(dashboard.activeAlarms.some((a: { severity: string; message: string }) => a.severity === 'critical' && /renew the Apple push certificate/.test(a.message))).toBe(true);
+    expect(
+      dashboard.activeAlarms.some(
+        (a: { severity: string; message: string }) =>
+          a.severity === 'critical' && /renew the Apple push certificate/.test(a.message),
+      ),
+    ).toBe(true);
 
     const recorded = e.apns.pushes.length;
     expect((await e.api('POST', `/admin/v1/devices/${device.udid}/commands`, { type: 'Sync' })).status).toBe(202);
     expect((await e.api('POST', `/admin/v1/devices/${devices[2].udid}/commands`, { type: 'Sync' })).status).toBe(202);
     await e.settle(); // both requests were handled (skipped): nothing is queued
     expect(e.apns.pushes.length).toBe(recorded); // nothing reaches APNs with a refused certificate
-    expect((await e.api('GET', `/admin/v1/devices/${device.udid}/diagnosis`)).body.verdict).toBe('push-credential-invalid');
+    expect((await e.api('GET', `/admin/v1/devices/${device.udid}/diagnosis`)).body.verdict).toBe(
+      'push-credential-invalid',
+    );
 
     // The renewed certificate (same topic, new key) clears the alarm and pushes flow again.
     e.apns.answerAll(undefined);
@@ -199,14 +246,26 @@ describe('push pipeline', () => {
     const after = (await e.api('GET', '/admin/v1/dashboard')).body;
     expect(after.alarms.critical).toBe(0);
     // The push skipped during the outage goes out by itself.
-    await e.waitFor(() => e.pushesTo(waiting.pushToken).length > waitingBefore, undefined, 'the skipped push after the renewal');
+    await e.waitFor(
+      () => e.pushesTo(waiting.pushToken).length > waitingBefore,
+      undefined,
+      'the skipped push after the renewal',
+    );
     expect(e.pushesTo(waiting.pushToken).at(-1)!.clientCertSubject).toContain(cert.topic);
     e.clock.nextMinute();
     const before = e.pushesTo(device.pushToken).length;
     expect((await e.api('POST', `/admin/v1/devices/${device.udid}/commands`, { type: 'Sync' })).status).toBe(202);
-    await e.waitFor(() => e.pushesTo(device.pushToken).length > before, undefined, 'a push with the renewed certificate');
+    await e.waitFor(
+      () => e.pushesTo(device.pushToken).length > before,
+      undefined,
+      'a push with the renewed certificate',
+    );
     const last = e.pushesTo(device.pushToken).at(-1)!;
     expect(last.clientTopic).toBe(cert.topic);
-    await e.waitFor(async () => (await e.device(device.udid)).syncState === 'Synchronized', undefined, 'the device to sync again');
+    await e.waitFor(
+      async () => (await e.device(device.udid)).syncState === 'Synchronized',
+      undefined,
+      'the device to sync again',
+    );
   });
 });

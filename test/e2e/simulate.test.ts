@@ -11,9 +11,15 @@ describe('fleet simulator', () => {
   it('syncs every reachable device of a mixed fleet under a biting push cap', async () => {
     const cap = 3;
     const report = await runSimulation({
-      devices: 20, androidShare: 0.3, offlineShare: 0.15, lockedShare: 0.1, unlockAfterSeconds: 0.5,
+      devices: 20,
+      androidShare: 0.3,
+      offlineShare: 0.15,
+      lockedShare: 0.1,
+      unlockAfterSeconds: 0.5,
       // Server minutes of half a real second, so the cap defers pushes within the test's time.
-      cap, minuteSeconds: 0.5, timeoutSeconds: 240,
+      cap,
+      minuteSeconds: 0.5,
+      timeoutSeconds: 240,
       // One API worker beside the main server: the threads the CLI runs by default, started once each.
       apiWorkers: 1,
     });
@@ -22,7 +28,8 @@ describe('fleet simulator', () => {
     expect(report.ok).toBe(true);
     expect(report.fleet).toMatchObject({ total: 20, ios: 14, android: 6, offline: 3, locked: 2, reachable: 17 });
     const byRole = report.finalStatesByRole;
-    for (const role of ['ios online', 'ios locked', 'android online', 'android locked']) expect(byRole[role]).toEqual({ Synchronized: expect.any(Number) });
+    for (const role of ['ios online', 'ios locked', 'android online', 'android locked'])
+      expect(byRole[role]).toEqual({ Synchronized: expect.any(Number) });
     // Offline devices were pushed (enrollment, template) and never answered.
     expect(byRole['ios offline']).toEqual({ 'Sync-Requested': 2 });
     expect(byRole['android offline']).toEqual({ 'Sync-Requested': 1 });

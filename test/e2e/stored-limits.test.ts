@@ -2,21 +2,33 @@
 // device is stored, an absurd one gets a 400 and nothing half-written, an over-long error is cut
 // with a marker, and an Apple result too large to store finishes its command instead of looping.
 import { randomBytes } from 'node:crypto';
-import { buildPlist } from '../../lambdas/protocol/apple/plist';
-import { STORED_LIMITS, TRUNCATION_MARKER } from '../../lambdas/domain/limits';
 import type { SimulatedAndroidAgent } from '../../kit/android-agent';
 import type { SimulatedAppleDevice } from '../../kit/apple-device';
-import { startE2E, type E2E } from '../../kit/e2e';
-import { startAndroidWorld, type AndroidWorld } from './android-helpers';
+import { type E2E, startE2E } from '../../kit/e2e';
+import { STORED_LIMITS, TRUNCATION_MARKER } from '../../lambdas/domain/limits';
+import { buildPlist } from '../../lambdas/protocol/apple/plist';
+import { type AndroidWorld, startAndroidWorld } from './android-helpers';
 
 jest.setTimeout(60_000);
 
 /** Realistic package names and versions: vendor prefixes shared by many apps, as on real devices. */
-const realisticApp = (i: number) => ({ id: `com.vendor${i % 250}.product.app${i}.mobile`, version: `${(i % 20) + 1}.${i % 10}.${i % 7}` });
+const realisticApp = (i: number) => ({
+  id: `com.vendor${i % 250}.product.app${i}.mobile`,
+  version: `${(i % 20) + 1}.${i % 10}.${i % 7}`,
+});
 /** Random letters: nothing to compress. */
-const randomName = (chars: number) => Array.from(randomBytes(chars), (b) => String.fromCharCode(97 + (b % 26))).join('');
+const randomName = (chars: number) =>
+  Array.from(randomBytes(chars), (b) => String.fromCharCode(97 + (b % 26))).join('');
 
-type LogItem = { message: string; data?: { commandId?: string; requestType?: string; status?: string; errors?: Array<{ code: unknown; domain: string; message: string }> } };
+type LogItem = {
+  message: string;
+  data?: {
+    commandId?: string;
+    requestType?: string;
+    status?: string;
+    errors?: Array<{ code: unknown; domain: string; message: string }>;
+  };
+};
 
 describe('Android: stored device data', () => {
   let w: AndroidWorld;
@@ -28,11 +40,15 @@ describe('Android: stored device data', () => {
     await w.waitFor('first sync', async () => (await w.device(agent.deviceId!)).syncState === 'Synchronized');
     await agent.idle();
   });
-  afterAll(async () => { await w.stop(); });
+  afterAll(async () => {
+    await w.stop();
+  });
 
   const checkin = async (body: unknown) => {
     const res = await fetch(`${w.local.url}/android/demo/checkin`, {
-      method: 'PUT', headers: { authorization: `Bearer ${agent.deviceToken}`, 'content-type': 'application/json' }, body: JSON.stringify(body),
+      method: 'PUT',
+      headers: { authorization: `Bearer ${agent.deviceToken}`, 'content-type': 'application/json' },
+      body: JSON.stringify(body),
     });
     return { status: res.status, body: (await res.json()) as { error?: { code: string; message: string } } };
   };
@@ -43,7 +59,11 @@ describe('Android: stored device data', () => {
     expect((await checkin({ inventory: { apps } })).status).toBe(200);
     const device = await stored();
     expect(device.inventory?.apps).toHaveLength(3000);
-    expect(device.inventory?.apps?.[2999]).toEqual({ identifier: realisticApp(2999).id, version: '3999', managed: false });
+    expect(device.inventory?.apps?.[2999]).toEqual({
+      identifier: realisticApp(2999).id,
+      version: '3999',
+      managed: false,
+    });
   });
 
   it('refuses with a 400 an inventory that cannot be stored, and keeps the one it had', async () => {
@@ -51,17 +71,24 @@ describe('Android: stored device data', () => {
     const apps = Array.from({ length: 4000 }, () => ({ packageName: randomName(180), versionCode: 1 }));
     const res = await checkin({ inventory: { apps } });
     expect(res.status).toBe(400);
-    expect(res.body.error).toMatchObject({ code: 'bad-request', message: expect.stringMatching(/^inventory not stored: \d+ KB compressed is over the limit of 256 KB/) });
+    expect(res.body.error).toMatchObject({
+      code: 'bad-request',
+      message: expect.stringMatching(/^inventory not stored: \d+ KB compressed is over the limit of 256 KB/),
+    });
     expect((await stored()).inventory?.apps).toHaveLength(3000);
     // Every retry gets the same clear answer, and the agent can still check in normally.
     expect((await checkin({ inventory: { apps } })).status).toBe(400);
-    expect((await checkin({ inventory: { apps: [{ packageName: 'com.example.one', versionCode: 1 }] } })).status).toBe(200);
+    expect((await checkin({ inventory: { apps: [{ packageName: 'com.example.one', versionCode: 1 }] } })).status).toBe(
+      200,
+    );
     expect((await stored()).inventory?.apps).toEqual([{ identifier: 'com.example.one', version: '1', managed: false }]);
   });
 
   it('stores an error code of 600 KB cut to its limit, with a marker', async () => {
     agent.offline = true; // this test drives the connect calls itself
-    const sent = await w.admin<{ commandId: string }>('POST', `/devices/${agent.deviceId}/commands`, { type: 'Restart' });
+    const sent = await w.admin<{ commandId: string }>('POST', `/devices/${agent.deviceId}/commands`, {
+      type: 'Restart',
+    });
     expect(sent.status).toBe(202);
     await w.local.queue.drained();
     await w.fcm.delivered();
@@ -69,7 +96,11 @@ describe('Android: stored device data', () => {
     const handed = await agent.connect({ status: 'Idle' });
     expect(handed.body).toMatchObject({ commandId: sent.body.commandId, type: 'Restart' });
     const code = 'E'.repeat(600 * 1024);
-    const reported = await agent.connect({ status: 'Error', commandId: sent.body.commandId, error: { code, message: 'restart refused' } });
+    const reported = await agent.connect({
+      status: 'Error',
+      commandId: sent.body.commandId,
+      error: { code, message: 'restart refused' },
+    });
     expect(reported.status).toBe(204);
     const logs = await w.admin<{ items: LogItem[] }>('GET', `/logs?type=command&deviceId=${agent.deviceId}`);
     const entry = logs.body.items.find((l) => l.data?.commandId === sent.body.commandId)!;
@@ -89,7 +120,9 @@ describe('Apple: stored device data', () => {
     e = await startE2E();
     await e.uploadPushCert();
   });
-  afterAll(async () => { await e?.stop(); });
+  afterAll(async () => {
+    await e?.stop();
+  });
 
   const commandLogs = async (d: SimulatedAppleDevice) =>
     (await e.api<{ items: LogItem[] }>('GET', `/admin/v1/logs?type=command&deviceId=${d.udid}&limit=100`)).body.items;
@@ -98,9 +131,18 @@ describe('Apple: stored device data', () => {
     const device = e.newDevice();
     for (let i = 0; i < 1640; i++) {
       const app = realisticApp(i);
-      device.apps.set(app.id, { identifier: app.id, version: app.version, name: `Product App ${i} for Mobile`, managed: false, managementFlags: 0 });
+      device.apps.set(app.id, {
+        identifier: app.id,
+        version: app.version,
+        name: `Product App ${i} for Mobile`,
+        managed: false,
+        managementFlags: 0,
+      });
     }
-    const list = device.answerCommand({ CommandUUID: 'size', Command: { RequestType: 'InstalledApplicationList' } }).report;
+    const list = device.answerCommand({
+      CommandUUID: 'size',
+      Command: { RequestType: 'InstalledApplicationList' },
+    }).report;
     expect(Buffer.byteLength(buildPlist(list))).toBeGreaterThan(850 * 1024); // and under the 1 MB body limit
     expect(Buffer.byteLength(buildPlist(list))).toBeLessThan(1000 * 1024);
     await device.enrollFully((await e.createEnrollment()).url);
@@ -112,7 +154,14 @@ describe('Apple: stored device data', () => {
   it('finishes a result too large to store as Error with the reason, answers 400, and never asks for it again and again', async () => {
     const device = e.newDevice();
     // A bundle id is at most 155 characters; 300 is no real app.
-    for (let i = 0; i < 20; i++) device.apps.set(`com.example.${'x'.repeat(300)}${i}`, { identifier: `com.example.${'x'.repeat(300)}${i}`, version: '1', name: 'X', managed: false, managementFlags: 0 });
+    for (let i = 0; i < 20; i++)
+      device.apps.set(`com.example.${'x'.repeat(300)}${i}`, {
+        identifier: `com.example.${'x'.repeat(300)}${i}`,
+        version: '1',
+        name: 'X',
+        managed: false,
+        managementFlags: 0,
+      });
     await device.enrollFully((await e.createEnrollment()).url);
     await e.settle();
     const reads = device.log.filter((l) => l.kind === 'report' && l.requestType === 'InstalledApplicationList');
@@ -121,7 +170,16 @@ describe('Apple: stored device data', () => {
     const failed = (await commandLogs(device)).filter((l) => l.data?.requestType === 'InstalledApplicationList');
     expect(failed.length).toBe(reads.length);
     for (const entry of failed) {
-      expect(entry.data).toMatchObject({ status: 'Error', errors: [{ code: 'result-too-large', domain: 'MDMServer', message: expect.stringMatching(/apps\.0\.identifier is over 256 characters/) }] });
+      expect(entry.data).toMatchObject({
+        status: 'Error',
+        errors: [
+          {
+            code: 'result-too-large',
+            domain: 'MDMServer',
+            message: expect.stringMatching(/apps\.0\.identifier is over 256 characters/),
+          },
+        ],
+      });
     }
     // Settled: nothing is queued, and a new session hands nothing out again.
     const commands = (await e.api('GET', `/admin/v1/devices/${device.udid}/commands`)).body as { queue: unknown[] };
@@ -129,7 +187,11 @@ describe('Apple: stored device data', () => {
     expect(await device.poll()).toEqual([]);
     expect((await e.local.app.stores.devices.get('demo', device.udid))?.inventory?.apps).toBeUndefined();
     const diagnosis = (await e.api('GET', `/admin/v1/devices/${device.udid}/diagnosis`)).body;
-    expect(diagnosis.errors[0]).toMatchObject({ requestType: 'InstalledApplicationList', code: 'result-too-large', explanation: expect.stringMatching(/stored-data limit/) });
+    expect(diagnosis.errors[0]).toMatchObject({
+      requestType: 'InstalledApplicationList',
+      code: 'result-too-large',
+      explanation: expect.stringMatching(/stored-data limit/),
+    });
   });
 
   it('stores an ErrorChain message of 600 KB cut to 4 KB, with a marker', async () => {
@@ -137,7 +199,9 @@ describe('Apple: stored device data', () => {
     await device.enrollFully((await e.createEnrollment()).url);
     await e.settle();
     device.offline = true; // this test drives the session itself
-    const sent = await e.api<{ commandId: string }>('POST', `/admin/v1/devices/${device.udid}/commands`, { type: 'Lock' });
+    const sent = await e.api<{ commandId: string }>('POST', `/admin/v1/devices/${device.udid}/commands`, {
+      type: 'Lock',
+    });
     expect(sent.status).toBe(202);
     await e.settle();
     device.offline = false;
@@ -145,7 +209,8 @@ describe('Apple: stored device data', () => {
     expect(handed.status).toBe(200);
     const message = 'm'.repeat(600 * 1024);
     const reply = await device.connect({
-      CommandUUID: sent.body.commandId, Status: 'Error',
+      CommandUUID: sent.body.commandId,
+      Status: 'Error',
       ErrorChain: [{ ErrorCode: 12345, ErrorDomain: 'MDMErrorDomain', LocalizedDescription: message }],
     });
     expect(reply.status).toBe(200);

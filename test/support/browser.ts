@@ -10,8 +10,11 @@ import puppeteer, { type Browser, type Page } from 'puppeteer-core';
  * child node unpacks the browser (once, into the temp directory) and says where it is.
  */
 async function chromium(): Promise<{ executablePath: string; args: string[] }> {
-  const script = "import c from '@sparticuz/chromium'; console.log(JSON.stringify({ executablePath: await c.executablePath(), args: c.args }));";
-  const { stdout } = await promisify(execFile)(process.execPath, ['--input-type=module', '-e', script], { cwd: join(__dirname, '..', '..') });
+  const script =
+    "import c from '@sparticuz/chromium'; console.log(JSON.stringify({ executablePath: await c.executablePath(), args: c.args }));";
+  const { stdout } = await promisify(execFile)(process.execPath, ['--input-type=module', '-e', script], {
+    cwd: join(__dirname, '..', '..'),
+  });
   return JSON.parse(stdout) as { executablePath: string; args: string[] };
 }
 
@@ -33,7 +36,8 @@ export async function consolePage(browser: Browser, origin: string): Promise<{ p
   page.on('pageerror', (err) => problems.push(`page error: ${String(err)}`));
   page.on('request', (r) => {
     const url = r.url();
-    if (!url.startsWith(origin) && !url.startsWith('data:') && !url.startsWith('blob:')) problems.push(`foreign request: ${url}`);
+    if (!url.startsWith(origin) && !url.startsWith('data:') && !url.startsWith('blob:'))
+      problems.push(`foreign request: ${url}`);
   });
   page.on('dialog', (d) => void d.accept());
   return { page, problems };

@@ -3,7 +3,7 @@
 // with 4027 and stays Not-Synchronized), a Mac and two Android agents, all on the local server.
 import { AgentPushSender, SimulatedAndroidAgent } from '../../kit/android-agent';
 import type { SimulatedAppleDevice } from '../../kit/apple-device';
-import { sampleProfile, startE2E, type E2E } from '../../kit/e2e';
+import { type E2E, sampleProfile, startE2E } from '../../kit/e2e';
 import type { PushCertificate } from '../../kit/tls';
 
 export interface ConsoleFleet {
@@ -45,7 +45,11 @@ export async function startConsoleFleet(opts: { appleDevices?: number } = {}): P
   // One enrollment nobody has used yet: Awaiting-Check-In on the dashboard.
   await e.createEnrollment({ name: 'Spare iPhone' });
   const state = async (udid: string) => (await e.device(udid)).syncState;
-  await e.settle(async () => (await state(failing.udid)) === 'Not-Synchronized'
-    && (await Promise.all(synced.map((d) => state(d.udid)))).every((s) => s === 'Synchronized'), 60_000);
+  await e.settle(
+    async () =>
+      (await state(failing.udid)) === 'Not-Synchronized' &&
+      (await Promise.all(synced.map((d) => state(d.udid)))).every((s) => s === 'Synchronized'),
+    60_000,
+  );
   return { e, fcm, pushCert, template, synced, failing, mac, agents, stop: () => e.stop() };
 }

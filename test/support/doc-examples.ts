@@ -27,7 +27,10 @@ export function shellExamples(markdown: string, section: string): DocExample[] {
     const line = lines[i];
     if (/^## /.test(line)) break;
     const heading = /^### (.+?)\s*$/.exec(line);
-    if (heading) { title = heading[1]; continue; }
+    if (heading) {
+      title = heading[1];
+      continue;
+    }
     if (!line.startsWith('```')) continue;
     const fenceLine = i + 1;
     const body: string[] = [];
@@ -99,7 +102,10 @@ export function runExample(code: string, opts: RunOptions): Promise<ExampleRun> 
     const streams = [child.stdout, child.stderr, child.stdio[3]];
     streams.forEach((s, i) => s?.on('data', (c: Buffer) => chunks[i].push(c)));
     const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 15_000);
-    child.on('error', (err) => { clearTimeout(timer); reject(err); });
+    child.on('error', (err) => {
+      clearTimeout(timer);
+      reject(err);
+    });
     child.on('close', (exitCode) => {
       clearTimeout(timer);
       const [stdout, rawErr, varsText] = chunks.map((c) => Buffer.concat(c).toString('utf8'));

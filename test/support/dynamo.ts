@@ -1,16 +1,21 @@
 // Starts dynalite for a test file (random port), creates the tables, and builds the real stores.
 import { randomBytes } from 'node:crypto';
-import { ensureTables, startEmbeddedDynamo, type EmbeddedDynamo } from '../../lambdas/adapters/dynamodb/embedded';
+import { type EmbeddedDynamo, ensureTables, startEmbeddedDynamo } from '../../lambdas/adapters/dynamodb/embedded';
 import { makeDynamoStores } from '../../lambdas/adapters/dynamodb/stores';
-import type { Stores } from '../../lambdas/ports';
 import { AesSecretBox } from '../../lambdas/adapters/local/secret-box';
-import type { Clock } from '../../lambdas/ports';
+import type { Clock, Stores } from '../../lambdas/ports';
 
 export class FakeClock implements Clock {
   constructor(private current = new Date('2026-11-23T09:00:00.000Z')) {}
-  now(): Date { return new Date(this.current); }
-  set(at: Date | string): void { this.current = new Date(at); }
-  advance(ms: number): void { this.current = new Date(this.current.getTime() + ms); }
+  now(): Date {
+    return new Date(this.current);
+  }
+  set(at: Date | string): void {
+    this.current = new Date(at);
+  }
+  advance(ms: number): void {
+    this.current = new Date(this.current.getTime() + ms);
+  }
 }
 
 export interface DynamoFixture {
@@ -26,7 +31,12 @@ export function useDynamo(): DynamoFixture {
     fixture.dynamo = await startEmbeddedDynamo();
     await ensureTables(fixture.dynamo.client, { main: 'Main', logs: 'Logs' });
     fixture.clock = new FakeClock();
-    fixture.stores = makeDynamoStores(fixture.dynamo.client, { main: 'Main', logs: 'Logs' }, fixture.clock, new AesSecretBox(randomBytes(32)));
+    fixture.stores = makeDynamoStores(
+      fixture.dynamo.client,
+      { main: 'Main', logs: 'Logs' },
+      fixture.clock,
+      new AesSecretBox(randomBytes(32)),
+    );
   });
   afterAll(async () => {
     await fixture.dynamo?.stop();

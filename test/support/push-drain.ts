@@ -41,7 +41,8 @@ export function simulateDrain(
   const tickOf = new Map<string, number>(); // requests share few timestamps: parse each once
   for (const r of requests) {
     let tick = tickOf.get(r.requestedAt);
-    if (tick === undefined) tickOf.set(r.requestedAt, (tick = Math.max(startMinute, Math.ceil(Date.parse(r.requestedAt) / 60_000))));
+    if (tick === undefined)
+      tickOf.set(r.requestedAt, (tick = Math.max(startMinute, Math.ceil(Date.parse(r.requestedAt) / 60_000))));
     let list = arrivals.get(tick);
     if (!list) arrivals.set(tick, (list = []));
     list.push(r);

@@ -1,18 +1,37 @@
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { tableDefinitions } from '../../lambdas/adapters/dynamodb/tables';
-import { failedConditionUnits, indexWriteUnits, itemSize, readUnits, tableDefsFrom, writeCost, writeUnits, type Item } from '../../scripts/bench/capacity';
+import {
+  failedConditionUnits,
+  type Item,
+  indexWriteUnits,
+  itemSize,
+  readUnits,
+  tableDefsFrom,
+  writeCost,
+  writeUnits,
+} from '../../scripts/bench/capacity';
 
 // dynalite ships no types; its itemSize follows the same documented rules (ASCII strings).
 // eslint-disable-next-line @typescript-eslint/no-require-imports
-const dynaliteItemSize = (require('dynalite/db') as { itemSize: (item: Record<string, AttributeValue>) => number }).itemSize;
+const dynaliteItemSize = (require('dynalite/db') as { itemSize: (item: Record<string, AttributeValue>) => number })
+  .itemSize;
 
 const [main, logs] = tableDefsFrom(tableDefinitions({ main: 'Main', logs: 'Logs' }));
 const S = (s: string): AttributeValue => ({ S: s });
 
 describe('bench DynamoDB capacity rules', () => {
   it('reads the table definitions: five KEYS_ONLY indexes on Main, two ALL on Logs', () => {
-    expect(main.indexes.map((i) => `${i.name}:${i.projection}`)).toEqual(['gsi1:KEYS_ONLY', 'gsi2:KEYS_ONLY', 'gsi3:KEYS_ONLY', 'gsi4:KEYS_ONLY', 'gsi5:KEYS_ONLY']);
-    expect(logs.indexes.map((i) => `${i.name}:${i.partitionKey}:${i.projection}`)).toEqual(['byDevice:deviceKey:ALL', 'byType:typeKey:ALL']);
+    expect(main.indexes.map((i) => `${i.name}:${i.projection}`)).toEqual([
+      'gsi1:KEYS_ONLY',
+      'gsi2:KEYS_ONLY',
+      'gsi3:KEYS_ONLY',
+      'gsi4:KEYS_ONLY',
+      'gsi5:KEYS_ONLY',
+    ]);
+    expect(logs.indexes.map((i) => `${i.name}:${i.partitionKey}:${i.projection}`)).toEqual([
+      'byDevice:deviceKey:ALL',
+      'byType:typeKey:ALL',
+    ]);
   });
 
   it('sizes items as DynamoDB does (names + values; maps and lists with overhead)', () => {
@@ -22,7 +41,13 @@ describe('bench DynamoDB capacity rules', () => {
     expect(itemSize({ m: { M: { a: S('xy') } } })).toBe(1 + 3 + 1 + 1 + 2);
     expect(itemSize({ l: { L: [S('a'), S('bc')] } })).toBe(1 + 3 + (1 + 1) + (1 + 2));
     expect(itemSize({ s: S('é') })).toBe(3); // UTF-8 bytes
-    const sample: Item = { pk: S('DEVICE#demo#abc'), sk: S('DEVICE'), name: S('Simulated iPhone'), rev: { N: '7' }, inventory: { M: { apps: { L: [{ M: { identifier: S('com.example.app'), version: S('1.0') } }] } } } };
+    const sample: Item = {
+      pk: S('DEVICE#demo#abc'),
+      sk: S('DEVICE'),
+      name: S('Simulated iPhone'),
+      rev: { N: '7' },
+      inventory: { M: { apps: { L: [{ M: { identifier: S('com.example.app'), version: S('1.0') } }] } } },
+    };
     expect(itemSize(sample)).toBe(dynaliteItemSize(sample));
   });
 
@@ -37,7 +62,13 @@ describe('bench DynamoDB capacity rules', () => {
   });
 
   const device = (state: string, extra: Item = {}): Item => ({
-    pk: S('DEVICE#t#d1'), sk: S('DEVICE'), gsi1pk: S('t#devices'), gsi1sk: S('d1'), gsi2pk: S(`t#sync#${state}`), gsi2sk: S('d1'), ...extra,
+    pk: S('DEVICE#t#d1'),
+    sk: S('DEVICE'),
+    gsi1pk: S('t#devices'),
+    gsi1sk: S('d1'),
+    gsi2pk: S(`t#sync#${state}`),
+    gsi2sk: S('d1'),
+    ...extra,
   });
 
   it('charges a KEYS_ONLY index only when the item enters, leaves or moves in it', () => {
@@ -53,11 +84,21 @@ describe('bench DynamoDB capacity rules', () => {
   });
 
   it('charges an ALL index on any change of a projected attribute, and sums the table and its indexes', () => {
-    const log: Item = { pk: S('t'), sk: S('2026#1'), typeKey: S('t#event'), deviceKey: S('t#d1'), message: S('x'.repeat(1500)) };
+    const log: Item = {
+      pk: S('t'),
+      sk: S('2026#1'),
+      typeKey: S('t#event'),
+      deviceKey: S('t#d1'),
+      message: S('x'.repeat(1500)),
+    };
     expect(writeCost(logs, undefined, log)).toEqual({ table: 2, indexes: { byDevice: 2, byType: 2 }, total: 6 });
     const { deviceKey: _deviceKey, ...tenantLog } = log;
     expect(writeCost(logs, undefined, tenantLog)).toEqual({ table: 2, indexes: { byType: 2 }, total: 4 });
     expect(writeCost(logs, log, undefined).total).toBe(6); // a delete removes it from both indexes
-    expect(writeCost(main, device('Synchronized'), device('Sync-Requested'))).toEqual({ table: 1, indexes: { gsi2: 2 }, total: 3 });
+    expect(writeCost(main, device('Synchronized'), device('Sync-Requested'))).toEqual({
+      table: 1,
+      indexes: { gsi2: 2 },
+      total: 3,
+    });
   });
 });

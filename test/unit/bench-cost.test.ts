@@ -1,11 +1,25 @@
-import { DEFAULT_ASSUMPTIONS, PRICES, ZERO_USAGE, costLines, fixedMonthlyUsd, fleetCost, lambdaGbSeconds, monthlyUsage, storedBytesPerDevice, type EventUsage } from '../../scripts/bench/cost';
+import {
+  costLines,
+  DEFAULT_ASSUMPTIONS,
+  type EventUsage,
+  fixedMonthlyUsd,
+  fleetCost,
+  lambdaGbSeconds,
+  monthlyUsage,
+  PRICES,
+  storedBytesPerDevice,
+  ZERO_USAGE,
+} from '../../scripts/bench/cost';
 
 const usage = (u: Partial<EventUsage>): EventUsage => ({ ...ZERO_USAGE, ...u });
 const assumptions = { ...DEFAULT_ASSUMPTIONS, deviceItemBytes: 2000 };
 
 describe('bench cost model', () => {
   it('adds events by how often they happen in a month', () => {
-    const monthly = monthlyUsage({ resync: usage({ wru: 10, apiRequests: 4 }), checkin: usage({ wru: 2, apiRequests: 1 }) }, { resync: 30, checkin: 4 });
+    const monthly = monthlyUsage(
+      { resync: usage({ wru: 10, apiRequests: 4 }), checkin: usage({ wru: 2, apiRequests: 1 }) },
+      { resync: 30, checkin: 4 },
+    );
     expect(monthly.wru).toBe(308);
     expect(monthly.apiRequests).toBe(124);
     expect(() => monthlyUsage({}, { missing: 1 })).toThrow('missing');
@@ -13,10 +27,16 @@ describe('bench cost model', () => {
 
   it('bills Lambda for stretched CPU, DynamoDB waits and rounding, at the memory size', () => {
     // 1024 MB is 1024/1769 of a vCPU: 10 ms of CPU takes 17.275 ms; 5 calls wait 20 ms; 2 invocations round up 1 ms.
-    const gbs = lambdaGbSeconds(usage({ lambdaCpuMs: 10, dynamoCalls: 5, lambdaInvocations: 2 }), { lambdaMemoryMb: 1024, fullVcpuMemoryMb: 1769, dynamoLatencyMs: 4 });
+    const gbs = lambdaGbSeconds(usage({ lambdaCpuMs: 10, dynamoCalls: 5, lambdaInvocations: 2 }), {
+      lambdaMemoryMb: 1024,
+      fullVcpuMemoryMb: 1769,
+      dynamoLatencyMs: 4,
+    });
     expect(gbs).toBeCloseTo((17.275 + 20 + 1) / 1000, 6);
     // Above a full vCPU, CPU is not stretched; memory still scales the price.
-    expect(lambdaGbSeconds(usage({ lambdaCpuMs: 10 }), { lambdaMemoryMb: 2048, fullVcpuMemoryMb: 1769, dynamoLatencyMs: 4 })).toBeCloseTo(0.02, 6);
+    expect(
+      lambdaGbSeconds(usage({ lambdaCpuMs: 10 }), { lambdaMemoryMb: 2048, fullVcpuMemoryMb: 1769, dynamoLatencyMs: 4 }),
+    ).toBeCloseTo(0.02, 6);
   });
 
   it('stores the device item with its index entries and 90 days of logs in three copies', () => {
@@ -25,7 +45,10 @@ describe('bench cost model', () => {
   });
 
   it('prices each line at the published rate', () => {
-    const lines = costLines(usage({ apiRequests: 1e6, lambdaInvocations: 1e6, wru: 1e6, rru: 1e6, sqsMessages: 1e6, kmsRequests: 1e4 }), { ...assumptions, deviceItemBytes: 0, itemOverheadBytes: 0 });
+    const lines = costLines(
+      usage({ apiRequests: 1e6, lambdaInvocations: 1e6, wru: 1e6, rru: 1e6, sqsMessages: 1e6, kmsRequests: 1e4 }),
+      { ...assumptions, deviceItemBytes: 0, itemOverheadBytes: 0 },
+    );
     const usd = Object.fromEntries(lines.map((l) => [l.service, l.usd]));
     expect(usd['API Gateway (HTTP API)']).toBeCloseTo(1.0);
     expect(usd['Lambda requests']).toBeCloseTo(0.2);
@@ -33,7 +56,7 @@ describe('bench cost model', () => {
     expect(usd['DynamoDB reads']).toBeCloseTo(0.125);
     expect(usd.SQS).toBeCloseTo(1.2); // send + receive + delete
     expect(usd.KMS).toBeCloseTo(0.03);
-    expect(usd['CloudWatch Logs ingestion']).toBeCloseTo((1e6 * 600 / 1024 ** 3) * 0.5);
+    expect(usd['CloudWatch Logs ingestion']).toBeCloseTo(((1e6 * 600) / 1024 ** 3) * 0.5);
   });
 
   it('spreads fixed costs over the fleet', () => {

@@ -1,8 +1,10 @@
-import { frameGroup, summarizeProfile, type CpuProfile } from '../../scripts/bench/profile';
+import { type CpuProfile, frameGroup, summarizeProfile } from '../../scripts/bench/profile';
 
 describe('bench CPU profile summary', () => {
   it('groups frames by package, Node.js area, project folder or V8 state', () => {
-    expect(frameGroup('sign', 'file:///w/node_modules/@smithy/signature-v4/dist-cjs/index.js')).toBe('@smithy/signature-v4');
+    expect(frameGroup('sign', 'file:///w/node_modules/@smithy/signature-v4/dist-cjs/index.js')).toBe(
+      '@smithy/signature-v4',
+    );
     expect(frameGroup('x', 'file:///w/node_modules/asn1js/build/index.js')).toBe('asn1js');
     expect(frameGroup('write', 'node:internal/streams/writable')).toBe('node:streams');
     expect(frameGroup('x', 'node:_http_client')).toBe('node:http');
@@ -23,7 +25,10 @@ describe('bench CPU profile summary', () => {
     };
     expect(summarizeProfile(profile)).toEqual({
       busyMs: 8,
-      groups: [{ name: 'zod', ms: 6, share: 0.75 }, { name: 'lambdas/http', ms: 2, share: 0.25 }],
+      groups: [
+        { name: 'zod', ms: 6, share: 0.75 },
+        { name: 'lambdas/http', ms: 2, share: 0.25 },
+      ],
     });
   });
 });

@@ -1,7 +1,7 @@
-import { diagnose } from '../../lambdas/domain/diagnosis';
-import type { DiagnosisInput, RecentCommandError } from '../../lambdas/domain/diagnosis';
-import { ERROR_EXPLANATIONS, explainError } from '../../lambdas/domain/error-explanations';
 import { diagnosisSchema } from '../../lambdas/api/admin-schemas';
+import type { DiagnosisInput, RecentCommandError } from '../../lambdas/domain/diagnosis';
+import { diagnose } from '../../lambdas/domain/diagnosis';
+import { ERROR_EXPLANATIONS, explainError } from '../../lambdas/domain/error-explanations';
 
 const H = 3_600_000;
 const T0 = Date.parse('2026-11-23T09:00:00.000Z');
@@ -10,7 +10,17 @@ const apns = { kind: 'apns' as const, valid: true, notAfter: t(24 * 300) };
 
 function input(over: Partial<DiagnosisInput> = {}, device: Partial<DiagnosisInput['device']> = {}): DiagnosisInput {
   return {
-    device: { id: 'dev-1', platform: 'ios', syncState: 'Not-Synchronized', syncRequestedAt: t(0), syncRequestedBy: 'template-change', lastPushAt: t(0.01), lastSeenAt: t(0.02), lastUnlockedSeenAt: t(0.02), ...device },
+    device: {
+      id: 'dev-1',
+      platform: 'ios',
+      syncState: 'Not-Synchronized',
+      syncRequestedAt: t(0),
+      syncRequestedBy: 'template-change',
+      lastPushAt: t(0.01),
+      lastSeenAt: t(0.02),
+      lastUnlockedSeenAt: t(0.02),
+      ...device,
+    },
     pushCredential: apns,
     pendingNeedsUnlock: true,
     recentCommandErrors: [],
@@ -19,13 +29,23 @@ function input(over: Partial<DiagnosisInput> = {}, device: Partial<DiagnosisInpu
   };
 }
 const err = (over: Partial<RecentCommandError> = {}): RecentCommandError => ({
-  commandId: 'cmd-1', requestType: 'InstallProfile', code: 4027, domain: 'MCInstallationErrorDomain', message: 'Profile requires passcode change', at: t(0.05), ...over,
+  commandId: 'cmd-1',
+  requestType: 'InstallProfile',
+  code: 4027,
+  domain: 'MCInstallationErrorDomain',
+  message: 'Profile requires passcode change',
+  at: t(0.05),
+  ...over,
 });
 const oks = (d: ReturnType<typeof diagnose>) => d.steps.map((s) => s.ok);
 
 describe('diagnose: shape', () => {
   it('always returns the four steps in order and validates against diagnosisSchema', () => {
-    for (const d of [diagnose(input()), diagnose(input({ pushCredential: undefined }, { lastPushAt: undefined })), diagnose(input({ recentCommandErrors: [err()] }))]) {
+    for (const d of [
+      diagnose(input()),
+      diagnose(input({ pushCredential: undefined }, { lastPushAt: undefined })),
+      diagnose(input({ recentCommandErrors: [err()] })),
+    ]) {
       expect(d.steps.map((s) => s.step)).toEqual([1, 2, 3, 4]);
       expect(diagnosisSchema.parse(d)).toEqual(d);
     }
@@ -43,7 +63,9 @@ describe('diagnose: verdicts', () => {
     expect(diagnose(input()).verdict).toBe('in-progress');
   });
   it('push-not-sent: no push since the request, credential fine', () => {
-    const d = diagnose(input({}, { lastPushAt: undefined, lastSeenAt: t(-5), lastUnlockedSeenAt: t(-5), syncState: 'Sync-Required' }));
+    const d = diagnose(
+      input({}, { lastPushAt: undefined, lastSeenAt: t(-5), lastUnlockedSeenAt: t(-5), syncState: 'Sync-Required' }),
+    );
     expect(d.verdict).toBe('push-not-sent');
     expect(d.steps[0].ok).toBe(false);
     expect(d.steps[0].advice).toMatch(/per-minute push cap/);
@@ -55,20 +77,29 @@ describe('diagnose: verdicts', () => {
     expect(d.steps[0].evidence.note).toMatch(/before the last sync request/);
   });
   it('push-credential-invalid: none uploaded', () => {
-    const d = diagnose(input({ pushCredential: undefined }, { lastPushAt: undefined, lastSeenAt: t(-1), syncState: 'Sync-Required' }));
+    const d = diagnose(
+      input({ pushCredential: undefined }, { lastPushAt: undefined, lastSeenAt: t(-1), syncState: 'Sync-Required' }),
+    );
     expect(d.verdict).toBe('push-credential-invalid');
     expect(d.steps[0].advice).toMatch(/no push credential is uploaded.*Apple push certificate/);
   });
   it('push-credential-invalid: marked invalid (FCM on Android)', () => {
-    const d = diagnose(input(
-      { pushCredential: { kind: 'fcm', valid: false, invalidSince: t(-3) } },
-      { platform: 'android', lastPushAt: undefined, lastSeenAt: t(-1), syncState: 'Sync-Required' },
-    ));
+    const d = diagnose(
+      input(
+        { pushCredential: { kind: 'fcm', valid: false, invalidSince: t(-3) } },
+        { platform: 'android', lastPushAt: undefined, lastSeenAt: t(-1), syncState: 'Sync-Required' },
+      ),
+    );
     expect(d.verdict).toBe('push-credential-invalid');
     expect(d.steps[0].advice).toContain(`FCM service account is invalid since ${t(-3)}`);
   });
   it('push-credential-invalid: expired by date even though marked valid', () => {
-    const d = diagnose(input({ pushCredential: { kind: 'apns', valid: true, notAfter: t(1) }, now: t(1) }, { lastPushAt: undefined, lastSeenAt: t(-1) }));
+    const d = diagnose(
+      input(
+        { pushCredential: { kind: 'apns', valid: true, notAfter: t(1) }, now: t(1) },
+        { lastPushAt: undefined, lastSeenAt: t(-1) },
+      ),
+    );
     expect(d.verdict).toBe('push-credential-invalid');
     expect(d.steps[0].evidence.credential).toMatchObject({ valid: false, notAfter: t(1) });
   });
@@ -85,7 +116,10 @@ describe('diagnose: verdicts', () => {
     expect(d.steps[1].evidence).toMatchObject({ since: t(0.01), lastSeenAt: t(-3), hoursSince: 2 });
   });
   it('device-unreachable: never seen at all', () => {
-    expect(diagnose(input({}, { lastSeenAt: undefined, lastUnlockedSeenAt: undefined, syncState: 'Not-Responding' })).verdict).toBe('device-unreachable');
+    expect(
+      diagnose(input({}, { lastSeenAt: undefined, lastUnlockedSeenAt: undefined, syncState: 'Not-Responding' }))
+        .verdict,
+    ).toBe('device-unreachable');
   });
   it('device-locked: answered only while locked, and profile work is pending', () => {
     const d = diagnose(input({}, { lastUnlockedSeenAt: t(-1) }));
@@ -93,10 +127,14 @@ describe('diagnose: verdicts', () => {
     expect(d.steps[2].advice).toMatch(/unlock/);
   });
   it('device-locked comes before command errors', () => {
-    expect(diagnose(input({ recentCommandErrors: [err()] }, { lastUnlockedSeenAt: undefined })).verdict).toBe('device-locked');
+    expect(diagnose(input({ recentCommandErrors: [err()] }, { lastUnlockedSeenAt: undefined })).verdict).toBe(
+      'device-locked',
+    );
   });
   it('step 3 is skipped on Android (commands run while locked)', () => {
-    const d = diagnose(input({ pushCredential: { kind: 'fcm', valid: true } }, { platform: 'android', lastUnlockedSeenAt: undefined }));
+    const d = diagnose(
+      input({ pushCredential: { kind: 'fcm', valid: true } }, { platform: 'android', lastUnlockedSeenAt: undefined }),
+    );
     expect(d.steps[2].ok).toBeNull();
     expect(d.steps[2].evidence.note).toMatch(/Android/);
     expect(d.verdict).toBe('in-progress');
@@ -110,16 +148,34 @@ describe('diagnose: verdicts', () => {
     expect(diagnose(input({}, { platform: 'macos', lastUnlockedSeenAt: t(-1) })).verdict).toBe('device-locked');
   });
   it('command-errors: each error explained with its fix; 4027 says split the passcode payload', () => {
-    const d = diagnose(input({ recentCommandErrors: [err(), err({ commandId: 'cmd-2', code: 99999, domain: 'Nowhere', message: '?', at: t(0.06) })] }));
+    const d = diagnose(
+      input({
+        recentCommandErrors: [
+          err(),
+          err({ commandId: 'cmd-2', code: 99999, domain: 'Nowhere', message: '?', at: t(0.06) }),
+        ],
+      }),
+    );
     expect(d.verdict).toBe('command-errors');
     expect(d.errors.map((e) => e.commandId)).toEqual(['cmd-2', 'cmd-1']); // newest first
-    expect(d.errors[1]).toMatchObject({ code: 4027, domain: 'MCInstallationErrorDomain', message: 'Profile requires passcode change' });
+    expect(d.errors[1]).toMatchObject({
+      code: 4027,
+      domain: 'MCInstallationErrorDomain',
+      message: 'Profile requires passcode change',
+    });
     expect(d.errors[1].fix).toMatch(/[Ss]plit the passcode payload into its own profile/);
     expect(d.errors[0].explanation).toBeUndefined();
     expect(d.steps[3]).toMatchObject({ ok: false, evidence: { errorCount: 2, newest: { commandId: 'cmd-2' } } });
   });
   it('command-errors on a Synchronized device is still reported', () => {
-    expect(diagnose(input({ recentCommandErrors: [err({ code: 12063, domain: 'MCMDMErrorDomain' })] }, { syncState: 'Synchronized' })).verdict).toBe('command-errors');
+    expect(
+      diagnose(
+        input(
+          { recentCommandErrors: [err({ code: 12063, domain: 'MCMDMErrorDomain' })] },
+          { syncState: 'Synchronized' },
+        ),
+      ).verdict,
+    ).toBe('command-errors');
   });
   it('ignores errors older than the last sync request', () => {
     const d = diagnose(input({ recentCommandErrors: [err({ at: t(-1) })] }));
@@ -127,7 +183,15 @@ describe('diagnose: verdicts', () => {
     expect(d.steps[3].evidence).toMatchObject({ errorCount: 0, olderErrorsIgnored: 1 });
   });
   it('accepts string codes (Android agent)', () => {
-    const d = diagnose(input({ pushCredential: { kind: 'fcm', valid: true }, recentCommandErrors: [err({ code: 'install-failed', domain: 'AndroidAgent' })] }, { platform: 'android' }));
+    const d = diagnose(
+      input(
+        {
+          pushCredential: { kind: 'fcm', valid: true },
+          recentCommandErrors: [err({ code: 'install-failed', domain: 'AndroidAgent' })],
+        },
+        { platform: 'android' },
+      ),
+    );
     expect(d.errors[0].explanation).toMatch(/App installation failed/);
   });
 });
@@ -155,12 +219,19 @@ describe('diagnose: timestamp edges', () => {
     expect(d.verdict).toBe('device-unreachable');
   });
   it('a Synchronized device with no request and no push has nothing to diagnose', () => {
-    const d = diagnose(input({}, { syncState: 'Synchronized', syncRequestedAt: undefined, syncRequestedBy: undefined, lastPushAt: undefined }));
+    const d = diagnose(
+      input(
+        {},
+        { syncState: 'Synchronized', syncRequestedAt: undefined, syncRequestedBy: undefined, lastPushAt: undefined },
+      ),
+    );
     expect(oks(d)).toEqual([null, null, null, true]);
     expect(d.verdict).toBe('synchronized');
   });
   it('a never-pushed, never-requested device that is not Synchronized fails step 1', () => {
-    expect(diagnose(input({}, { syncState: 'Sync-Required', syncRequestedAt: undefined, lastPushAt: undefined })).verdict).toBe('push-not-sent');
+    expect(
+      diagnose(input({}, { syncState: 'Sync-Required', syncRequestedAt: undefined, lastPushAt: undefined })).verdict,
+    ).toBe('push-not-sent');
   });
 });
 
@@ -170,7 +241,26 @@ describe('error table', () => {
     ['MCProfileErrorDomain', [1000, 1001, 1002, 1003, 1004, 1005, 1006, 1007, 1008, 1009, 1010]],
     ['MCPayloadErrorDomain', [2000, 2001, 2002, 2003, 2004, 2005]],
     ['MCPasscodeErrorDomain', [5000, 5001, 5002, 5003, 5004, 5005, 5006, 5007, 5008, 5010, 5011, 5013, 5014]],
-    ['MCMDMErrorDomain', [12000, 12007, 12013, 12021, ...Array.from({ length: 16 }, (_, i) => 12023 + i), 12049, 12063, 12066, 12067, 12068, 12069, 12075, 12078, 12081, 12084]],
+    [
+      'MCMDMErrorDomain',
+      [
+        12000,
+        12007,
+        12013,
+        12021,
+        ...Array.from({ length: 16 }, (_, i) => 12023 + i),
+        12049,
+        12063,
+        12066,
+        12067,
+        12068,
+        12069,
+        12075,
+        12078,
+        12081,
+        12084,
+      ],
+    ],
     ['MCTunnelErrorDomain', [14001]],
     ['MDMServer', ['no-result']],
     ['AndroidAgent', ['policy-rejected', 'install-failed', 'not-device-owner']],

@@ -1,19 +1,29 @@
 import fc from 'fast-check';
-import type { PushPriority, PushRequest } from '../../lambdas/domain/types';
-import { PushBacklog, planMinute } from '../../lambdas/domain/push-plan';
-import { simulateDrain } from '../support/push-drain';
 import type { TenantBudget } from '../../lambdas/domain/push-plan';
+import { PushBacklog, planMinute } from '../../lambdas/domain/push-plan';
+import type { PushPriority, PushRequest } from '../../lambdas/domain/types';
+import { simulateDrain } from '../support/push-drain';
 
 const START = 29_000_000; // an epoch minute (2025)
 const at = (minute: number, seconds = 0) => new Date(minute * 60_000 + seconds * 1000).toISOString();
 
-const req = (tenantId: string, deviceId: string, priority: PushPriority = 'bulk', requestedAt = at(START)): PushRequest => ({
-  tenantId, deviceId, priority, reason: priority === 'admin' ? 'admin' : 'template-change', requestedAt,
+const req = (
+  tenantId: string,
+  deviceId: string,
+  priority: PushPriority = 'bulk',
+  requestedAt = at(START),
+): PushRequest => ({
+  tenantId,
+  deviceId,
+  priority,
+  reason: priority === 'admin' ? 'admin' : 'template-change',
+  requestedAt,
 });
 
 /** Many requests without a million distinct timestamp strings. */
 function* bulk(tenantId: string, count: number, requestedAt = at(START)): Generator<PushRequest> {
-  for (let i = 0; i < count; i++) yield { tenantId, deviceId: `d${i}`, priority: 'bulk', reason: 'resync', requestedAt };
+  for (let i = 0; i < count; i++)
+    yield { tenantId, deviceId: `d${i}`, priority: 'bulk', reason: 'resync', requestedAt };
 }
 
 const budgets = (entries: Record<string, TenantBudget>) => new Map(Object.entries(entries));
@@ -52,7 +62,10 @@ describe('planMinute', () => {
     const adminLater = req('t', 'd1', 'admin', at(START, 30));
     const bulkAgain = req('t', 'd1', 'bulk', at(START, 40));
     const otherTenant = req('u', 'd1', 'bulk', at(START, 0));
-    const plan = planMinute([bulkFirst, adminLater, bulkAgain, otherTenant], budgets({ t: { cap: 1, used: 0 }, u: { cap: 1, used: 0 } }));
+    const plan = planMinute(
+      [bulkFirst, adminLater, bulkAgain, otherTenant],
+      budgets({ t: { cap: 1, used: 0 }, u: { cap: 1, used: 0 } }),
+    );
     expect(plan.sendNow).toEqual([adminLater, otherTenant]);
     expect(plan.defer).toEqual([]);
     expect(plan.duplicates).toEqual(expect.arrayContaining([bulkFirst, bulkAgain]));
@@ -128,30 +141,39 @@ describe('properties', () => {
     // Arrivals spread over five minutes, at whole seconds.
     requestedAt: fc.integer({ min: 0, max: 300 }).map((s) => at(START, s)),
   });
-  const arbCaps = fc.record({ a: fc.integer({ min: 1, max: 10 }), b: fc.integer({ min: 1, max: 10 }), c: fc.integer({ min: 1, max: 10 }) });
+  const arbCaps = fc.record({
+    a: fc.integer({ min: 1, max: 10 }),
+    b: fc.integer({ min: 1, max: 10 }),
+    c: fc.integer({ min: 1, max: 10 }),
+  });
 
   it('planMinute: partitions the input, respects each budget, orders admin then FIFO', () => {
     fc.assert(
-      fc.property(fc.array(arbRequest, { maxLength: 80 }), arbCaps, fc.integer({ min: 0, max: 12 }), (requests, caps, used) => {
-        const plan = planMinute(requests, new Map(Object.entries(caps).map(([t, cap]) => [t, { cap, used }])));
-        // Nothing dropped: every request is sent, deferred or collapsed, exactly once.
-        expect(plan.sendNow.length + plan.defer.length + plan.duplicates.length).toBe(requests.length);
-        expect(new Set([...plan.sendNow, ...plan.defer, ...plan.duplicates]).size).toBe(requests.length);
-        const pending = [...plan.sendNow, ...plan.defer].map((r) => `${r.tenantId}/${r.deviceId}`);
-        expect(new Set(pending).size).toBe(pending.length);
-        expect(new Set(pending)).toEqual(new Set(requests.map((r) => `${r.tenantId}/${r.deviceId}`)));
-        for (const [tenant, cap] of Object.entries(caps)) {
-          const now = plan.sendNow.filter((r) => r.tenantId === tenant);
-          const later = plan.defer.filter((r) => r.tenantId === tenant);
-          expect(now.length).toBeLessThanOrEqual(Math.max(0, cap - used));
-          if (later.length > 0) expect(now.length).toBe(Math.max(0, cap - used));
-          if (now.some((r) => r.priority === 'bulk')) expect(later.some((r) => r.priority === 'admin')).toBe(false);
-          for (const p of ['admin', 'bulk'] as const) {
-            const times = [...now, ...later].filter((r) => r.priority === p).map((r) => r.requestedAt);
-            expect(times).toEqual([...times].sort());
+      fc.property(
+        fc.array(arbRequest, { maxLength: 80 }),
+        arbCaps,
+        fc.integer({ min: 0, max: 12 }),
+        (requests, caps, used) => {
+          const plan = planMinute(requests, new Map(Object.entries(caps).map(([t, cap]) => [t, { cap, used }])));
+          // Nothing dropped: every request is sent, deferred or collapsed, exactly once.
+          expect(plan.sendNow.length + plan.defer.length + plan.duplicates.length).toBe(requests.length);
+          expect(new Set([...plan.sendNow, ...plan.defer, ...plan.duplicates]).size).toBe(requests.length);
+          const pending = [...plan.sendNow, ...plan.defer].map((r) => `${r.tenantId}/${r.deviceId}`);
+          expect(new Set(pending).size).toBe(pending.length);
+          expect(new Set(pending)).toEqual(new Set(requests.map((r) => `${r.tenantId}/${r.deviceId}`)));
+          for (const [tenant, cap] of Object.entries(caps)) {
+            const now = plan.sendNow.filter((r) => r.tenantId === tenant);
+            const later = plan.defer.filter((r) => r.tenantId === tenant);
+            expect(now.length).toBeLessThanOrEqual(Math.max(0, cap - used));
+            if (later.length > 0) expect(now.length).toBe(Math.max(0, cap - used));
+            if (now.some((r) => r.priority === 'bulk')) expect(later.some((r) => r.priority === 'admin')).toBe(false);
+            for (const p of ['admin', 'bulk'] as const) {
+              const times = [...now, ...later].filter((r) => r.priority === p).map((r) => r.requestedAt);
+              expect(times).toEqual([...times].sort());
+            }
           }
-        }
-      }),
+        },
+      ),
     );
   });
 
@@ -159,16 +181,21 @@ describe('properties', () => {
     fc.assert(
       fc.property(fc.array(arbRequest, { maxLength: 120 }), arbCaps, (requests, caps) => {
         const sent: Array<{ r: PushRequest; minute: number }> = [];
-        const result = simulateDrain(requests, caps, START, { onSend: (minute, batch) => batch.forEach((r) => sent.push({ r, minute })) });
+        const result = simulateDrain(requests, caps, START, {
+          onSend: (minute, batch) => batch.forEach((r) => sent.push({ r, minute })),
+        });
         for (const m of result.minutes) {
-          for (const [tenant, n] of Object.entries(m.byTenant)) expect(n).toBeLessThanOrEqual(caps[tenant as 'a' | 'b' | 'c']);
+          for (const [tenant, n] of Object.entries(m.byTenant))
+            expect(n).toBeLessThanOrEqual(caps[tenant as 'a' | 'b' | 'c']);
         }
         expect(sent.length + result.duplicates).toBe(requests.length);
         // Each request is either sent itself (not before it arrived) or covered by a push to the
         // same device sent at or after its arrival.
         for (const r of requests) {
           const arrival = Math.ceil(Date.parse(r.requestedAt) / 60_000);
-          const covered = sent.some((s) => s.r.tenantId === r.tenantId && s.r.deviceId === r.deviceId && s.minute >= arrival);
+          const covered = sent.some(
+            (s) => s.r.tenantId === r.tenantId && s.r.deviceId === r.deviceId && s.minute >= arrival,
+          );
           expect(covered).toBe(true);
         }
       }),

@@ -22,7 +22,13 @@ export interface CommandInput {
 const TAKES_MESSAGE = new Set<AdminCommandType>(['Lock', 'AdminLock']);
 const TAKES_PIN = new Set<AdminCommandType>(['Lock', 'Wipe']);
 
-export function CommandForm({ types, platform, onSend, busy, idPrefix }: {
+export function CommandForm({
+  types,
+  platform,
+  onSend,
+  busy,
+  idPrefix,
+}: {
   types: readonly AdminCommandType[];
   /** The device's platform; undefined for a bulk command (a PIN field for Macs among them). */
   platform?: string;
@@ -46,28 +52,58 @@ export function CommandForm({ types, platform, onSend, busy, idPrefix }: {
   return (
     <form class="command-form" data-write onSubmit={submit} id={`${idPrefix}-form`}>
       <Field label={t('dev.commands')}>
-        <select id={`${idPrefix}-type`} value={type} onChange={(e) => setType((e.currentTarget as HTMLSelectElement).value as AdminCommandType)}>
-          {types.map((c) => <option key={c} value={c}>{c}</option>)}
+        <select
+          id={`${idPrefix}-type`}
+          value={type}
+          onChange={(e) => setType((e.currentTarget as HTMLSelectElement).value as AdminCommandType)}
+        >
+          {types.map((c) => (
+            <option key={c} value={c}>
+              {c}
+            </option>
+          ))}
         </select>
       </Field>
       {TAKES_MESSAGE.has(type) && (
         <Field label={t('dev.message')}>
-          <input id={`${idPrefix}-message`} maxLength={500} value={message} onInput={(e) => setMessage(inputValue(e))} />
+          <input
+            id={`${idPrefix}-message`}
+            maxLength={500}
+            value={message}
+            onInput={(e) => setMessage(inputValue(e))}
+          />
         </Field>
       )}
       {needsPin && (
         <Field label={t('dev.pin')}>
-          <input id={`${idPrefix}-pin`} inputMode="numeric" pattern="\d{6}" maxLength={6} required={platform === 'macos'}
-            autocomplete="off" value={pin} onInput={(e) => setPin(inputValue(e))} />
+          <input
+            id={`${idPrefix}-pin`}
+            inputMode="numeric"
+            pattern="\d{6}"
+            maxLength={6}
+            required={platform === 'macos'}
+            autocomplete="off"
+            value={pin}
+            onInput={(e) => setPin(inputValue(e))}
+          />
         </Field>
       )}
       {type === 'ClearPasscode' && platform === 'android' && (
         <Field label={t('dev.newPasscode')}>
-          <input id={`${idPrefix}-passcode`} type="password" autocomplete="off" minLength={4} maxLength={64}
-            value={newPasscode} onInput={(e) => setNewPasscode(inputValue(e))} />
+          <input
+            id={`${idPrefix}-passcode`}
+            type="password"
+            autocomplete="off"
+            minLength={4}
+            maxLength={64}
+            value={newPasscode}
+            onInput={(e) => setNewPasscode(inputValue(e))}
+          />
         </Field>
       )}
-      <button type="submit" id={`${idPrefix}-send`} class="danger-aware" disabled={busy}>{t('common.send')}</button>
+      <button type="submit" id={`${idPrefix}-send`} class="danger-aware" disabled={busy}>
+        {t('common.send')}
+      </button>
     </form>
   );
 }

@@ -1,11 +1,20 @@
 // One device: detail, diagnosis (the troubleshooting steps with their evidence and advice),
 // timeline, command queue and history, the commands its platform allows, template assignment.
 import { useState } from 'preact/hooks';
-import { api, get, type Device, type DeviceCommands, type Diagnosis, type Page, type Template, type Timeline } from '../api';
-import { formatTime, t, type MessageKey } from '../i18n';
+import {
+  api,
+  type Device,
+  type DeviceCommands,
+  type Diagnosis,
+  get,
+  type Page,
+  type Template,
+  type Timeline,
+} from '../api';
+import { formatTime, type MessageKey, t } from '../i18n';
 import { href } from '../router';
 import { Badge, Empty, ErrorBox, Field, Loading, messageOf, Notice, useAsync, useInterval } from '../ui';
-import { CommandForm, PLATFORM_COMMANDS, type CommandInput } from './commands';
+import { CommandForm, type CommandInput, PLATFORM_COMMANDS } from './commands';
 
 const REFRESH_MS = 5000;
 
@@ -15,7 +24,12 @@ export function DevicePage({ id, canWrite }: { id: string; canWrite: boolean }) 
   const diagnosis = useAsync(() => get<Diagnosis>(`${path}/diagnosis`), [id]);
   const timeline = useAsync(() => get<Timeline>(`${path}/timeline`), [id]);
   const commands = useAsync(() => get<DeviceCommands>(`${path}/commands`), [id]);
-  const reloadAll = () => { device.reload(); diagnosis.reload(); timeline.reload(); commands.reload(); };
+  const reloadAll = () => {
+    device.reload();
+    diagnosis.reload();
+    timeline.reload();
+    commands.reload();
+  };
   useInterval(reloadAll, REFRESH_MS);
   const d = device.data;
   if (!d) {
@@ -29,7 +43,9 @@ export function DevicePage({ id, canWrite }: { id: string; canWrite: boolean }) 
   }
   return (
     <section>
-      <h1 data-sync={d.syncState}>{d.name ?? d.id} <Badge state={d.syncState} /> <Badge state={d.registrationState} /></h1>
+      <h1 data-sync={d.syncState}>
+        {d.name ?? d.id} <Badge state={d.syncState} /> <Badge state={d.registrationState} />
+      </h1>
       <div class="grid">
         <DetailCard d={d} />
         {canWrite && <ActionsCard d={d} path={path} onChange={reloadAll} />}
@@ -39,37 +55,66 @@ export function DevicePage({ id, canWrite }: { id: string; canWrite: boolean }) 
         <section class="card" id="queue">
           <h2>{t('dev.queue')}</h2>
           <ErrorBox error={commands.error} />
-          {commands.data && (commands.data.queue.length === 0 ? <Empty message="dev.queueEmpty" /> : (
-            <table>
-              <thead><tr><th>{t('dev.commands')}</th><th>{t('log.type')}</th><th>Status</th><th>{t('common.created')}</th></tr></thead>
-              <tbody>
-                {commands.data.queue.map((c) => (
-                  <tr key={c.id} data-command={c.adminType ?? c.type}>
-                    <td>{c.adminType ?? c.type}</td><td>{c.type}</td><td><Badge state={c.status} /></td><td>{formatTime(c.createdAt)}</td>
+          {commands.data &&
+            (commands.data.queue.length === 0 ? (
+              <Empty message="dev.queueEmpty" />
+            ) : (
+              <table>
+                <thead>
+                  <tr>
+                    <th>{t('dev.commands')}</th>
+                    <th>{t('log.type')}</th>
+                    <th>Status</th>
+                    <th>{t('common.created')}</th>
                   </tr>
-                ))}
-              </tbody>
-            </table>
-          ))}
+                </thead>
+                <tbody>
+                  {commands.data.queue.map((c) => (
+                    <tr key={c.id} data-command={c.adminType ?? c.type}>
+                      <td>{c.adminType ?? c.type}</td>
+                      <td>{c.type}</td>
+                      <td>
+                        <Badge state={c.status} />
+                      </td>
+                      <td>{formatTime(c.createdAt)}</td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            ))}
         </section>
         <section class="card" id="history">
           <h2>{t('dev.history')}</h2>
-          {commands.data && (commands.data.history.length === 0 ? <Empty message="dev.historyEmpty" /> : (
-            <ul class="log">
-              {commands.data.history.map((l) => <li key={l.id}><time>{formatTime(l.at)}</time> <Badge state={l.severity} /> {l.message}</li>)}
-            </ul>
-          ))}
+          {commands.data &&
+            (commands.data.history.length === 0 ? (
+              <Empty message="dev.historyEmpty" />
+            ) : (
+              <ul class="log">
+                {commands.data.history.map((l) => (
+                  <li key={l.id}>
+                    <time>{formatTime(l.at)}</time> <Badge state={l.severity} /> {l.message}
+                  </li>
+                ))}
+              </ul>
+            ))}
           <a href={href('/logs', { deviceId: d.id })}>{t('nav.logs')}</a>
         </section>
       </div>
       <section class="card" id="timeline">
         <h2>{t('dev.timeline')}</h2>
         <ErrorBox error={timeline.error} />
-        {timeline.data && (timeline.data.entries.length === 0 ? <Empty message="dev.noTimeline" /> : (
-          <ol class="log">
-            {timeline.data.entries.map((e, i) => <li key={i}><time>{formatTime(e.at)}</time> <code>{e.kind}</code> {e.message}</li>)}
-          </ol>
-        ))}
+        {timeline.data &&
+          (timeline.data.entries.length === 0 ? (
+            <Empty message="dev.noTimeline" />
+          ) : (
+            <ol class="log">
+              {timeline.data.entries.map((e, i) => (
+                <li key={i}>
+                  <time>{formatTime(e.at)}</time> <code>{e.kind}</code> {e.message}
+                </li>
+              ))}
+            </ol>
+          ))}
       </section>
     </section>
   );
@@ -77,13 +122,27 @@ export function DevicePage({ id, canWrite }: { id: string; canWrite: boolean }) 
 
 function DetailCard({ d }: { d: Device }) {
   const rows: Array<[MessageKey, string | undefined]> = [
-    ['common.id', d.id], ['dev.platform', d.platform], ['dev.model', d.model], ['dev.os', d.osVersion], ['dev.serial', d.serialNumber],
-    ['dev.lastPush', formatTime(d.lastPushAt)], ['dev.lastSeen', formatTime(d.lastSeenAt)], ['dev.lastUnlocked', formatTime(d.lastUnlockedSeenAt)],
-    ['dev.lastSynced', formatTime(d.lastSyncedAt)], ['dev.checkedIn', formatTime(d.checkedInAt)], ['dev.address', d.checkInAddress],
-    ['dev.certExpiry', formatTime(d.identityCertNotAfter)], ['dev.accessRights', d.accessRights],
+    ['common.id', d.id],
+    ['dev.platform', d.platform],
+    ['dev.model', d.model],
+    ['dev.os', d.osVersion],
+    ['dev.serial', d.serialNumber],
+    ['dev.lastPush', formatTime(d.lastPushAt)],
+    ['dev.lastSeen', formatTime(d.lastSeenAt)],
+    ['dev.lastUnlocked', formatTime(d.lastUnlockedSeenAt)],
+    ['dev.lastSynced', formatTime(d.lastSyncedAt)],
+    ['dev.checkedIn', formatTime(d.checkedInAt)],
+    ['dev.address', d.checkInAddress],
+    ['dev.certExpiry', formatTime(d.identityCertNotAfter)],
+    ['dev.accessRights', d.accessRights],
     ['dev.adminLocked', d.adminLocked ? t('common.yes') : t('common.no')],
     ['dev.prohibitedApps', d.prohibitedApps.length ? d.prohibitedApps.join(', ') : t('common.none')],
-    ['dev.pendingCommands', Object.entries(d.pendingCommands).map(([k, v]) => `${k} ×${v}`).join(', ') || t('common.none')],
+    [
+      'dev.pendingCommands',
+      Object.entries(d.pendingCommands)
+        .map(([k, v]) => `${k} ×${v}`)
+        .join(', ') || t('common.none'),
+    ],
   ];
   if (d.withdrawalReason) rows.push(['dev.withdrawal', d.withdrawalReason]);
   if (d.pushTokenDead) rows.push(['dev.pushDead', t('common.yes')]);
@@ -91,8 +150,18 @@ function DetailCard({ d }: { d: Device }) {
     <section class="card" id="detail">
       <h2>{t('dev.detail')}</h2>
       <dl class="detail">
-        {rows.map(([k, v]) => <div key={k}><dt>{t(k)}</dt><dd>{v ?? '—'}</dd></div>)}
-        <div><dt>{t('dev.template')}</dt><dd>{d.templateId ? <a href={href('/templates', { id: d.templateId })}>{d.templateId}</a> : t('dev.noTemplate')}</dd></div>
+        {rows.map(([k, v]) => (
+          <div key={k}>
+            <dt>{t(k)}</dt>
+            <dd>{v ?? '—'}</dd>
+          </div>
+        ))}
+        <div>
+          <dt>{t('dev.template')}</dt>
+          <dd>
+            {d.templateId ? <a href={href('/templates', { id: d.templateId })}>{d.templateId}</a> : t('dev.noTemplate')}
+          </dd>
+        </div>
       </dl>
     </section>
   );
@@ -105,11 +174,24 @@ function ActionsCard({ d, path, onChange }: { d: Device; path: string; onChange:
   const [error, setError] = useState<string>();
   const [notice, setNotice] = useState<string>();
   const run = async (work: () => Promise<string>) => {
-    setBusy(true); setError(undefined); setNotice(undefined);
-    try { setNotice(await work()); onChange(); } catch (e) { setError(messageOf(e)); } finally { setBusy(false); }
+    setBusy(true);
+    setError(undefined);
+    setNotice(undefined);
+    try {
+      setNotice(await work());
+      onChange();
+    } catch (e) {
+      setError(messageOf(e));
+    } finally {
+      setBusy(false);
+    }
   };
   const send = (input: CommandInput) => {
-    if ((input.type === 'Wipe' || input.type === 'Unenroll') && !confirm(t('dev.confirmCommand', { type: input.type, name: d.name ?? d.id }))) return;
+    if (
+      (input.type === 'Wipe' || input.type === 'Unenroll') &&
+      !confirm(t('dev.confirmCommand', { type: input.type, name: d.name ?? d.id }))
+    )
+      return;
     void run(async () => {
       const r = await api<{ commandId: string; warning?: string }>('POST', `${path}/commands`, input);
       return t('dev.commandSent', { type: input.type, id: r.commandId }) + (r.warning ? ` (${r.warning})` : '');
@@ -126,16 +208,30 @@ function ActionsCard({ d, path, onChange }: { d: Device; path: string; onChange:
   return (
     <section class="card" id="actions">
       <h2>{t('dev.commands')}</h2>
-      {d.registrationState === 'Withdrawn' ? <p>{d.withdrawalReason}</p> : <CommandForm types={types} platform={d.platform} onSend={send} busy={busy} idPrefix="cmd" />}
+      {d.registrationState === 'Withdrawn' ? (
+        <p>{d.withdrawalReason}</p>
+      ) : (
+        <CommandForm types={types} platform={d.platform} onSend={send} busy={busy} idPrefix="cmd" />
+      )}
       <h2>{t('dev.assign')}</h2>
       <form id="assign" data-write onSubmit={assign} class="inline">
         <Field label={t('dev.template')}>
-          <select id="assign-template" value={templateId} onChange={(e) => setTemplateId((e.currentTarget as HTMLSelectElement).value)}>
+          <select
+            id="assign-template"
+            value={templateId}
+            onChange={(e) => setTemplateId((e.currentTarget as HTMLSelectElement).value)}
+          >
             <option value="">{t('dev.noTemplate')}</option>
-            {templates.data?.items.map((x) => <option key={x.id} value={x.id}>{x.name}</option>)}
+            {templates.data?.items.map((x) => (
+              <option key={x.id} value={x.id}>
+                {x.name}
+              </option>
+            ))}
           </select>
         </Field>
-        <button type="submit" disabled={busy}>{t('dev.assignButton')}</button>
+        <button type="submit" disabled={busy}>
+          {t('dev.assignButton')}
+        </button>
       </form>
       <ErrorBox error={error ?? templates.error} />
       {notice && <Notice>{notice}</Notice>}
@@ -151,7 +247,8 @@ function DiagnosisCard({ diagnosis, error }: { diagnosis?: Diagnosis; error?: st
       {diagnosis && (
         <>
           <p class="verdict" data-verdict={diagnosis.verdict}>
-            <strong>{t('dev.verdict')}:</strong> <code>{diagnosis.verdict}</code> — {t(`verdict.${diagnosis.verdict}` as MessageKey)}
+            <strong>{t('dev.verdict')}:</strong> <code>{diagnosis.verdict}</code> —{' '}
+            {t(`verdict.${diagnosis.verdict}` as MessageKey)}
           </p>
           <ol class="steps">
             {diagnosis.steps.map((s) => {
@@ -159,13 +256,28 @@ function DiagnosisCard({ diagnosis, error }: { diagnosis?: Diagnosis; error?: st
               return (
                 <li key={s.step} class={`step ${mark}`} data-step={s.step} data-ok={String(s.ok)}>
                   <p class="question">
-                    <span class={`badge ${mark}`}>{s.ok === true ? `✓ ${t('step.ok')}` : s.ok === false ? `✗ ${t('step.fail')}` : `– ${t('step.na')}`}</span>{' '}
+                    <span class={`badge ${mark}`}>
+                      {s.ok === true
+                        ? `✓ ${t('step.ok')}`
+                        : s.ok === false
+                          ? `✗ ${t('step.fail')}`
+                          : `– ${t('step.na')}`}
+                    </span>{' '}
                     {t(`step.${s.step}` as MessageKey)}
                   </p>
                   <dl class="evidence" aria-label={t('dev.evidence')}>
-                    {Object.entries(s.evidence).map(([k, v]) => <div key={k}><dt>{k}</dt><dd>{typeof v === 'string' ? v : JSON.stringify(v)}</dd></div>)}
+                    {Object.entries(s.evidence).map(([k, v]) => (
+                      <div key={k}>
+                        <dt>{k}</dt>
+                        <dd>{typeof v === 'string' ? v : JSON.stringify(v)}</dd>
+                      </div>
+                    ))}
                   </dl>
-                  {s.advice && <p class="advice"><strong>{t('dev.advice')}:</strong> {s.advice}</p>}
+                  {s.advice && (
+                    <p class="advice">
+                      <strong>{t('dev.advice')}:</strong> {s.advice}
+                    </p>
+                  )}
                 </li>
               );
             })}
@@ -177,8 +289,16 @@ function DiagnosisCard({ diagnosis, error }: { diagnosis?: Diagnosis; error?: st
                 {diagnosis.errors.map((e) => (
                   <li key={e.commandId}>
                     <code>{e.requestType}</code> {e.domain} {e.code}: {e.message}
-                    {e.explanation && <p><strong>{t('dev.explanation')}:</strong> {e.explanation}</p>}
-                    {e.fix && <p><strong>{t('dev.fix')}:</strong> {e.fix}</p>}
+                    {e.explanation && (
+                      <p>
+                        <strong>{t('dev.explanation')}:</strong> {e.explanation}
+                      </p>
+                    )}
+                    {e.fix && (
+                      <p>
+                        <strong>{t('dev.fix')}:</strong> {e.fix}
+                      </p>
+                    )}
                   </li>
                 ))}
               </ul>

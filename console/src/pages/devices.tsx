@@ -2,10 +2,22 @@
 // command on the selection or on the whole filter, with its live progress and refusals.
 import { useEffect, useState } from 'preact/hooks';
 import { PLATFORMS, REGISTRATION_STATES, SYNC_STATES } from '../../../lambdas/domain/types';
-import { api, get, type BulkOperation, type Device, type Page, type Template } from '../api';
+import { api, type BulkOperation, type Device, get, type Page, type Template } from '../api';
 import { formatTime, t } from '../i18n';
 import { href, navigate } from '../router';
-import { Badge, Empty, ErrorBox, Field, inputValue, Loading, messageOf, Pager, Select, useAsync, usePager } from '../ui';
+import {
+  Badge,
+  Empty,
+  ErrorBox,
+  Field,
+  inputValue,
+  Loading,
+  messageOf,
+  Pager,
+  Select,
+  useAsync,
+  usePager,
+} from '../ui';
 import { BULK_COMMANDS, CommandForm, type CommandInput } from './commands';
 import { OperationProgress } from './operation';
 
@@ -20,27 +32,71 @@ export function DevicesPage({ params, canWrite }: { params: URLSearchParams; can
   const [draft, setDraft] = useState<Filters>(filters);
   useEffect(() => setDraft(filters), [filterKey]);
   const templates = useAsync(() => get<Page<Template>>('/templates', { limit: 500 }), []);
-  const list = useAsync(() => get<Page<Device>>('/devices', { ...filters, limit: PAGE_SIZE, cursor: pager.cursor }), [filterKey, pager.cursor]);
+  const list = useAsync(
+    () => get<Page<Device>>('/devices', { ...filters, limit: PAGE_SIZE, cursor: pager.cursor }),
+    [filterKey, pager.cursor],
+  );
   const [selected, setSelected] = useState<Set<string>>(new Set());
   useEffect(() => setSelected(new Set()), [filterKey, pager.cursor]);
 
   const items = list.data?.items ?? [];
   const templateName = (id?: string) => templates.data?.items.find((x) => x.id === id)?.name ?? id ?? '—';
-  const toggle = (id: string) => setSelected((s) => { const n = new Set(s); if (n.has(id)) n.delete(id); else n.add(id); return n; });
+  const toggle = (id: string) =>
+    setSelected((s) => {
+      const n = new Set(s);
+      if (n.has(id)) n.delete(id);
+      else n.add(id);
+      return n;
+    });
   const set = (k: keyof Filters) => (v: string) => setDraft((d) => ({ ...d, [k]: v || undefined }));
 
   return (
     <section>
       <h1>{t('dev.title')}</h1>
-      <form class="filters" id="device-filters" onSubmit={(e) => { e.preventDefault(); navigate('/devices', draft); }}>
-        <Select label={t('dev.syncState')} name="syncState" value={draft.syncState ?? ''} options={SYNC_STATES} anyLabel={t('common.any')} onChange={set('syncState')} />
-        <Select label={t('dev.registrationState')} name="registrationState" value={draft.registrationState ?? ''} options={REGISTRATION_STATES}
-          anyLabel={t('common.any')} onChange={set('registrationState')} />
-        <Select label={t('dev.platform')} name="platform" value={draft.platform ?? ''} options={PLATFORMS} anyLabel={t('common.any')} onChange={set('platform')} />
+      <form
+        class="filters"
+        id="device-filters"
+        onSubmit={(e) => {
+          e.preventDefault();
+          navigate('/devices', draft);
+        }}
+      >
+        <Select
+          label={t('dev.syncState')}
+          name="syncState"
+          value={draft.syncState ?? ''}
+          options={SYNC_STATES}
+          anyLabel={t('common.any')}
+          onChange={set('syncState')}
+        />
+        <Select
+          label={t('dev.registrationState')}
+          name="registrationState"
+          value={draft.registrationState ?? ''}
+          options={REGISTRATION_STATES}
+          anyLabel={t('common.any')}
+          onChange={set('registrationState')}
+        />
+        <Select
+          label={t('dev.platform')}
+          name="platform"
+          value={draft.platform ?? ''}
+          options={PLATFORMS}
+          anyLabel={t('common.any')}
+          onChange={set('platform')}
+        />
         <Field label={t('dev.template')}>
-          <select name="templateId" value={draft.templateId ?? ''} onChange={(e) => set('templateId')((e.currentTarget as HTMLSelectElement).value)}>
+          <select
+            name="templateId"
+            value={draft.templateId ?? ''}
+            onChange={(e) => set('templateId')((e.currentTarget as HTMLSelectElement).value)}
+          >
             <option value="">{t('common.any')}</option>
-            {templates.data?.items.map((x) => <option key={x.id} value={x.id}>{x.name}</option>)}
+            {templates.data?.items.map((x) => (
+              <option key={x.id} value={x.id}>
+                {x.name}
+              </option>
+            ))}
           </select>
         </Field>
         <Field label={t('dev.q')}>
@@ -48,7 +104,9 @@ export function DevicesPage({ params, canWrite }: { params: URLSearchParams; can
         </Field>
         <div class="actions">
           <button type="submit">{t('common.apply')}</button>
-          <a class="button secondary" href="#/devices">{t('common.clear')}</a>
+          <a class="button secondary" href="#/devices">
+            {t('common.clear')}
+          </a>
         </div>
       </form>
       <ErrorBox error={list.error} />
@@ -60,24 +118,61 @@ export function DevicesPage({ params, canWrite }: { params: URLSearchParams; can
             <tr>
               {canWrite && (
                 <th>
-                  <input type="checkbox" data-write aria-label={t('dev.selectAll')} checked={items.every((d) => selected.has(d.id))}
-                    onChange={(e) => setSelected((e.currentTarget as HTMLInputElement).checked ? new Set(items.map((d) => d.id)) : new Set())} />
+                  <input
+                    type="checkbox"
+                    data-write
+                    aria-label={t('dev.selectAll')}
+                    checked={items.every((d) => selected.has(d.id))}
+                    onChange={(e) =>
+                      setSelected(
+                        (e.currentTarget as HTMLInputElement).checked ? new Set(items.map((d) => d.id)) : new Set(),
+                      )
+                    }
+                  />
                 </th>
               )}
-              <th>{t('common.name')}</th><th>{t('dev.platform')}</th><th>{t('dev.model')}</th><th>{t('dev.serial')}</th>
-              <th>{t('dev.syncState')}</th><th>{t('dev.registrationState')}</th><th>{t('dev.template')}</th><th>{t('dev.lastSeen')}</th>
+              <th>{t('common.name')}</th>
+              <th>{t('dev.platform')}</th>
+              <th>{t('dev.model')}</th>
+              <th>{t('dev.serial')}</th>
+              <th>{t('dev.syncState')}</th>
+              <th>{t('dev.registrationState')}</th>
+              <th>{t('dev.template')}</th>
+              <th>{t('dev.lastSeen')}</th>
             </tr>
           </thead>
           <tbody>
             {items.map((d) => (
               <tr key={d.id} data-device={d.id}>
                 {canWrite && (
-                  <td><input type="checkbox" aria-label={t('dev.select', { name: d.name ?? d.id })} checked={selected.has(d.id)} onChange={() => toggle(d.id)} /></td>
+                  <td>
+                    <input
+                      type="checkbox"
+                      aria-label={t('dev.select', { name: d.name ?? d.id })}
+                      checked={selected.has(d.id)}
+                      onChange={() => toggle(d.id)}
+                    />
+                  </td>
                 )}
-                <td><a href={`#/devices/${encodeURIComponent(d.id)}`}>{d.name ?? d.id}</a></td>
-                <td>{d.platform}</td><td>{d.model ?? '—'}</td><td>{d.serialNumber ?? '—'}</td>
-                <td><Badge state={d.syncState} /></td><td><Badge state={d.registrationState} /></td>
-                <td>{d.templateId ? <a href={href('/devices', { templateId: d.templateId })}>{templateName(d.templateId)}</a> : '—'}</td>
+                <td>
+                  <a href={`#/devices/${encodeURIComponent(d.id)}`}>{d.name ?? d.id}</a>
+                </td>
+                <td>{d.platform}</td>
+                <td>{d.model ?? '—'}</td>
+                <td>{d.serialNumber ?? '—'}</td>
+                <td>
+                  <Badge state={d.syncState} />
+                </td>
+                <td>
+                  <Badge state={d.registrationState} />
+                </td>
+                <td>
+                  {d.templateId ? (
+                    <a href={href('/devices', { templateId: d.templateId })}>{templateName(d.templateId)}</a>
+                  ) : (
+                    '—'
+                  )}
+                </td>
                 <td>{formatTime(d.lastSeenAt)}</td>
               </tr>
             ))}
@@ -96,7 +191,10 @@ function BulkAction({ selected, filters }: { selected: string[]; filters: Filter
   const [error, setError] = useState<string>();
   const [operationId, setOperationId] = useState<string>();
   const send = async (input: CommandInput) => {
-    if (target === 'selection' && selected.length === 0) { setError(t('dev.noSelection')); return; }
+    if (target === 'selection' && selected.length === 0) {
+      setError(t('dev.noSelection'));
+      return;
+    }
     const targetLabel = target === 'selection' ? t('dev.bulkSelected', { n: selected.length }) : t('dev.bulkFilter');
     if (!confirm(t('dev.bulkConfirm', { type: input.type, target: targetLabel }))) return;
     setBusy(true);
@@ -117,13 +215,25 @@ function BulkAction({ selected, filters }: { selected: string[]; filters: Filter
       <h2>{t('dev.bulk')}</h2>
       <fieldset>
         <legend>{t('dev.bulkTarget')}</legend>
-        <label><input type="radio" name="bulk-target" checked={target === 'selection'} onChange={() => setTarget('selection')} />
-          {t('dev.bulkSelected', { n: selected.length })}</label>
-        <label><input type="radio" name="bulk-target" checked={target === 'filter'} onChange={() => setTarget('filter')} /> {t('dev.bulkFilter')}</label>
+        <label>
+          <input
+            type="radio"
+            name="bulk-target"
+            checked={target === 'selection'}
+            onChange={() => setTarget('selection')}
+          />
+          {t('dev.bulkSelected', { n: selected.length })}
+        </label>
+        <label>
+          <input type="radio" name="bulk-target" checked={target === 'filter'} onChange={() => setTarget('filter')} />{' '}
+          {t('dev.bulkFilter')}
+        </label>
       </fieldset>
       <CommandForm types={BULK_COMMANDS} onSend={send} busy={busy} idPrefix="bulk" />
       <ErrorBox error={error} />
-      {operationId && <OperationProgress id={operationId} render={(op: BulkOperation) => t('dev.bulkProgress', op as never)} />}
+      {operationId && (
+        <OperationProgress id={operationId} render={(op: BulkOperation) => t('dev.bulkProgress', op as never)} />
+      )}
     </section>
   );
 }

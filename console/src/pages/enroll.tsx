@@ -1,9 +1,10 @@
 // Enroll: create an enrollment (platform, name, template, expiry) and show its URL as text and as a
 // QR code (drawn here, by qrcode-generator, as a data: image: nothing leaves the browser).
-import qrcode from 'qrcode-generator';
+
 import { useState } from 'preact/hooks';
+import qrcode from 'qrcode-generator';
 import { ENROLLMENT_PLATFORMS } from '../../../lambdas/domain/types';
-import { api, get, type Enrollment, type Page, type Template } from '../api';
+import { api, type Enrollment, get, type Page, type Template } from '../api';
 import { formatTime, t } from '../i18n';
 import { ErrorBox, Field, inputValue, messageOf, useAsync } from '../ui';
 
@@ -25,11 +26,22 @@ export function EnrollPage({ canWrite }: { canWrite: boolean }) {
   const [created, setCreated] = useState<Enrollment & { platform: string }>();
   const create = async (e: Event) => {
     e.preventDefault();
-    setBusy(true); setError(undefined); setCreated(undefined);
+    setBusy(true);
+    setError(undefined);
+    setCreated(undefined);
     try {
-      const body = { platform, ...(name ? { name } : {}), ...(templateId ? { templateId } : {}), expiresInHours: Number(hours) };
+      const body = {
+        platform,
+        ...(name ? { name } : {}),
+        ...(templateId ? { templateId } : {}),
+        expiresInHours: Number(hours),
+      };
       setCreated({ ...(await api<Enrollment>('POST', '/enrollments', body)), platform });
-    } catch (err) { setError(messageOf(err)); } finally { setBusy(false); }
+    } catch (err) {
+      setError(messageOf(err));
+    } finally {
+      setBusy(false);
+    }
   };
   const qrText = created ? (created.qrPayload ?? created.url) : '';
   return (
@@ -40,27 +52,60 @@ export function EnrollPage({ canWrite }: { canWrite: boolean }) {
           <fieldset>
             <legend>{t('enr.platform')}</legend>
             {ENROLLMENT_PLATFORMS.map((p) => (
-              <label key={p}><input type="radio" name="platform" value={p} checked={platform === p} onChange={() => setPlatform(p)} /> {t(p === 'ios' ? 'enr.ios' : 'enr.android')}</label>
+              <label key={p}>
+                <input
+                  type="radio"
+                  name="platform"
+                  value={p}
+                  checked={platform === p}
+                  onChange={() => setPlatform(p)}
+                />{' '}
+                {t(p === 'ios' ? 'enr.ios' : 'enr.android')}
+              </label>
             ))}
           </fieldset>
-          <Field label={t('enr.name')}><input id="enroll-name" maxLength={200} value={name} onInput={(e) => setName(inputValue(e))} /></Field>
+          <Field label={t('enr.name')}>
+            <input id="enroll-name" maxLength={200} value={name} onInput={(e) => setName(inputValue(e))} />
+          </Field>
           <Field label={t('dev.template')}>
-            <select id="enroll-template" value={templateId} onChange={(e) => setTemplateId((e.currentTarget as HTMLSelectElement).value)}>
+            <select
+              id="enroll-template"
+              value={templateId}
+              onChange={(e) => setTemplateId((e.currentTarget as HTMLSelectElement).value)}
+            >
               <option value="">{t('dev.noTemplate')}</option>
-              {templates.data?.items.map((x) => <option key={x.id} value={x.id}>{x.name}</option>)}
+              {templates.data?.items.map((x) => (
+                <option key={x.id} value={x.id}>
+                  {x.name}
+                </option>
+              ))}
             </select>
           </Field>
           <Field label={t('enr.expires')}>
-            <input id="enroll-hours" type="number" min={1} max={24 * 90} required value={hours} onInput={(e) => setHours(inputValue(e))} />
+            <input
+              id="enroll-hours"
+              type="number"
+              min={1}
+              max={24 * 90}
+              required
+              value={hours}
+              onInput={(e) => setHours(inputValue(e))}
+            />
           </Field>
           <ErrorBox error={error} />
-          <button type="submit" id="enroll-create" disabled={busy}>{t('enr.create')}</button>
+          <button type="submit" id="enroll-create" disabled={busy}>
+            {t('enr.create')}
+          </button>
         </form>
       )}
       {created && (
         <section class="card" id="enrollment">
           <h2>{t('enr.url')}</h2>
-          <p><code id="enroll-url" class="copyable">{created.url}</code></p>
+          <p>
+            <code id="enroll-url" class="copyable">
+              {created.url}
+            </code>
+          </p>
           <p>{t('enr.expiresAt', { time: formatTime(created.expiresAt) })}</p>
           <p class="help">{t(created.platform === 'android' ? 'enr.helpAndroid' : 'enr.helpIos')}</p>
           <h2>{t('enr.qr')}</h2>

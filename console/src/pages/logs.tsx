@@ -5,7 +5,20 @@ import { LOG_TYPES, SEVERITIES } from '../../../lambdas/domain/types';
 import { get, getCsv, type LogItem, type Page } from '../api';
 import { formatTime, t } from '../i18n';
 import { navigate } from '../router';
-import { Badge, Empty, ErrorBox, Field, inputValue, Loading, messageOf, Notice, Pager, Select, useAsync, usePager } from '../ui';
+import {
+  Badge,
+  Empty,
+  ErrorBox,
+  Field,
+  inputValue,
+  Loading,
+  messageOf,
+  Notice,
+  Pager,
+  Select,
+  useAsync,
+  usePager,
+} from '../ui';
 
 const FILTERS = ['type', 'severity', 'deviceId', 'from', 'to', 'q'] as const;
 type Filters = Partial<Record<(typeof FILTERS)[number], string>>;
@@ -24,14 +37,19 @@ export function LogsPage({ params }: { params: URLSearchParams }) {
   const pager = usePager(filterKey);
   const [draft, setDraft] = useState<Filters>(filters);
   useEffect(() => setDraft(filters), [filterKey]);
-  const list = useAsync(() => get<Page<LogItem>>('/logs', { ...filters, limit: 100, cursor: pager.cursor }), [filterKey, pager.cursor]);
+  const list = useAsync(
+    () => get<Page<LogItem>>('/logs', { ...filters, limit: 100, cursor: pager.cursor }),
+    [filterKey, pager.cursor],
+  );
   const [exporting, setExporting] = useState(false);
   const [exportError, setExportError] = useState<string>();
   const [exported, setExported] = useState<string>();
   const set = (k: keyof Filters) => (v: string) => setDraft((d) => ({ ...d, [k]: v || undefined }));
 
   const exportCsv = async () => {
-    setExporting(true); setExportError(undefined); setExported(undefined);
+    setExporting(true);
+    setExportError(undefined);
+    setExported(undefined);
     try {
       const parts: string[] = [];
       let cursor: string | undefined;
@@ -51,28 +69,71 @@ export function LogsPage({ params }: { params: URLSearchParams }) {
       link.remove();
       setTimeout(() => URL.revokeObjectURL(link.href), 60_000);
       setExported(t('log.exported', { rows: Math.max(0, csv.trimEnd().split('\n').length - 1) }));
-    } catch (e) { setExportError(messageOf(e)); } finally { setExporting(false); }
+    } catch (e) {
+      setExportError(messageOf(e));
+    } finally {
+      setExporting(false);
+    }
   };
 
   const items = list.data?.items ?? [];
   return (
     <section>
       <h1>{t('log.title')}</h1>
-      <form class="filters" id="log-filters" onSubmit={(e) => { e.preventDefault(); navigate('/logs', draft); }}>
-        <Select label={t('log.type')} name="type" value={draft.type ?? ''} options={LOG_TYPES} anyLabel={t('common.any')} onChange={set('type')} />
-        <Select label={t('log.severity')} name="severity" value={draft.severity ?? ''} options={SEVERITIES} anyLabel={t('common.any')} onChange={set('severity')} />
-        <Field label={t('log.device')}><input name="deviceId" value={draft.deviceId ?? ''} onInput={(e) => set('deviceId')(inputValue(e))} /></Field>
+      <form
+        class="filters"
+        id="log-filters"
+        onSubmit={(e) => {
+          e.preventDefault();
+          navigate('/logs', draft);
+        }}
+      >
+        <Select
+          label={t('log.type')}
+          name="type"
+          value={draft.type ?? ''}
+          options={LOG_TYPES}
+          anyLabel={t('common.any')}
+          onChange={set('type')}
+        />
+        <Select
+          label={t('log.severity')}
+          name="severity"
+          value={draft.severity ?? ''}
+          options={SEVERITIES}
+          anyLabel={t('common.any')}
+          onChange={set('severity')}
+        />
+        <Field label={t('log.device')}>
+          <input name="deviceId" value={draft.deviceId ?? ''} onInput={(e) => set('deviceId')(inputValue(e))} />
+        </Field>
         <Field label={t('log.from')}>
-          <input name="from" type="datetime-local" value={toLocal(draft.from)} onInput={(e) => set('from')(toIso(inputValue(e)) ?? '')} />
+          <input
+            name="from"
+            type="datetime-local"
+            value={toLocal(draft.from)}
+            onInput={(e) => set('from')(toIso(inputValue(e)) ?? '')}
+          />
         </Field>
         <Field label={t('log.to')}>
-          <input name="to" type="datetime-local" value={toLocal(draft.to)} onInput={(e) => set('to')(toIso(inputValue(e)) ?? '')} />
+          <input
+            name="to"
+            type="datetime-local"
+            value={toLocal(draft.to)}
+            onInput={(e) => set('to')(toIso(inputValue(e)) ?? '')}
+          />
         </Field>
-        <Field label={t('log.q')}><input name="q" type="search" value={draft.q ?? ''} onInput={(e) => set('q')(inputValue(e))} /></Field>
+        <Field label={t('log.q')}>
+          <input name="q" type="search" value={draft.q ?? ''} onInput={(e) => set('q')(inputValue(e))} />
+        </Field>
         <div class="actions">
           <button type="submit">{t('common.apply')}</button>
-          <a class="button secondary" href="#/logs">{t('common.clear')}</a>
-          <button type="button" id="export-csv" class="secondary" disabled={exporting} onClick={() => void exportCsv()}>{t('log.export')}</button>
+          <a class="button secondary" href="#/logs">
+            {t('common.clear')}
+          </a>
+          <button type="button" id="export-csv" class="secondary" disabled={exporting} onClick={() => void exportCsv()}>
+            {t('log.export')}
+          </button>
         </div>
       </form>
       <ErrorBox error={list.error ?? exportError} />
@@ -83,13 +144,28 @@ export function LogsPage({ params }: { params: URLSearchParams }) {
       {items.length > 0 && (
         <table id="log-table">
           <thead>
-            <tr><th>{t('log.at')}</th><th>{t('log.type')}</th><th>{t('log.severity')}</th><th>{t('log.event')}</th><th>{t('log.device')}</th><th>{t('log.message')}</th></tr>
+            <tr>
+              <th>{t('log.at')}</th>
+              <th>{t('log.type')}</th>
+              <th>{t('log.severity')}</th>
+              <th>{t('log.event')}</th>
+              <th>{t('log.device')}</th>
+              <th>{t('log.message')}</th>
+            </tr>
           </thead>
           <tbody>
             {items.map((l) => (
               <tr key={l.id}>
-                <td>{formatTime(l.at)}</td><td>{l.type}</td><td><Badge state={l.severity} /></td><td><code>{l.event}</code></td>
-                <td>{l.deviceId ? <a href={`#/devices/${encodeURIComponent(l.deviceId)}`}>{l.deviceId}</a> : '—'}</td><td>{l.message}</td>
+                <td>{formatTime(l.at)}</td>
+                <td>{l.type}</td>
+                <td>
+                  <Badge state={l.severity} />
+                </td>
+                <td>
+                  <code>{l.event}</code>
+                </td>
+                <td>{l.deviceId ? <a href={`#/devices/${encodeURIComponent(l.deviceId)}`}>{l.deviceId}</a> : '—'}</td>
+                <td>{l.message}</td>
               </tr>
             ))}
           </tbody>

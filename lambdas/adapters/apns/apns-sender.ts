@@ -5,7 +5,7 @@
 // at module scope, so a warm Lambda container reuses its connections) and replaced after GOAWAY,
 // close or error. The server is verified against Node's trust store; a test or relay CA is added
 // with NODE_EXTRA_CA_CERTS at process start (docs/protocol.md §APNs push). `ca` exists only for in-process tests.
-import { X509Certificate, createHash } from 'node:crypto';
+import { createHash, X509Certificate } from 'node:crypto';
 import http2 from 'node:http2';
 import type { PushCredentialError, PushOutcome, PushSender, PushTarget } from '../../ports';
 
@@ -45,7 +45,8 @@ const RETRY_STATUS = new Set([429, 500, 503]);
  * TLS alerts a server sends when it refuses our client certificate (unknown CA, revoked, expired,
  * missing). OpenSSL surfaces them as ERR_SSL_{SSLV3,TLSV1,TLSV13}_ALERT_<name>.
  */
-const CLIENT_CERT_ALERT = /^ERR_SSL_(?:SSLV3|TLSV1|TLSV13)_ALERT_(?:BAD_CERTIFICATE|UNKNOWN_CA|CERTIFICATE_\w+|UNSUPPORTED_CERTIFICATE|ACCESS_DENIED|HANDSHAKE_FAILURE|DECRYPT_ERROR)$/;
+const CLIENT_CERT_ALERT =
+  /^ERR_SSL_(?:SSLV3|TLSV1|TLSV13)_ALERT_(?:BAD_CERTIFICATE|UNKNOWN_CA|CERTIFICATE_\w+|UNSUPPORTED_CERTIFICATE|ACCESS_DENIED|HANDSHAKE_FAILURE|DECRYPT_ERROR)$/;
 /** Local problems with the uploaded certificate or key (unparseable, key does not match). */
 const LOCAL_CREDENTIAL_ERROR = /^ERR_OSSL_|^ERR_SSL_|^ERR_CRYPTO_/;
 
@@ -130,10 +131,13 @@ export class ApnsSender implements PushSender {
     const sessions = [...this.connections.values()].map((c) => c.session);
     this.connections.clear();
     await Promise.all(
-      sessions.map((s) => new Promise<void>((resolve) => {
-        if (s.closed || s.destroyed) return resolve();
-        s.close(() => resolve());
-      })),
+      sessions.map(
+        (s) =>
+          new Promise<void>((resolve) => {
+            if (s.closed || s.destroyed) return resolve();
+            s.close(() => resolve());
+          }),
+      ),
     );
   }
 
@@ -146,7 +150,8 @@ export class ApnsSender implements PushSender {
       return 'the APNs certificate cannot be read';
     }
     const now = this.options.now().getTime();
-    if (Date.parse(cert.validTo) < now) return `the APNs certificate expired on ${new Date(cert.validTo).toISOString()}`;
+    if (Date.parse(cert.validTo) < now)
+      return `the APNs certificate expired on ${new Date(cert.validTo).toISOString()}`;
     if (Date.parse(cert.validFrom) > now) return 'the APNs certificate is not valid yet';
     if (!creds.topic) return 'the APNs certificate has no topic';
     return undefined;
@@ -168,7 +173,9 @@ export class ApnsSender implements PushSender {
       if (result.kind === 'error') {
         last = result.error.code ?? result.error.message;
         if (last === REFUSED_AFTER_HANDSHAKE && ++refusals > this.maxRetries) {
-          throw new CredentialFailure('the TLS handshake refused the push certificate (APNs closed every connection before answering)');
+          throw new CredentialFailure(
+            'the TLS handshake refused the push certificate (APNs closed every connection before answering)',
+          );
         }
       } else {
         const { status, reason = '' } = result;
@@ -192,7 +199,8 @@ export class ApnsSender implements PushSender {
     } catch (err) {
       const e = err as NodeJS.ErrnoException;
       // createSecureContext throws at once on a bad PEM or a key that doesn't match the certificate.
-      if (LOCAL_CREDENTIAL_ERROR.test(e.code ?? '')) throw new CredentialFailure(`the APNs certificate or key is unusable: ${e.message}`);
+      if (LOCAL_CREDENTIAL_ERROR.test(e.code ?? ''))
+        throw new CredentialFailure(`the APNs certificate or key is unusable: ${e.message}`);
       return Promise.resolve({ kind: 'error', error: e });
     }
     const now = this.options.now().getTime();
@@ -206,9 +214,20 @@ export class ApnsSender implements PushSender {
         settled = true;
         // Let the session report its TLS alert first: a refused certificate surfaces there.
         setImmediate(() => {
-          const cause = conn.error && CLIENT_CERT_ALERT.test(conn.error.code ?? '') ? conn.error : CLIENT_CERT_ALERT.test(error.code ?? '') ? error : undefined;
+          const cause =
+            conn.error && CLIENT_CERT_ALERT.test(conn.error.code ?? '')
+              ? conn.error
+              : CLIENT_CERT_ALERT.test(error.code ?? '')
+                ? error
+                : undefined;
           if (cause) reject(new CredentialFailure(`the TLS handshake refused the push certificate (${cause.code})`));
-          else if (conn.refused) resolve({ kind: 'error', error: Object.assign(new Error('APNs closed the connection after the TLS handshake'), { code: REFUSED_AFTER_HANDSHAKE }) });
+          else if (conn.refused)
+            resolve({
+              kind: 'error',
+              error: Object.assign(new Error('APNs closed the connection after the TLS handshake'), {
+                code: REFUSED_AFTER_HANDSHAKE,
+              }),
+            });
           else resolve({ kind: 'error', error: conn.error ?? error });
         });
       };
@@ -253,7 +272,10 @@ export class ApnsSender implements PushSender {
       });
       req.on('error', (err: NodeJS.ErrnoException) => settleError(err));
       req.on('close', () => {
-        if (!settled) settleError(Object.assign(new Error(`stream closed (code ${req.rstCode})`), { code: 'ERR_HTTP2_STREAM_CLOSED' }));
+        if (!settled)
+          settleError(
+            Object.assign(new Error(`stream closed (code ${req.rstCode})`), { code: 'ERR_HTTP2_STREAM_CLOSED' }),
+          );
       });
       req.end(body);
     });
@@ -269,7 +291,11 @@ export class ApnsSender implements PushSender {
       // A new certificate (renewal) or a dead connection: start over.
       this.drop(tenantId);
     }
-    const session = http2.connect(this.origin, { key: creds.keyPem, cert: creds.certPem, ...(this.options.ca ? { ca: this.options.ca } : {}) });
+    const session = http2.connect(this.origin, {
+      key: creds.keyPem,
+      cert: creds.certPem,
+      ...(this.options.ca ? { ca: this.options.ca } : {}),
+    });
     const conn: Connection = { fingerprint, session, secure: false, settled: false, refused: false };
     session.once('connect', () => (conn.secure = true));
     session.once('remoteSettings', () => (conn.settled = true));

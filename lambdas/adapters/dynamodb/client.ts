@@ -21,12 +21,18 @@ export function isConditionFailed(err: unknown): boolean {
 }
 
 /** BatchGet in chunks of 100, retrying unprocessed keys, returning items in the order of `keys`. */
-export async function batchGet<T>(dynamo: Dynamo, table: string, keys: Array<{ pk: string; sk: string }>): Promise<T[]> {
+export async function batchGet<T>(
+  dynamo: Dynamo,
+  table: string,
+  keys: Array<{ pk: string; sk: string }>,
+): Promise<T[]> {
   const found = new Map<string, T>();
   for (let i = 0; i < keys.length; i += 100) {
     let pending: Record<string, unknown>[] = keys.slice(i, i + 100);
     for (let attempt = 0; pending.length > 0 && attempt < 8; attempt++) {
-      const out = await dynamo.doc.send(new BatchGetCommand({ RequestItems: { [table]: { Keys: pending, ConsistentRead: true } } }));
+      const out = await dynamo.doc.send(
+        new BatchGetCommand({ RequestItems: { [table]: { Keys: pending, ConsistentRead: true } } }),
+      );
       for (const item of out.Responses?.[table] ?? []) found.set(`${item.pk}|${item.sk}`, item as T);
       pending = (out.UnprocessedKeys?.[table]?.Keys as Record<string, unknown>[] | undefined) ?? [];
       if (pending.length) await new Promise((r) => setTimeout(r, 20 * 2 ** attempt));

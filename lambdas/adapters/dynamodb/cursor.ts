@@ -6,13 +6,15 @@ import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { badRequest } from '../../domain/errors';
 import type { SecretBox } from '../../ports';
-import { isConditionFailed, type Dynamo } from './client';
+import { type Dynamo, isConditionFailed } from './client';
 
 type Key = Record<string, unknown>;
 
 /** What a cursor is valid for: a kind of list, its tenant (or none) and its filter. */
 export function cursorScope(kind: string, tenantId: string | undefined, filter: object = {}): string {
-  const set = Object.entries(filter).filter(([, v]) => v !== undefined && v !== '').sort(([a], [b]) => a.localeCompare(b));
+  const set = Object.entries(filter)
+    .filter(([, v]) => v !== undefined && v !== '')
+    .sort(([a], [b]) => a.localeCompare(b));
   return JSON.stringify([kind, tenantId ?? null, set]);
 }
 
@@ -31,12 +33,17 @@ export class SignedCursors implements CursorCodec {
 
   private signingKey(): Promise<Buffer> {
     // Loaded once per process; a failed load is retried on the next call.
-    this.key ??= this.loadKey().catch((err: unknown) => { this.key = undefined; throw err; });
+    this.key ??= this.loadKey().catch((err: unknown) => {
+      this.key = undefined;
+      throw err;
+    });
     return this.key;
   }
 
   private async mac(scope: string, payload: string): Promise<Buffer> {
-    return createHmac('sha256', await this.signingKey()).update(`${scope}\n${payload}`).digest();
+    return createHmac('sha256', await this.signingKey())
+      .update(`${scope}\n${payload}`)
+      .digest();
   }
 
   async encode(scope: string, key: Key | undefined): Promise<string | undefined> {
@@ -51,9 +58,12 @@ export class SignedCursors implements CursorCodec {
     if (version === VERSION && payload && signature && extra === undefined) {
       const expected = await this.mac(scope, payload);
       const given = Buffer.from(signature, 'base64url');
-      if (given.length === expected.length && timingSafeEqual(given, expected)) return JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as Key;
+      if (given.length === expected.length && timingSafeEqual(given, expected))
+        return JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as Key;
     }
-    throw badRequest('cursor is not valid for this list: pass back the cursor of the previous page of the same list, unchanged');
+    throw badRequest(
+      'cursor is not valid for this list: pass back the cursor of the previous page of the same list, unchanged',
+    );
   }
 }
 
@@ -67,7 +77,9 @@ const CURSOR_KEY_CONTEXT = 'system/cursor-key';
  */
 export function storedCursorKey(db: Dynamo, box: SecretBox): () => Promise<Buffer> {
   const read = async () => {
-    const out = await db.doc.send(new GetCommand({ TableName: db.tables.main, Key: CURSOR_KEY_ITEM, ConsistentRead: true }));
+    const out = await db.doc.send(
+      new GetCommand({ TableName: db.tables.main, Key: CURSOR_KEY_ITEM, ConsistentRead: true }),
+    );
     return out.Item ? Buffer.from(await box.open(String(out.Item.sealed), CURSOR_KEY_CONTEXT), 'base64') : undefined;
   };
   return async () => {
@@ -75,11 +87,13 @@ export function storedCursorKey(db: Dynamo, box: SecretBox): () => Promise<Buffe
     if (existing) return existing;
     const fresh = randomBytes(32);
     try {
-      await db.doc.send(new PutCommand({
-        TableName: db.tables.main,
-        Item: { ...CURSOR_KEY_ITEM, sealed: await box.seal(fresh.toString('base64'), CURSOR_KEY_CONTEXT) },
-        ConditionExpression: 'attribute_not_exists(pk)',
-      }));
+      await db.doc.send(
+        new PutCommand({
+          TableName: db.tables.main,
+          Item: { ...CURSOR_KEY_ITEM, sealed: await box.seal(fresh.toString('base64'), CURSOR_KEY_CONTEXT) },
+          ConditionExpression: 'attribute_not_exists(pk)',
+        }),
+      );
       return fresh;
     } catch (err) {
       if (!isConditionFailed(err)) throw err;

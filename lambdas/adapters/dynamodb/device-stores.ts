@@ -5,8 +5,8 @@ import { DeleteCommand, GetCommand, PutCommand, QueryCommand } from '@aws-sdk/li
 import { ConcurrentUpdateError, conflict } from '../../domain/errors';
 import type { Command, Device, Page } from '../../domain/types';
 import { AWAITING_SHARDS, type CommandStore, type DeviceFilter, type DeviceLink, type DeviceStore } from '../../ports';
-import { batchGet, isConditionFailed, queryPages, strip, type Dynamo } from './client';
-import { cursorScope, type CursorCodec } from './cursor';
+import { batchGet, type Dynamo, isConditionFailed, queryPages, strip } from './client';
+import { type CursorCodec, cursorScope } from './cursor';
 import { INVENTORY_ATTRIBUTE, packInventory, unpackInventory } from './stored-inventory';
 
 const devicePk = (tenantId: string, id: string) => `DEVICE#${tenantId}#${id}`;
@@ -18,14 +18,20 @@ export function awaitingShard(deviceId: string): number {
 /** The index keys of a device, derived from its fields (docs/architecture.md). */
 function deviceIndexKeys(d: Device): Record<string, string> {
   const keys: Record<string, string> = {
-    gsi1pk: `${d.tenantId}#devices`, gsi1sk: d.id,
-    gsi2pk: `${d.tenantId}#sync#${d.syncState}`, gsi2sk: d.id,
-    gsi4pk: `${d.tenantId}#reg#${d.registrationState}`, gsi4sk: d.id,
+    gsi1pk: `${d.tenantId}#devices`,
+    gsi1sk: d.id,
+    gsi2pk: `${d.tenantId}#sync#${d.syncState}`,
+    gsi2sk: d.id,
+    gsi4pk: `${d.tenantId}#reg#${d.registrationState}`,
+    gsi4sk: d.id,
   };
   if (d.templateId) Object.assign(keys, { gsi3pk: `${d.tenantId}#tpl#${d.templateId}`, gsi3sk: d.id });
   // Sparse: only devices waiting for an answer to a push are in the sweep's index.
   if (d.awaitingAnswerSince && d.syncState !== 'Not-Responding' && d.registrationState === 'Checked-In') {
-    Object.assign(keys, { gsi5pk: `awaiting#${awaitingShard(d.id)}`, gsi5sk: `${d.awaitingAnswerSince}#${d.tenantId}#${d.id}` });
+    Object.assign(keys, {
+      gsi5pk: `awaiting#${awaitingShard(d.id)}`,
+      gsi5sk: `${d.awaitingAnswerSince}#${d.tenantId}#${d.id}`,
+    });
   }
   return keys;
 }
@@ -34,8 +40,11 @@ function deviceIndexKeys(d: Device): Record<string, string> {
 function deviceItem(device: Device): Record<string, unknown> {
   const { inventory, ...fields } = device;
   return {
-    pk: devicePk(device.tenantId, device.id), sk: 'DEVICE', ...fields,
-    ...(inventory ? { [INVENTORY_ATTRIBUTE]: packInventory(inventory) } : {}), ...deviceIndexKeys(device),
+    pk: devicePk(device.tenantId, device.id),
+    sk: 'DEVICE',
+    ...fields,
+    ...(inventory ? { [INVENTORY_ATTRIBUTE]: packInventory(inventory) } : {}),
+    ...deviceIndexKeys(device),
   };
 }
 
@@ -58,15 +67,20 @@ function matchesFilter(d: Device, f: DeviceFilter): boolean {
 }
 
 export class DynamoDeviceStore implements DeviceStore {
-  constructor(private readonly db: Dynamo, private readonly cursors: CursorCodec) {}
+  constructor(
+    private readonly db: Dynamo,
+    private readonly cursors: CursorCodec,
+  ) {}
 
   async create(device: Device): Promise<void> {
     try {
-      await this.db.doc.send(new PutCommand({
-        TableName: this.db.tables.main,
-        Item: deviceItem(device),
-        ConditionExpression: 'attribute_not_exists(pk)',
-      }));
+      await this.db.doc.send(
+        new PutCommand({
+          TableName: this.db.tables.main,
+          Item: deviceItem(device),
+          ConditionExpression: 'attribute_not_exists(pk)',
+        }),
+      );
     } catch (err) {
       if (isConditionFailed(err)) throw conflict(`device ${device.id} already exists`);
       throw err;
@@ -74,23 +88,33 @@ export class DynamoDeviceStore implements DeviceStore {
   }
 
   async get(tenantId: string, id: string): Promise<Device | undefined> {
-    const out = await this.db.doc.send(new GetCommand({ TableName: this.db.tables.main, Key: { pk: devicePk(tenantId, id), sk: 'DEVICE' }, ConsistentRead: true }));
+    const out = await this.db.doc.send(
+      new GetCommand({
+        TableName: this.db.tables.main,
+        Key: { pk: devicePk(tenantId, id), sk: 'DEVICE' },
+        ConsistentRead: true,
+      }),
+    );
     return out.Item ? deviceFromItem(out.Item) : undefined;
   }
 
   async delete(tenantId: string, id: string): Promise<void> {
-    await this.db.doc.send(new DeleteCommand({ TableName: this.db.tables.main, Key: { pk: devicePk(tenantId, id), sk: 'DEVICE' } }));
+    await this.db.doc.send(
+      new DeleteCommand({ TableName: this.db.tables.main, Key: { pk: devicePk(tenantId, id), sk: 'DEVICE' } }),
+    );
   }
 
   async save(device: Device): Promise<Device> {
     const next: Device = { ...device, rev: device.rev + 1 };
     try {
-      await this.db.doc.send(new PutCommand({
-        TableName: this.db.tables.main,
-        Item: deviceItem(next),
-        ConditionExpression: 'rev = :rev',
-        ExpressionAttributeValues: { ':rev': device.rev },
-      }));
+      await this.db.doc.send(
+        new PutCommand({
+          TableName: this.db.tables.main,
+          Item: deviceItem(next),
+          ConditionExpression: 'rev = :rev',
+          ExpressionAttributeValues: { ':rev': device.rev },
+        }),
+      );
       return next;
     } catch (err) {
       if (isConditionFailed(err)) throw new ConcurrentUpdateError(`device ${device.id}`);
@@ -100,21 +124,29 @@ export class DynamoDeviceStore implements DeviceStore {
 
   async list(tenantId: string, filter: DeviceFilter, cursor?: string, limit = 100): Promise<Page<Device>> {
     // The most selective index first; the rest of the filter is applied to the fetched page.
-    const [index, pk] = filter.templateId ? ['gsi3', `${tenantId}#tpl#${filter.templateId}`]
-      : filter.syncState ? ['gsi2', `${tenantId}#sync#${filter.syncState}`]
-        : filter.registrationState ? ['gsi4', `${tenantId}#reg#${filter.registrationState}`]
+    const [index, pk] = filter.templateId
+      ? ['gsi3', `${tenantId}#tpl#${filter.templateId}`]
+      : filter.syncState
+        ? ['gsi2', `${tenantId}#sync#${filter.syncState}`]
+        : filter.registrationState
+          ? ['gsi4', `${tenantId}#reg#${filter.registrationState}`]
           : ['gsi1', `${tenantId}#devices`];
     const scope = cursorScope('devices', tenantId, filter);
-    const out = await this.db.doc.send(new QueryCommand({
-      TableName: this.db.tables.main,
-      IndexName: index,
-      KeyConditionExpression: `${index}pk = :pk`,
-      ExpressionAttributeValues: { ':pk': pk },
-      ExclusiveStartKey: await this.cursors.decode(scope, cursor),
-      Limit: limit,
-    }));
-    const devices = await batchGet<Record<string, unknown>>(this.db, this.db.tables.main,
-      (out.Items ?? []).map((k) => ({ pk: String(k.pk), sk: String(k.sk) })));
+    const out = await this.db.doc.send(
+      new QueryCommand({
+        TableName: this.db.tables.main,
+        IndexName: index,
+        KeyConditionExpression: `${index}pk = :pk`,
+        ExpressionAttributeValues: { ':pk': pk },
+        ExclusiveStartKey: await this.cursors.decode(scope, cursor),
+        Limit: limit,
+      }),
+    );
+    const devices = await batchGet<Record<string, unknown>>(
+      this.db,
+      this.db.tables.main,
+      (out.Items ?? []).map((k) => ({ pk: String(k.pk), sk: String(k.sk) })),
+    );
     return {
       items: devices.map(deviceFromItem).filter((d) => matchesFilter(d, filter)),
       cursor: await this.cursors.encode(scope, out.LastEvaluatedKey),
@@ -123,16 +155,21 @@ export class DynamoDeviceStore implements DeviceStore {
 
   async listAwaitingSince(shard: number, before: string, cursor?: string, limit = 100): Promise<Page<Device>> {
     const scope = cursorScope('awaiting', undefined, { shard, before });
-    const out = await this.db.doc.send(new QueryCommand({
-      TableName: this.db.tables.main,
-      IndexName: 'gsi5',
-      KeyConditionExpression: 'gsi5pk = :pk AND gsi5sk < :before',
-      ExpressionAttributeValues: { ':pk': `awaiting#${shard}`, ':before': before },
-      ExclusiveStartKey: await this.cursors.decode(scope, cursor),
-      Limit: limit,
-    }));
-    const devices = await batchGet<Record<string, unknown>>(this.db, this.db.tables.main,
-      (out.Items ?? []).map((k) => ({ pk: String(k.pk), sk: String(k.sk) })));
+    const out = await this.db.doc.send(
+      new QueryCommand({
+        TableName: this.db.tables.main,
+        IndexName: 'gsi5',
+        KeyConditionExpression: 'gsi5pk = :pk AND gsi5sk < :before',
+        ExpressionAttributeValues: { ':pk': `awaiting#${shard}`, ':before': before },
+        ExclusiveStartKey: await this.cursors.decode(scope, cursor),
+        Limit: limit,
+      }),
+    );
+    const devices = await batchGet<Record<string, unknown>>(
+      this.db,
+      this.db.tables.main,
+      (out.Items ?? []).map((k) => ({ pk: String(k.pk), sk: String(k.sk) })),
+    );
     return { items: devices.map(deviceFromItem), cursor: await this.cursors.encode(scope, out.LastEvaluatedKey) };
   }
 
@@ -141,11 +178,15 @@ export class DynamoDeviceStore implements DeviceStore {
   }
 
   async link(tenantId: string, kind: DeviceLink, value: string, deviceId: string): Promise<void> {
-    await this.db.doc.send(new PutCommand({ TableName: this.db.tables.main, Item: { ...this.linkKey(tenantId, kind, value), deviceId } }));
+    await this.db.doc.send(
+      new PutCommand({ TableName: this.db.tables.main, Item: { ...this.linkKey(tenantId, kind, value), deviceId } }),
+    );
   }
 
   async unlink(tenantId: string, kind: DeviceLink, value: string): Promise<void> {
-    await this.db.doc.send(new DeleteCommand({ TableName: this.db.tables.main, Key: this.linkKey(tenantId, kind, value) }));
+    await this.db.doc.send(
+      new DeleteCommand({ TableName: this.db.tables.main, Key: this.linkKey(tenantId, kind, value) }),
+    );
   }
 
   async findByLink(tenantId: string, kind: DeviceLink, value: string): Promise<Device | undefined> {
@@ -154,7 +195,13 @@ export class DynamoDeviceStore implements DeviceStore {
   }
 
   async resolveLink(tenantId: string, kind: DeviceLink, value: string): Promise<string | undefined> {
-    const out = await this.db.doc.send(new GetCommand({ TableName: this.db.tables.main, Key: this.linkKey(tenantId, kind, value), ConsistentRead: true }));
+    const out = await this.db.doc.send(
+      new GetCommand({
+        TableName: this.db.tables.main,
+        Key: this.linkKey(tenantId, kind, value),
+        ConsistentRead: true,
+      }),
+    );
     return out.Item ? String(out.Item.deviceId) : undefined;
   }
 }
@@ -168,11 +215,13 @@ export class DynamoCommandStore implements CommandStore {
 
   async enqueue(command: Command): Promise<boolean> {
     try {
-      await this.db.doc.send(new PutCommand({
-        TableName: this.db.tables.main,
-        Item: { ...this.key(command.tenantId, command.deviceId, command.id), ...command },
-        ConditionExpression: 'attribute_not_exists(pk)',
-      }));
+      await this.db.doc.send(
+        new PutCommand({
+          TableName: this.db.tables.main,
+          Item: { ...this.key(command.tenantId, command.deviceId, command.id), ...command },
+          ConditionExpression: 'attribute_not_exists(pk)',
+        }),
+      );
       return true;
     } catch (err) {
       if (isConditionFailed(err)) return false;
@@ -187,28 +236,37 @@ export class DynamoCommandStore implements CommandStore {
       KeyConditionExpression: 'pk = :pk AND begins_with(sk, :p)',
       ExpressionAttributeValues: { ':pk': devicePk(tenantId, deviceId), ':p': 'CMD#' },
       ConsistentRead: true,
-    })) items.push(...page.items.map((i) => strip<Command>(i)));
+    }))
+      items.push(...page.items.map((i) => strip<Command>(i)));
     return items.sort((a, b) => a.priority - b.priority || a.id.localeCompare(b.id));
   }
 
   async get(tenantId: string, deviceId: string, id: string): Promise<Command | undefined> {
-    const out = await this.db.doc.send(new GetCommand({ TableName: this.db.tables.main, Key: this.key(tenantId, deviceId, id), ConsistentRead: true }));
+    const out = await this.db.doc.send(
+      new GetCommand({ TableName: this.db.tables.main, Key: this.key(tenantId, deviceId, id), ConsistentRead: true }),
+    );
     return out.Item ? strip<Command>(out.Item) : undefined;
   }
 
   async update(command: Command): Promise<void> {
-    await this.db.doc.send(new PutCommand({
-      TableName: this.db.tables.main,
-      Item: { ...this.key(command.tenantId, command.deviceId, command.id), ...command },
-      ConditionExpression: 'attribute_exists(pk)',
-    })).catch((err) => {
-      if (isConditionFailed(err)) throw new ConcurrentUpdateError(`command ${command.id}`);
-      throw err;
-    });
+    await this.db.doc
+      .send(
+        new PutCommand({
+          TableName: this.db.tables.main,
+          Item: { ...this.key(command.tenantId, command.deviceId, command.id), ...command },
+          ConditionExpression: 'attribute_exists(pk)',
+        }),
+      )
+      .catch((err) => {
+        if (isConditionFailed(err)) throw new ConcurrentUpdateError(`command ${command.id}`);
+        throw err;
+      });
   }
 
   async remove(tenantId: string, deviceId: string, id: string): Promise<void> {
-    await this.db.doc.send(new DeleteCommand({ TableName: this.db.tables.main, Key: this.key(tenantId, deviceId, id) }));
+    await this.db.doc.send(
+      new DeleteCommand({ TableName: this.db.tables.main, Key: this.key(tenantId, deviceId, id) }),
+    );
   }
 
   async clear(tenantId: string, deviceId: string): Promise<number> {

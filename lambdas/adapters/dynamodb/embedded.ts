@@ -1,14 +1,19 @@
 // Embedded DynamoDB for `npm start` and the tests: dynalite speaks the real DynamoDB protocol
 // in-process, so the adapters under test are the ones that are deployed.
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import type { AddressInfo } from 'node:net';
 import type { IncomingMessage, RequestListener, Server, ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { CreateTableCommand, DynamoDBClient, ListTablesCommand, waitUntilTableExists } from '@aws-sdk/client-dynamodb';
-import { tableDefinitions, type TableNames } from './tables';
+import { type TableNames, tableDefinitions } from './tables';
 
 // dynalite ships no types.
 // eslint-disable-next-line @typescript-eslint/no-require-imports
-const dynalite = require('dynalite') as (opts: { path?: string; createTableMs?: number; deleteTableMs?: number; updateTableMs?: number }) => Server;
+const dynalite = require('dynalite') as (opts: {
+  path?: string;
+  createTableMs?: number;
+  deleteTableMs?: number;
+  updateTableMs?: number;
+}) => Server;
 
 export interface EmbeddedDynamo {
   endpoint: string;
@@ -54,7 +59,8 @@ export function localDynamoClient(endpoint: string, accessKeyId = 'local'): Dyna
 }
 
 /** The access key id of a SigV4 `Authorization` header (`AWS4-HMAC-SHA256 Credential=<id>/<date>/...`). */
-const signedAccessKeyId = (authorization: string | undefined) => /\bCredential=([^/,\s]+)\//.exec(authorization ?? '')?.[1];
+const signedAccessKeyId = (authorization: string | undefined) =>
+  /\bCredential=([^/,\s]+)\//.exec(authorization ?? '')?.[1];
 
 /** Puts an access-key check in front of dynalite's own request handler. */
 function requireAccessKey(server: Server, accessKeyId: string): void {
@@ -69,7 +75,12 @@ function requireAccessKey(server: Server, accessKeyId: string): void {
     }
     req.resume();
     res.writeHead(400, { 'content-type': 'application/x-amz-json-1.0' });
-    res.end(JSON.stringify({ __type: 'com.amazonaws.dynamodb.v20120810#UnrecognizedClientException', message: 'The security token included in the request is invalid.' }));
+    res.end(
+      JSON.stringify({
+        __type: 'com.amazonaws.dynamodb.v20120810#UnrecognizedClientException',
+        message: 'The security token included in the request is invalid.',
+      }),
+    );
   });
 }
 

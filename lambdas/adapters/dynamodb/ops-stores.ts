@@ -1,70 +1,103 @@
 // Operational data: logs (Logs table, 90-day TTL), active alarms, dashboard counters and the
 // per tenant-minute push budget (Main table).
 import { createHash } from 'node:crypto';
-import { timeOrderedId } from '../../ids';
 import { DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { LOG_RETENTION_SECONDS, type Alarm, type LogItem, type Page } from '../../domain/types';
-import type { AlarmStore, Clock, CounterStore, LogQuery, LogStore, PushBudgetStore } from '../../ports';
-import { batchGet, isConditionFailed, strip, type Dynamo } from './client';
-import { cursorScope, type CursorCodec } from './cursor';
+import { type Alarm, LOG_RETENTION_SECONDS, type LogItem, type Page } from '../../domain/types';
+import { timeOrderedId } from '../../ids';
 import { pages } from '../../paging';
-
+import type { AlarmStore, Clock, CounterStore, LogQuery, LogStore, PushBudgetStore } from '../../ports';
+import { batchGet, type Dynamo, isConditionFailed, strip } from './client';
+import { type CursorCodec, cursorScope } from './cursor';
 
 export class DynamoLogStore implements LogStore {
-  constructor(private readonly db: Dynamo, private readonly clock: Clock, private readonly cursors: CursorCodec) {}
+  constructor(
+    private readonly db: Dynamo,
+    private readonly clock: Clock,
+    private readonly cursors: CursorCodec,
+  ) {}
 
   async append(input: Omit<LogItem, 'id' | 'expiresAt'> & { id?: string }): Promise<LogItem> {
     const id = input.id ?? timeOrderedId(new Date(input.at));
     const item: LogItem = { ...input, id, expiresAt: Math.floor(Date.parse(input.at) / 1000) + LOG_RETENTION_SECONDS };
-    await this.db.doc.send(new PutCommand({
-      TableName: this.db.tables.logs,
-      Item: {
-        pk: item.tenantId,
-        sk: `${item.at}#${id}`,
-        typeKey: `${item.tenantId}#${item.type}`,
-        ...(item.deviceId ? { deviceKey: `${item.tenantId}#${item.deviceId}` } : {}),
-        ...item,
-      },
-    }));
+    await this.db.doc.send(
+      new PutCommand({
+        TableName: this.db.tables.logs,
+        Item: {
+          pk: item.tenantId,
+          sk: `${item.at}#${id}`,
+          typeKey: `${item.tenantId}#${item.type}`,
+          ...(item.deviceId ? { deviceKey: `${item.tenantId}#${item.deviceId}` } : {}),
+          ...item,
+        },
+      }),
+    );
     return item;
   }
 
   async query(tenantId: string, q: LogQuery, cursor?: string, limit = 100): Promise<Page<LogItem>> {
-    const [index, keyName, keyValue] = q.deviceId ? ['byDevice', 'deviceKey', `${tenantId}#${q.deviceId}`]
-      : q.type ? ['byType', 'typeKey', `${tenantId}#${q.type}`]
+    const [index, keyName, keyValue] = q.deviceId
+      ? ['byDevice', 'deviceKey', `${tenantId}#${q.deviceId}`]
+      : q.type
+        ? ['byType', 'typeKey', `${tenantId}#${q.type}`]
         : [undefined, 'pk', tenantId];
     const names: Record<string, string> = { '#k': keyName, '#exp': 'expiresAt' };
     const values: Record<string, unknown> = { ':k': keyValue, ':now': Math.floor(this.clock.now().getTime() / 1000) };
     let keyCondition = '#k = :k';
     // Sort keys are `${at}#${id}`: '#' < any digit, '~' > any id character.
-    if (q.from && q.to) { keyCondition += ' AND sk BETWEEN :from AND :to'; values[':from'] = q.from; values[':to'] = `${q.to}~`; }
-    else if (q.from) { keyCondition += ' AND sk >= :from'; values[':from'] = q.from; }
-    else if (q.to) { keyCondition += ' AND sk <= :to'; values[':to'] = `${q.to}~`; }
+    if (q.from && q.to) {
+      keyCondition += ' AND sk BETWEEN :from AND :to';
+      values[':from'] = q.from;
+      values[':to'] = `${q.to}~`;
+    } else if (q.from) {
+      keyCondition += ' AND sk >= :from';
+      values[':from'] = q.from;
+    } else if (q.to) {
+      keyCondition += ' AND sk <= :to';
+      values[':to'] = `${q.to}~`;
+    }
     const filters = ['#exp > :now'];
-    if (q.type && index !== 'byType') { filters.push('#type = :type'); names['#type'] = 'type'; values[':type'] = q.type; }
-    if (q.severity) { filters.push('severity = :sev'); values[':sev'] = q.severity; }
-    if (q.q) { filters.push('(contains(#msg, :q) OR contains(#event, :q))'); names['#msg'] = 'message'; names['#event'] = 'event'; values[':q'] = q.q; }
+    if (q.type && index !== 'byType') {
+      filters.push('#type = :type');
+      names['#type'] = 'type';
+      values[':type'] = q.type;
+    }
+    if (q.severity) {
+      filters.push('severity = :sev');
+      values[':sev'] = q.severity;
+    }
+    if (q.q) {
+      filters.push('(contains(#msg, :q) OR contains(#event, :q))');
+      names['#msg'] = 'message';
+      names['#event'] = 'event';
+      values[':q'] = q.q;
+    }
 
     // A filtered page may come back short; keep reading until the page is full or the data ends.
     const items: LogItem[] = [];
     const scope = cursorScope('logs', tenantId, q);
     let last: Record<string, unknown> | undefined;
     const readPage = async (start: Record<string, unknown> | undefined) => {
-      const out = await this.db.doc.send(new QueryCommand({
-        TableName: this.db.tables.logs,
-        IndexName: index,
-        KeyConditionExpression: keyCondition,
-        FilterExpression: filters.join(' AND '),
-        ExpressionAttributeNames: names,
-        ExpressionAttributeValues: values,
-        ScanIndexForward: false,
-        ExclusiveStartKey: start,
-        Limit: limit - items.length,
-      }));
+      const out = await this.db.doc.send(
+        new QueryCommand({
+          TableName: this.db.tables.logs,
+          IndexName: index,
+          KeyConditionExpression: keyCondition,
+          FilterExpression: filters.join(' AND '),
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: values,
+          ScanIndexForward: false,
+          ExclusiveStartKey: start,
+          Limit: limit - items.length,
+        }),
+      );
       return { items: out.Items ?? [], cursor: out.LastEvaluatedKey };
     };
     for await (const page of pages(readPage, await this.cursors.decode(scope, cursor))) {
-      items.push(...page.items.map((i) => strip<LogItem>(i)).map(({ typeKey: _t, deviceKey: _d, ...rest }: LogItem & { typeKey?: string; deviceKey?: string }) => rest));
+      items.push(
+        ...page.items
+          .map((i) => strip<LogItem>(i))
+          .map(({ typeKey: _t, deviceKey: _d, ...rest }: LogItem & { typeKey?: string; deviceKey?: string }) => rest),
+      );
       last = page.cursor;
       if (items.length >= limit) break;
     }
@@ -80,31 +113,39 @@ export class DynamoAlarmStore implements AlarmStore {
   }
 
   async raise(alarm: Alarm): Promise<Alarm | undefined> {
-    const out = await this.db.doc.send(new PutCommand({
-      TableName: this.db.tables.main,
-      Item: { ...this.key(alarm.tenantId, alarm.key), ...alarm },
-      ReturnValues: 'ALL_OLD',
-    }));
+    const out = await this.db.doc.send(
+      new PutCommand({
+        TableName: this.db.tables.main,
+        Item: { ...this.key(alarm.tenantId, alarm.key), ...alarm },
+        ReturnValues: 'ALL_OLD',
+      }),
+    );
     return out.Attributes ? strip<Alarm>(out.Attributes) : undefined;
   }
 
   async clear(tenantId: string, key: string): Promise<Alarm | undefined> {
-    const out = await this.db.doc.send(new DeleteCommand({ TableName: this.db.tables.main, Key: this.key(tenantId, key), ReturnValues: 'ALL_OLD' }));
+    const out = await this.db.doc.send(
+      new DeleteCommand({ TableName: this.db.tables.main, Key: this.key(tenantId, key), ReturnValues: 'ALL_OLD' }),
+    );
     return out.Attributes ? strip<Alarm>(out.Attributes) : undefined;
   }
 
   async get(tenantId: string, key: string): Promise<Alarm | undefined> {
-    const out = await this.db.doc.send(new GetCommand({ TableName: this.db.tables.main, Key: this.key(tenantId, key) }));
+    const out = await this.db.doc.send(
+      new GetCommand({ TableName: this.db.tables.main, Key: this.key(tenantId, key) }),
+    );
     return out.Item ? strip<Alarm>(out.Item) : undefined;
   }
 
   async list(tenantId: string, limit = 200): Promise<Alarm[]> {
-    const out = await this.db.doc.send(new QueryCommand({
-      TableName: this.db.tables.main,
-      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :p)',
-      ExpressionAttributeValues: { ':pk': `TENANT#${tenantId}`, ':p': 'ALARM#' },
-      Limit: limit,
-    }));
+    const out = await this.db.doc.send(
+      new QueryCommand({
+        TableName: this.db.tables.main,
+        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :p)',
+        ExpressionAttributeValues: { ':pk': `TENANT#${tenantId}`, ':p': 'ALARM#' },
+        Limit: limit,
+      }),
+    );
     return (out.Items ?? []).map((i) => strip<Alarm>(i));
   }
 }
@@ -125,14 +166,19 @@ export class DynamoCounterStore implements CounterStore {
     const shard = createHash('sha1').update(shardKey).digest()[0] % COUNTER_SHARDS;
     const names: Record<string, string> = {};
     const values: Record<string, number> = {};
-    entries.forEach(([name, delta], i) => { names[`#c${i}`] = name; values[`:c${i}`] = delta; });
-    await this.db.doc.send(new UpdateCommand({
-      TableName: this.db.tables.main,
-      Key: this.key(tenantId, shard),
-      UpdateExpression: `ADD ${entries.map((_, i) => `#c${i} :c${i}`).join(', ')}`,
-      ExpressionAttributeNames: names,
-      ExpressionAttributeValues: values,
-    }));
+    entries.forEach(([name, delta], i) => {
+      names[`#c${i}`] = name;
+      values[`:c${i}`] = delta;
+    });
+    await this.db.doc.send(
+      new UpdateCommand({
+        TableName: this.db.tables.main,
+        Key: this.key(tenantId, shard),
+        UpdateExpression: `ADD ${entries.map((_, i) => `#c${i} :c${i}`).join(', ')}`,
+        ExpressionAttributeNames: names,
+        ExpressionAttributeValues: values,
+      }),
+    );
   }
 
   async read(tenantId: string): Promise<Record<string, number>> {
@@ -149,7 +195,9 @@ export class DynamoCounterStore implements CounterStore {
   }
 
   async reset(tenantId: string, values: Record<string, number>): Promise<void> {
-    await this.db.doc.send(new PutCommand({ TableName: this.db.tables.main, Item: { ...this.key(tenantId, 0), ...values } }));
+    await this.db.doc.send(
+      new PutCommand({ TableName: this.db.tables.main, Item: { ...this.key(tenantId, 0), ...values } }),
+    );
     for (let shard = 1; shard < COUNTER_SHARDS; shard++) {
       await this.db.doc.send(new DeleteCommand({ TableName: this.db.tables.main, Key: this.key(tenantId, shard) }));
     }
@@ -168,13 +216,15 @@ export class DynamoPushBudgetStore implements PushBudgetStore {
     // Conditional ADD: the counter never passes the cap, whatever the number of concurrent workers.
     for (let attempt = 0; ask > 0 && attempt < 10; attempt++) {
       try {
-        await this.db.doc.send(new UpdateCommand({
-          TableName: this.db.tables.main,
-          Key: this.key(tenantId, minute),
-          UpdateExpression: 'ADD used :n SET expiresAt = if_not_exists(expiresAt, :exp)',
-          ConditionExpression: 'attribute_not_exists(used) OR used <= :room',
-          ExpressionAttributeValues: { ':n': ask, ':room': cap - ask, ':exp': (minute + 60) * 60 },
-        }));
+        await this.db.doc.send(
+          new UpdateCommand({
+            TableName: this.db.tables.main,
+            Key: this.key(tenantId, minute),
+            UpdateExpression: 'ADD used :n SET expiresAt = if_not_exists(expiresAt, :exp)',
+            ConditionExpression: 'attribute_not_exists(used) OR used <= :room',
+            ExpressionAttributeValues: { ':n': ask, ':room': cap - ask, ':exp': (minute + 60) * 60 },
+          }),
+        );
         return ask;
       } catch (err) {
         if (!isConditionFailed(err)) throw err;
@@ -185,7 +235,9 @@ export class DynamoPushBudgetStore implements PushBudgetStore {
   }
 
   async used(tenantId: string, minute: number): Promise<number> {
-    const out = await this.db.doc.send(new GetCommand({ TableName: this.db.tables.main, Key: this.key(tenantId, minute), ConsistentRead: true }));
+    const out = await this.db.doc.send(
+      new GetCommand({ TableName: this.db.tables.main, Key: this.key(tenantId, minute), ConsistentRead: true }),
+    );
     return Number(out.Item?.used ?? 0);
   }
 }

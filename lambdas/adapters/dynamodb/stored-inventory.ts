@@ -10,8 +10,11 @@ export const INVENTORY_ATTRIBUTE = 'inventoryGz';
 export function packInventory(inventory: Inventory): Uint8Array {
   const packed = gzipSync(JSON.stringify(inventory));
   if (packed.length > STORED_LIMITS.storedInventoryBytes) {
-    throw new StoredLimitError(`inventory not stored: ${Math.ceil(packed.length / 1024)} KB compressed is over the limit of `
-      + `${STORED_LIMITS.storedInventoryBytes / 1024} KB`, 'storedInventoryBytes');
+    throw new StoredLimitError(
+      `inventory not stored: ${Math.ceil(packed.length / 1024)} KB compressed is over the limit of ` +
+        `${STORED_LIMITS.storedInventoryBytes / 1024} KB`,
+      'storedInventoryBytes',
+    );
   }
   return packed;
 }

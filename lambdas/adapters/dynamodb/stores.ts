@@ -1,13 +1,19 @@
 // Builds every DynamoDB store from one client: the only storage implementation (docs/architecture.md §Principles).
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { Clock, SecretBox, Stores } from '../../ports';
+import { DynamoBulkOperationStore } from './bulk-store';
 import { makeDynamo } from './client';
 import { SignedCursors, storedCursorKey } from './cursor';
 import { DynamoCommandStore, DynamoDeviceStore } from './device-stores';
 import { DynamoAlarmStore, DynamoCounterStore, DynamoLogStore, DynamoPushBudgetStore } from './ops-stores';
 import type { TableNames } from './tables';
-import { DynamoBulkOperationStore } from './bulk-store';
-import { DynamoApiKeyStore, DynamoEnrollmentStore, DynamoSecretStore, DynamoTemplateStore, DynamoTenantStore } from './tenant-stores';
+import {
+  DynamoApiKeyStore,
+  DynamoEnrollmentStore,
+  DynamoSecretStore,
+  DynamoTemplateStore,
+  DynamoTenantStore,
+} from './tenant-stores';
 
 export function makeDynamoStores(client: DynamoDBClient, tables: TableNames, clock: Clock, box: SecretBox): Stores {
   const db = makeDynamo(client, tables);

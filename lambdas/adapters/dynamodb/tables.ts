@@ -51,8 +51,22 @@ export function tableDefinitions(names: TableNames): CreateTableCommandInput[] {
         { AttributeName: 'sk', KeyType: 'RANGE' },
       ],
       GlobalSecondaryIndexes: [
-        { IndexName: 'byDevice', KeySchema: [{ AttributeName: 'deviceKey', KeyType: 'HASH' }, { AttributeName: 'sk', KeyType: 'RANGE' }], Projection: { ProjectionType: 'ALL' } },
-        { IndexName: 'byType', KeySchema: [{ AttributeName: 'typeKey', KeyType: 'HASH' }, { AttributeName: 'sk', KeyType: 'RANGE' }], Projection: { ProjectionType: 'ALL' } },
+        {
+          IndexName: 'byDevice',
+          KeySchema: [
+            { AttributeName: 'deviceKey', KeyType: 'HASH' },
+            { AttributeName: 'sk', KeyType: 'RANGE' },
+          ],
+          Projection: { ProjectionType: 'ALL' },
+        },
+        {
+          IndexName: 'byType',
+          KeySchema: [
+            { AttributeName: 'typeKey', KeyType: 'HASH' },
+            { AttributeName: 'sk', KeyType: 'RANGE' },
+          ],
+          Projection: { ProjectionType: 'ALL' },
+        },
       ],
     },
   ];

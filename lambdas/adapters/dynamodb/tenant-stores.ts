@@ -3,8 +3,8 @@ import { DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand } fr
 import { ConcurrentUpdateError, conflict, notFound } from '../../domain/errors';
 import type { ApiKey, Enrollment, Page, Template, Tenant } from '../../domain/types';
 import type { ApiKeyStore, EnrollmentStore, SecretBox, SecretStore, TemplateStore, TenantStore } from '../../ports';
-import { isConditionFailed, queryPages, strip, type Dynamo } from './client';
-import { cursorScope, type CursorCodec } from './cursor';
+import { type Dynamo, isConditionFailed, queryPages, strip } from './client';
+import { type CursorCodec, cursorScope } from './cursor';
 
 const tenantPk = (t: string) => `TENANT#${t}`;
 
@@ -12,15 +12,20 @@ const tenantPk = (t: string) => `TENANT#${t}`;
 const TENANTS_SCOPE = cursorScope('tenants', undefined);
 
 export class DynamoTenantStore implements TenantStore {
-  constructor(private readonly db: Dynamo, private readonly cursors: CursorCodec) {}
+  constructor(
+    private readonly db: Dynamo,
+    private readonly cursors: CursorCodec,
+  ) {}
 
   async create(tenant: Tenant): Promise<void> {
     try {
-      await this.db.doc.send(new PutCommand({
-        TableName: this.db.tables.main,
-        Item: { pk: tenantPk(tenant.id), sk: 'TENANT', ...tenant },
-        ConditionExpression: 'attribute_not_exists(pk)',
-      }));
+      await this.db.doc.send(
+        new PutCommand({
+          TableName: this.db.tables.main,
+          Item: { pk: tenantPk(tenant.id), sk: 'TENANT', ...tenant },
+          ConditionExpression: 'attribute_not_exists(pk)',
+        }),
+      );
     } catch (err) {
       if (isConditionFailed(err)) throw conflict(`tenant ${tenant.id} already exists`);
       throw err;
@@ -30,7 +35,9 @@ export class DynamoTenantStore implements TenantStore {
   }
 
   async get(id: string): Promise<Tenant | undefined> {
-    const out = await this.db.doc.send(new GetCommand({ TableName: this.db.tables.main, Key: { pk: tenantPk(id), sk: 'TENANT' } }));
+    const out = await this.db.doc.send(
+      new GetCommand({ TableName: this.db.tables.main, Key: { pk: tenantPk(id), sk: 'TENANT' } }),
+    );
     return out.Item ? strip<Tenant>(out.Item) : undefined;
   }
 
@@ -42,7 +49,10 @@ export class DynamoTenantStore implements TenantStore {
     for (const [k, v] of Object.entries(patch)) {
       names[`#${k}`] = k;
       if (v === undefined) removes.push(`#${k}`);
-      else { sets.push(`#${k} = :${k}`); values[`:${k}`] = v; }
+      else {
+        sets.push(`#${k} = :${k}`);
+        values[`:${k}`] = v;
+      }
     }
     if (!sets.length && !removes.length) {
       const current = await this.get(id);
@@ -50,15 +60,20 @@ export class DynamoTenantStore implements TenantStore {
       return current;
     }
     try {
-      const out = await this.db.doc.send(new UpdateCommand({
-        TableName: this.db.tables.main,
-        Key: { pk: tenantPk(id), sk: 'TENANT' },
-        UpdateExpression: [sets.length ? `SET ${sets.join(', ')}` : '', removes.length ? `REMOVE ${removes.join(', ')}` : ''].join(' '),
-        ExpressionAttributeNames: names,
-        ExpressionAttributeValues: Object.keys(values).length ? values : undefined,
-        ConditionExpression: 'attribute_exists(pk)',
-        ReturnValues: 'ALL_NEW',
-      }));
+      const out = await this.db.doc.send(
+        new UpdateCommand({
+          TableName: this.db.tables.main,
+          Key: { pk: tenantPk(id), sk: 'TENANT' },
+          UpdateExpression: [
+            sets.length ? `SET ${sets.join(', ')}` : '',
+            removes.length ? `REMOVE ${removes.join(', ')}` : '',
+          ].join(' '),
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: Object.keys(values).length ? values : undefined,
+          ConditionExpression: 'attribute_exists(pk)',
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
       return strip<Tenant>(out.Attributes!);
     } catch (err) {
       if (isConditionFailed(err)) throw notFound('tenant');
@@ -67,15 +82,20 @@ export class DynamoTenantStore implements TenantStore {
   }
 
   async list(cursor?: string, limit = 100): Promise<Page<Tenant>> {
-    const out = await this.db.doc.send(new QueryCommand({
-      TableName: this.db.tables.main,
-      KeyConditionExpression: 'pk = :pk',
-      ExpressionAttributeValues: { ':pk': 'TENANTS' },
-      ExclusiveStartKey: await this.cursors.decode(TENANTS_SCOPE, cursor),
-      Limit: limit,
-    }));
+    const out = await this.db.doc.send(
+      new QueryCommand({
+        TableName: this.db.tables.main,
+        KeyConditionExpression: 'pk = :pk',
+        ExpressionAttributeValues: { ':pk': 'TENANTS' },
+        ExclusiveStartKey: await this.cursors.decode(TENANTS_SCOPE, cursor),
+        Limit: limit,
+      }),
+    );
     const tenants = await Promise.all((out.Items ?? []).map((i) => this.get(String(i.sk))));
-    return { items: tenants.filter((t): t is Tenant => !!t), cursor: await this.cursors.encode(TENANTS_SCOPE, out.LastEvaluatedKey) };
+    return {
+      items: tenants.filter((t): t is Tenant => !!t),
+      cursor: await this.cursors.encode(TENANTS_SCOPE, out.LastEvaluatedKey),
+    };
   }
 }
 
@@ -83,15 +103,25 @@ export class DynamoApiKeyStore implements ApiKeyStore {
   constructor(private readonly db: Dynamo) {}
 
   async put(key: ApiKey): Promise<void> {
-    await this.db.doc.send(new PutCommand({
-      TableName: this.db.tables.main,
-      Item: { pk: `APIKEY#${key.hash}`, sk: 'APIKEY', gsi1pk: `${key.tenantId ?? '-operator'}#apikeys`, gsi1sk: key.id, ...key },
-      ConditionExpression: 'attribute_not_exists(pk)',
-    }));
+    await this.db.doc.send(
+      new PutCommand({
+        TableName: this.db.tables.main,
+        Item: {
+          pk: `APIKEY#${key.hash}`,
+          sk: 'APIKEY',
+          gsi1pk: `${key.tenantId ?? '-operator'}#apikeys`,
+          gsi1sk: key.id,
+          ...key,
+        },
+        ConditionExpression: 'attribute_not_exists(pk)',
+      }),
+    );
   }
 
   async getByHash(hash: string): Promise<ApiKey | undefined> {
-    const out = await this.db.doc.send(new GetCommand({ TableName: this.db.tables.main, Key: { pk: `APIKEY#${hash}`, sk: 'APIKEY' } }));
+    const out = await this.db.doc.send(
+      new GetCommand({ TableName: this.db.tables.main, Key: { pk: `APIKEY#${hash}`, sk: 'APIKEY' } }),
+    );
     return out.Item ? strip<ApiKey>(out.Item) : undefined;
   }
 
@@ -104,7 +134,9 @@ export class DynamoApiKeyStore implements ApiKeyStore {
       ExpressionAttributeValues: { ':pk': `${tenantId}#apikeys` },
     })) {
       for (const k of page.items) {
-        const key = await this.db.doc.send(new GetCommand({ TableName: this.db.tables.main, Key: { pk: k.pk, sk: k.sk } }));
+        const key = await this.db.doc.send(
+          new GetCommand({ TableName: this.db.tables.main, Key: { pk: k.pk, sk: k.sk } }),
+        );
         if (key.Item) keys.push(strip<ApiKey>(key.Item));
       }
     }
@@ -114,23 +146,34 @@ export class DynamoApiKeyStore implements ApiKeyStore {
   async delete(tenantId: string, id: string): Promise<boolean> {
     const key = (await this.listByTenant(tenantId)).find((k) => k.id === id);
     if (!key) return false;
-    await this.db.doc.send(new DeleteCommand({ TableName: this.db.tables.main, Key: { pk: `APIKEY#${key.hash}`, sk: 'APIKEY' } }));
+    await this.db.doc.send(
+      new DeleteCommand({ TableName: this.db.tables.main, Key: { pk: `APIKEY#${key.hash}`, sk: 'APIKEY' } }),
+    );
     return true;
   }
 
   async touch(hash: string, at: string): Promise<void> {
-    await this.db.doc.send(new UpdateCommand({
-      TableName: this.db.tables.main,
-      Key: { pk: `APIKEY#${hash}`, sk: 'APIKEY' },
-      UpdateExpression: 'SET lastUsedAt = :at',
-      ConditionExpression: 'attribute_exists(pk)',
-      ExpressionAttributeValues: { ':at': at },
-    })).catch((err) => { if (!isConditionFailed(err)) throw err; });
+    await this.db.doc
+      .send(
+        new UpdateCommand({
+          TableName: this.db.tables.main,
+          Key: { pk: `APIKEY#${hash}`, sk: 'APIKEY' },
+          UpdateExpression: 'SET lastUsedAt = :at',
+          ConditionExpression: 'attribute_exists(pk)',
+          ExpressionAttributeValues: { ':at': at },
+        }),
+      )
+      .catch((err) => {
+        if (!isConditionFailed(err)) throw err;
+      });
   }
 }
 
 export class DynamoTemplateStore implements TemplateStore {
-  constructor(private readonly db: Dynamo, private readonly cursors: CursorCodec) {}
+  constructor(
+    private readonly db: Dynamo,
+    private readonly cursors: CursorCodec,
+  ) {}
 
   private key(tenantId: string, id: string) {
     return { pk: tenantPk(tenantId), sk: `TEMPLATE#${id}` };
@@ -138,11 +181,13 @@ export class DynamoTemplateStore implements TemplateStore {
 
   async create(template: Template): Promise<void> {
     try {
-      await this.db.doc.send(new PutCommand({
-        TableName: this.db.tables.main,
-        Item: { ...this.key(template.tenantId, template.id), ...template },
-        ConditionExpression: 'attribute_not_exists(pk)',
-      }));
+      await this.db.doc.send(
+        new PutCommand({
+          TableName: this.db.tables.main,
+          Item: { ...this.key(template.tenantId, template.id), ...template },
+          ConditionExpression: 'attribute_not_exists(pk)',
+        }),
+      );
     } catch (err) {
       if (isConditionFailed(err)) throw conflict(`template ${template.id} already exists`);
       throw err;
@@ -150,18 +195,22 @@ export class DynamoTemplateStore implements TemplateStore {
   }
 
   async get(tenantId: string, id: string): Promise<Template | undefined> {
-    const out = await this.db.doc.send(new GetCommand({ TableName: this.db.tables.main, Key: this.key(tenantId, id), ConsistentRead: true }));
+    const out = await this.db.doc.send(
+      new GetCommand({ TableName: this.db.tables.main, Key: this.key(tenantId, id), ConsistentRead: true }),
+    );
     return out.Item ? strip<Template>(out.Item) : undefined;
   }
 
   async replace(template: Template, expectedVersion: number): Promise<void> {
     try {
-      await this.db.doc.send(new PutCommand({
-        TableName: this.db.tables.main,
-        Item: { ...this.key(template.tenantId, template.id), ...template },
-        ConditionExpression: 'version = :v',
-        ExpressionAttributeValues: { ':v': expectedVersion },
-      }));
+      await this.db.doc.send(
+        new PutCommand({
+          TableName: this.db.tables.main,
+          Item: { ...this.key(template.tenantId, template.id), ...template },
+          ConditionExpression: 'version = :v',
+          ExpressionAttributeValues: { ':v': expectedVersion },
+        }),
+      );
     } catch (err) {
       if (isConditionFailed(err)) throw new ConcurrentUpdateError(`template ${template.id}`);
       throw err;
@@ -173,14 +222,19 @@ export class DynamoTemplateStore implements TemplateStore {
   }
 
   async list(tenantId: string, cursor?: string, limit = 100): Promise<Page<Template>> {
-    const out = await this.db.doc.send(new QueryCommand({
-      TableName: this.db.tables.main,
-      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :p)',
-      ExpressionAttributeValues: { ':pk': tenantPk(tenantId), ':p': 'TEMPLATE#' },
-      ExclusiveStartKey: await this.cursors.decode(cursorScope('templates', tenantId), cursor),
-      Limit: limit,
-    }));
-    return { items: (out.Items ?? []).map((i) => strip<Template>(i)), cursor: await this.cursors.encode(cursorScope('templates', tenantId), out.LastEvaluatedKey) };
+    const out = await this.db.doc.send(
+      new QueryCommand({
+        TableName: this.db.tables.main,
+        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :p)',
+        ExpressionAttributeValues: { ':pk': tenantPk(tenantId), ':p': 'TEMPLATE#' },
+        ExclusiveStartKey: await this.cursors.decode(cursorScope('templates', tenantId), cursor),
+        Limit: limit,
+      }),
+    );
+    return {
+      items: (out.Items ?? []).map((i) => strip<Template>(i)),
+      cursor: await this.cursors.encode(cursorScope('templates', tenantId), out.LastEvaluatedKey),
+    };
   }
 }
 
@@ -192,27 +246,33 @@ export class DynamoEnrollmentStore implements EnrollmentStore {
   }
 
   async create(enrollment: Enrollment): Promise<void> {
-    await this.db.doc.send(new PutCommand({
-      TableName: this.db.tables.main,
-      Item: { ...this.key(enrollment.tenantId, enrollment.tokenHash), ...enrollment },
-      ConditionExpression: 'attribute_not_exists(pk)',
-    }));
+    await this.db.doc.send(
+      new PutCommand({
+        TableName: this.db.tables.main,
+        Item: { ...this.key(enrollment.tenantId, enrollment.tokenHash), ...enrollment },
+        ConditionExpression: 'attribute_not_exists(pk)',
+      }),
+    );
   }
 
   async get(tenantId: string, tokenHash: string): Promise<Enrollment | undefined> {
-    const out = await this.db.doc.send(new GetCommand({ TableName: this.db.tables.main, Key: this.key(tenantId, tokenHash), ConsistentRead: true }));
+    const out = await this.db.doc.send(
+      new GetCommand({ TableName: this.db.tables.main, Key: this.key(tenantId, tokenHash), ConsistentRead: true }),
+    );
     return out.Item ? strip<Enrollment>(out.Item) : undefined;
   }
 
   async markUsed(tenantId: string, tokenHash: string, deviceId: string, at: string): Promise<boolean> {
     try {
-      await this.db.doc.send(new UpdateCommand({
-        TableName: this.db.tables.main,
-        Key: this.key(tenantId, tokenHash),
-        UpdateExpression: 'SET usedAt = :at, deviceId = :d',
-        ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(usedAt)',
-        ExpressionAttributeValues: { ':at': at, ':d': deviceId },
-      }));
+      await this.db.doc.send(
+        new UpdateCommand({
+          TableName: this.db.tables.main,
+          Key: this.key(tenantId, tokenHash),
+          UpdateExpression: 'SET usedAt = :at, deviceId = :d',
+          ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(usedAt)',
+          ExpressionAttributeValues: { ':at': at, ':d': deviceId },
+        }),
+      );
       return true;
     } catch (err) {
       if (isConditionFailed(err)) return false;
@@ -223,15 +283,25 @@ export class DynamoEnrollmentStore implements EnrollmentStore {
 
 /** Tenant secrets, sealed by the SecretBox before they reach the table. */
 export class DynamoSecretStore implements SecretStore {
-  constructor(private readonly db: Dynamo, private readonly box: SecretBox) {}
+  constructor(
+    private readonly db: Dynamo,
+    private readonly box: SecretBox,
+  ) {}
 
   async put(tenantId: string, name: string, value: string): Promise<void> {
     const sealed = await this.box.seal(value, `${tenantId}/${name}`);
-    await this.db.doc.send(new PutCommand({ TableName: this.db.tables.main, Item: { pk: tenantPk(tenantId), sk: `SECRET#${name}`, sealed } }));
+    await this.db.doc.send(
+      new PutCommand({
+        TableName: this.db.tables.main,
+        Item: { pk: tenantPk(tenantId), sk: `SECRET#${name}`, sealed },
+      }),
+    );
   }
 
   async get(tenantId: string, name: string): Promise<string | undefined> {
-    const out = await this.db.doc.send(new GetCommand({ TableName: this.db.tables.main, Key: { pk: tenantPk(tenantId), sk: `SECRET#${name}` } }));
+    const out = await this.db.doc.send(
+      new GetCommand({ TableName: this.db.tables.main, Key: { pk: tenantPk(tenantId), sk: `SECRET#${name}` } }),
+    );
     return out.Item ? this.box.open(String(out.Item.sealed), `${tenantId}/${name}`) : undefined;
   }
 }

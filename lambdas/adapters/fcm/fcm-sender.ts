@@ -2,12 +2,12 @@
 // messages with high Android priority (the agent wakes and calls /connect; no notification shown).
 import { createHash } from 'node:crypto';
 import type { Agent } from 'node:https';
-import { deleteApp, initializeApp } from 'firebase-admin/app';
 import type { App } from 'firebase-admin/app';
-import { getMessaging } from 'firebase-admin/messaging';
+import { deleteApp, initializeApp } from 'firebase-admin/app';
 import type { Messaging, TokenMessage } from 'firebase-admin/messaging';
-import type { PushCredentialError, PushOutcome, PushSender, PushTarget } from '../../ports';
+import { getMessaging } from 'firebase-admin/messaging';
 import { DomainError } from '../../domain/errors';
+import type { PushCredentialError, PushOutcome, PushSender, PushTarget } from '../../ports';
 import { readServiceAccount } from '../../protocol/android/service-account';
 import { ServiceAccountCredential, TokenError } from './service-account';
 
@@ -28,11 +28,25 @@ export interface FcmSenderOptions {
   batchSize?: number;
 }
 
-const DEAD = new Set(['messaging/registration-token-not-registered', 'messaging/invalid-registration-token', 'messaging/invalid-argument']);
-const CREDENTIAL = new Set(['messaging/authentication-error', 'app/invalid-credential', 'messaging/third-party-auth-error', 'messaging/mismatched-credential']);
+const DEAD = new Set([
+  'messaging/registration-token-not-registered',
+  'messaging/invalid-registration-token',
+  'messaging/invalid-argument',
+]);
+const CREDENTIAL = new Set([
+  'messaging/authentication-error',
+  'app/invalid-credential',
+  'messaging/third-party-auth-error',
+  'messaging/mismatched-credential',
+]);
 const RETRY = new Set([
-  'messaging/server-unavailable', 'messaging/internal-error', 'messaging/unknown-error', 'messaging/message-rate-exceeded',
-  'messaging/device-message-rate-exceeded', 'app/network-error', 'app/network-timeout',
+  'messaging/server-unavailable',
+  'messaging/internal-error',
+  'messaging/unknown-error',
+  'messaging/message-rate-exceeded',
+  'messaging/device-message-rate-exceeded',
+  'app/network-error',
+  'app/network-timeout',
 ]);
 
 interface TenantApp {
@@ -69,7 +83,8 @@ export class FcmSender implements PushSender {
     try {
       await tenant.credential.getAccessToken();
     } catch (err) {
-      if (err instanceof TokenError && err.transient) return targets.map((t) => ({ deviceId: t.deviceId, status: 'retry', reason: err.message }));
+      if (err instanceof TokenError && err.transient)
+        return targets.map((t) => ({ deviceId: t.deviceId, status: 'retry', reason: err.message }));
       return credential((err as Error).message);
     }
 
@@ -120,7 +135,8 @@ export class FcmSender implements PushSender {
       if (DEAD.has(code)) outcomes.push({ deviceId, status: 'dead-token', reason: code });
       // SENDER_ID_MISMATCH for one token while others went through: that token belongs to another
       // Firebase project (a stale install), not a bad tenant credential.
-      else if (code === 'messaging/mismatched-credential' && anySent) outcomes.push({ deviceId, status: 'dead-token', reason: code });
+      else if (code === 'messaging/mismatched-credential' && anySent)
+        outcomes.push({ deviceId, status: 'dead-token', reason: code });
       else if (CREDENTIAL.has(code)) return credential(`FCM refused the service account (${code}): ${message}`);
       else if (RETRY.has(code)) outcomes.push({ deviceId, status: 'retry', reason: code });
       else outcomes.push({ deviceId, status: 'failed', reason: `${code}: ${message}` });
@@ -140,7 +156,11 @@ export class FcmSender implements PushSender {
     }
     const credential = new ServiceAccountCredential(account, this.options.httpAgent);
     const app = initializeApp(
-      { credential, projectId: account.projectId, ...(this.options.httpAgent ? { httpAgent: this.options.httpAgent } : {}) },
+      {
+        credential,
+        projectId: account.projectId,
+        ...(this.options.httpAgent ? { httpAgent: this.options.httpAgent } : {}),
+      },
       `fcm:${this.instance}:${tenantId}:${fingerprint}`,
     );
     const messaging = getMessaging(app);

@@ -6,8 +6,8 @@
 // the real token exchange. This ~60-line credential runs the same in tests and production, caches
 // the token, and tells a refused key (credential error) from an unreachable endpoint (retry).
 import { sign } from 'node:crypto';
-import https from 'node:https';
 import type { Agent } from 'node:https';
+import https from 'node:https';
 import type { Credential, GoogleOAuthAccessToken } from 'firebase-admin/app';
 import type { ServiceAccount } from '../../protocol/android/service-account';
 
@@ -17,7 +17,10 @@ const SCOPE = 'https://www.googleapis.com/auth/firebase.messaging';
 
 /** A token request that failed; `transient` when worth retrying (network, 5xx), not a refused key. */
 export class TokenError extends Error {
-  constructor(message: string, readonly transient: boolean) {
+  constructor(
+    message: string,
+    readonly transient: boolean,
+  ) {
     super(message);
     this.name = 'TokenError';
   }
@@ -38,7 +41,10 @@ export class ServiceAccountCredential implements Credential {
     const now = Date.now();
     // Reuse until five minutes before expiry, like firebase-admin's own cache.
     if (this.cached && this.cached.expiresAt - now > 5 * 60_000) {
-      return Promise.resolve({ access_token: this.cached.token, expires_in: Math.floor((this.cached.expiresAt - now) / 1000) });
+      return Promise.resolve({
+        access_token: this.cached.token,
+        expires_in: Math.floor((this.cached.expiresAt - now) / 1000),
+      });
     }
     this.pending ??= this.fetchToken().finally(() => (this.pending = undefined));
     return this.pending;
@@ -46,24 +52,35 @@ export class ServiceAccountCredential implements Credential {
 
   private async fetchToken(): Promise<GoogleOAuthAccessToken> {
     const iat = Math.floor(Date.now() / 1000);
-    const header = { alg: 'RS256', typ: 'JWT', ...(this.account.privateKeyId ? { kid: this.account.privateKeyId } : {}) };
+    const header = {
+      alg: 'RS256',
+      typ: 'JWT',
+      ...(this.account.privateKeyId ? { kid: this.account.privateKeyId } : {}),
+    };
     const claims = { iss: this.account.clientEmail, scope: SCOPE, aud: GOOGLE_TOKEN_URL, iat, exp: iat + 3600 };
     const unsigned = `${b64url(JSON.stringify(header))}.${b64url(JSON.stringify(claims))}`;
     const signature = sign('sha256', Buffer.from(unsigned), this.account.privateKey);
-    const form = new URLSearchParams({ grant_type: 'urn:ietf:params:oauth:grant-type:jwt-bearer', assertion: `${unsigned}.${b64url(signature)}` }).toString();
+    const form = new URLSearchParams({
+      grant_type: 'urn:ietf:params:oauth:grant-type:jwt-bearer',
+      assertion: `${unsigned}.${b64url(signature)}`,
+    }).toString();
 
     const { status, body } = await new Promise<{ status: number; body: string }>((resolve, reject) => {
-      const req = https.request(GOOGLE_TOKEN_URL, {
-        method: 'POST',
-        agent: this.agent,
-        timeout: 10_000,
-        headers: { 'content-type': 'application/x-www-form-urlencoded', 'content-length': Buffer.byteLength(form) },
-      }, (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
-        res.on('error', (e) => reject(new TokenError(`token endpoint: ${e.message}`, true)));
-      });
+      const req = https.request(
+        GOOGLE_TOKEN_URL,
+        {
+          method: 'POST',
+          agent: this.agent,
+          timeout: 10_000,
+          headers: { 'content-type': 'application/x-www-form-urlencoded', 'content-length': Buffer.byteLength(form) },
+        },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
+          res.on('error', (e) => reject(new TokenError(`token endpoint: ${e.message}`, true)));
+        },
+      );
       req.on('timeout', () => req.destroy(new Error('timed out')));
       req.on('error', (e) => reject(new TokenError(`token endpoint unreachable: ${e.message}`, true)));
       req.end(form);
@@ -78,9 +95,13 @@ export class ServiceAccountCredential implements Credential {
       this.cached = { token: parsed.access_token, expiresAt: Date.now() + parsed.expires_in * 1000 };
       return { access_token: parsed.access_token, expires_in: parsed.expires_in };
     }
-    const detail = [parsed.error, parsed.error_description].filter((x) => typeof x === 'string').join(': ') || `HTTP ${status}`;
+    const detail =
+      [parsed.error, parsed.error_description].filter((x) => typeof x === 'string').join(': ') || `HTTP ${status}`;
     // 4xx (invalid_grant: revoked or deleted key; invalid_client...) is the key; anything else may pass.
     const refused = status >= 400 && status < 500 && status !== 429;
-    throw new TokenError(refused ? `Google refused the service account: ${detail}` : `token endpoint failed: ${detail}`, !refused);
+    throw new TokenError(
+      refused ? `Google refused the service account: ${detail}` : `token endpoint failed: ${detail}`,
+      !refused,
+    );
   }
 }

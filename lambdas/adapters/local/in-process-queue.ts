@@ -44,7 +44,11 @@ export class InProcessQueue<T> {
   }
 
   protected async enqueue(body: T, delaySeconds: number): Promise<void> {
-    const message: JournaledMessage<T> = { id: timeOrderedId(new Date()), body, dueAt: Date.now() + delaySeconds * 1000 };
+    const message: JournaledMessage<T> = {
+      id: timeOrderedId(new Date()),
+      body,
+      dueAt: Date.now() + delaySeconds * 1000,
+    };
     // Durable before it counts as sent: the caller may acknowledge the work right after this.
     // A message sent while closing (a step finishing during stop) waits in the journal for the next start.
     await this.opts.journal?.store.put(this.opts.journal.queue, message);
@@ -85,8 +89,12 @@ export class InProcessQueue<T> {
   /** Done with a message. If the delete fails it runs again after the next start: at least once, as on SQS. */
   private async forget(message: JournaledMessage<T>): Promise<void> {
     const journal = this.opts.journal;
-    await journal?.store.delete(journal.queue, message.id)
-      .catch((err: unknown) => logger.warn({ msg: 'local queue: done message not removed; it runs again after a restart', error: String(err) }));
+    await journal?.store.delete(journal.queue, message.id).catch((err: unknown) =>
+      logger.warn({
+        msg: 'local queue: done message not removed; it runs again after a restart',
+        error: String(err),
+      }),
+    );
   }
 
   private settle(): void {

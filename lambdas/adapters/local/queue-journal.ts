@@ -25,7 +25,12 @@ export class DynamoQueueJournal implements QueueJournal {
   constructor(private readonly db: Dynamo) {}
 
   async put(queue: string, message: JournaledMessage<unknown>): Promise<void> {
-    await this.db.doc.send(new PutCommand({ TableName: this.db.tables.main, Item: { pk: pk(queue), sk: message.id, body: message.body, dueAt: message.dueAt } }));
+    await this.db.doc.send(
+      new PutCommand({
+        TableName: this.db.tables.main,
+        Item: { pk: pk(queue), sk: message.id, body: message.body, dueAt: message.dueAt },
+      }),
+    );
   }
 
   async delete(queue: string, id: string): Promise<void> {
@@ -36,14 +41,17 @@ export class DynamoQueueJournal implements QueueJournal {
     const messages: Array<JournaledMessage<T>> = [];
     let start: Record<string, unknown> | undefined;
     do {
-      const out = await this.db.doc.send(new QueryCommand({
-        TableName: this.db.tables.main,
-        KeyConditionExpression: 'pk = :pk',
-        ExpressionAttributeValues: { ':pk': pk(queue) },
-        ConsistentRead: true,
-        ExclusiveStartKey: start,
-      }));
-      for (const item of out.Items ?? []) messages.push({ id: String(item.sk), body: item.body as T, dueAt: Number(item.dueAt) });
+      const out = await this.db.doc.send(
+        new QueryCommand({
+          TableName: this.db.tables.main,
+          KeyConditionExpression: 'pk = :pk',
+          ExpressionAttributeValues: { ':pk': pk(queue) },
+          ConsistentRead: true,
+          ExclusiveStartKey: start,
+        }),
+      );
+      for (const item of out.Items ?? [])
+        messages.push({ id: String(item.sk), body: item.body as T, dueAt: Number(item.dueAt) });
       start = out.LastEvaluatedKey;
     } while (start);
     return messages;

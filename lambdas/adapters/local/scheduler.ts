@@ -16,7 +16,12 @@ export class InProcessScheduler {
       const timer = setInterval(() => {
         if (running) return; // never overlap a slow run with the next one
         running = true;
-        job.run().catch((err) => this.onError(job.name, err)).finally(() => { running = false; });
+        job
+          .run()
+          .catch((err) => this.onError(job.name, err))
+          .finally(() => {
+            running = false;
+          });
       }, job.everyMs);
       timer.unref?.();
       this.timers.push(timer);

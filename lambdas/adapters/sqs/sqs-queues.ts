@@ -9,28 +9,39 @@ const MAX_DELAY_SECONDS = 900;
 
 /** One message per batch of up to 100 push requests (well under SQS's message size limit). */
 export class SqsPushQueue implements PushQueue {
-  constructor(private readonly sqs: SQSClient, private readonly queueUrl: string) {}
+  constructor(
+    private readonly sqs: SQSClient,
+    private readonly queueUrl: string,
+  ) {}
 
   async send(batch: PushRequest[], delaySeconds = 0): Promise<void> {
     if (!batch.length) return;
-    await this.sqs.send(new SendMessageCommand({
-      QueueUrl: this.queueUrl,
-      MessageBody: JSON.stringify({ requests: batch }),
-      DelaySeconds: Math.min(MAX_DELAY_SECONDS, Math.max(0, Math.round(delaySeconds))),
-    }));
+    await this.sqs.send(
+      new SendMessageCommand({
+        QueueUrl: this.queueUrl,
+        MessageBody: JSON.stringify({ requests: batch }),
+        DelaySeconds: Math.min(MAX_DELAY_SECONDS, Math.max(0, Math.round(delaySeconds))),
+      }),
+    );
   }
 }
 
 /** One message per fan-out step (a listed page or a chunk of at most 100 device ids). */
 export class SqsBulkQueue implements BulkQueue {
-  constructor(private readonly sqs: SQSClient, private readonly queueUrl: string) {}
+  constructor(
+    private readonly sqs: SQSClient,
+    private readonly queueUrl: string,
+  ) {}
 
   async send(work: BulkWork[]): Promise<void> {
     for (let i = 0; i < work.length; i += SEND_BATCH_MAX) {
-      const entries = work.slice(i, i + SEND_BATCH_MAX).map((step, n) => ({ Id: String(n), MessageBody: JSON.stringify(step) }));
+      const entries = work
+        .slice(i, i + SEND_BATCH_MAX)
+        .map((step, n) => ({ Id: String(n), MessageBody: JSON.stringify(step) }));
       const out = await this.sqs.send(new SendMessageBatchCommand({ QueueUrl: this.queueUrl, Entries: entries }));
       // A partly refused batch is an error: the caller (a request or a worker step) fails and is retried.
-      if (out.Failed?.length) throw new Error(`SQS refused ${out.Failed.length} bulk messages: ${out.Failed[0].Code ?? 'unknown'}`);
+      if (out.Failed?.length)
+        throw new Error(`SQS refused ${out.Failed.length} bulk messages: ${out.Failed[0].Code ?? 'unknown'}`);
     }
   }
 }

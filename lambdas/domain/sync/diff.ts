@@ -4,7 +4,12 @@ import { createHash } from 'node:crypto';
 import type { Inventory, Platform, Template, TemplateItem } from '../types';
 
 export const SYNC_ACTION_KINDS = [
-  'install-profile', 'remove-profile', 'install-app', 'remove-app', 'install-book', 'remove-book',
+  'install-profile',
+  'remove-profile',
+  'install-app',
+  'remove-app',
+  'install-book',
+  'remove-book',
 ] as const;
 export type SyncActionKind = (typeof SYNC_ACTION_KINDS)[number];
 
@@ -140,9 +145,12 @@ export function compareVersions(a: string, b: string): number {
 /** The key that makes two actions "the same work" (kind + identifier + hash/version). */
 export function syncActionKey(a: QueuedAction): string {
   switch (a.action) {
-    case 'install-profile': return `${a.action}|${a.identifier}|${a.hash ?? ''}`;
-    case 'install-app': return `${a.action}|${a.identifier}|${a.version ?? ''}`;
-    default: return `${a.action}|${a.identifier}`;
+    case 'install-profile':
+      return `${a.action}|${a.identifier}|${a.hash ?? ''}`;
+    case 'install-app':
+      return `${a.action}|${a.identifier}|${a.version ?? ''}`;
+    default:
+      return `${a.action}|${a.identifier}`;
   }
 }
 
@@ -177,7 +185,10 @@ type InventoryProfile = NonNullable<Inventory['profiles']>[number];
 
 /** Whether the profile the device reports is the wanted version. */
 function profileUpToDate(
-  reported: InventoryProfile, hash: string, platform: Platform, deliveredHash: string | undefined,
+  reported: InventoryProfile,
+  hash: string,
+  platform: Platform,
+  deliveredHash: string | undefined,
 ): boolean {
   if (isApple(platform) && reported.uuid !== undefined) {
     return reported.uuid.toUpperCase() === profileUuid(reported.identifier, hash);
@@ -233,11 +244,19 @@ export function diff(input: DiffInput): DiffResult {
   const reportedApps = new Map((inventory.apps ?? []).map((a) => [a.identifier, a]));
   for (const [identifier, item] of wanted.apps) {
     const reported = reportedApps.get(identifier);
-    const outdated = reported !== undefined && item.version !== undefined && reported.version !== undefined
-      && compareVersions(reported.version, item.version) < 0;
+    const outdated =
+      reported !== undefined &&
+      item.version !== undefined &&
+      reported.version !== undefined &&
+      compareVersions(reported.version, item.version) < 0;
     const unmanaged = reported !== undefined && isApple(platform) && reported.managed === false;
     if (!reported || outdated || unmanaged) {
-      add({ action: 'install-app', identifier, ...(item.version !== undefined ? { version: item.version } : {}), item });
+      add({
+        action: 'install-app',
+        identifier,
+        ...(item.version !== undefined ? { version: item.version } : {}),
+        item,
+      });
     }
   }
   for (const reported of inventory.apps ?? []) {
@@ -258,13 +277,17 @@ export function diff(input: DiffInput): DiffResult {
   }
 
   const prohibited = new Set(template?.prohibitedApps ?? []);
-  const prohibitedFound = [...new Set((inventory.apps ?? []).map((a) => a.identifier).filter((id) => prohibited.has(id)))];
+  const prohibitedFound = [
+    ...new Set((inventory.apps ?? []).map((a) => a.identifier).filter((id) => prohibited.has(id))),
+  ];
   return { actions, prohibitedFound };
 }
 
 /** True when the device holds exactly its template (nothing to install, update or remove). */
 export function matches(
-  template: DesiredState | undefined, inventory: Inventory | undefined, platform: Platform,
+  template: DesiredState | undefined,
+  inventory: Inventory | undefined,
+  platform: Platform,
   delivered: readonly DeliveredProfile[],
 ): boolean {
   return diff({ template, inventory, platform, delivered }).actions.length === 0;

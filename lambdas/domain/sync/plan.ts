@@ -1,7 +1,7 @@
 // Lock-aware ordering of sync work, and the SelectiveWipe plan.
 import type { Inventory, Platform } from '../types';
-import { actionNeedsUnlock, diff, profileContentHash, syncActionKey } from './diff';
 import type { DeliveredProfile, DesiredState, DiffInput, QueuedAction, SyncAction, SyncActionKind } from './diff';
+import { actionNeedsUnlock, diff, profileContentHash, syncActionKey } from './diff';
 
 export interface SyncPlan {
   /** In the order to queue them: see orderLockAware. */
@@ -36,9 +36,10 @@ export function lockRank(step: OrderableStep): number {
 export function orderLockAware<T extends OrderableStep>(steps: readonly T[]): T[] {
   return steps
     .map((step, index) => ({ step, index }))
-    .sort((a, b) => lockRank(a.step) - lockRank(b.step)
-      || kindOf(a.step.action) - kindOf(b.step.action)
-      || a.index - b.index)
+    .sort(
+      (a, b) =>
+        lockRank(a.step) - lockRank(b.step) || kindOf(a.step.action) - kindOf(b.step.action) || a.index - b.index,
+    )
     .map(({ step }) => step);
 }
 
@@ -68,7 +69,8 @@ export function selectiveWipeActions(
   const keep = new Set(options.keepProfiles ?? []);
   const queued = new Set((options.queued ?? []).map(syncActionKey));
   const known = inventory !== undefined;
-  const present = (list: Array<{ identifier: string }> | undefined, id: string) => !known || (list ?? []).some((x) => x.identifier === id);
+  const present = (list: Array<{ identifier: string }> | undefined, id: string) =>
+    !known || (list ?? []).some((x) => x.identifier === id);
 
   const actions: SyncAction[] = [];
   const seen = new Set<string>();
@@ -81,7 +83,10 @@ export function selectiveWipeActions(
   };
 
   const templateItems = template?.items ?? [];
-  for (const id of [...delivered.map((d) => d.identifier), ...templateItems.filter((i) => i.kind === 'profile').map((i) => i.identifier)]) {
+  for (const id of [
+    ...delivered.map((d) => d.identifier),
+    ...templateItems.filter((i) => i.kind === 'profile').map((i) => i.identifier),
+  ]) {
     if (!keep.has(id) && present(inventory?.profiles, id)) remove('remove-profile', id);
   }
   for (const item of templateItems) {
@@ -100,7 +105,8 @@ export function selectiveWipeActions(
 
 /** What the server records as delivered after an install-profile was acknowledged. */
 export function deliveredAfter(
-  delivered: readonly DeliveredProfile[], done: Pick<SyncAction, 'action' | 'identifier' | 'hash' | 'item'>,
+  delivered: readonly DeliveredProfile[],
+  done: Pick<SyncAction, 'action' | 'identifier' | 'hash' | 'item'>,
 ): DeliveredProfile[] {
   const rest = delivered.filter((d) => d.identifier !== done.identifier);
   if (done.action === 'remove-profile') return rest;

@@ -13,10 +13,15 @@ import type { Device, Severity, SyncState } from '../types';
  * Not-Responding clock, because the daily resync re-pushes waiting devices and would keep moving
  * it. Without the field the clock falls back to lastPushAt (see awaitingSince).
  */
-export type SyncSubject = Pick<Device, 'syncState'> & Partial<Pick<Device,
-  'lastPushAt' | 'lastSeenAt' | 'lastUnlockedSeenAt' | 'lastSyncedAt' | 'syncRequestedAt' | 'syncRequestedBy'>> & {
-  awaitingAnswerSince?: string;
-};
+export type SyncSubject = Pick<Device, 'syncState'> &
+  Partial<
+    Pick<
+      Device,
+      'lastPushAt' | 'lastSeenAt' | 'lastUnlockedSeenAt' | 'lastSyncedAt' | 'syncRequestedAt' | 'syncRequestedBy'
+    >
+  > & {
+    awaitingAnswerSince?: string;
+  };
 
 export type SyncRequester = 'admin' | 'template-change' | 'template-assigned' | 'resync' | 'enrollment';
 
@@ -30,8 +35,18 @@ export type SyncEvent =
   | { type: 'not-responding-timeout'; threshold: number };
 
 /** Fields a transition may set. `awaitingAnswerSince: undefined` means "clear it". */
-export type SyncChanges = Partial<Pick<Device,
-  'syncState' | 'lastPushAt' | 'lastSeenAt' | 'lastUnlockedSeenAt' | 'lastSyncedAt' | 'syncRequestedAt' | 'syncRequestedBy'>> & {
+export type SyncChanges = Partial<
+  Pick<
+    Device,
+    | 'syncState'
+    | 'lastPushAt'
+    | 'lastSeenAt'
+    | 'lastUnlockedSeenAt'
+    | 'lastSyncedAt'
+    | 'syncRequestedAt'
+    | 'syncRequestedBy'
+  >
+> & {
   awaitingAnswerSince?: string | undefined;
 };
 
@@ -78,12 +93,16 @@ function move(device: SyncSubject, to: SyncState, reason: string, changes: SyncC
   };
 }
 
-const stay = (device: SyncSubject, changes: SyncChanges = {}): TransitionResult => ({ syncState: device.syncState, changes });
+const stay = (device: SyncSubject, changes: SyncChanges = {}): TransitionResult => ({
+  syncState: device.syncState,
+  changes,
+});
 
 const DAY_MS = 24 * 3600 * 1000;
-const describeDuration = (threshold: number): string => (threshold % DAY_MS === 0
-  ? `${threshold / DAY_MS} day${threshold === DAY_MS ? '' : 's'}`
-  : `${Math.round(threshold / 60000)} minutes`);
+const describeDuration = (threshold: number): string =>
+  threshold % DAY_MS === 0
+    ? `${threshold / DAY_MS} day${threshold === DAY_MS ? '' : 's'}`
+    : `${Math.round(threshold / 60000)} minutes`;
 
 /**
  * Applies one event. The table (docs/sync.md has the diagram):
@@ -127,12 +146,22 @@ export function transition(device: SyncSubject, event: SyncEvent, at: string): T
       if (event.unlocked) changes.lastUnlockedSeenAt = latest(device.lastUnlockedSeenAt, at);
       // A push at or after this answer is still owed an answer (pushes coalesce: the latest counts).
       const since = awaitingSince(device);
-      const stillOwed = since === undefined ? undefined
-        : !after(seen, since) ? since
-          : device.lastPushAt !== undefined && !after(seen, device.lastPushAt) ? device.lastPushAt : undefined;
+      const stillOwed =
+        since === undefined
+          ? undefined
+          : !after(seen, since)
+            ? since
+            : device.lastPushAt !== undefined && !after(seen, device.lastPushAt)
+              ? device.lastPushAt
+              : undefined;
       if (stillOwed !== device.awaitingAnswerSince) changes.awaitingAnswerSince = stillOwed;
       if (state === 'Sync-Required' || state === 'Sync-Requested' || state === 'Not-Responding') {
-        return move(device, 'Not-Synchronized', event.unlocked ? 'device answered while unlocked' : 'device answered', changes);
+        return move(
+          device,
+          'Not-Synchronized',
+          event.unlocked ? 'device answered while unlocked' : 'device answered',
+          changes,
+        );
       }
       return stay(device, changes);
     }
@@ -141,7 +170,9 @@ export function transition(device: SyncSubject, event: SyncEvent, at: string): T
       if (event.matches && event.verified) {
         return move(device, 'Synchronized', 'verified: the contents match the template', { lastSyncedAt: at });
       }
-      const reason = event.matches ? 'contents match; waiting for the verification read-back' : 'contents differ from the template';
+      const reason = event.matches
+        ? 'contents match; waiting for the verification read-back'
+        : 'contents differ from the template';
       return move(device, 'Not-Synchronized', reason, {});
     }
     case 'commands-finished':

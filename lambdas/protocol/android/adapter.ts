@@ -2,11 +2,18 @@
 // agent's inventory report.
 import type { SyncAction } from '../../domain/sync/diff';
 import type { Device, Template } from '../../domain/types';
-import type { AdminPlan, AdminParams, CommandSpec, InventoryUpdate, PlatformAdapter } from '../../ports/platform';
+import type { AdminParams, AdminPlan, CommandSpec, InventoryUpdate, PlatformAdapter } from '../../ports/platform';
 import { androidInventorySchema } from './wire';
 
-const command = (requestType: string, payload: Record<string, unknown> = {}, extra: Partial<CommandSpec> = {}): CommandSpec => ({
-  requestType, payload, needsUnlock: false, ...extra,
+const command = (
+  requestType: string,
+  payload: Record<string, unknown> = {},
+  extra: Partial<CommandSpec> = {},
+): CommandSpec => ({
+  requestType,
+  payload,
+  needsUnlock: false,
+  ...extra,
 });
 
 export function inventoryFromAgent(raw: unknown): InventoryUpdate | undefined {
@@ -15,7 +22,15 @@ export function inventoryFromAgent(raw: unknown): InventoryUpdate | undefined {
   const inv = parsed.data;
   return {
     inventory: {
-      ...(inv.apps ? { apps: inv.apps.map((a) => ({ identifier: a.packageName, version: String(a.versionCode), managed: a.managed === true })) } : {}),
+      ...(inv.apps
+        ? {
+            apps: inv.apps.map((a) => ({
+              identifier: a.packageName,
+              version: String(a.versionCode),
+              managed: a.managed === true,
+            })),
+          }
+        : {}),
       ...(inv.policies ? { profiles: inv.policies.map((p) => ({ identifier: p.id, hash: p.hash })) } : {}),
       ...(inv.locked !== undefined ? { locked: inv.locked } : {}),
       ...(inv.passcodeSet !== undefined ? { passcodeSet: inv.passcodeSet } : {}),
@@ -34,15 +49,29 @@ export const androidAdapter: PlatformAdapter = {
     const action = { action: a.action, identifier: a.identifier, hash: a.hash, version: a.version };
     switch (a.action) {
       case 'install-profile':
-        return command('ApplyPolicy', { policyId: a.identifier, hash: a.hash, policy: a.item?.kind === 'profile' ? a.item.policy ?? {} : {} }, { action });
-      case 'remove-profile': return command('RemovePolicy', { policyId: a.identifier }, { action });
+        return command(
+          'ApplyPolicy',
+          { policyId: a.identifier, hash: a.hash, policy: a.item?.kind === 'profile' ? (a.item.policy ?? {}) : {} },
+          { action },
+        );
+      case 'remove-profile':
+        return command('RemovePolicy', { policyId: a.identifier }, { action });
       case 'install-app': {
         const source = a.item?.kind === 'app' ? a.item.source : undefined;
         // An Android versionCode is an integer: send it as one (absent when the template sets no minimum).
         const versionCode = a.version !== undefined && /^\d{1,15}$/.test(a.version) ? Number(a.version) : a.version;
-        return command('InstallApp', { packageName: a.identifier, ...(versionCode !== undefined ? { versionCode } : {}), ...(source ? { url: source } : {}) }, { action });
+        return command(
+          'InstallApp',
+          {
+            packageName: a.identifier,
+            ...(versionCode !== undefined ? { versionCode } : {}),
+            ...(source ? { url: source } : {}),
+          },
+          { action },
+        );
       }
-      case 'remove-app': return command('RemoveApp', { packageName: a.identifier }, { action });
+      case 'remove-app':
+        return command('RemoveApp', { packageName: a.identifier }, { action });
       default:
         return command('Noop', { reason: `${a.action} is not supported on Android` }, { action });
     }
@@ -50,14 +79,26 @@ export const androidAdapter: PlatformAdapter = {
 
   adminCommand(type, params: AdminParams): AdminPlan {
     switch (type) {
-      case 'Lock': return { commands: [command('Lock', params.message ? { message: params.message } : {})] };
-      case 'Restart': return { commands: [command('Restart')] };
-      case 'Wipe': return { commands: [command('Wipe')] };
-      case 'ClearPasscode': return { commands: [command('ClearPasscode', {}, params.newPasscode ? { secrets: { newPasscode: params.newPasscode } } : {})] };
-      case 'Unenroll': return { commands: [command('Unenroll')] };
-      case 'AdminLock': return { commands: [command('AdminLock', params.message ? { message: params.message } : {})] };
-      case 'AdminUnlock': return { commands: [command('AdminUnlock')] };
-      case 'SelectiveWipe': return { refused: 'SelectiveWipe is planned by the sync engine' };
+      case 'Lock':
+        return { commands: [command('Lock', params.message ? { message: params.message } : {})] };
+      case 'Restart':
+        return { commands: [command('Restart')] };
+      case 'Wipe':
+        return { commands: [command('Wipe')] };
+      case 'ClearPasscode':
+        return {
+          commands: [
+            command('ClearPasscode', {}, params.newPasscode ? { secrets: { newPasscode: params.newPasscode } } : {}),
+          ],
+        };
+      case 'Unenroll':
+        return { commands: [command('Unenroll')] };
+      case 'AdminLock':
+        return { commands: [command('AdminLock', params.message ? { message: params.message } : {})] };
+      case 'AdminUnlock':
+        return { commands: [command('AdminUnlock')] };
+      case 'SelectiveWipe':
+        return { refused: 'SelectiveWipe is planned by the sync engine' };
     }
   },
 

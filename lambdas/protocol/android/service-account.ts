@@ -23,15 +23,18 @@ export function readServiceAccount(json: string): ServiceAccount {
   } catch {
     throw unprocessable('the service account is not JSON');
   }
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw unprocessable('the service account must be a JSON object');
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
+    throw unprocessable('the service account must be a JSON object');
   const o = raw as Record<string, unknown>;
-  if (o.type !== 'service_account') throw unprocessable('the JSON is not a service account key (type must be "service_account")');
+  if (o.type !== 'service_account')
+    throw unprocessable('the JSON is not a service account key (type must be "service_account")');
   const str = (k: string) => (typeof o[k] === 'string' && (o[k] as string).trim() ? (o[k] as string) : undefined);
   const projectId = str('project_id');
   const clientEmail = str('client_email');
   const privateKey = str('private_key');
   if (!projectId) throw unprocessable('the service account has no project_id');
-  if (!clientEmail || !/^[^@\s]+@[^@\s]+$/.test(clientEmail)) throw unprocessable('the service account has no valid client_email');
+  if (!clientEmail || !/^[^@\s]+@[^@\s]+$/.test(clientEmail))
+    throw unprocessable('the service account has no valid client_email');
   if (!privateKey) throw unprocessable('the service account has no private_key');
   try {
     const key = createPrivateKey(privateKey);

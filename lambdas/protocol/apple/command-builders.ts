@@ -24,7 +24,13 @@ export const NEVER_NOT_NOW: ReadonlySet<string> = new Set([
 ]);
 
 /** Commands observed to NotNow on a locked device; the queue holds them back while it is locked. */
-const NEEDS_UNLOCK: ReadonlySet<string> = new Set(['InstallProfile', 'InstallApplication', 'InstallMedia', 'SecurityInfo', 'ManagedMediaList']);
+const NEEDS_UNLOCK: ReadonlySet<string> = new Set([
+  'InstallProfile',
+  'InstallApplication',
+  'InstallMedia',
+  'SecurityInfo',
+  'ManagedMediaList',
+]);
 
 export function needsUnlock(requestType: string): boolean {
   return NEEDS_UNLOCK.has(requestType);
@@ -62,7 +68,8 @@ export const DEVICE_INFORMATION_QUERIES: readonly string[] = [
 export const deviceInformation = (queries: readonly string[] = DEVICE_INFORMATION_QUERIES): AppleCommand =>
   make('DeviceInformation', { Queries: [...queries] });
 export const profileList = (): AppleCommand => make('ProfileList', { ManagedOnly: true });
-export const installedApplicationList = (): AppleCommand => make('InstalledApplicationList', { ManagedAppsOnly: false });
+export const installedApplicationList = (): AppleCommand =>
+  make('InstalledApplicationList', { ManagedAppsOnly: false });
 export const managedMediaList = (): AppleCommand => make('ManagedMediaList');
 
 /** `payload` is the whole profile (XML or signed DER), sent as <data>. */
@@ -86,17 +93,30 @@ export interface InstallApplicationOptions {
 
 /** Apple: the request must carry exactly one of iTunesStoreID, Identifier, ManifestURL. */
 export function installApplication(o: InstallApplicationOptions): AppleCommand {
-  if (o.iTunesStoreID !== undefined && o.manifestURL !== undefined) throw new Error('give iTunesStoreID or manifestURL, not both');
+  if (o.iTunesStoreID !== undefined && o.manifestURL !== undefined)
+    throw new Error('give iTunesStoreID or manifestURL, not both');
   const source =
-    o.iTunesStoreID !== undefined ? { iTunesStoreID: o.iTunesStoreID } : o.manifestURL !== undefined ? { ManifestURL: o.manifestURL } : { Identifier: o.identifier };
+    o.iTunesStoreID !== undefined
+      ? { iTunesStoreID: o.iTunesStoreID }
+      : o.manifestURL !== undefined
+        ? { ManifestURL: o.manifestURL }
+        : { Identifier: o.identifier };
   return make('InstallApplication', { ...source, ManagementFlags: o.managementFlags ?? REMOVE_APP_ON_UNENROLL });
 }
 
-export const removeApplication = (identifier: string): AppleCommand => make('RemoveApplication', { Identifier: identifier });
+export const removeApplication = (identifier: string): AppleCommand =>
+  make('RemoveApplication', { Identifier: identifier });
 
 export type InstallMediaOptions =
   | { iTunesStoreID: number }
-  | { mediaURL: string; persistentId: string; kind?: 'pdf' | 'epub' | 'ibooks'; version?: string; title?: string; author?: string };
+  | {
+      mediaURL: string;
+      persistentId: string;
+      kind?: 'pdf' | 'epub' | 'ibooks';
+      version?: string;
+      title?: string;
+      author?: string;
+    };
 
 export function installMedia(o: InstallMediaOptions): AppleCommand {
   if ('iTunesStoreID' in o) return make('InstallMedia', { MediaType: 'Book', iTunesStoreID: o.iTunesStoreID });

@@ -32,13 +32,21 @@ export interface InventoryUpdate extends Omit<Inventory, 'readAt'> {
 }
 
 type Dict = Record<string, unknown>;
-const isDict = (v: unknown): v is Dict => typeof v === 'object' && v !== null && !Array.isArray(v) && !Buffer.isBuffer(v);
+const isDict = (v: unknown): v is Dict =>
+  typeof v === 'object' && v !== null && !Array.isArray(v) && !Buffer.isBuffer(v);
 const dicts = (v: unknown): Dict[] => (Array.isArray(v) ? v.filter(isDict) : []);
 const str = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
 const bool = (v: unknown): boolean | undefined => (typeof v === 'boolean' ? v : undefined);
 
 /** Statuses under which an app counts as managed by us (not a pending or failed install). */
-const MANAGED_STATUSES = new Set(['Managed', 'UpdateRejected', 'PromptingForUpdate', 'PromptingForUpdateLogin', 'ValidatingUpdate', 'Updating']);
+const MANAGED_STATUSES = new Set([
+  'Managed',
+  'UpdateRejected',
+  'PromptingForUpdate',
+  'PromptingForUpdateLogin',
+  'ValidatingUpdate',
+  'Updating',
+]);
 
 function drop<T extends object>(o: T): T {
   for (const k of Object.keys(o) as Array<keyof T>) if (o[k] === undefined) delete o[k];
@@ -56,7 +64,13 @@ export function inventoryFromReport(requestType: string, raw: Dict): InventoryUp
       return {
         profiles: dicts(raw.ProfileList)
           .filter((p) => str(p.PayloadIdentifier))
-          .map((p) => drop({ identifier: p.PayloadIdentifier as string, uuid: str(p.PayloadUUID), managed: bool(p.IsManaged) ?? true })),
+          .map((p) =>
+            drop({
+              identifier: p.PayloadIdentifier as string,
+              uuid: str(p.PayloadUUID),
+              managed: bool(p.IsManaged) ?? true,
+            }),
+          ),
       };
     }
     case 'InstalledApplicationList': {
@@ -82,7 +96,10 @@ export function inventoryFromReport(requestType: string, raw: Dict): InventoryUp
       if (!Array.isArray(raw.Books)) return {};
       return {
         books: dicts(raw.Books)
-          .map((b) => ({ identifier: str(b.PersistentID) ?? (b.iTunesStoreID !== undefined ? String(b.iTunesStoreID) : undefined), version: str(b.Version) }))
+          .map((b) => ({
+            identifier: str(b.PersistentID) ?? (b.iTunesStoreID !== undefined ? String(b.iTunesStoreID) : undefined),
+            version: str(b.Version),
+          }))
           .filter((b): b is { identifier: string; version: string | undefined } => b.identifier !== undefined)
           .map((b) => drop(b)),
       };
@@ -116,7 +133,10 @@ export function inventoryFromReport(requestType: string, raw: Dict): InventoryUp
     case 'CertificateList': {
       if (!Array.isArray(raw.CertificateList)) return {};
       return {
-        certificates: dicts(raw.CertificateList).map((c) => ({ commonName: str(c.CommonName) ?? '', isIdentity: bool(c.IsIdentity) ?? false })),
+        certificates: dicts(raw.CertificateList).map((c) => ({
+          commonName: str(c.CommonName) ?? '',
+          isIdentity: bool(c.IsIdentity) ?? false,
+        })),
       };
     }
     default:
@@ -125,7 +145,10 @@ export function inventoryFromReport(requestType: string, raw: Dict): InventoryUp
 }
 
 /** Sets each app's `managed` flag from a ManagedApplicationList result (apps not listed: unmanaged). */
-export function applyManagedApps(apps: NonNullable<Inventory['apps']>, managed: ManagedAppState[]): NonNullable<Inventory['apps']> {
+export function applyManagedApps(
+  apps: NonNullable<Inventory['apps']>,
+  managed: ManagedAppState[],
+): NonNullable<Inventory['apps']> {
   const byId = new Map(managed.map((m) => [m.identifier, m.managed]));
   return apps.map((a) => ({ ...a, managed: byId.get(a.identifier) ?? false }));
 }

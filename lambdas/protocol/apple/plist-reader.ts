@@ -17,7 +17,12 @@ export class MalformedPlistError extends DomainError {
 /** A plist over the nesting or element limit: 400 too, before any more of it is read. */
 export class PlistTooComplexError extends MalformedPlistError {
   constructor(limit: 'depth' | 'elements', max: number) {
-    super(limit === 'depth' ? `plist nests dicts and arrays deeper than ${max} levels` : `plist has more than ${max} elements`, { limit, max });
+    super(
+      limit === 'depth'
+        ? `plist nests dicts and arrays deeper than ${max} levels`
+        : `plist has more than ${max} elements`,
+      { limit, max },
+    );
     this.name = 'PlistTooComplexError';
   }
 }

@@ -3,7 +3,7 @@
 import plist from 'plist';
 import { MalformedPlistError, readXmlPlist } from './plist-reader';
 
-export { MalformedPlistError, PlistTooComplexError, PLIST_LIMITS } from './plist-reader';
+export { MalformedPlistError, PLIST_LIMITS, PlistTooComplexError } from './plist-reader';
 
 function isDict(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v) && !Buffer.isBuffer(v) && !(v instanceof Date);
@@ -25,7 +25,8 @@ export function parsePlist(body: Buffer | string): Record<string, unknown> {
 /** Drops undefined/null values: plist@3 would emit a dangling <key> for them. */
 function clean(value: unknown): unknown {
   // Binary read back from DynamoDB is a plain Uint8Array: still <data>, never a dict of bytes.
-  if (value instanceof Uint8Array && !Buffer.isBuffer(value)) return Buffer.from(value.buffer, value.byteOffset, value.byteLength);
+  if (value instanceof Uint8Array && !Buffer.isBuffer(value))
+    return Buffer.from(value.buffer, value.byteOffset, value.byteLength);
   if (Array.isArray(value)) return value.filter((v) => v !== undefined && v !== null).map(clean);
   if (isDict(value)) {
     const out: Record<string, unknown> = {};

@@ -1,6 +1,7 @@
 // The tenant's APNs MDM push certificate: its topic (subject UID) and a key that matches it.
-import { X509Certificate, createPrivateKey, createPublicKey } from 'node:crypto';
+
 import type { KeyObject } from 'node:crypto';
+import { createPrivateKey, createPublicKey, X509Certificate } from 'node:crypto';
 import { unprocessable } from '../../domain/errors';
 
 export interface PushCertificate {

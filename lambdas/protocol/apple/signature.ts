@@ -1,6 +1,6 @@
 // Verifies the Mdm-Signature header: a detached CMS SignedData over the exact request body.
 // pkijs does the CMS (node-forge cannot verify PKCS#7); node:crypto does the chain and dates.
-import { X509Certificate, createHash, webcrypto } from 'node:crypto';
+import { createHash, webcrypto, X509Certificate } from 'node:crypto';
 import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
 import { DomainError } from '../../domain/errors';
@@ -120,7 +120,8 @@ export async function verifyMdmSignature(
     throw new SignatureError('signer', `signer certificate is unreadable: ${(e as Error).message}`);
   }
   const notAfter = new Date(cert.validTo);
-  if (now.getTime() > notAfter.getTime()) throw new SignatureError('expired', `signer certificate expired ${cert.validTo}`);
+  if (now.getTime() > notAfter.getTime())
+    throw new SignatureError('expired', `signer certificate expired ${cert.validTo}`);
   if (now.getTime() < new Date(cert.validFrom).getTime()) {
     throw new SignatureError('not-yet-valid', `signer certificate is valid only from ${cert.validFrom}`);
   }

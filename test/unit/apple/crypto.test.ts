@@ -1,4 +1,4 @@
-import { X509Certificate, createHash } from 'node:crypto';
+import { createHash, X509Certificate } from 'node:crypto';
 import forge from 'node-forge';
 import { createTenantCa, issueDeviceIdentity } from '../../../lambdas/protocol/apple/ca';
 import { signMdmMessage, signProfile, unwrapSignedProfile } from '../../../lambdas/protocol/apple/sign';
@@ -12,7 +12,9 @@ const device = issueDeviceIdentity(caA, 'device-1', NOW);
 
 function keyFromP12(p12: Buffer, password: string): { certPem: string; keyPem: string } {
   const parsed = forge.pkcs12.pkcs12FromAsn1(forge.asn1.fromDer(p12.toString('binary')), password);
-  const keyBag = parsed.getBags({ bagType: forge.pki.oids.pkcs8ShroudedKeyBag })[forge.pki.oids.pkcs8ShroudedKeyBag]![0];
+  const keyBag = parsed.getBags({ bagType: forge.pki.oids.pkcs8ShroudedKeyBag })[
+    forge.pki.oids.pkcs8ShroudedKeyBag
+  ]![0];
   const certBag = parsed.getBags({ bagType: forge.pki.oids.certBag })[forge.pki.oids.certBag]![0];
   return { certPem: forge.pki.certificateToPem(certBag.cert!), keyPem: forge.pki.privateKeyToPem(keyBag.key!) };
 }
@@ -57,7 +59,9 @@ describe('issueDeviceIdentity', () => {
     const a = new X509Certificate(device.certPem);
     const b = new X509Certificate(other.certPem);
     expect(a.serialNumber).not.toBe(b.serialNumber);
-    expect(a.publicKey.export({ format: 'pem', type: 'spki' })).not.toBe(b.publicKey.export({ format: 'pem', type: 'spki' }));
+    expect(a.publicKey.export({ format: 'pem', type: 'spki' })).not.toBe(
+      b.publicKey.export({ format: 'pem', type: 'spki' }),
+    );
   });
 });
 
@@ -82,9 +86,11 @@ describe('verifyMdmSignature', () => {
   });
 
   it('rejects the real signature after its certificate expired', async () => {
-    await expect(verifyMdmSignature(header2, body2, undefined, new Date('2032-01-01T00:00:00Z'))).rejects.toMatchObject({
-      reason: 'expired',
-    });
+    await expect(verifyMdmSignature(header2, body2, undefined, new Date('2032-01-01T00:00:00Z'))).rejects.toMatchObject(
+      {
+        reason: 'expired',
+      },
+    );
   });
 
   it('fails cleanly on header1 (a parse-only sample whose body we do not have)', async () => {
@@ -104,12 +110,16 @@ describe('verifyMdmSignature', () => {
 
   it('verifies our own SHA-256 signature with signed attributes against the issuing tenant CA only', async () => {
     const { certPem, keyPem } = keyFromP12(device.p12, device.password);
-    const body = Buffer.from('<?xml version="1.0"?><plist version="1.0"><dict><key>Status</key><string>Idle</string></dict></plist>');
+    const body = Buffer.from(
+      '<?xml version="1.0"?><plist version="1.0"><dict><key>Status</key><string>Idle</string></dict></plist>',
+    );
     const sig = signMdmMessage(body, certPem, keyPem);
     const r = await verifyMdmSignature(sig, body, caA.certPem, NOW);
     expect(r.certHash).toBe(createHash('sha256').update(new X509Certificate(device.certPem).raw).digest('hex'));
     await expect(verifyMdmSignature(sig, body, caB.certPem, NOW)).rejects.toMatchObject({ reason: 'untrusted' });
-    await expect(verifyMdmSignature(sig, Buffer.concat([body, Buffer.from(' ')]), caA.certPem, NOW)).rejects.toMatchObject({
+    await expect(
+      verifyMdmSignature(sig, Buffer.concat([body, Buffer.from(' ')]), caA.certPem, NOW),
+    ).rejects.toMatchObject({
       reason: 'bad-signature',
     });
     await expect(verifyMdmSignature(sig, body, caA.certPem, new Date('2028-01-01T00:00:00Z'))).rejects.toMatchObject({
@@ -120,7 +130,9 @@ describe('verifyMdmSignature', () => {
   it('rejects an attached (non-detached) signature', async () => {
     const { certPem, keyPem } = keyFromP12(device.p12, device.password);
     const attached = signProfile(Buffer.from('x'), certPem, keyPem).toString('base64');
-    await expect(verifyMdmSignature(attached, Buffer.from('x'), caA.certPem, NOW)).rejects.toMatchObject({ reason: 'not-detached' });
+    await expect(verifyMdmSignature(attached, Buffer.from('x'), caA.certPem, NOW)).rejects.toMatchObject({
+      reason: 'not-detached',
+    });
   });
 });
 

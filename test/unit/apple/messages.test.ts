@@ -1,12 +1,12 @@
 import { readdirSync } from 'node:fs';
 import { DomainError } from '../../../lambdas/domain/errors';
+import type { AuthenticateMessage, CheckinMessage } from '../../../lambdas/protocol/apple/messages';
 import {
   checkinResponse,
   parseCheckin,
   parseCommandReport,
   platformFromAuthenticate,
 } from '../../../lambdas/protocol/apple/messages';
-import type { AuthenticateMessage, CheckinMessage } from '../../../lambdas/protocol/apple/messages';
 import { buildPlist, parsePlist } from '../../../lambdas/protocol/apple/plist';
 import { fixturePath, readFixture } from '../../support/fixtures';
 
@@ -74,10 +74,20 @@ describe('parseCheckin', () => {
   });
 
   it('tells macOS from iOS by shape when names are unknown', () => {
-    const base = { type: 'Authenticate', messageType: 'Authenticate', udid: 'u', topic: 't', userEnrollment: false, channel: 'device', raw: {} } as const;
+    const base = {
+      type: 'Authenticate',
+      messageType: 'Authenticate',
+      udid: 'u',
+      topic: 't',
+      userEnrollment: false,
+      channel: 'device',
+      raw: {},
+    } as const;
     expect(platformFromAuthenticate({ ...base, deviceName: 'x', model: 'Z1', modelName: 'Thing' })).toBe('macos');
     expect(platformFromAuthenticate({ ...base, deviceName: 'x', model: 'Z1', imei: '1' })).toBe('ios');
-    expect(platformFromAuthenticate({ ...base, modelName: 'iPhone', model: 'iPhone15,2', deviceName: 'Bob' })).toBe('ios');
+    expect(platformFromAuthenticate({ ...base, modelName: 'iPhone', model: 'iPhone15,2', deviceName: 'Bob' })).toBe(
+      'ios',
+    );
     expect(platformFromAuthenticate({ ...base })).toBe('ios');
   });
 
@@ -114,7 +124,14 @@ describe('parseCheckin', () => {
     const m = parseCheckin(buildPlist({ MessageType: 'Authenticate', Topic: 'com.apple.mgmt.x', EnrollmentID: 'E1' }));
     expect(m).toMatchObject({ udid: 'E1', userEnrollment: true, channel: 'device' });
     const u = parseCheckin(
-      buildPlist({ MessageType: 'TokenUpdate', Topic: 't', EnrollmentID: 'E1', EnrollmentUserID: 'U1', Token: Buffer.from([1, 2]), PushMagic: 'pm' }),
+      buildPlist({
+        MessageType: 'TokenUpdate',
+        Topic: 't',
+        EnrollmentID: 'E1',
+        EnrollmentUserID: 'U1',
+        Token: Buffer.from([1, 2]),
+        PushMagic: 'pm',
+      }),
     );
     expect(u).toMatchObject({ channel: 'user', userId: 'U1', token: '0102' });
   });
@@ -130,8 +147,21 @@ describe('parseCheckin', () => {
     ['a UDID of 129 characters', { MessageType: 'Authenticate', Topic: 't', UDID: 'A'.repeat(129) }],
     ['a UDID with a key separator', { MessageType: 'Authenticate', Topic: 't', UDID: 'u#DEVICE' }],
     ['a 3,000-character EnrollmentID', { MessageType: 'Authenticate', Topic: 't', EnrollmentID: 'E'.repeat(3000) }],
-    ['a 3,000-character serial number', { MessageType: 'Authenticate', Topic: 't', UDID: 'u', SerialNumber: 'C'.repeat(3000) }],
-    ['a 3,000-character UserID', { MessageType: 'TokenUpdate', Topic: 't', UDID: 'u', UserID: 'x'.repeat(3000), Token: Buffer.from([1]), PushMagic: 'p' }],
+    [
+      'a 3,000-character serial number',
+      { MessageType: 'Authenticate', Topic: 't', UDID: 'u', SerialNumber: 'C'.repeat(3000) },
+    ],
+    [
+      'a 3,000-character UserID',
+      {
+        MessageType: 'TokenUpdate',
+        Topic: 't',
+        UDID: 'u',
+        UserID: 'x'.repeat(3000),
+        Token: Buffer.from([1]),
+        PushMagic: 'p',
+      },
+    ],
   ])('rejects %s with 400', (_n, dict) => {
     expect400(() => parseCheckin(buildPlist(dict)));
   });
@@ -141,8 +171,15 @@ describe('parseCheckin', () => {
   });
 
   it('accepts ids of every real shape, up to 128 characters', () => {
-    for (const udid of ['00008030-001A2D3C0E12802E', '1c111c111c111c111c111c111c111c111c111c11', '66ADE930-5FDF-5EC4-8429-15640684C489', 'A'.repeat(128)]) {
-      expect(parseCheckin(buildPlist({ MessageType: 'Authenticate', Topic: 't', UDID: udid, SerialNumber: 'C02RX6G8G8WP' }))).toMatchObject({ udid });
+    for (const udid of [
+      '00008030-001A2D3C0E12802E',
+      '1c111c111c111c111c111c111c111c111c111c11',
+      '66ADE930-5FDF-5EC4-8429-15640684C489',
+      'A'.repeat(128),
+    ]) {
+      expect(
+        parseCheckin(buildPlist({ MessageType: 'Authenticate', Topic: 't', UDID: udid, SerialNumber: 'C02RX6G8G8WP' })),
+      ).toMatchObject({ udid });
     }
   });
 
@@ -158,7 +195,11 @@ describe('checkinResponse', () => {
   const mk = (d: Record<string, unknown>): CheckinMessage => parseCheckin(buildPlist(d));
 
   it('answers the state messages with an empty 200', () => {
-    for (const f of [['nanomdm', 'Authenticate.1.plist'], ['nanomdm', 'TokenUpdate.1.plist'], ['commandment', 'CheckOut', '10.11.x.xml']]) {
+    for (const f of [
+      ['nanomdm', 'Authenticate.1.plist'],
+      ['nanomdm', 'TokenUpdate.1.plist'],
+      ['commandment', 'CheckOut', '10.11.x.xml'],
+    ]) {
       expect(checkinResponse(checkin(...f))).toEqual({ status: 200, body: Buffer.alloc(0) });
     }
   });
@@ -181,18 +222,38 @@ describe('checkinResponse', () => {
     const tokens = checkinResponse(mk({ MessageType: 'DeclarativeManagement', UDID: 'u', Endpoint: 'tokens' }));
     expect(tokens.contentType).toBe('application/json');
     expect(JSON.parse(tokens.body.toString()).SyncTokens.DeclarationsToken).toBeTruthy();
-    const items = checkinResponse(mk({ MessageType: 'DeclarativeManagement', UDID: 'u', Endpoint: 'declaration-items' }));
+    const items = checkinResponse(
+      mk({ MessageType: 'DeclarativeManagement', UDID: 'u', Endpoint: 'declaration-items' }),
+    );
     expect(JSON.parse(items.body.toString()).Declarations.Configurations).toEqual([]);
-    expect(checkinResponse(mk({ MessageType: 'DeclarativeManagement', UDID: 'u', Endpoint: 'status' })).status).toBe(200);
-    expect(checkinResponse(mk({ MessageType: 'DeclarativeManagement', UDID: 'u', Endpoint: 'declaration/x/y' })).status).toBe(404);
-    expect(checkinResponse(mk({ MessageType: 'GetToken', UDID: 'u', TokenServiceType: 'com.apple.maid' })).status).toBe(410);
+    expect(checkinResponse(mk({ MessageType: 'DeclarativeManagement', UDID: 'u', Endpoint: 'status' })).status).toBe(
+      200,
+    );
+    expect(
+      checkinResponse(mk({ MessageType: 'DeclarativeManagement', UDID: 'u', Endpoint: 'declaration/x/y' })).status,
+    ).toBe(404);
+    expect(checkinResponse(mk({ MessageType: 'GetToken', UDID: 'u', TokenServiceType: 'com.apple.maid' })).status).toBe(
+      410,
+    );
     expect(checkinResponse(mk({ MessageType: 'SomethingNew', UDID: 'u' })).status).toBe(410);
   });
 });
 
 describe('parseCommandReport', () => {
   it('parses every captured report', () => {
-    const dirs = ['DeviceInformation', 'ProfileList', 'InstalledApplicationList', 'ManagedApplicationList', 'SecurityInfo', 'CertificateList', 'NotNow', 'Errors', 'AvailableOSUpdates', 'DeviceLock', 'InstallApplication'];
+    const dirs = [
+      'DeviceInformation',
+      'ProfileList',
+      'InstalledApplicationList',
+      'ManagedApplicationList',
+      'SecurityInfo',
+      'CertificateList',
+      'NotNow',
+      'Errors',
+      'AvailableOSUpdates',
+      'DeviceLock',
+      'InstallApplication',
+    ];
     const all = [
       ...dirs.flatMap(files),
       ['nanomdm', 'DeviceInformation.1.plist'],
@@ -216,7 +277,9 @@ describe('parseCommandReport', () => {
       status: 'NotNow',
       commandUuid: 'bb5d7813-e7c3-4279-b954-4b678925de5f',
     });
-    expect(parseCommandReport(readFixture('nanomdm', 'DeviceInformation.1.plist')).requestType).toBe('DeviceInformation');
+    expect(parseCommandReport(readFixture('nanomdm', 'DeviceInformation.1.plist')).requestType).toBe(
+      'DeviceInformation',
+    );
   });
 
   it('reads error chains (first = top-level error)', () => {
@@ -228,18 +291,25 @@ describe('parseCommandReport', () => {
     ]);
     const u = parseCommandReport(readFixture('commandment', 'Errors', 'iOS-11.3.1-RemoveProfile-Unmanaged.xml'));
     expect(u.errorChain![0]).toMatchObject({ code: 12013, domain: 'MCMDMErrorDomain' });
-    expect(parseCommandReport(readFixture('commandment', 'Errors', 'iOS-11.3.1-CommandFormatError.xml')).status).toBe('CommandFormatError');
+    expect(parseCommandReport(readFixture('commandment', 'Errors', 'iOS-11.3.1-CommandFormatError.xml')).status).toBe(
+      'CommandFormatError',
+    );
   });
 
   it('reads user-channel reports', () => {
-    expect(parseCommandReport(buildPlist({ UDID: 'u', UserID: 'x', Status: 'Idle' }))).toMatchObject({ channel: 'user', userId: 'x' });
+    expect(parseCommandReport(buildPlist({ UDID: 'u', UserID: 'x', Status: 'Idle' }))).toMatchObject({
+      channel: 'user',
+      userId: 'x',
+    });
   });
 
   it('rejects unknown statuses and missing ids with 400', () => {
     expect400(() => parseCommandReport(buildPlist({ UDID: 'u', Status: 'Bogus' })));
     expect400(() => parseCommandReport(buildPlist({ Status: 'Idle' })));
     expect400(() => parseCommandReport(buildPlist({ UDID: 'u'.repeat(3000), Status: 'Idle' })));
-    expect400(() => parseCommandReport(buildPlist({ UDID: 'u', Status: 'Acknowledged', CommandUUID: 'c'.repeat(3000) })));
+    expect400(() =>
+      parseCommandReport(buildPlist({ UDID: 'u', Status: 'Acknowledged', CommandUUID: 'c'.repeat(3000) })),
+    );
     expect400(() => parseCommandReport('<html/>'));
   });
 });

@@ -1,8 +1,14 @@
-import fc from 'fast-check';
 import { readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
+import fc from 'fast-check';
 import plist from 'plist';
-import { MalformedPlistError, PLIST_LIMITS, PlistTooComplexError, buildPlist, parsePlist } from '../../../lambdas/protocol/apple/plist';
+import {
+  buildPlist,
+  MalformedPlistError,
+  PLIST_LIMITS,
+  PlistTooComplexError,
+  parsePlist,
+} from '../../../lambdas/protocol/apple/plist';
 import { readXmlPlist } from '../../../lambdas/protocol/apple/plist-reader';
 import { fixturePath, readFixture } from '../../support/fixtures';
 
@@ -58,7 +64,8 @@ describe('parsePlist', () => {
 });
 
 describe('parsePlist on hostile and unusual input', () => {
-  const nestedDicts = (depth: number) => `<plist><dict>${'<key>a</key><dict>'.repeat(depth)}${'</dict>'.repeat(depth)}</dict></plist>`;
+  const nestedDicts = (depth: number) =>
+    `<plist><dict>${'<key>a</key><dict>'.repeat(depth)}${'</dict>'.repeat(depth)}</dict></plist>`;
   const refusal = (body: string) => {
     try {
       parsePlist(body);
@@ -80,7 +87,8 @@ describe('parsePlist on hostile and unusual input', () => {
     // The root dict is level 1.
     expect(() => parsePlist(nestedDicts(PLIST_LIMITS.maxDepth - 1))).not.toThrow();
     expect(refusal(nestedDicts(PLIST_LIMITS.maxDepth))).toBeInstanceOf(PlistTooComplexError);
-    const arrays = (n: number) => `<plist><dict><key>a</key>${'<array>'.repeat(n)}${'</array>'.repeat(n)}</dict></plist>`;
+    const arrays = (n: number) =>
+      `<plist><dict><key>a</key>${'<array>'.repeat(n)}${'</array>'.repeat(n)}</dict></plist>`;
     expect(() => parsePlist(arrays(PLIST_LIMITS.maxDepth - 1))).not.toThrow();
     expect(refusal(arrays(PLIST_LIMITS.maxDepth))).toBeInstanceOf(PlistTooComplexError);
   });
@@ -98,12 +106,27 @@ describe('parsePlist on hostile and unusual input', () => {
     expect(refusal(many).details).toEqual({ limit: 'elements', max: PLIST_LIMITS.maxElements });
     // Every key iOS reports for an app: 31 elements per app.
     const app = buildPlist({
-      Identifier: 'com.example.app', Name: 'App', ShortVersion: '1.2.3', Version: '123', BundleSize: 123456, DynamicSize: 789,
-      Installing: false, IsValidated: true, ExternalVersionIdentifier: 8888, AdHocCodeSigned: false, AppStoreVendable: true, BetaApp: false,
-      DeviceBasedVPP: false, HasUpdateAvailable: false, IsAppClip: false,
-    }).replace(/^[\s\S]*?<dict>/, '<dict>').replace(/<\/plist>\s*$/, '');
-    const list = `<plist><dict><key>Status</key><string>Acknowledged</string><key>InstalledApplicationList</key><array>${
-      app.repeat(3000)}</array></dict></plist>`;
+      Identifier: 'com.example.app',
+      Name: 'App',
+      ShortVersion: '1.2.3',
+      Version: '123',
+      BundleSize: 123456,
+      DynamicSize: 789,
+      Installing: false,
+      IsValidated: true,
+      ExternalVersionIdentifier: 8888,
+      AdHocCodeSigned: false,
+      AppStoreVendable: true,
+      BetaApp: false,
+      DeviceBasedVPP: false,
+      HasUpdateAvailable: false,
+      IsAppClip: false,
+    })
+      .replace(/^[\s\S]*?<dict>/, '<dict>')
+      .replace(/<\/plist>\s*$/, '');
+    const list = `<plist><dict><key>Status</key><string>Acknowledged</string><key>InstalledApplicationList</key><array>${app.repeat(
+      3000,
+    )}</array></dict></plist>`;
     expect((parsePlist(list).InstalledApplicationList as unknown[]).length).toBe(3000);
   });
 
@@ -138,7 +161,10 @@ describe('parsePlist on hostile and unusual input', () => {
     ['a bare ampersand', '<plist><dict><key>a</key><string>x & y</string></dict></plist>'],
     ['an unknown entity', '<plist><dict><key>a</key><string>&nbsp;</string></dict></plist>'],
     ['an out-of-range character reference', '<plist><dict><key>a</key><string>&#x110000;</string></dict></plist>'],
-    ['a DTD internal subset (entity expansion)', '<!DOCTYPE plist [<!ENTITY x "xx">]><plist><dict><key>a</key><string>&x;</string></dict></plist>'],
+    [
+      'a DTD internal subset (entity expansion)',
+      '<!DOCTYPE plist [<!ENTITY x "xx">]><plist><dict><key>a</key><string>&x;</string></dict></plist>',
+    ],
     ['an unknown element', '<plist><dict><key>a</key><script>x</script></dict></plist>'],
     ['an element inside a string', '<plist><dict><key>a</key><string>x<true/></string></dict></plist>'],
     ['two keys in a row', '<plist><dict><key>a</key><key>b</key><string>x</string></dict></plist>'],
@@ -155,11 +181,17 @@ describe('parsePlist on hostile and unusual input', () => {
 
   it('reads random shallow plists exactly as the plist library does', () => {
     // Characters that need escaping or normalising, and any Unicode grapheme.
-    const char = fc.oneof(fc.constantFrom('<', '>', '&', '"', "'", ']]>', '\n', '\r', '\t', ' '), fc.string({ unit: 'grapheme', minLength: 1, maxLength: 1 }));
+    const char = fc.oneof(
+      fc.constantFrom('<', '>', '&', '"', "'", ']]>', '\n', '\r', '\t', ' '),
+      fc.string({ unit: 'grapheme', minLength: 1, maxLength: 1 }),
+    );
     const text = fc.string({ unit: char, maxLength: 16 });
     const key = text.filter((k) => k !== '__proto__');
     const leaf = fc.oneof(
-      text, fc.integer(), fc.double({ noNaN: true, noDefaultInfinity: true }), fc.boolean(),
+      text,
+      fc.integer(),
+      fc.double({ noNaN: true, noDefaultInfinity: true }),
+      fc.boolean(),
       fc.integer({ min: 0, max: 4_102_444_800 }).map((s) => new Date(s * 1000)),
       fc.uint8Array({ maxLength: 40 }).map((a) => Buffer.from(a)),
     );
@@ -168,10 +200,13 @@ describe('parsePlist on hostile and unusual input', () => {
       array: fc.array(tie('value'), { maxLength: 4 }),
       dict: fc.dictionary(key, tie('value'), { maxKeys: 4, noNullPrototype: true }),
     }));
-    fc.assert(fc.property(fc.dictionary(key, value, { maxKeys: 6, noNullPrototype: true }), (root) => {
-      const xml = plist.build(root as plist.PlistValue);
-      expect(parsePlist(xml)).toStrictEqual(plist.parse(xml));
-    }), { numRuns: 300 });
+    fc.assert(
+      fc.property(fc.dictionary(key, value, { maxKeys: 6, noNullPrototype: true }), (root) => {
+        const xml = plist.build(root as plist.PlistValue);
+        expect(parsePlist(xml)).toStrictEqual(plist.parse(xml));
+      }),
+      { numRuns: 300 },
+    );
   });
 });
 

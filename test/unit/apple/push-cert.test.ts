@@ -1,11 +1,14 @@
 import { generateKeyPairSync } from 'node:crypto';
+import { generatePushCertificateForTests } from '../../../kit/push-cert';
 import { DomainError } from '../../../lambdas/domain/errors';
 import { parsePushCertificate, topicFromCertificate } from '../../../lambdas/protocol/apple/push-cert';
 import { readFixture } from '../../support/fixtures';
-import { generatePushCertificateForTests } from '../../../kit/push-cert';
 
 const fixture = (name: string) => readFixture('micromdm', 'push-certs', name).toString('utf8');
-const strayKey = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ type: 'pkcs8', format: 'pem' }) as string;
+const strayKey = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({
+  type: 'pkcs8',
+  format: 'pem',
+}) as string;
 
 function expect422(fn: () => unknown, message: RegExp): void {
   try {
@@ -21,12 +24,17 @@ function expect422(fn: () => unknown, message: RegExp): void {
 
 describe('push certificate', () => {
   it('reads the topic from the micromdm mock push certificate', () => {
-    expect(topicFromCertificate(fixture('mock_push_cert.pem'))).toBe('com.apple.mgmt.External.18a16429-886b-41f1-9c30-2bd04ae4fc37');
+    expect(topicFromCertificate(fixture('mock_push_cert.pem'))).toBe(
+      'com.apple.mgmt.External.18a16429-886b-41f1-9c30-2bd04ae4fc37',
+    );
   });
 
   it('rejects the fixtures without a UID or with a wrong prefix', () => {
     expect422(() => parsePushCertificate(fixture('mock_push_cert_no_uid.pem'), strayKey), /no UID/);
-    expect422(() => parsePushCertificate(fixture('mock_push_cert_wrong_uid_prefix.pem'), strayKey), /does not start with com\.apple\.mgmt\./);
+    expect422(
+      () => parsePushCertificate(fixture('mock_push_cert_wrong_uid_prefix.pem'), strayKey),
+      /does not start with com\.apple\.mgmt\./,
+    );
   });
 
   it('rejects a key that does not belong to the certificate', () => {

@@ -1,5 +1,5 @@
 // Our commands and enrollment profile against apple/device-management's YAML schemas.
-import { readFileSync, readdirSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse } from 'yaml';
 import { fixturePath } from '../../support/fixtures';
@@ -80,10 +80,14 @@ function schemaProblems(dict: Record<string, unknown>, keys: SchemaKey[], where 
   }
   return problems;
 }
-import * as cmd from '../../../lambdas/protocol/apple/command-builders';
+
 import * as kitCmd from '../../../kit/apple-commands';
 import type { AppleCommand } from '../../../lambdas/protocol/apple/command-builders';
-import { buildEnrollmentProfile, enrollmentProfileIdentifier } from '../../../lambdas/protocol/apple/enrollment-profile';
+import * as cmd from '../../../lambdas/protocol/apple/command-builders';
+import {
+  buildEnrollmentProfile,
+  enrollmentProfileIdentifier,
+} from '../../../lambdas/protocol/apple/enrollment-profile';
 import { parsePlist } from '../../../lambdas/protocol/apple/plist';
 
 const samples: Array<[string, AppleCommand]> = [
@@ -96,12 +100,21 @@ const samples: Array<[string, AppleCommand]> = [
   ['certificateList', kitCmd.certificateList()],
   ['installProfile', cmd.installProfile(Buffer.from('<plist/>'))],
   ['removeProfile', cmd.removeProfile('com.example.wifi')],
-  ['installApplication (store id)', cmd.installApplication({ identifier: 'com.example.app', iTunesStoreID: 361309726 })],
-  ['installApplication (manifest)', cmd.installApplication({ identifier: 'com.example.app', manifestURL: 'https://x.example/m.plist' })],
+  [
+    'installApplication (store id)',
+    cmd.installApplication({ identifier: 'com.example.app', iTunesStoreID: 361309726 }),
+  ],
+  [
+    'installApplication (manifest)',
+    cmd.installApplication({ identifier: 'com.example.app', manifestURL: 'https://x.example/m.plist' }),
+  ],
   ['installApplication (bundle id)', cmd.installApplication({ identifier: 'com.example.app' })],
   ['removeApplication', cmd.removeApplication('com.example.app')],
   ['installMedia (store)', cmd.installMedia({ iTunesStoreID: 123 })],
-  ['installMedia (url)', cmd.installMedia({ mediaURL: 'https://x.example/book.pdf', persistentId: 'com.example.book', title: 'Book' })],
+  [
+    'installMedia (url)',
+    cmd.installMedia({ mediaURL: 'https://x.example/book.pdf', persistentId: 'com.example.book', title: 'Book' }),
+  ],
   ['removeMedia', cmd.removeMedia({ persistentId: 'com.example.book' })],
   ['removeMedia (store)', cmd.removeMedia({ iTunesStoreID: 123 })],
   ['deviceLock', cmd.deviceLock({ pin: '123456', message: 'Call IT', phoneNumber: '+15555550100' })],
@@ -158,14 +171,14 @@ describe('enrollment profile against the schemas', () => {
     expect(profile.PayloadIdentifier).toBe(enrollmentProfileIdentifier('t1'));
   });
 
-  it.each([['com.apple.mdm.yaml', 'com.apple.mdm'], ['com.apple.security.pkcs12.yaml', 'com.apple.security.pkcs12']])(
-    '%s payload has its required keys and only known keys',
-    (file, type) => {
-      const schema = loadSchema('mdm', 'profiles', file);
-      expect(schema.payload.payloadtype).toBe(type);
-      expect(schemaProblems(byType(type), [...common, ...schema.payloadkeys!])).toEqual([]);
-    },
-  );
+  it.each([
+    ['com.apple.mdm.yaml', 'com.apple.mdm'],
+    ['com.apple.security.pkcs12.yaml', 'com.apple.security.pkcs12'],
+  ])('%s payload has its required keys and only known keys', (file, type) => {
+    const schema = loadSchema('mdm', 'profiles', file);
+    expect(schema.payload.payloadtype).toBe(type);
+    expect(schemaProblems(byType(type), [...common, ...schema.payloadkeys!])).toEqual([]);
+  });
 
   it('points the MDM payload at the identity payload and asks for signed messages', () => {
     const mdm = byType('com.apple.mdm');

@@ -1,8 +1,15 @@
 import { createHash } from 'node:crypto';
-import {
-  actionNeedsUnlock, canonicalJson, compareVersions, diff, matches, profileContentHash, profileUuid, syncActionKey,
-} from '../../../lambdas/domain/sync/diff';
 import type { SyncAction } from '../../../lambdas/domain/sync/diff';
+import {
+  actionNeedsUnlock,
+  canonicalJson,
+  compareVersions,
+  diff,
+  matches,
+  profileContentHash,
+  profileUuid,
+  syncActionKey,
+} from '../../../lambdas/domain/sync/diff';
 import { androidPolicy, appleProfile, mobileconfig, reportedProfile, tpl } from './helpers';
 
 const kinds = (actions: SyncAction[]) => actions.map((a) => `${a.action}:${a.identifier}`);
@@ -10,7 +17,11 @@ const kinds = (actions: SyncAction[]) => actions.map((a) => `${a.action}:${a.ide
 describe('profileContentHash', () => {
   it('hashes the decoded .mobileconfig bytes', () => {
     const item = appleProfile('com.acme.wifi');
-    expect(profileContentHash(item)).toBe(createHash('sha256').update(Buffer.from(item.payload as string, 'base64')).digest('hex'));
+    expect(profileContentHash(item)).toBe(
+      createHash('sha256')
+        .update(Buffer.from(item.payload as string, 'base64'))
+        .digest('hex'),
+    );
   });
   it('changes with the content', () => {
     expect(profileContentHash(appleProfile('a', 'v1'))).not.toBe(profileContentHash(appleProfile('a', 'v2')));
@@ -43,9 +54,20 @@ describe('profileUuid', () => {
 
 describe('compareVersions', () => {
   it.each([
-    ['1.9', '1.10', -1], ['1.10', '1.9', 1], ['2', '2.0', 0], ['2.0.0', '2', 0], ['2.0.1', '2', 1],
-    ['10', '9', 1], ['0010', '10', 0], ['1.0b2', '1.0', -1], ['1.0', '1.0b2', 1], ['1.0a', '1.0b', -1],
-    ['123456789012345678901', '123456789012345678900', 1], ['1-2', '1.2', 0], ['', '0', 0], [' 3.1 ', '3.1', 0],
+    ['1.9', '1.10', -1],
+    ['1.10', '1.9', 1],
+    ['2', '2.0', 0],
+    ['2.0.0', '2', 0],
+    ['2.0.1', '2', 1],
+    ['10', '9', 1],
+    ['0010', '10', 0],
+    ['1.0b2', '1.0', -1],
+    ['1.0', '1.0b2', 1],
+    ['1.0a', '1.0b', -1],
+    ['123456789012345678901', '123456789012345678900', 1],
+    ['1-2', '1.2', 0],
+    ['', '0', 0],
+    [' 3.1 ', '3.1', 0],
   ])('%s vs %s → %d', (a, b, want) => {
     expect(compareVersions(a, b)).toBe(want);
     expect(compareVersions(b, a)).toBe(-want === 0 ? 0 : -want);
@@ -58,7 +80,9 @@ describe('diff: profiles (Apple)', () => {
 
   it('installs a missing profile with its hash and item, needing an unlock', () => {
     const r = diff({ template: tpl([wifi]), inventory: { profiles: [] }, platform: 'ios', delivered: [] });
-    expect(r.actions).toEqual([{ action: 'install-profile', identifier: 'com.acme.wifi', hash, item: wifi, needsUnlock: true }]);
+    expect(r.actions).toEqual([
+      { action: 'install-profile', identifier: 'com.acme.wifi', hash, item: wifi, needsUnlock: true },
+    ]);
   });
   it('nothing to do when the reported PayloadUUID is the expected one (any case)', () => {
     const uuid = profileUuid('com.acme.wifi', hash).toLowerCase();
@@ -66,25 +90,45 @@ describe('diff: profiles (Apple)', () => {
   });
   it('re-installs a stale profile (same identifier, other PayloadUUID)', () => {
     const old = appleProfile('com.acme.wifi', 'v0');
-    const r = diff({ template: tpl([wifi]), inventory: { profiles: [reportedProfile(old, 'ios')] }, platform: 'macos', delivered: [] });
+    const r = diff({
+      template: tpl([wifi]),
+      inventory: { profiles: [reportedProfile(old, 'ios')] },
+      platform: 'macos',
+      delivered: [],
+    });
     expect(kinds(r.actions)).toEqual(['install-profile:com.acme.wifi']);
     expect(r.actions[0].hash).toBe(hash);
   });
   it('falls back to the reported hash, then to what was delivered, when no uuid is reported', () => {
     expect(matches(tpl([wifi]), { profiles: [{ identifier: 'com.acme.wifi', hash }] }, 'ios', [])).toBe(true);
-    expect(matches(tpl([wifi]), { profiles: [{ identifier: 'com.acme.wifi' }] }, 'ios', [{ identifier: 'com.acme.wifi', hash }])).toBe(true);
-    expect(matches(tpl([wifi]), { profiles: [{ identifier: 'com.acme.wifi' }] }, 'ios', [{ identifier: 'com.acme.wifi', hash: 'old' }])).toBe(false);
+    expect(
+      matches(tpl([wifi]), { profiles: [{ identifier: 'com.acme.wifi' }] }, 'ios', [
+        { identifier: 'com.acme.wifi', hash },
+      ]),
+    ).toBe(true);
+    expect(
+      matches(tpl([wifi]), { profiles: [{ identifier: 'com.acme.wifi' }] }, 'ios', [
+        { identifier: 'com.acme.wifi', hash: 'old' },
+      ]),
+    ).toBe(false);
     expect(matches(tpl([wifi]), { profiles: [{ identifier: 'com.acme.wifi' }] }, 'ios', [])).toBe(false);
   });
   it('removes a profile the server delivered that the template no longer lists', () => {
     const r = diff({
-      template: tpl([]), inventory: { profiles: [{ identifier: 'com.acme.vpn', uuid: 'X' }] }, platform: 'ios',
+      template: tpl([]),
+      inventory: { profiles: [{ identifier: 'com.acme.vpn', uuid: 'X' }] },
+      platform: 'ios',
       delivered: [{ identifier: 'com.acme.vpn', hash: 'h' }],
     });
     expect(r.actions).toEqual([{ action: 'remove-profile', identifier: 'com.acme.vpn', needsUnlock: false }]);
   });
   it('leaves alone a profile the server did not deliver (user-installed, enrollment profile)', () => {
-    const inventory = { profiles: [{ identifier: 'com.acme.mdm-enrollment', uuid: 'E' }, { identifier: 'user.thing', uuid: 'U' }] };
+    const inventory = {
+      profiles: [
+        { identifier: 'com.acme.mdm-enrollment', uuid: 'E' },
+        { identifier: 'user.thing', uuid: 'U' },
+      ],
+    };
     expect(diff({ template: tpl([]), inventory, platform: 'ios', delivered: [] }).actions).toEqual([]);
   });
   it('does not remove a delivered profile the device no longer reports', () => {
@@ -93,19 +137,36 @@ describe('diff: profiles (Apple)', () => {
   it('ignores Android policies on Apple devices (and removes one delivered earlier if present)', () => {
     const pol = androidPolicy('com.acme.policy');
     expect(diff({ template: tpl([pol]), inventory: {}, platform: 'ios', delivered: [] }).actions).toEqual([]);
-    const r = diff({ template: tpl([pol]), inventory: { profiles: [{ identifier: 'com.acme.policy' }] }, platform: 'ios', delivered: [{ identifier: 'com.acme.policy', hash: 'h' }] });
+    const r = diff({
+      template: tpl([pol]),
+      inventory: { profiles: [{ identifier: 'com.acme.policy' }] },
+      platform: 'ios',
+      delivered: [{ identifier: 'com.acme.policy', hash: 'h' }],
+    });
     expect(kinds(r.actions)).toEqual(['remove-profile:com.acme.policy']);
   });
   it('plans a profile listed twice in the template once (first wins)', () => {
-    const r = diff({ template: tpl([wifi, appleProfile('com.acme.wifi', 'other')]), inventory: {}, platform: 'ios', delivered: [] });
+    const r = diff({
+      template: tpl([wifi, appleProfile('com.acme.wifi', 'other')]),
+      inventory: {},
+      platform: 'ios',
+      delivered: [],
+    });
     expect(r.actions).toHaveLength(1);
     expect(r.actions[0].hash).toBe(hash);
   });
   it('treats a never-read inventory as empty', () => {
-    expect(kinds(diff({ template: tpl([wifi]), inventory: undefined, platform: 'ios', delivered: [] }).actions)).toEqual(['install-profile:com.acme.wifi']);
+    expect(
+      kinds(diff({ template: tpl([wifi]), inventory: undefined, platform: 'ios', delivered: [] }).actions),
+    ).toEqual(['install-profile:com.acme.wifi']);
   });
   it('no template: desired state is empty', () => {
-    const r = diff({ template: undefined, inventory: { profiles: [{ identifier: 'a', uuid: 'U' }], apps: [{ identifier: 'x', managed: true }] }, platform: 'ios', delivered: [{ identifier: 'a', hash: 'h' }] });
+    const r = diff({
+      template: undefined,
+      inventory: { profiles: [{ identifier: 'a', uuid: 'U' }], apps: [{ identifier: 'x', managed: true }] },
+      platform: 'ios',
+      delivered: [{ identifier: 'a', hash: 'h' }],
+    });
     expect(kinds(r.actions)).toEqual(['remove-profile:a', 'remove-app:x']);
   });
 });
@@ -115,31 +176,61 @@ describe('diff: profiles (Android)', () => {
   const hash = profileContentHash(pol);
   it('installs a missing policy without needing an unlock', () => {
     const r = diff({ template: tpl([pol]), inventory: { profiles: [] }, platform: 'android', delivered: [] });
-    expect(r.actions).toEqual([{ action: 'install-profile', identifier: 'policy-1', hash, item: pol, needsUnlock: false }]);
+    expect(r.actions).toEqual([
+      { action: 'install-profile', identifier: 'policy-1', hash, item: pol, needsUnlock: false },
+    ]);
   });
   it('compares by reported hash', () => {
     expect(matches(tpl([pol]), { profiles: [{ identifier: 'policy-1', hash }] }, 'android', [])).toBe(true);
     expect(matches(tpl([pol]), { profiles: [{ identifier: 'policy-1', hash: 'other' }] }, 'android', [])).toBe(false);
   });
   it('ignores Apple .mobileconfig items on Android', () => {
-    expect(diff({ template: tpl([appleProfile('x')]), inventory: {}, platform: 'android', delivered: [] }).actions).toEqual([]);
+    expect(
+      diff({ template: tpl([appleProfile('x')]), inventory: {}, platform: 'android', delivered: [] }).actions,
+    ).toEqual([]);
   });
   it('removes a delivered policy no longer listed', () => {
-    const r = diff({ template: tpl([]), inventory: { profiles: [{ identifier: 'old', hash: 'h' }] }, platform: 'android', delivered: [{ identifier: 'old', hash: 'h' }] });
+    const r = diff({
+      template: tpl([]),
+      inventory: { profiles: [{ identifier: 'old', hash: 'h' }] },
+      platform: 'android',
+      delivered: [{ identifier: 'old', hash: 'h' }],
+    });
     expect(r.actions).toEqual([{ action: 'remove-profile', identifier: 'old', needsUnlock: false }]);
   });
 });
 
 describe('diff: apps', () => {
-  const app = (identifier: string, version?: string) => ({ kind: 'app' as const, identifier, ...(version ? { version } : {}) });
+  const app = (identifier: string, version?: string) => ({
+    kind: 'app' as const,
+    identifier,
+    ...(version ? { version } : {}),
+  });
   it.each(['ios', 'macos', 'android'] as const)('installs a missing app on %s', (platform) => {
     const r = diff({ template: tpl([app('com.acme.app', '2.0')]), inventory: { apps: [] }, platform, delivered: [] });
-    expect(r.actions).toEqual([{ action: 'install-app', identifier: 'com.acme.app', version: '2.0', item: app('com.acme.app', '2.0'), needsUnlock: platform !== 'android' }]);
+    expect(r.actions).toEqual([
+      {
+        action: 'install-app',
+        identifier: 'com.acme.app',
+        version: '2.0',
+        item: app('com.acme.app', '2.0'),
+        needsUnlock: platform !== 'android',
+      },
+    ]);
   });
   it.each([
-    ['1.9', '1.10', true], ['1.10', '1.9', false], ['2.0', '2', false], ['2', '2.0.1', true], ['3.0', '3.0', false],
+    ['1.9', '1.10', true],
+    ['1.10', '1.9', false],
+    ['2.0', '2', false],
+    ['2', '2.0.1', true],
+    ['3.0', '3.0', false],
   ])('installed %s, minimum %s → update %s', (installed, minimum, update) => {
-    const r = diff({ template: tpl([app('a', minimum)]), inventory: { apps: [{ identifier: 'a', version: installed, managed: true }] }, platform: 'ios', delivered: [] });
+    const r = diff({
+      template: tpl([app('a', minimum)]),
+      inventory: { apps: [{ identifier: 'a', version: installed, managed: true }] },
+      platform: 'ios',
+      delivered: [],
+    });
     expect(r.actions.length > 0).toBe(update);
     if (update) expect(r.actions[0]).toMatchObject({ action: 'install-app', version: minimum });
   });
@@ -155,11 +246,15 @@ describe('diff: apps', () => {
   });
   it('takes over management of an app installed unmanaged (Apple only)', () => {
     const inventory = { apps: [{ identifier: 'a', version: '1', managed: false }] };
-    expect(kinds(diff({ template: tpl([app('a')]), inventory, platform: 'ios', delivered: [] }).actions)).toEqual(['install-app:a']);
+    expect(kinds(diff({ template: tpl([app('a')]), inventory, platform: 'ios', delivered: [] }).actions)).toEqual([
+      'install-app:a',
+    ]);
     expect(matches(tpl([app('a')]), inventory, 'android', [])).toBe(true);
   });
   it('removes managed apps the template no longer lists, leaves unmanaged ones', () => {
-    const inventory = { apps: [{ identifier: 'm', managed: true }, { identifier: 'u', managed: false }, { identifier: 'x' }] };
+    const inventory = {
+      apps: [{ identifier: 'm', managed: true }, { identifier: 'u', managed: false }, { identifier: 'x' }],
+    };
     const r = diff({ template: tpl([]), inventory, platform: 'ios', delivered: [] });
     expect(r.actions).toEqual([{ action: 'remove-app', identifier: 'm', needsUnlock: false }]);
   });
@@ -168,7 +263,12 @@ describe('diff: apps', () => {
 describe('diff: books', () => {
   const book = { kind: 'book' as const, identifier: 'book-1', url: 'https://example.com/b.pdf' };
   it('installs a missing book and removes one not listed (Apple)', () => {
-    const r = diff({ template: tpl([book]), inventory: { books: [{ identifier: 'old-book' }] }, platform: 'ios', delivered: [] });
+    const r = diff({
+      template: tpl([book]),
+      inventory: { books: [{ identifier: 'old-book' }] },
+      platform: 'ios',
+      delivered: [],
+    });
     expect(r.actions).toEqual([
       { action: 'install-book', identifier: 'book-1', item: book, needsUnlock: true },
       { action: 'remove-book', identifier: 'old-book', needsUnlock: false },
@@ -187,13 +287,16 @@ describe('diff: prohibited apps', () => {
     const r = diff({
       template: tpl([], ['com.bad.game', 'com.bad.vpn']),
       inventory: { apps: [{ identifier: 'com.bad.game' }, { identifier: 'com.ok' }, { identifier: 'com.bad.game' }] },
-      platform: 'ios', delivered: [],
+      platform: 'ios',
+      delivered: [],
     });
     expect(r.prohibitedFound).toEqual(['com.bad.game']);
     expect(r.actions).toEqual([]);
   });
   it('finds none when none is installed', () => {
-    expect(diff({ template: tpl([], ['x']), inventory: { apps: [] }, platform: 'android', delivered: [] }).prohibitedFound).toEqual([]);
+    expect(
+      diff({ template: tpl([], ['x']), inventory: { apps: [] }, platform: 'android', delivered: [] }).prohibitedFound,
+    ).toEqual([]);
   });
 });
 
@@ -201,21 +304,56 @@ describe('diff: the live queue', () => {
   const wifi = appleProfile('com.acme.wifi');
   const hash = profileContentHash(wifi);
   it('does not plan what is already queued (same kind, identifier, hash)', () => {
-    const r = diff({ template: tpl([wifi]), inventory: {}, platform: 'ios', delivered: [], queued: [{ action: 'install-profile', identifier: 'com.acme.wifi', hash }] });
+    const r = diff({
+      template: tpl([wifi]),
+      inventory: {},
+      platform: 'ios',
+      delivered: [],
+      queued: [{ action: 'install-profile', identifier: 'com.acme.wifi', hash }],
+    });
     expect(r.actions).toEqual([]);
   });
   it('plans again when the queued install carries an older hash', () => {
-    const r = diff({ template: tpl([wifi]), inventory: {}, platform: 'ios', delivered: [], queued: [{ action: 'install-profile', identifier: 'com.acme.wifi', hash: 'old' }] });
+    const r = diff({
+      template: tpl([wifi]),
+      inventory: {},
+      platform: 'ios',
+      delivered: [],
+      queued: [{ action: 'install-profile', identifier: 'com.acme.wifi', hash: 'old' }],
+    });
     expect(kinds(r.actions)).toEqual(['install-profile:com.acme.wifi']);
   });
   it('matches apps by version and removals by identifier', () => {
     const t = tpl([{ kind: 'app', identifier: 'a', version: '2' }]);
     const inv = { apps: [{ identifier: 'b', managed: true }] };
-    expect(diff({ template: t, inventory: inv, platform: 'ios', delivered: [], queued: [{ action: 'install-app', identifier: 'a', version: '2' }, { action: 'remove-app', identifier: 'b' }] }).actions).toEqual([]);
-    expect(kinds(diff({ template: t, inventory: inv, platform: 'ios', delivered: [], queued: [{ action: 'install-app', identifier: 'a', version: '1' }] }).actions)).toEqual(['install-app:a', 'remove-app:b']);
+    expect(
+      diff({
+        template: t,
+        inventory: inv,
+        platform: 'ios',
+        delivered: [],
+        queued: [
+          { action: 'install-app', identifier: 'a', version: '2' },
+          { action: 'remove-app', identifier: 'b' },
+        ],
+      }).actions,
+    ).toEqual([]);
+    expect(
+      kinds(
+        diff({
+          template: t,
+          inventory: inv,
+          platform: 'ios',
+          delivered: [],
+          queued: [{ action: 'install-app', identifier: 'a', version: '1' }],
+        }).actions,
+      ),
+    ).toEqual(['install-app:a', 'remove-app:b']);
   });
   it('syncActionKey ignores hash and version for removals', () => {
-    expect(syncActionKey({ action: 'remove-profile', identifier: 'x', hash: 'h' })).toBe(syncActionKey({ action: 'remove-profile', identifier: 'x' }));
+    expect(syncActionKey({ action: 'remove-profile', identifier: 'x', hash: 'h' })).toBe(
+      syncActionKey({ action: 'remove-profile', identifier: 'x' }),
+    );
   });
 });
 
