@@ -427,18 +427,26 @@ export class SimulatedAppleDevice {
         return ack({ ProfileList: this.installedProfiles().map(profileListItem) });
       case 'InstalledApplicationList': {
         const only = Array.isArray(command.Identifiers) ? new Set(command.Identifiers as string[]) : undefined;
+        // iOS 14+ answers only the keys `Items` names (and Identifier); macOS ignores `Items`.
+        const keys =
+          Array.isArray(command.Items) && this.platform !== 'macos'
+            ? new Set(['Identifier', ...command.Items])
+            : undefined;
         const list = [...this.apps.values()]
           .filter((a) => (!only || only.has(a.identifier)) && (!command.ManagedAppsOnly || a.managed))
-          .map((a) => ({
-            Identifier: a.identifier,
-            Name: a.name,
-            Version: a.version,
-            ShortVersion: a.version,
-            BundleSize: 1_000_000,
-            DynamicSize: 0,
-            Installing: false,
-            IsValidated: true,
-          }));
+          .map((a) => {
+            const item: Record<string, unknown> = {
+              Identifier: a.identifier,
+              Name: a.name,
+              Version: a.version,
+              ShortVersion: a.version,
+              BundleSize: 1_000_000,
+              DynamicSize: 0,
+              Installing: false,
+              IsValidated: true,
+            };
+            return keys ? Object.fromEntries(Object.entries(item).filter(([k]) => keys.has(k))) : item;
+          });
         return ack({ InstalledApplicationList: list });
       }
       case 'ManagedApplicationList': {

@@ -6,6 +6,7 @@ import type { SimulatedAndroidAgent } from '../../kit/android-agent';
 import type { SimulatedAppleDevice } from '../../kit/apple-device';
 import { type E2E, startE2E } from '../../kit/e2e';
 import { STORED_LIMITS, TRUNCATION_MARKER } from '../../lambdas/domain/limits';
+import { installedApplicationList } from '../../lambdas/protocol/apple/command-builders';
 import { buildPlist } from '../../lambdas/protocol/apple/plist';
 import { type AndroidWorld, startAndroidWorld } from './android-helpers';
 
@@ -149,6 +150,35 @@ describe('Apple: stored device data', () => {
     await e.settle(async () => (await e.device(device.udid)).syncState === 'Synchronized');
     const stored = await e.local.app.stores.devices.get('demo', device.udid);
     expect(stored?.inventory?.apps).toHaveLength(1640);
+  });
+
+  it('stores the inventory of an iPhone with 3,000 apps: the app list asks only for the keys it reads', async () => {
+    const device = e.newDevice();
+    for (let i = 0; i < 3000; i++) {
+      const app = realisticApp(i);
+      device.apps.set(app.id, {
+        identifier: app.id,
+        version: app.version,
+        name: `Product App ${i} for Mobile`,
+        managed: false,
+        managementFlags: 0,
+      });
+    }
+    const everyKey = device.answerCommand({
+      CommandUUID: 'all',
+      Command: { RequestType: 'InstalledApplicationList' },
+    }).report;
+    expect(Buffer.byteLength(buildPlist(everyKey))).toBeGreaterThan(1024 * 1024); // would be refused with 413
+    const asked = device.answerCommand({ CommandUUID: 'asked', Command: installedApplicationList().command }).report;
+    expect(Buffer.byteLength(buildPlist(asked))).toBeLessThan(1024 * 1024);
+    await device.enrollFully((await e.createEnrollment()).url);
+    await e.settle(async () => (await e.device(device.udid)).syncState === 'Synchronized');
+    const stored = await e.local.app.stores.devices.get('demo', device.udid);
+    expect(stored?.inventory?.apps).toHaveLength(3000);
+    expect(stored?.inventory?.apps?.[2999]).toEqual({
+      identifier: realisticApp(2999).id,
+      version: realisticApp(2999).version,
+    });
   });
 
   it('finishes a result too large to store as Error with the reason, answers 400, and never asks for it again and again', async () => {
