@@ -54,6 +54,17 @@ function certDer(pem: string): Buffer {
 /** The `identity` link from a certificate hash to the device it was bound to at Authenticate. */
 const boundIdentityKey = (certHash: string) => `bound#${certHash}`;
 
+/**
+ * A retired device's identity is released: its certificate no longer binds the hardware (which may
+ * enroll again with a new profile) and no longer counts as one this server handed out, so a
+ * request signed with it is refused as unrecognized.
+ */
+export async function releaseAppleIdentity(app: App, device: Device): Promise<void> {
+  if (!device.identityCertHash) return;
+  await app.stores.devices.unlink(device.tenantId, 'identity', boundIdentityKey(device.identityCertHash));
+  await app.stores.devices.unlink(device.tenantId, 'identity', device.identityCertHash);
+}
+
 /** The request must come from the certificate bound to this device at Authenticate. */
 export function requireBoundCertificate(device: Device, signer: VerifiedSigner | undefined): void {
   if (signer && device.identityCertHash && device.identityCertHash !== signer.certHash) {
@@ -87,7 +98,10 @@ export async function authenticateAppleDevice(
     ? await app.stores.devices.resolveLink(tenant.id, 'identity', signer.certHash)
     : undefined;
   if (existing && existing.registrationState !== 'Withdrawn') requireBoundCertificate(existing, signer);
-  if (!existing && signer && !enrollmentHash) return 'unrecognized'; // not an identity this server handed out
+  // Not an identity this server handed out, or one it released (a retired device): a device the
+  // server manages keeps its own identity, checked just above.
+  const managed = existing && existing.registrationState !== 'Withdrawn';
+  if (!managed && signer && !enrollmentHash) return 'unrecognized';
   // One identity, one device (docs/apple.md): a certificate already bound to another UDID is refused.
   const boundTo = signer
     ? await app.stores.devices.resolveLink(tenant.id, 'identity', boundIdentityKey(signer.certHash))

@@ -248,11 +248,14 @@ export async function expireUnusedEnrollments(app: App, tenantId: string): Promi
   return expired;
 }
 
-/** Stops managing a device: Withdrawn with its reason, its queue dropped, its alarms cleared. */
+/**
+ * Stops managing a device: Withdrawn with its reason, its queue dropped, its push token forgotten
+ * (a new enrollment brings a new one), its alarms cleared. Its history stays in the logs.
+ */
 export async function withdrawDevice(app: App, device: Device, reason: WithdrawalReason): Promise<Device> {
   const updated = await mutateDevice(app, device.tenantId, device.id, (d) => {
     if (d.registrationState === 'Withdrawn') return undefined;
-    const { awaitingAnswerSince: _a, syncPhase: _s, lastNotNowAt: _n, ...rest } = d;
+    const { awaitingAnswerSince: _a, syncPhase: _s, lastNotNowAt: _n, push: _p, ...rest } = d;
     return {
       device: {
         ...rest,

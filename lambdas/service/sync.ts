@@ -22,25 +22,28 @@ async function queueInventoryRead(app: App, device: Device, live: Command[]): Pr
   const specs = platformFor(device.platform)
     .inventoryQueries(device, await templateOf(app, device))
     .filter((s) => !queued.has(s.requestType));
-  await enqueueCommands(app, device, specs, 'verify');
+  await enqueueCommands(app, device, specs, 'verify', { operationId: device.syncOperationId });
 }
 
 /**
  * Marks a device Sync-Required, queues the inventory read that starts the cycle and, unless the
- * caller batches pushes itself, asks for a push.
+ * caller batches pushes itself, asks for a push. With `operationId` (an admin's Sync or
+ * SelectiveWipe), every command of the cycle carries that id; a sync requested without one ends that.
  */
 export async function requestSync(
   app: App,
   tenantId: string,
   deviceId: string,
   by: SyncRequester,
-  opts: { push?: boolean; priority?: PushPriority } = {},
+  opts: { push?: boolean; priority?: PushPriority; operationId?: string } = {},
 ): Promise<Device | undefined> {
   const at = app.clock.now().toISOString();
   const device = await mutateDevice(app, tenantId, deviceId, (d) => {
     if (d.registrationState !== 'Checked-In') return undefined;
     const change = syncChange(d, { type: 'sync-requested', by }, at);
     change.device.syncPhase = 'inventory';
+    if (opts.operationId) change.device.syncOperationId = opts.operationId;
+    else delete change.device.syncOperationId;
     return change;
   });
   if (device.registrationState !== 'Checked-In') return undefined;
@@ -134,6 +137,7 @@ export async function advanceSync(app: App, tenantId: string, deviceId: string):
       updated,
       plan.actions.map((a) => adapter.syncAction(a, updated)),
       'sync',
+      { operationId: updated.syncOperationId },
     );
   }
 }
