@@ -272,6 +272,18 @@ export const apnsInputSchema = z
   })
   .register(z.globalRegistry, { id: 'ApnsCredentialInput' });
 
+export const signingInputSchema = z
+  .object({
+    certificatePem: z.string().check(z.minLength(1), z.maxLength(50_000)).register(z.globalRegistry, {
+      description: 'the signing certificate, then its intermediates (PEM)',
+    }),
+    privateKeyPem: z.string().check(z.minLength(1), z.maxLength(20_000)),
+  })
+  .register(z.globalRegistry, { id: 'SigningCredentialInput' });
+export const signingResultSchema = z
+  .object({ subject: z.string(), notAfter: z.string() })
+  .register(z.globalRegistry, { id: 'SigningResult' });
+
 export const fcmInputSchema = z
   .object({ serviceAccountJson: z.string().check(z.minLength(2), z.maxLength(20_000)) })
   .register(z.globalRegistry, { id: 'FcmCredentialInput' });

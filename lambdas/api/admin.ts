@@ -4,6 +4,7 @@ import { badRequest, notFound } from '../domain/errors';
 import { baseUrl } from '../http/base-url';
 import { type HttpResponse, json, noContent, type OperationInput } from '../http/types';
 import type { Principal } from '../service/auth';
+import { putSigningCredential } from '../service/apple-enrollment';
 import { getBulkProgress, startBulkCommand } from '../service/bulk-commands';
 import type { App } from '../service/container';
 import { dashboard } from '../service/dashboard';
@@ -128,6 +129,9 @@ export const adminOperations: Record<
     json(200, await putApnsCredential(app, tenantOf(principal), body)),
   putFcm: async ({ body, principal }: In<z.infer<typeof s.fcmInputSchema>>, app) =>
     json(200, await putFcmCredential(app, tenantOf(principal), body.serviceAccountJson)),
+
+  putSigning: async ({ body, principal }: In<z.infer<typeof s.signingInputSchema>>, app) =>
+    json(200, await putSigningCredential(app, tenantOf(principal), body)),
 
   runJob: async ({ params, principal }, app) =>
     json(200, await runJob(app, params.job, { tenantId: tenantOf(principal) })),

@@ -335,6 +335,17 @@ export const ROUTES = [
     errors: [422],
   }),
   route({
+    op: 'putSigning',
+    method: 'PUT',
+    path: '/admin/v1/signing',
+    surface: 'admin',
+    auth: 'admin',
+    summary: 'Upload the certificate and key that sign enrollment profiles (devices show them Verified)',
+    body: s.signingInputSchema,
+    success: { status: 200, schema: s.signingResultSchema },
+    errors: [422],
+  }),
+  route({
     op: 'runJob',
     method: 'POST',
     path: '/admin/v1/jobs/{job}/run',
