@@ -333,7 +333,8 @@ export const apiKeyCreatedSchema = z
 export const commandAcceptedSchema = z
   .object({
     commandId: z.optional(z.string()).register(z.globalRegistry, {
-      description: 'the command queued (its status: GET /admin/v1/devices/{id}/commands); absent for Sync and SelectiveWipe',
+      description:
+        'the command queued (its status: GET /admin/v1/devices/{id}/commands); absent for Sync and SelectiveWipe',
     }),
     operationId: z.optional(z.string()).register(z.globalRegistry, {
       description:
@@ -458,7 +459,9 @@ export const pushStateSchema = z
       z.object({
         topic: z.string(),
         notAfter: z.string(),
-        daysLeft: integer().register(z.globalRegistry, { description: 'whole days until notAfter (negative: expired)' }),
+        daysLeft: integer().register(z.globalRegistry, {
+          description: 'whole days until notAfter (negative: expired)',
+        }),
         ...lastPushFields,
       }),
     ),

@@ -3,8 +3,8 @@
 import { badRequest, notFound } from '../domain/errors';
 import { baseUrl } from '../http/base-url';
 import { type HttpResponse, json, noContent, type OperationInput } from '../http/types';
-import type { Principal } from '../service/auth';
 import { putSigningCredential } from '../service/apple-enrollment';
+import type { Principal } from '../service/auth';
 import { getBulkProgress, startBulkCommand } from '../service/bulk-commands';
 import type { App } from '../service/container';
 import { dashboard } from '../service/dashboard';

@@ -55,7 +55,8 @@ export async function appleEnrollmentProfile(
 async function signWithTenantCertificate(app: App, tenantId: string, profile: Buffer): Promise<Buffer> {
   const certPem = await app.stores.secrets.get(tenantId, SIGNING_CERT_SECRET);
   const keyPem = await app.stores.secrets.get(tenantId, SIGNING_KEY_SECRET);
-  if (!certPem || !keyPem) throw conflict('the signing certificate of this organisation is incomplete: upload it again');
+  if (!certPem || !keyPem)
+    throw conflict('the signing certificate of this organisation is incomplete: upload it again');
   return signProfile(profile, certPem, keyPem);
 }
 

@@ -8,7 +8,12 @@
 // so a retried chunk queues nothing twice, and a chunk's result is recorded once.
 import { createHash } from 'node:crypto';
 import type { SyncRequester } from '../domain/sync/state-machine';
-import { type AdminCommandType, type BulkCommandType, EXPANDING_COMMAND_TYPES, type PushRequest } from '../domain/types';
+import {
+  type AdminCommandType,
+  type BulkCommandType,
+  EXPANDING_COMMAND_TYPES,
+  type PushRequest,
+} from '../domain/types';
 import { timeOrderedId } from '../ids';
 import type { BulkChunkResult, BulkOperation, BulkRefusal, BulkWork, DeviceFilter } from '../ports';
 import type { AdminParams } from '../ports/platform';
@@ -110,7 +115,12 @@ export async function startBulkCommand(app: App, tenantId: string, input: BulkIn
     });
     const perDevice = (id: (op: string, device: string) => string) => deviceIds.map((d) => id(operationId, d));
     if (expands(input.type))
-      return { accepted: deviceIds.length, commandIds: [], operationIds: perDevice(bulkDeviceOperationId), operationId };
+      return {
+        accepted: deviceIds.length,
+        commandIds: [],
+        operationIds: perDevice(bulkDeviceOperationId),
+        operationId,
+      };
     // Retire queues no command: the operation's progress is what there is to follow.
     const commandIds = input.type === 'Retire' ? [] : perDevice(bulkCommandId);
     return { accepted: deviceIds.length, commandIds, operationId };

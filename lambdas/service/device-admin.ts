@@ -122,12 +122,7 @@ async function countPending(app: App, device: Device, type: AdminCommandType, qu
  * and ends with a sync whose read-back confirms the device now matches "no template". Returns
  * the operation that follows all of it.
  */
-async function selectiveWipe(
-  app: App,
-  device: Device,
-  priority: PushPriority,
-  opts: SendOptions,
-): Promise<string> {
+async function selectiveWipe(app: App, device: Device, priority: PushPriority, opts: SendOptions): Promise<string> {
   const operationId = await startDeviceOperation(app, device, 'SelectiveWipe', opts.operationId);
   const template = device.templateId ? await app.stores.templates.get(device.tenantId, device.templateId) : undefined;
   const live = await app.stores.commands.liveQueue(device.tenantId, device.id);
@@ -158,7 +153,11 @@ async function selectiveWipe(
         {
           event: 'selective-wipe',
           message: `selective wipe requested ${opts.via ?? 'by an admin'}: ${actions.length} item(s) removed${templateId ? `, template ${templateId} unassigned` : ''}`,
-          data: { operationId, templateId: templateId ?? null, removed: actions.map((a) => `${a.action} ${a.identifier}`) },
+          data: {
+            operationId,
+            templateId: templateId ?? null,
+            removed: actions.map((a) => `${a.action} ${a.identifier}`),
+          },
         },
       ],
     };

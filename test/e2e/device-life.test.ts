@@ -101,7 +101,10 @@ describe('retire', () => {
   it('retires many devices through the bulk fan-out', async () => {
     const devices = await e.enrollDevices(2);
     const ids = devices.map((d) => d.udid);
-    const accepted = await e.api('POST', '/admin/v1/commands', { type: 'Retire', deviceIds: [...ids, 'no-such-device'] });
+    const accepted = await e.api('POST', '/admin/v1/commands', {
+      type: 'Retire',
+      deviceIds: [...ids, 'no-such-device'],
+    });
     expect(accepted.status).toBe(202);
     expect(accepted.body).toMatchObject({ accepted: 3, commandIds: [] });
     const progress = await e.operation(accepted.body.operationId);
