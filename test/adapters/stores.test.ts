@@ -250,7 +250,9 @@ describe('DeviceStore', () => {
 
   it('claims a link once: of concurrent claims one wins and every claimer learns the owner', async () => {
     const { devices } = fx.stores;
-    const claims = await Promise.all(['c1', 'c2', 'c3'].map((id) => devices.claimLink('acme', 'serial', 'SNCLAIM', id)));
+    const claims = await Promise.all(
+      ['c1', 'c2', 'c3'].map((id) => devices.claimLink('acme', 'serial', 'SNCLAIM', id)),
+    );
     expect(new Set(claims).size).toBe(1);
     expect(['c1', 'c2', 'c3']).toContain(claims[0]);
     // The owner claiming again keeps it; after an unlink the value is free again.

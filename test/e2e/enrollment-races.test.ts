@@ -98,7 +98,11 @@ describe('Android enrollment races', () => {
       const { qrPayload } = await newEnrollment();
       const token = (JSON.parse(qrPayload) as { enrollmentToken: string }).enrollmentToken;
       // A check-in with the old token (a device write) and another re-enrollment of the serial race it.
-      const twin = new SimulatedAndroidAgent({ baseUrl: w.local.url, tenant: TENANT, serialNumber: agent.serialNumber });
+      const twin = new SimulatedAndroidAgent({
+        baseUrl: w.local.url,
+        tenant: TENANT,
+        serialNumber: agent.serialNumber,
+      });
       const [enrolled, again, checkin] = await Promise.all([agent.enroll(token), twin.enroll(token), agent.checkIn()]);
       expect([enrolled.status, again.status]).toEqual([201, 201]);
       expect([enrolled.body!.deviceId, again.body!.deviceId]).toEqual([deviceId, deviceId]);
