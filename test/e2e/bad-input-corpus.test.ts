@@ -27,6 +27,8 @@ const JSON_TYPE = 'application/json';
 
 interface Probe {
   route: RouteDef;
+  /** Another method than the route's (405, or another route of the same path). */
+  method?: string;
   variant: string;
   path: string;
   headers: Record<string, string>;
@@ -139,6 +141,7 @@ describe('the bad-input corpus', () => {
       add('viewer key', { headers: { authorization: `Bearer ${viewerKey}` } });
       add("another tenant's key", { headers: { authorization: `Bearer ${otherTenantKey}` } });
       add('admin key', { headers: { authorization: `Bearer ${e.adminKey}` } });
+      for (const method of ['PATCH', 'OPTIONS', 'HEAD']) add(`method ${method}`, { method });
 
       // Path parameters: too long, outside the id alphabet, unicode, an encoded slash.
       for (const name of route.path.match(/\{(\w+)\}/g)?.map((p) => p.slice(1, -1)) ?? []) {
@@ -262,10 +265,10 @@ describe('the bad-input corpus', () => {
     const worker = async () => {
       while (next < probes.length) {
         const probe = probes[next++];
-        const what = `${probe.route.method} ${probe.route.path} [${probe.variant}]`;
+        const what = `${probe.method ?? probe.route.method} ${probe.route.path} [${probe.variant}]`;
         try {
           const res = await fetch(`${e.local.url}${probe.path}`, {
-            method: probe.route.method,
+            method: probe.method ?? probe.route.method,
             headers: probe.headers,
             body: probe.body,
             signal: AbortSignal.timeout(HANG_GUARD_MS),

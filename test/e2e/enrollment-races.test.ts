@@ -11,7 +11,8 @@ import { pages } from '../../lambdas/paging';
 import type { LocalServer } from '../../lambdas/wiring/local';
 import { type AndroidWorld, startAndroidWorld } from './android-helpers';
 
-jest.setTimeout(120_000);
+// A hang guard only: 20 rounds of Apple enrollments issue 40 RSA identities, slow on a loaded machine.
+jest.setTimeout(300_000);
 
 const ROUNDS = 20;
 const TENANT = 'demo';
