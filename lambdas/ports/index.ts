@@ -66,8 +66,11 @@ export interface DeviceStore {
   /** Creates the device; conflict if it exists. */
   create(device: Device): Promise<void>;
   get(tenantId: string, id: string): Promise<Device | undefined>;
-  /** Deletes a device record (a pending enrollment taken over by the device that enrolled). */
-  delete(tenantId: string, id: string): Promise<void>;
+  /**
+   * Deletes a device record (a pending enrollment taken over by the device that enrolled). With
+   * `rev`, only if it is still at that rev: false when another writer changed or deleted it first.
+   */
+  delete(tenantId: string, id: string, rev?: number): Promise<boolean>;
   /**
    * Writes the whole device if nobody changed it since it was read (`device.rev` is the rev read;
    * the stored rev becomes rev+1). Throws ConcurrentUpdateError when another writer won.
@@ -78,6 +81,12 @@ export interface DeviceStore {
   listAwaitingSince(shard: number, before: string, cursor?: string, limit?: number): Promise<Page<Device>>;
   /** Points a lookup value (Android serial number or device-token hash) at a device. */
   link(tenantId: string, kind: DeviceLink, value: string, deviceId: string): Promise<void>;
+  /**
+   * Points a lookup value at `deviceId` unless it already points elsewhere (a conditional put: of
+   * two concurrent claims, one wins). Returns what it points at afterwards: `deviceId` when this
+   * claim won or the value was already this device's, else the other device's id.
+   */
+  claimLink(tenantId: string, kind: DeviceLink, value: string, deviceId: string): Promise<string>;
   unlink(tenantId: string, kind: DeviceLink, value: string): Promise<void>;
   findByLink(tenantId: string, kind: DeviceLink, value: string): Promise<Device | undefined>;
   /** What a link points at (a device id, or an enrollment token hash for `identity`). */

@@ -141,9 +141,10 @@ export async function authenticateAppleDevice(
   // server manages keeps its own identity, checked just above.
   const managed = existing && existing.registrationState !== 'Withdrawn';
   if (!managed && signer && !enrollmentHash) return 'unrecognized';
-  // One identity, one device (docs/apple.md): a certificate already bound to another UDID is refused.
+  // One identity, one device (docs/apple.md): the certificate is bound to the first UDID that
+  // authenticates with it (a conditional write, so of two at once exactly one wins); another is refused.
   const boundTo = signer
-    ? await app.stores.devices.resolveLink(tenant.id, 'identity', boundIdentityKey(signer.certHash))
+    ? await app.stores.devices.claimLink(tenant.id, 'identity', boundIdentityKey(signer.certHash), facts.udid)
     : undefined;
   if (boundTo && boundTo !== facts.udid)
     throw new DomainError('bad-request', 'the identity certificate belongs to another device');
@@ -165,7 +166,7 @@ export async function authenticateAppleDevice(
       identityCertNotAfter: signer?.notAfter.toISOString(),
     },
     registrationState: 'Awaiting-Check-In',
-    links: signer && !boundTo ? [{ kind: 'identity', value: boundIdentityKey(signer.certHash) }] : [],
+    links: [],
     // Again is a fresh start, the old queue dropped (nanomdm does the same).
     log: {
       event: 'authenticate',

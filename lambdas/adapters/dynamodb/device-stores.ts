@@ -98,10 +98,22 @@ export class DynamoDeviceStore implements DeviceStore {
     return out.Item ? deviceFromItem(out.Item) : undefined;
   }
 
-  async delete(tenantId: string, id: string): Promise<void> {
-    await this.db.doc.send(
-      new DeleteCommand({ TableName: this.db.tables.main, Key: { pk: devicePk(tenantId, id), sk: 'DEVICE' } }),
-    );
+  async delete(tenantId: string, id: string, rev?: number): Promise<boolean> {
+    try {
+      await this.db.doc.send(
+        new DeleteCommand({
+          TableName: this.db.tables.main,
+          Key: { pk: devicePk(tenantId, id), sk: 'DEVICE' },
+          ...(rev === undefined
+            ? {}
+            : { ConditionExpression: 'rev = :rev', ExpressionAttributeValues: { ':rev': rev } }),
+        }),
+      );
+      return true;
+    } catch (err) {
+      if (isConditionFailed(err)) return false;
+      throw err;
+    }
   }
 
   async save(device: Device): Promise<Device> {
@@ -181,6 +193,27 @@ export class DynamoDeviceStore implements DeviceStore {
     await this.db.doc.send(
       new PutCommand({ TableName: this.db.tables.main, Item: { ...this.linkKey(tenantId, kind, value), deviceId } }),
     );
+  }
+
+  async claimLink(tenantId: string, kind: DeviceLink, value: string, deviceId: string): Promise<string> {
+    for (;;) {
+      try {
+        await this.db.doc.send(
+          new PutCommand({
+            TableName: this.db.tables.main,
+            Item: { ...this.linkKey(tenantId, kind, value), deviceId },
+            ConditionExpression: 'attribute_not_exists(pk) OR deviceId = :d',
+            ExpressionAttributeValues: { ':d': deviceId },
+          }),
+        );
+        return deviceId;
+      } catch (err) {
+        if (!isConditionFailed(err)) throw err;
+      }
+      // Another device holds it; unless it was unlinked in between (then claim again).
+      const owner = await this.resolveLink(tenantId, kind, value);
+      if (owner !== undefined) return owner;
+    }
   }
 
   async unlink(tenantId: string, kind: DeviceLink, value: string): Promise<void> {
