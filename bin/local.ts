@@ -2,11 +2,16 @@
 // PORT (8080), the push queue and the schedules in-process.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
+import { appConfig, readEnv } from '../lambdas/wiring/env';
 import { startLocal } from '../lambdas/wiring/local';
 
 async function main() {
   const port = Number(process.env.PORT ?? 8080);
+  // The same settings as a deployment (README §Configure): push cap, Not-Responding threshold, ...
+  const env = readEnv();
   const local = await startLocal({
+    config: appConfig(env),
+    apnsOrigin: env.APNS_ORIGIN,
     port,
     host: process.env.HOST ?? '127.0.0.1',
     dataDir: process.env.DATA_DIR ?? '.data',

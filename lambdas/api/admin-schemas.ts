@@ -116,6 +116,36 @@ export const tenantInputSchema = z
   .object({ id: tenantIdSchema, name: z.string().check(z.minLength(1), z.maxLength(200)) })
   .register(z.globalRegistry, { id: 'TenantInput' });
 
+const tenantNameSchema = z.string().check(z.minLength(1), z.maxLength(200));
+
+export const tenantSchema = z
+  .object({
+    id: z.string(),
+    name: z.string(),
+    createdAt: z.string(),
+    pushCapPerMinute: integer().register(z.globalRegistry, {
+      description: "pushes per minute in force: the tenant's own cap, else the deployment's PUSH_CAP_PER_MINUTE",
+    }),
+    pushCapIsCustom: z.boolean(),
+    requireSignature: z.boolean(),
+    notRespondingAfterDays: z.number(),
+    devices: integer().register(z.globalRegistry, { description: 'enrolled devices that are not withdrawn' }),
+  })
+  .register(z.globalRegistry, { id: 'Tenant' });
+
+export const tenantRenameSchema = z.object({ name: tenantNameSchema }).register(z.globalRegistry, { id: 'TenantRename' });
+
+export const tenantUpdateSchema = z
+  .object({
+    name: z.optional(tenantNameSchema),
+    pushCapPerMinute: z.optional(
+      z.nullable(integer().check(z.minimum(1), z.maximum(1_000_000))).register(z.globalRegistry, {
+        description: "the tenant's own push cap per minute; null returns it to the deployment's cap",
+      }),
+    ),
+  })
+  .register(z.globalRegistry, { id: 'TenantUpdate' });
+
 export const enrollmentInputSchema = z
   .object({
     platform: z.enum(ENROLLMENT_PLATFORMS),

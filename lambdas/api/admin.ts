@@ -16,7 +16,15 @@ import { runJob } from '../service/jobs';
 import { exportLogsCsv } from '../service/logs';
 import { pushCredentialState, putApnsCredential, putFcmCredential } from '../service/push-credential-upload';
 import { createTemplate, deleteTemplate, getTemplate, replaceTemplate, templateView } from '../service/templates';
-import { createApiKey, createTenant, deleteApiKey, publicApiKey } from '../service/tenants';
+import {
+  createApiKey,
+  createTenant,
+  deleteApiKey,
+  listTenants,
+  publicApiKey,
+  readTenant,
+  updateTenant,
+} from '../service/tenants';
 import type * as z from '../zod';
 import type * as s from './admin-schemas';
 import { openApiDocument } from './openapi';
@@ -54,6 +62,14 @@ export const adminOperations: Record<
     return json(201, { id: tenant.id, name: tenant.name, adminKey });
   },
 
+  listTenants: async ({ query }: In<never, z.infer<typeof s.pageQuerySchema>>, app) =>
+    json(200, await listTenants(app, query.cursor, query.limit)),
+  getTenantById: async ({ params }, app) => json(200, await readTenant(app, params.id)),
+  updateTenantById: async ({ params, body }: In<z.infer<typeof s.tenantUpdateSchema>>, app) =>
+    json(200, await updateTenant(app, params.id, body)),
+  getOwnTenant: async ({ principal }, app) => json(200, await readTenant(app, tenantOf(principal))),
+  renameOwnTenant: async ({ principal, body }: In<z.infer<typeof s.tenantRenameSchema>>, app) =>
+    json(200, await updateTenant(app, tenantOf(principal), { name: body.name })),
   createApiKey: async ({ body, principal }: In<z.infer<typeof s.apiKeyInputSchema>>, app) => {
     const { apiKey, key } = await createApiKey(app, tenantOf(principal), body);
     return json(201, { ...publicApiKey(apiKey), key });

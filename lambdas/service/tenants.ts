@@ -62,3 +62,66 @@ export async function deleteApiKey(app: App, tenantId: string, id: string): Prom
   if (!(await app.stores.apiKeys.delete(tenantId, id))) throw notFound('API key');
   await logEvent(app, tenantId, 'api-key-deleted', `API key ${id} revoked`, { data: { keyId: id } });
 }
+
+/** What an admin (its own tenant) or the operator (any tenant) reads of a tenant: no keys, no CA. */
+export interface TenantView {
+  id: string;
+  name: string;
+  createdAt: string;
+  /** The cap in force: the tenant's own, else the deployment's PUSH_CAP_PER_MINUTE. */
+  pushCapPerMinute: number;
+  /** True when the operator gave this tenant its own cap. */
+  pushCapIsCustom: boolean;
+  requireSignature: boolean;
+  notRespondingAfterDays: number;
+  /** Enrolled devices that are not withdrawn (the dashboard counters: no fleet scan). */
+  devices: number;
+}
+
+async function tenantView(app: App, tenant: Tenant): Promise<TenantView> {
+  const counters = await app.stores.counters.read(tenant.id);
+  const devices = Object.entries(counters)
+    .filter(([k]) => k.startsWith('reg:') && k !== 'reg:Withdrawn')
+    .reduce((sum, [, n]) => sum + Math.max(0, n), 0);
+  return {
+    id: tenant.id,
+    name: tenant.name,
+    createdAt: tenant.createdAt,
+    pushCapPerMinute: tenant.pushCapPerMinute ?? app.config.pushCapPerMinute,
+    pushCapIsCustom: tenant.pushCapPerMinute !== undefined,
+    requireSignature: tenant.requireSignature ?? app.config.requireSignature,
+    notRespondingAfterDays: app.config.notRespondingAfterDays,
+    devices,
+  };
+}
+
+export async function readTenant(app: App, tenantId: string): Promise<TenantView> {
+  return tenantView(app, await requireTenant(app, tenantId));
+}
+
+export async function listTenants(
+  app: App,
+  cursor?: string,
+  limit?: number,
+): Promise<{ items: TenantView[]; cursor?: string }> {
+  const page = await app.stores.tenants.list(cursor, limit ?? 100);
+  return { items: await Promise.all(page.items.map((t) => tenantView(app, t))), cursor: page.cursor };
+}
+
+/**
+ * Changes a tenant's settings. `pushCapPerMinute: null` returns the tenant to the deployment's
+ * cap; the push worker reads the cap per batch, so a change applies from the next batch on.
+ */
+export async function updateTenant(
+  app: App,
+  tenantId: string,
+  input: { name?: string; pushCapPerMinute?: number | null },
+): Promise<TenantView> {
+  const patch: Partial<Omit<Tenant, 'id' | 'createdAt'>> = {};
+  if (input.name !== undefined) patch.name = input.name;
+  if (input.pushCapPerMinute !== undefined) patch.pushCapPerMinute = input.pushCapPerMinute ?? undefined;
+  const tenant = await app.stores.tenants.update(tenantId, patch);
+  const changed = Object.keys(input).join(', ');
+  if (changed) await logEvent(app, tenantId, 'tenant-updated', `tenant settings changed: ${changed}`, { data: input });
+  return tenantView(app, tenant);
+}
