@@ -3,12 +3,12 @@
 import { badRequest, notFound } from '../domain/errors';
 import { baseUrl } from '../http/base-url';
 import { type HttpResponse, json, noContent, type OperationInput } from '../http/types';
-import type { Principal } from '../service/auth';
+import { callerView, type Principal } from '../service/auth';
 import { getBulkProgress, startBulkCommand } from '../service/bulk-commands';
 import type { App } from '../service/container';
 import { dashboard } from '../service/dashboard';
 import { assignTemplate, deviceCommands, sendCommand } from '../service/device-admin';
-import { deviceView, getDevice } from '../service/devices';
+import { deviceInventory, deviceView, getDevice } from '../service/devices';
 import { deviceTimeline, diagnoseDevice } from '../service/diagnosis';
 import { createEnrollment } from '../service/enrollment';
 import { runJob } from '../service/jobs';
@@ -53,6 +53,8 @@ export const adminOperations: Record<
     return json(201, { id: tenant.id, name: tenant.name, adminKey });
   },
 
+  getCaller: async ({ principal }, _app) => json(200, callerView(principal)),
+
   createApiKey: async ({ body, principal }: In<z.infer<typeof s.apiKeyInputSchema>>, app) => {
     const { apiKey, key } = await createApiKey(app, tenantOf(principal), body);
     return json(201, { ...publicApiKey(apiKey), key });
@@ -91,6 +93,8 @@ export const adminOperations: Record<
   },
   getDevice: async ({ params, principal }, app) =>
     json(200, deviceView(await getDevice(app, tenantOf(principal), params.id))),
+  deviceInventory: async ({ params, principal }, app) =>
+    json(200, await deviceInventory(app, tenantOf(principal), params.id)),
   assignTemplate: async ({ params, body, principal }: In<z.infer<typeof s.assignTemplateSchema>>, app) =>
     json(200, deviceView(await assignTemplate(app, tenantOf(principal), params.id, body.templateId))),
   sendCommand: async ({ params, body, principal }: In<z.infer<typeof s.commandInputSchema>>, app) =>
