@@ -1,15 +1,15 @@
 // Logs: the API's filters (type, severity, device, time range, text), cursor paging, CSV export
 // (every part of the export, following X-Next-Cursor, saved as one file).
-import { useEffect, useState } from 'preact/hooks';
+import { useState } from 'preact/hooks';
 import { LOG_TYPES, SEVERITIES } from '../../../lambdas/domain/types';
 import { get, getCsv, type LogItem, type Page } from '../api';
 import { formatTime, t } from '../i18n';
-import { navigate } from '../router';
 import {
   Badge,
   Empty,
   ErrorBox,
   Field,
+  FilterForm,
   inputValue,
   Loading,
   messageOf,
@@ -17,11 +17,10 @@ import {
   Pager,
   Select,
   useAsync,
-  usePager,
+  useFilters,
 } from '../ui';
 
 const FILTERS = ['type', 'severity', 'deviceId', 'from', 'to', 'q'] as const;
-type Filters = Partial<Record<(typeof FILTERS)[number], string>>;
 
 /** datetime-local (the browser's local time) ⇄ the API's ISO 8601 instants. */
 const toIso = (local?: string) => (local ? new Date(local).toISOString() : undefined);
@@ -32,11 +31,7 @@ const toLocal = (iso?: string) => {
 };
 
 export function LogsPage({ params }: { params: URLSearchParams }) {
-  const filters: Filters = Object.fromEntries(FILTERS.map((f) => [f, params.get(f) ?? undefined]).filter(([, v]) => v));
-  const filterKey = JSON.stringify(filters);
-  const pager = usePager(filterKey);
-  const [draft, setDraft] = useState<Filters>(filters);
-  useEffect(() => setDraft(filters), [filterKey]);
+  const { filters, filterKey, pager, draft, set } = useFilters(params, FILTERS);
   const list = useAsync(
     () => get<Page<LogItem>>('/logs', { ...filters, limit: 100, cursor: pager.cursor }),
     [filterKey, pager.cursor],
@@ -44,7 +39,6 @@ export function LogsPage({ params }: { params: URLSearchParams }) {
   const [exporting, setExporting] = useState(false);
   const [exportError, setExportError] = useState<string>();
   const [exported, setExported] = useState<string>();
-  const set = (k: keyof Filters) => (v: string) => setDraft((d) => ({ ...d, [k]: v || undefined }));
 
   const exportCsv = async () => {
     setExporting(true);
@@ -80,13 +74,15 @@ export function LogsPage({ params }: { params: URLSearchParams }) {
   return (
     <section>
       <h1>{t('log.title')}</h1>
-      <form
-        class="filters"
+      <FilterForm
         id="log-filters"
-        onSubmit={(e) => {
-          e.preventDefault();
-          navigate('/logs', draft);
-        }}
+        path="/logs"
+        draft={draft}
+        actions={
+          <button type="button" id="export-csv" class="secondary" disabled={exporting} onClick={() => void exportCsv()}>
+            {t('log.export')}
+          </button>
+        }
       >
         <Select
           label={t('log.type')}
@@ -126,16 +122,7 @@ export function LogsPage({ params }: { params: URLSearchParams }) {
         <Field label={t('log.q')}>
           <input name="q" type="search" value={draft.q ?? ''} onInput={(e) => set('q')(inputValue(e))} />
         </Field>
-        <div class="actions">
-          <button type="submit">{t('common.apply')}</button>
-          <a class="button secondary" href="#/logs">
-            {t('common.clear')}
-          </a>
-          <button type="button" id="export-csv" class="secondary" disabled={exporting} onClick={() => void exportCsv()}>
-            {t('log.export')}
-          </button>
-        </div>
-      </form>
+      </FilterForm>
       <ErrorBox error={list.error ?? exportError} />
       {exporting && <Loading show />}
       {exported && <Notice>{exported}</Notice>}
