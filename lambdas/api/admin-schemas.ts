@@ -7,10 +7,12 @@ import { ID_MAX_LENGTH, ID_PATTERN, ID_RULE, TENANT_ID_PATTERN, TENANT_ID_RULE }
 import { JOB_NAMES } from '../domain/jobs';
 import {
   ADMIN_COMMAND_TYPES,
+  BULK_COMMAND_TYPES,
   COMMAND_STATUSES,
   ENROLLMENT_PLATFORMS,
   LOG_TYPES,
   PLATFORMS,
+  PUSH_OUTCOMES,
   REGISTRATION_STATES,
   SEVERITIES,
   SYNC_STATES,
@@ -163,31 +165,42 @@ export const deviceListQuerySchema = z.object({
   cursor: z.optional(z.string().check(z.maxLength(2048))),
 });
 
+/** A field of the device detail: always present, `null` when unset (docs/api.md §Device detail). */
+const maybe = <T extends z.ZodMiniType>(schema: T) => z.nullable(schema);
+
 export const deviceSchema = z
   .object({
     id,
     platform: z.enum(PLATFORMS),
-    name: z.optional(z.string()),
-    model: z.optional(z.string()),
-    osVersion: z.optional(z.string()),
-    serialNumber: z.optional(z.string()),
-    templateId: z.optional(z.string()),
+    name: maybe(z.string()),
+    model: maybe(z.string()),
+    osVersion: maybe(z.string()),
+    serialNumber: maybe(z.string()),
+    templateId: maybe(z.string()),
     syncState: z.enum(SYNC_STATES),
     registrationState: z.enum(REGISTRATION_STATES),
-    withdrawalReason: z.optional(z.enum(WITHDRAWAL_REASONS)),
-    lastPushAt: z.optional(z.string()),
-    lastSeenAt: z.optional(z.string()),
-    lastUnlockedSeenAt: z.optional(z.string()),
-    lastSyncedAt: z.optional(z.string()),
-    checkedInAt: z.optional(z.string()),
-    checkInAddress: z.optional(z.string()),
-    userAgent: z.optional(z.string()),
-    accessRights: z.optional(z.string()),
-    identityCertNotAfter: z.optional(z.string()),
+    withdrawalReason: maybe(z.enum(WITHDRAWAL_REASONS)),
+    lastPushAt: maybe(z.string()),
+    lastSeenAt: maybe(z.string()),
+    lastUnlockedSeenAt: maybe(z.string()),
+    lastSyncedAt: maybe(z.string()),
+    checkedInAt: maybe(z.string()),
+    checkInAddress: maybe(z.string()),
+    userAgent: maybe(z.string()),
+    accessRights: maybe(z.string()),
+    identityCertNotAfter: maybe(z.string()),
     adminLocked: z.boolean(),
     prohibitedApps: z.array(z.string()),
     pendingCommands: z.record(z.string(), z.number()),
-    pushTokenDead: z.optional(z.boolean()),
+    pushTokenDead: z.boolean(),
+    supervised: maybe(z.boolean()),
+    syncRequestedAt: maybe(z.string()),
+    syncRequestedBy: maybe(z.string()),
+    selectiveWipe: maybe(
+      z.object({ at: z.string(), templateId: z.nullable(z.string()), removed: z.array(z.string()) }),
+    ).register(z.globalRegistry, {
+      description: 'the last SelectiveWipe: when, the template it unassigned, the identifiers it removed',
+    }),
   })
   .register(z.globalRegistry, { id: 'Device' });
 
@@ -249,6 +262,9 @@ export const commandInputSchema = z
 
 export const bulkCommandInputSchema = z
   .extend(commandInputSchema, {
+    type: z.enum(BULK_COMMAND_TYPES).register(z.globalRegistry, {
+      description: 'an admin command type, or Retire (DELETE /admin/v1/devices/{id} for each device)',
+    }),
     deviceIds: z.optional(z.array(id).check(z.minLength(1), z.maxLength(10_000))),
     filter: z.optional(z.omit(deviceListQuerySchema, { limit: true, cursor: true })),
   })
@@ -310,6 +326,18 @@ export const apnsInputSchema = z
   })
   .register(z.globalRegistry, { id: 'ApnsCredentialInput' });
 
+export const signingInputSchema = z
+  .object({
+    certificatePem: z.string().check(z.minLength(1), z.maxLength(50_000)).register(z.globalRegistry, {
+      description: 'the signing certificate, then its intermediates (PEM)',
+    }),
+    privateKeyPem: z.string().check(z.minLength(1), z.maxLength(20_000)),
+  })
+  .register(z.globalRegistry, { id: 'SigningCredentialInput' });
+export const signingResultSchema = z
+  .object({ subject: z.string(), notAfter: z.string() })
+  .register(z.globalRegistry, { id: 'SigningResult' });
+
 export const fcmInputSchema = z
   .object({ serviceAccountJson: z.string().check(z.minLength(2), z.maxLength(20_000)) })
   .register(z.globalRegistry, { id: 'FcmCredentialInput' });
@@ -357,7 +385,17 @@ export const apiKeyCreatedSchema = z
   })
   .register(z.globalRegistry, { id: 'ApiKeyCreated' });
 export const commandAcceptedSchema = z
-  .object({ commandId: z.string(), warning: z.optional(z.string()) })
+  .object({
+    commandId: z.optional(z.string()).register(z.globalRegistry, {
+      description:
+        'the command queued (its status: GET /admin/v1/devices/{id}/commands); absent for Sync and SelectiveWipe',
+    }),
+    operationId: z.optional(z.string()).register(z.globalRegistry, {
+      description:
+        'Sync and SelectiveWipe: the operation of the commands they produce, GET /admin/v1/commands/{operationId}',
+    }),
+    warning: z.optional(z.string()),
+  })
   .register(z.globalRegistry, { id: 'CommandAccepted' });
 const bulkRefusalSchema = z.object({ deviceId: z.string(), code: z.string(), message: z.string() });
 export const bulkAcceptedSchema = z
@@ -366,13 +404,28 @@ export const bulkAcceptedSchema = z
       description: 'distinct device ids accepted; 0 for a filter (the fan-out counts the devices as it lists them)',
     }),
     commandIds: z.array(z.string()).register(z.globalRegistry, {
-      description: 'the command id of each given device, in the order given; empty for a filter and for Sync',
+      description:
+        'the command id of each given device, in the order given; empty for a filter and for Sync, SelectiveWipe and Retire',
+    }),
+    operationIds: z.optional(z.array(z.string())).register(z.globalRegistry, {
+      description:
+        'Sync and SelectiveWipe by deviceIds: the operation of each given device, in the order given (readable once the fan-out reached the device)',
     }),
     operationId: z
       .string()
       .register(z.globalRegistry, { description: 'GET /admin/v1/commands/{operationId} shows the progress' }),
   })
   .register(z.globalRegistry, { id: 'BulkAccepted' });
+const operationCommandSchema = z.object({
+  id: z.string(),
+  requestType: z.string(),
+  status: z.enum(COMMAND_STATUSES),
+  createdAt: z.string(),
+  finishedAt: z.optional(z.string()),
+  errors: z.optional(
+    z.array(z.object({ code: z.union([z.number(), z.string()]), domain: z.string(), message: z.string() })),
+  ),
+});
 export const bulkOperationSchema = z
   .object({
     id: z.string(),
@@ -387,6 +440,12 @@ export const bulkOperationSchema = z
     refusals: z.array(bulkRefusalSchema).register(z.globalRegistry, { description: 'the first 1,000 refusals' }),
     createdAt: z.string(),
     finishedAt: z.optional(z.string()),
+    deviceId: z.optional(z.string()).register(z.globalRegistry, {
+      description: 'the operation of one device (a Sync or SelectiveWipe): its device',
+    }),
+    commands: z.optional(z.array(operationCommandSchema)).register(z.globalRegistry, {
+      description: 'the operation of one device: the commands it produced and their outcomes, oldest first',
+    }),
   })
   .register(z.globalRegistry, { id: 'BulkOperation' });
 export const deviceCommandsSchema = z
@@ -442,6 +501,27 @@ export const timelineSchema = z
 export const apnsResultSchema = z
   .object({ topic: z.string(), notAfter: z.string() })
   .register(z.globalRegistry, { id: 'ApnsResult' });
+const lastPushFields = {
+  lastPushAt: z.nullable(z.string()),
+  lastOutcome: z.nullable(z.enum(PUSH_OUTCOMES)).register(z.globalRegistry, {
+    description: 'the last push batch: sent (at least one push accepted), failed, or credential-error',
+  }),
+};
+export const pushStateSchema = z
+  .object({
+    apns: z.nullable(
+      z.object({
+        topic: z.string(),
+        notAfter: z.string(),
+        daysLeft: integer().register(z.globalRegistry, {
+          description: 'whole days until notAfter (negative: expired)',
+        }),
+        ...lastPushFields,
+      }),
+    ),
+    fcm: z.nullable(z.object({ projectId: z.string(), ...lastPushFields })),
+  })
+  .register(z.globalRegistry, { id: 'PushState' });
 export const fcmResultSchema = z.object({ projectId: z.string() }).register(z.globalRegistry, { id: 'FcmResult' });
 export const jobResultSchema = z
   .object({

@@ -3,17 +3,18 @@
 import { badRequest, notFound } from '../domain/errors';
 import { baseUrl } from '../http/base-url';
 import { type HttpResponse, json, noContent, type OperationInput } from '../http/types';
+import { putSigningCredential } from '../service/apple-enrollment';
 import { callerView, type Principal } from '../service/auth';
 import { getBulkProgress, startBulkCommand } from '../service/bulk-commands';
 import type { App } from '../service/container';
 import { dashboard } from '../service/dashboard';
-import { assignTemplate, deviceCommands, sendCommand } from '../service/device-admin';
+import { assignTemplate, deviceCommands, retireDevice, sendCommand } from '../service/device-admin';
 import { deviceInventory, deviceView, getDevice } from '../service/devices';
 import { deviceTimeline, diagnoseDevice } from '../service/diagnosis';
 import { createEnrollment } from '../service/enrollment';
 import { runJob } from '../service/jobs';
 import { exportLogsCsv } from '../service/logs';
-import { putApnsCredential, putFcmCredential } from '../service/push-credential-upload';
+import { pushCredentialState, putApnsCredential, putFcmCredential } from '../service/push-credential-upload';
 import { createTemplate, deleteTemplate, getTemplate, replaceTemplate, templateView } from '../service/templates';
 import { createApiKey, createTenant, deleteApiKey, publicApiKey } from '../service/tenants';
 import type * as z from '../zod';
@@ -95,6 +96,10 @@ export const adminOperations: Record<
     json(200, deviceView(await getDevice(app, tenantOf(principal), params.id))),
   deviceInventory: async ({ params, principal }, app) =>
     json(200, await deviceInventory(app, tenantOf(principal), params.id)),
+  retireDevice: async ({ params, principal }, app) => {
+    await retireDevice(app, tenantOf(principal), params.id);
+    return noContent();
+  },
   assignTemplate: async ({ params, body, principal }: In<z.infer<typeof s.assignTemplateSchema>>, app) =>
     json(200, deviceView(await assignTemplate(app, tenantOf(principal), params.id, body.templateId))),
   sendCommand: async ({ params, body, principal }: In<z.infer<typeof s.commandInputSchema>>, app) =>
@@ -123,10 +128,14 @@ export const adminOperations: Record<
     return json(200, { items: page.items.map(({ tenantId: _t, ...rest }) => rest), cursor: page.cursor });
   },
 
+  pushState: async ({ principal }, app) => json(200, await pushCredentialState(app, tenantOf(principal))),
   putApns: async ({ body, principal }: In<z.infer<typeof s.apnsInputSchema>>, app) =>
     json(200, await putApnsCredential(app, tenantOf(principal), body)),
   putFcm: async ({ body, principal }: In<z.infer<typeof s.fcmInputSchema>>, app) =>
     json(200, await putFcmCredential(app, tenantOf(principal), body.serviceAccountJson)),
+
+  putSigning: async ({ body, principal }: In<z.infer<typeof s.signingInputSchema>>, app) =>
+    json(200, await putSigningCredential(app, tenantOf(principal), body)),
 
   runJob: async ({ params, principal }, app) =>
     json(200, await runJob(app, params.job, { tenantId: tenantOf(principal) })),

@@ -225,6 +225,16 @@ export const ROUTES = [
     success: { status: 200, schema: s.deviceInventorySchema },
   }),
   route({
+    op: 'retireDevice',
+    method: 'DELETE',
+    path: '/admin/v1/devices/{id}',
+    surface: 'admin',
+    auth: 'admin',
+    summary:
+      'Retire a device: Withdrawn (retired), queue dropped, identity released so the hardware can enroll again; it stays listed with its history',
+    success: { status: 204 },
+  }),
+  route({
     op: 'assignTemplate',
     method: 'PUT',
     path: '/admin/v1/devices/{id}/template',
@@ -279,7 +289,7 @@ export const ROUTES = [
     path: '/admin/v1/commands',
     surface: 'admin',
     auth: 'admin',
-    summary: 'Send a command to many devices (ids or a filter)',
+    summary: 'Send a command to many devices (ids or a filter), or retire them (type Retire)',
     body: s.bulkCommandInputSchema,
     success: { status: 202, schema: s.bulkAcceptedSchema },
   }),
@@ -289,7 +299,7 @@ export const ROUTES = [
     path: '/admin/v1/commands/{id}',
     surface: 'admin',
     auth: 'viewer',
-    summary: 'Progress of a bulk command',
+    summary: 'Progress of a bulk command, or the commands of one device’s Sync or SelectiveWipe and their outcomes',
     success: { status: 200, schema: s.bulkOperationSchema },
   }),
   route({
@@ -312,6 +322,15 @@ export const ROUTES = [
     success: { status: 200, schema: s.pageOf(s.logItemSchema), description: 'text/csv with format=csv' },
   }),
   route({
+    op: 'pushState',
+    method: 'GET',
+    path: '/admin/v1/push',
+    surface: 'admin',
+    auth: 'viewer',
+    summary: 'State of the push credentials: APNs topic and expiry, FCM project, last push outcome (no secret)',
+    success: { status: 200, schema: s.pushStateSchema },
+  }),
+  route({
     op: 'putApns',
     method: 'PUT',
     path: '/admin/v1/push/apns',
@@ -331,6 +350,17 @@ export const ROUTES = [
     summary: 'Upload the FCM service account',
     body: s.fcmInputSchema,
     success: { status: 200, schema: s.fcmResultSchema },
+    errors: [422],
+  }),
+  route({
+    op: 'putSigning',
+    method: 'PUT',
+    path: '/admin/v1/signing',
+    surface: 'admin',
+    auth: 'admin',
+    summary: 'Upload the certificate and key that sign enrollment profiles (devices show them Verified)',
+    body: s.signingInputSchema,
+    success: { status: 200, schema: s.signingResultSchema },
     errors: [422],
   }),
   route({

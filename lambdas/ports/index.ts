@@ -227,6 +227,8 @@ export interface BulkOperation {
   target: { deviceIds: number } | { filter: DeviceFilter };
   /** Set for a sync fan-out the server starts itself (a template change, the daily resync). */
   requester?: string;
+  /** Set for the operation of one device (a Sync or SelectiveWipe): its commands carry its id. */
+  deviceId?: string;
   /** The command params, sealed (they may hold a PIN); erased when the operation is done. */
   sealedParams?: string;
   /** Devices found on each listed page (filters). */

@@ -7,12 +7,15 @@ import type { Device, Platform, Tenant } from '../domain/types';
 import { sha256Hex } from '../ids';
 import { issueDeviceIdentity } from '../protocol/apple/ca';
 import { buildEnrollmentProfile, FULL_ACCESS_RIGHTS } from '../protocol/apple/enrollment-profile';
+import { checkSigningIdentity, signProfile } from '../protocol/apple/sign';
 import type { VerifiedSigner } from '../protocol/apple/signature';
+import { logEvent } from './audit';
 import type { App } from './container';
 import { mutateDevice } from './devices';
 import { enrollDevice, useableEnrollment } from './enrollment';
-import { CA_KEY_SECRET, UNLOCK_TOKEN_SECRET } from './secret-names';
+import { CA_KEY_SECRET, SIGNING_CERT_SECRET, SIGNING_KEY_SECRET, UNLOCK_TOKEN_SECRET } from './secret-names';
 import { requestSync } from './sync';
+import { requireTenant } from './tenants';
 
 /**
  * The enrollment profile for an enrollment token: a fresh device identity issued by the tenant's
@@ -37,7 +40,7 @@ export async function appleEnrollmentProfile(
     app.clock.now(),
   );
   await app.stores.devices.link(tenant.id, 'identity', sha256Hex(certDer(identity.certPem)), enrollment.tokenHash);
-  return buildEnrollmentProfile({
+  const profile = buildEnrollmentProfile({
     tenantId: tenant.id,
     tenantName: tenant.name,
     serverUrl: `${baseUrl}/mdm/${tenant.id}/connect`,
@@ -45,6 +48,42 @@ export async function appleEnrollmentProfile(
     topic: tenant.apns.topic,
     identity: { p12: identity.p12, password: identity.password },
   });
+  return tenant.signing ? signWithTenantCertificate(app, tenant.id, profile) : profile;
+}
+
+/** Signs a profile with the tenant's signing certificate (the device shows it "Verified"). */
+async function signWithTenantCertificate(app: App, tenantId: string, profile: Buffer): Promise<Buffer> {
+  const certPem = await app.stores.secrets.get(tenantId, SIGNING_CERT_SECRET);
+  const keyPem = await app.stores.secrets.get(tenantId, SIGNING_KEY_SECRET);
+  if (!certPem || !keyPem)
+    throw conflict('the signing certificate of this organisation is incomplete: upload it again');
+  return signProfile(profile, certPem, keyPem);
+}
+
+/**
+ * PUT /admin/v1/signing: the certificate (PEM, with its intermediates) and key that sign this
+ * tenant's enrollment profiles from now on. Kept like the push certificate: the key in the secret
+ * store, the facts on the tenant.
+ */
+export async function putSigningCredential(
+  app: App,
+  tenantId: string,
+  input: { certificatePem: string; privateKeyPem: string },
+): Promise<{ subject: string; notAfter: string }> {
+  const now = app.clock.now();
+  const { subject, notAfter } = checkSigningIdentity(input.certificatePem, input.privateKeyPem, now); // 422
+  await requireTenant(app, tenantId);
+  await app.stores.secrets.put(tenantId, SIGNING_CERT_SECRET, input.certificatePem);
+  await app.stores.secrets.put(tenantId, SIGNING_KEY_SECRET, input.privateKeyPem);
+  const signing = { subject, notAfter: notAfter.toISOString(), uploadedAt: now.toISOString() };
+  await app.stores.tenants.update(tenantId, { signing });
+  await logEvent(
+    app,
+    tenantId,
+    'signing-certificate-uploaded',
+    `enrollment profiles are now signed by ${subject} (valid until ${signing.notAfter})`,
+  );
+  return { subject, notAfter: signing.notAfter };
 }
 
 function certDer(pem: string): Buffer {
@@ -53,6 +92,17 @@ function certDer(pem: string): Buffer {
 
 /** The `identity` link from a certificate hash to the device it was bound to at Authenticate. */
 const boundIdentityKey = (certHash: string) => `bound#${certHash}`;
+
+/**
+ * A retired device's identity is released: its certificate no longer binds the hardware (which may
+ * enroll again with a new profile) and no longer counts as one this server handed out, so a
+ * request signed with it is refused as unrecognized.
+ */
+export async function releaseAppleIdentity(app: App, device: Device): Promise<void> {
+  if (!device.identityCertHash) return;
+  await app.stores.devices.unlink(device.tenantId, 'identity', boundIdentityKey(device.identityCertHash));
+  await app.stores.devices.unlink(device.tenantId, 'identity', device.identityCertHash);
+}
 
 /** The request must come from the certificate bound to this device at Authenticate. */
 export function requireBoundCertificate(device: Device, signer: VerifiedSigner | undefined): void {
@@ -87,7 +137,10 @@ export async function authenticateAppleDevice(
     ? await app.stores.devices.resolveLink(tenant.id, 'identity', signer.certHash)
     : undefined;
   if (existing && existing.registrationState !== 'Withdrawn') requireBoundCertificate(existing, signer);
-  if (!existing && signer && !enrollmentHash) return 'unrecognized'; // not an identity this server handed out
+  // Not an identity this server handed out, or one it released (a retired device): a device the
+  // server manages keeps its own identity, checked just above.
+  const managed = existing && existing.registrationState !== 'Withdrawn';
+  if (!managed && signer && !enrollmentHash) return 'unrecognized';
   // One identity, one device (docs/apple.md): a certificate already bound to another UDID is refused.
   const boundTo = signer
     ? await app.stores.devices.resolveLink(tenant.id, 'identity', boundIdentityKey(signer.certHash))

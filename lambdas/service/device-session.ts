@@ -61,6 +61,7 @@ async function finishCommand(
         requestType: command.requestType,
         adminType: command.adminType,
         origin: command.origin,
+        ...(command.operationId ? { operationId: command.operationId } : {}),
         status,
         createdAt: command.createdAt,
         sentAt: command.sentAt,

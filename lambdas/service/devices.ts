@@ -98,35 +98,38 @@ export async function mutateDevice(
   }
 }
 
-/** The device as admins see it (docs/api.md §Device detail): internal fields stay inside. */
+/** The device as admins see it (docs/api.md §Device detail): every field present, `null` when unset; internal fields stay inside. */
 export function deviceView(d: Device) {
   return {
     id: d.id,
     platform: d.platform,
-    name: d.name,
-    model: d.model,
-    osVersion: d.osVersion,
-    serialNumber: d.serialNumber,
-    templateId: d.templateId,
+    name: d.name ?? null,
+    model: d.model ?? null,
+    osVersion: d.osVersion ?? null,
+    serialNumber: d.serialNumber ?? null,
+    templateId: d.templateId ?? null,
     syncState: d.syncState,
     registrationState: d.registrationState,
-    withdrawalReason: d.withdrawalReason,
-    lastPushAt: d.lastPushAt,
-    lastSeenAt: d.lastSeenAt,
-    lastUnlockedSeenAt: d.lastUnlockedSeenAt,
-    lastSyncedAt: d.lastSyncedAt,
-    checkedInAt: d.checkedInAt,
-    checkInAddress: d.checkInAddress,
-    userAgent: d.userAgent,
-    accessRights: d.accessRights,
-    identityCertNotAfter: d.identityCertNotAfter,
+    withdrawalReason: d.withdrawalReason ?? null,
+    lastPushAt: d.lastPushAt ?? null,
+    lastSeenAt: d.lastSeenAt ?? null,
+    lastUnlockedSeenAt: d.lastUnlockedSeenAt ?? null,
+    lastSyncedAt: d.lastSyncedAt ?? null,
+    checkedInAt: d.checkedInAt ?? null,
+    checkInAddress: d.checkInAddress ?? null,
+    userAgent: d.userAgent ?? null,
+    accessRights: d.accessRights ?? null,
+    identityCertNotAfter: d.identityCertNotAfter ?? null,
     adminLocked: d.adminLocked,
     prohibitedApps: d.prohibitedApps,
     pendingCommands: d.pendingCommands,
     pushTokenDead: d.push?.dead ?? false,
-    supervised: d.supervised,
-    syncRequestedAt: d.syncRequestedAt,
-    syncRequestedBy: d.syncRequestedBy,
+    supervised: d.supervised ?? null,
+    syncRequestedAt: d.syncRequestedAt ?? null,
+    syncRequestedBy: d.syncRequestedBy ?? null,
+    selectiveWipe: d.selectiveWipe
+      ? { at: d.selectiveWipe.at, templateId: d.selectiveWipe.templateId ?? null, removed: d.selectiveWipe.removed }
+      : null,
   };
 }
 

@@ -248,11 +248,21 @@ export async function expireUnusedEnrollments(app: App, tenantId: string): Promi
   return expired;
 }
 
-/** Stops managing a device: Withdrawn with its reason, its queue dropped, its alarms cleared. */
+/**
+ * Stops managing a device: Withdrawn with its reason, its queue dropped, its push token forgotten
+ * (a new enrollment brings a new one), its alarms cleared. Its history stays in the logs.
+ */
 export async function withdrawDevice(app: App, device: Device, reason: WithdrawalReason): Promise<Device> {
   const updated = await mutateDevice(app, device.tenantId, device.id, (d) => {
-    if (d.registrationState === 'Withdrawn') return undefined;
-    const { awaitingAnswerSince: _a, syncPhase: _s, lastNotNowAt: _n, ...rest } = d;
+    if (d.registrationState === 'Withdrawn') {
+      // Retiring a device already withdrawn (say wiped) records the admin's last word; anything else keeps the first reason.
+      if (reason !== 'retired' || d.withdrawalReason === 'retired') return undefined;
+      return {
+        device: { ...d, withdrawalReason: reason },
+        logs: [{ event: 'withdrawn', message: 'device retired', severity: 'info', data: { reason } }],
+      };
+    }
+    const { awaitingAnswerSince: _a, syncPhase: _s, lastNotNowAt: _n, push: _p, ...rest } = d;
     return {
       device: {
         ...rest,

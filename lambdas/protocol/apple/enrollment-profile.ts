@@ -1,6 +1,6 @@
 // The enrollment profile (.mobileconfig): a PKCS#12 identity payload plus the com.apple.mdm payload.
-// Served unsigned; a signed one is signProfile(buildEnrollmentProfile(...)) from sign.ts, kept out
-// of here so that command-builders.ts (which needs the profile's identifier) does not bring node-forge
+// Signed when the tenant has a signing certificate: signProfile(buildEnrollmentProfile(...)) from
+// sign.ts (service/apple-enrollment.ts), kept out of here so that command-builders.ts (which needs the profile's identifier) does not bring node-forge
 // into every bundle that queues Apple commands.
 import { randomUUID } from 'node:crypto';
 import { buildPlist } from './plist';
