@@ -222,6 +222,30 @@ export function useFilters<K extends string>(params: URLSearchParams, names: rea
   return { filters, filterKey, pager, draft, set };
 }
 
+/** A filter chosen among the API's names, "any" when empty, bound to a useFilters draft. */
+export function FilterSelect<K extends string>({
+  label,
+  name,
+  options,
+  form,
+}: {
+  label: string;
+  name: K;
+  options: readonly string[];
+  form: { draft: Partial<Record<K, string>>; set: (k: K) => (v: string) => void };
+}) {
+  return (
+    <Select
+      label={label}
+      name={name}
+      value={form.draft[name] ?? ''}
+      options={options}
+      anyLabel={t('common.any')}
+      onChange={form.set(name)}
+    />
+  );
+}
+
 /** The filter form of a list page: applying it puts the draft in the URL; clearing goes to `path` bare. */
 export function FilterForm({
   id,

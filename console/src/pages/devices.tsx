@@ -12,11 +12,11 @@ import {
   ErrorBox,
   Field,
   FilterForm,
+  FilterSelect,
   inputValue,
   Loading,
   messageOf,
   Pager,
-  Select,
   TemplateSelect,
   useAsync,
   useFilters,
@@ -38,7 +38,8 @@ type Filters = Partial<Record<(typeof FILTERS)[number], string>>;
 const PAGE_SIZE = 50;
 
 export function DevicesPage({ params, canWrite }: { params: URLSearchParams; canWrite: boolean }) {
-  const { filters, filterKey, pager, draft, set } = useFilters(params, FILTERS);
+  const form = useFilters(params, FILTERS);
+  const { filters, filterKey, pager, draft, set } = form;
   const templates = useTemplates();
   const list = useAsync(
     () => get<Page<Device>>('/devices', { ...filters, limit: PAGE_SIZE, cursor: pager.cursor }),
@@ -61,30 +62,14 @@ export function DevicesPage({ params, canWrite }: { params: URLSearchParams; can
     <section>
       <h1>{t('dev.title')}</h1>
       <FilterForm id="device-filters" path="/devices" draft={draft}>
-        <Select
-          label={t('dev.syncState')}
-          name="syncState"
-          value={draft.syncState ?? ''}
-          options={SYNC_STATES}
-          anyLabel={t('common.any')}
-          onChange={set('syncState')}
-        />
-        <Select
+        <FilterSelect label={t('dev.syncState')} name="syncState" options={SYNC_STATES} form={form} />
+        <FilterSelect
           label={t('dev.registrationState')}
           name="registrationState"
-          value={draft.registrationState ?? ''}
           options={REGISTRATION_STATES}
-          anyLabel={t('common.any')}
-          onChange={set('registrationState')}
+          form={form}
         />
-        <Select
-          label={t('dev.platform')}
-          name="platform"
-          value={draft.platform ?? ''}
-          options={PLATFORMS}
-          anyLabel={t('common.any')}
-          onChange={set('platform')}
-        />
+        <FilterSelect label={t('dev.platform')} name="platform" options={PLATFORMS} form={form} />
         <TemplateSelect
           name="templateId"
           templates={templates.data?.items}

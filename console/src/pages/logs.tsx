@@ -10,12 +10,12 @@ import {
   ErrorBox,
   Field,
   FilterForm,
+  FilterSelect,
   inputValue,
   Loading,
   messageOf,
   Notice,
   Pager,
-  Select,
   useAsync,
   useFilters,
 } from '../ui';
@@ -31,7 +31,8 @@ const toLocal = (iso?: string) => {
 };
 
 export function LogsPage({ params }: { params: URLSearchParams }) {
-  const { filters, filterKey, pager, draft, set } = useFilters(params, FILTERS);
+  const form = useFilters(params, FILTERS);
+  const { filters, filterKey, pager, draft, set } = form;
   const list = useAsync(
     () => get<Page<LogItem>>('/logs', { ...filters, limit: 100, cursor: pager.cursor }),
     [filterKey, pager.cursor],
@@ -84,22 +85,8 @@ export function LogsPage({ params }: { params: URLSearchParams }) {
           </button>
         }
       >
-        <Select
-          label={t('log.type')}
-          name="type"
-          value={draft.type ?? ''}
-          options={LOG_TYPES}
-          anyLabel={t('common.any')}
-          onChange={set('type')}
-        />
-        <Select
-          label={t('log.severity')}
-          name="severity"
-          value={draft.severity ?? ''}
-          options={SEVERITIES}
-          anyLabel={t('common.any')}
-          onChange={set('severity')}
-        />
+        <FilterSelect label={t('log.type')} name="type" options={LOG_TYPES} form={form} />
+        <FilterSelect label={t('log.severity')} name="severity" options={SEVERITIES} form={form} />
         <Field label={t('log.device')}>
           <input name="deviceId" value={draft.deviceId ?? ''} onInput={(e) => set('deviceId')(inputValue(e))} />
         </Field>
