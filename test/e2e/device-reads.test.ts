@@ -21,6 +21,7 @@ const synced = (agent: SimulatedAndroidAgent) =>
     async () => (await w.device(agent.deviceId!)).syncState === 'Synchronized',
   );
 
+/** Sends a one-command admin command and waits until the agent has handled it. */
 async function sendAndWait(agent: SimulatedAndroidAgent, type: string) {
   const res = await w.admin<{ commandId: string }>('POST', `/devices/${agent.deviceId}/commands`, { type });
   expect(res.status).toBe(202);
@@ -61,7 +62,8 @@ beforeAll(async () => {
 
   await sendAndWait(locked, 'AdminLock');
   gamer.apps.set('com.example.game', { packageName: 'com.example.game', versionCode: 3, managed: false });
-  await sendAndWait(gamer, 'Sync');
+  const sync = await w.admin<{ operationId: string }>('POST', `/devices/${gamer.deviceId}/commands`, { type: 'Sync' });
+  expect(sync.status).toBe(202);
   await w.waitFor('the prohibited app found', async () => {
     const d = await w.device(gamer.deviceId!);
     return (d.prohibitedApps as string[]).length > 0 && d.syncState === 'Synchronized';
