@@ -169,12 +169,28 @@ export const enrollmentSchema = z
 /** A `limit` query parameter: a string in the query, a number to the operation. */
 const limitParam = (max: number) => z.optional(z.coerce.number().check(z.int(), z.minimum(1), z.maximum(max)));
 
+/**
+ * A yes-only filter: `true` in a query (a string there) or in a bulk command's JSON filter. There is
+ * no `false`: leaving the filter out lists every device.
+ */
+const onlyIfTrue = (description: string) =>
+  z
+    .optional(
+      z.pipe(
+        z.union([z.literal('true'), z.literal(true)]),
+        z.transform((): true => true),
+      ),
+    )
+    .register(z.globalRegistry, { description });
+
 export const deviceListQuerySchema = z.object({
   syncState: z.optional(z.enum(SYNC_STATES)),
   registrationState: z.optional(z.enum(REGISTRATION_STATES)),
   platform: z.optional(z.enum(PLATFORMS)),
   templateId: z.optional(id),
   q: z.optional(z.string().check(z.maxLength(200))),
+  adminLocked: onlyIfTrue('true: only devices under admin lock'),
+  prohibitedApps: onlyIfTrue('true: only devices with a prohibited app installed'),
   limit: limitParam(500),
   cursor: z.optional(z.string().check(z.maxLength(2048))),
 });
@@ -217,6 +233,44 @@ export const deviceSchema = z
     }),
   })
   .register(z.globalRegistry, { id: 'Device' });
+
+export const deviceInventorySchema = z
+  .object({
+    deviceId: z.string(),
+    readAt: z.optional(z.string()).register(z.globalRegistry, {
+      description: 'when the server last read part of it; absent: not read yet',
+    }),
+    apps: z
+      .optional(
+        z.array(
+          z.object({ identifier: z.string(), version: z.optional(z.string()), managed: z.optional(z.boolean()) }),
+        ),
+      )
+      .register(z.globalRegistry, { description: 'installed apps; absent: not read yet' }),
+    profiles: z
+      .optional(
+        z.array(
+          z.object({
+            identifier: z.string(),
+            uuid: z.optional(z.string()),
+            hash: z.optional(z.string()),
+            managed: z.optional(z.boolean()),
+          }),
+        ),
+      )
+      .register(z.globalRegistry, { description: 'installed profiles (Android: policies); absent: not read yet' }),
+    books: z
+      .optional(z.array(z.object({ identifier: z.string(), version: z.optional(z.string()) })))
+      .register(z.globalRegistry, { description: 'installed books; absent: not read yet' }),
+    osVersion: z.optional(z.string()),
+    locked: z.optional(z.boolean()),
+    passcodeSet: z.optional(z.boolean()),
+  })
+  .register(z.globalRegistry, { id: 'DeviceInventory' });
+
+export const callerSchema = z
+  .object({ tenantId: z.string(), role: z.enum(['admin', 'viewer']), keyId: z.string() })
+  .register(z.globalRegistry, { id: 'Caller' });
 
 export const assignTemplateSchema = z
   .object({ templateId: z.nullable(id) })

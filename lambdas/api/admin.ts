@@ -4,12 +4,12 @@ import { badRequest, notFound } from '../domain/errors';
 import { baseUrl } from '../http/base-url';
 import { type HttpResponse, json, noContent, type OperationInput } from '../http/types';
 import { putSigningCredential } from '../service/apple-enrollment';
-import type { Principal } from '../service/auth';
+import { callerView, type Principal } from '../service/auth';
 import { getBulkProgress, startBulkCommand } from '../service/bulk-commands';
 import type { App } from '../service/container';
 import { dashboard } from '../service/dashboard';
 import { assignTemplate, deviceCommands, retireDevice, sendCommand } from '../service/device-admin';
-import { deviceView, getDevice } from '../service/devices';
+import { deviceInventory, deviceView, getDevice } from '../service/devices';
 import { deviceTimeline, diagnoseDevice } from '../service/diagnosis';
 import { createEnrollment } from '../service/enrollment';
 import { runJob } from '../service/jobs';
@@ -70,6 +70,8 @@ export const adminOperations: Record<
   getOwnTenant: async ({ principal }, app) => json(200, await readTenant(app, tenantOf(principal))),
   renameOwnTenant: async ({ principal, body }: In<z.infer<typeof s.tenantRenameSchema>>, app) =>
     json(200, await updateTenant(app, tenantOf(principal), { name: body.name })),
+  getCaller: async ({ principal }, _app) => json(200, callerView(principal)),
+
   createApiKey: async ({ body, principal }: In<z.infer<typeof s.apiKeyInputSchema>>, app) => {
     const { apiKey, key } = await createApiKey(app, tenantOf(principal), body);
     return json(201, { ...publicApiKey(apiKey), key });
@@ -108,6 +110,8 @@ export const adminOperations: Record<
   },
   getDevice: async ({ params, principal }, app) =>
     json(200, deviceView(await getDevice(app, tenantOf(principal), params.id))),
+  deviceInventory: async ({ params, principal }, app) =>
+    json(200, await deviceInventory(app, tenantOf(principal), params.id)),
   retireDevice: async ({ params, principal }, app) => {
     await retireDevice(app, tenantOf(principal), params.id);
     return noContent();

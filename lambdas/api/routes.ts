@@ -148,6 +148,15 @@ export const ROUTES = [
     success: { status: 200, schema: s.tenantSchema },
   }),
   route({
+    op: 'getCaller',
+    method: 'GET',
+    path: '/admin/v1/me',
+    surface: 'admin',
+    auth: 'viewer',
+    summary: "The calling key's tenant, role and key id",
+    success: { status: 200, schema: s.callerSchema },
+  }),
+  route({
     op: 'createApiKey',
     method: 'POST',
     path: '/admin/v1/api-keys',
@@ -253,6 +262,15 @@ export const ROUTES = [
     auth: 'viewer',
     summary: 'Device detail',
     success: { status: 200, schema: s.deviceSchema },
+  }),
+  route({
+    op: 'deviceInventory',
+    method: 'GET',
+    path: '/admin/v1/devices/{id}/inventory',
+    surface: 'admin',
+    auth: 'viewer',
+    summary: 'The apps, profiles and books of a device, as the server last read them',
+    success: { status: 200, schema: s.deviceInventorySchema },
   }),
   route({
     op: 'retireDevice',

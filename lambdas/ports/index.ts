@@ -60,6 +60,10 @@ export interface DeviceFilter {
   platform?: Platform;
   templateId?: string;
   q?: string;
+  /** Only devices under admin lock (the dashboard's adminLocked count). */
+  adminLocked?: true;
+  /** Only devices with a prohibited app installed (the dashboard's prohibitedApps count). */
+  prohibitedApps?: true;
 }
 
 export interface DeviceStore {

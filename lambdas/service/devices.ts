@@ -132,3 +132,10 @@ export function deviceView(d: Device) {
       : null,
   };
 }
+
+/** The device's inventory as the server last read it (docs/api.md §Device inventory); lists not read yet are absent. */
+export async function deviceInventory(app: App, tenantId: string, id: string) {
+  const { readAt, apps, profiles, books, osVersion, locked, passcodeSet } =
+    (await getDevice(app, tenantId, id)).inventory ?? {};
+  return { deviceId: id, readAt, apps, profiles, books, osVersion, locked, passcodeSet };
+}

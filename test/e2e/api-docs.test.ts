@@ -163,6 +163,16 @@ const CHECKS: Record<string, { statuses: number[] | RegExp; check: Check }> = {
       expect(state.syncState).toBe('Synchronized');
     },
   },
+  "Read a device's inventory": {
+    statuses: [200],
+    check: async (run, w) => {
+      const inventory = json<{ readAt: string; apps: string[]; profiles: string[] }>(run);
+      expect(Date.parse(inventory.readAt)).not.toBeNaN();
+      expect(inventory.apps).toContain('com.example.app 2.0');
+      expect(inventory.apps).toHaveLength(w.iphone.apps.size);
+      expect(inventory.profiles).toContain('com.example.wifi');
+    },
+  },
   'Lock a device': {
     statuses: [202],
     check: async (run, w) => {

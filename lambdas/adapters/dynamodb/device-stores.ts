@@ -59,6 +59,8 @@ function matchesFilter(d: Device, f: DeviceFilter): boolean {
   if (f.registrationState && d.registrationState !== f.registrationState) return false;
   if (f.platform && d.platform !== f.platform) return false;
   if (f.templateId && d.templateId !== f.templateId) return false;
+  if (f.adminLocked && !d.adminLocked) return false;
+  if (f.prohibitedApps && !(d.prohibitedApps?.length > 0)) return false;
   if (f.q) {
     const q = f.q.toLowerCase();
     if (![d.name, d.serialNumber, d.model, d.id].some((v) => v?.toLowerCase().includes(q))) return false;
@@ -135,7 +137,7 @@ export class DynamoDeviceStore implements DeviceStore {
   }
 
   async list(tenantId: string, filter: DeviceFilter, cursor?: string, limit = 100): Promise<Page<Device>> {
-    // The most selective index first; the rest of the filter is applied to the fetched page.
+    // The most selective index first; the rest of the filter is applied to the fetched devices.
     const [index, pk] = filter.templateId
       ? ['gsi3', `${tenantId}#tpl#${filter.templateId}`]
       : filter.syncState
@@ -144,25 +146,29 @@ export class DynamoDeviceStore implements DeviceStore {
           ? ['gsi4', `${tenantId}#reg#${filter.registrationState}`]
           : ['gsi1', `${tenantId}#devices`];
     const scope = cursorScope('devices', tenantId, filter);
-    const out = await this.db.doc.send(
-      new QueryCommand({
-        TableName: this.db.tables.main,
-        IndexName: index,
-        KeyConditionExpression: `${index}pk = :pk`,
-        ExpressionAttributeValues: { ':pk': pk },
-        ExclusiveStartKey: await this.cursors.decode(scope, cursor),
-        Limit: limit,
-      }),
-    );
-    const devices = await batchGet<Record<string, unknown>>(
-      this.db,
-      this.db.tables.main,
-      (out.Items ?? []).map((k) => ({ pk: String(k.pk), sk: String(k.sk) })),
-    );
-    return {
-      items: devices.map(deviceFromItem).filter((d) => matchesFilter(d, filter)),
-      cursor: await this.cursors.encode(scope, out.LastEvaluatedKey),
-    };
+    // Index pages whose devices all fail the rest of the filter are read through: a page comes
+    // back empty only when the list is at its end (docs/api.md "Paging").
+    let startKey = await this.cursors.decode(scope, cursor);
+    for (;;) {
+      const out = await this.db.doc.send(
+        new QueryCommand({
+          TableName: this.db.tables.main,
+          IndexName: index,
+          KeyConditionExpression: `${index}pk = :pk`,
+          ExpressionAttributeValues: { ':pk': pk },
+          ExclusiveStartKey: startKey,
+          Limit: limit,
+        }),
+      );
+      const devices = await batchGet<Record<string, unknown>>(
+        this.db,
+        this.db.tables.main,
+        (out.Items ?? []).map((k) => ({ pk: String(k.pk), sk: String(k.sk) })),
+      );
+      const items = devices.map(deviceFromItem).filter((d) => matchesFilter(d, filter));
+      startKey = out.LastEvaluatedKey;
+      if (items.length > 0 || !startKey) return { items, cursor: await this.cursors.encode(scope, startKey) };
+    }
   }
 
   async listAwaitingSince(shard: number, before: string, cursor?: string, limit = 100): Promise<Page<Device>> {
