@@ -7,12 +7,14 @@
 // Every step is idempotent: a device's command id is derived from the operation and the device,
 // so a retried chunk queues nothing twice, and a chunk's result is recorded once.
 import { createHash } from 'node:crypto';
+import { bulkCompleted } from '../domain/events';
 import type { SyncRequester } from '../domain/sync/state-machine';
 import type { AdminCommandType, PushRequest } from '../domain/types';
 import { timeOrderedId } from '../ids';
 import type { BulkChunkResult, BulkOperation, BulkRefusal, BulkWork, DeviceFilter } from '../ports';
 import type { AdminParams } from '../ports/platform';
 import { logEvent } from './audit';
+import { emitEvents } from './events';
 import type { App } from './container';
 import { sendCommand } from './device-admin';
 import { requestPush } from './push-requests';
@@ -273,6 +275,16 @@ async function finishIfComplete(
         data: { operationId: op.id, targeted: progress.targeted, queued: progress.queued, refused: progress.refused },
       },
     );
+    await emitEvents(app, tenantId, [
+      bulkCompleted({
+        operationId: op.id,
+        type: op.type,
+        requester: op.requester,
+        targeted: progress.targeted,
+        queued: progress.queued,
+        refused: progress.refused,
+      }),
+    ]);
   }
   return true;
 }
