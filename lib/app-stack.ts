@@ -220,7 +220,8 @@ export class AppStack extends Stack {
       webhookQueueUrl: this.webhooks.queue.queueUrl,
     });
     for (const fn of Object.values(this.functions)) {
-      for (const [name, value] of Object.entries(eventsEnv)) (fn as MdmFunction['function']).addEnvironment(name, value);
+      for (const [name, value] of Object.entries(eventsEnv))
+        (fn as MdmFunction['function']).addEnvironment(name, value);
       this.eventBus.grantPutEventsTo(fn);
       this.webhooks.queue.grantSendMessages(fn);
     }

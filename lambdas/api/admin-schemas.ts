@@ -3,8 +3,8 @@
 // document, so the documentation cannot drift from what the server accepts. A schema registered
 // with an `id` is a named component of that document.
 
-import { ID_MAX_LENGTH, ID_PATTERN, ID_RULE, TENANT_ID_PATTERN, TENANT_ID_RULE } from '../domain/identifiers';
 import { EVENT_TYPES } from '../domain/events';
+import { ID_MAX_LENGTH, ID_PATTERN, ID_RULE, TENANT_ID_PATTERN, TENANT_ID_RULE } from '../domain/identifiers';
 import { JOB_NAMES } from '../domain/jobs';
 import {
   ADMIN_COMMAND_TYPES,
@@ -403,12 +403,9 @@ export const jobResultSchema = z
 // --- Webhooks (docs/api.md §Webhooks) ---
 export const webhookInputSchema = z
   .object({
-    url: z
-      .url()
-      .check(z.maxLength(2048))
-      .register(z.globalRegistry, {
-        description: 'https to a public address (local mode also allows http://127.0.0.1 and localhost)',
-      }),
+    url: z.url().check(z.maxLength(2048)).register(z.globalRegistry, {
+      description: 'https to a public address (local mode also allows http://127.0.0.1 and localhost)',
+    }),
     events: z
       .optional(z.array(z.enum(EVENT_TYPES)).check(z.maxLength(EVENT_TYPES.length * 2)))
       .register(z.globalRegistry, { description: 'event types to receive; absent or empty: all of them' }),

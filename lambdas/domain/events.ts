@@ -79,7 +79,8 @@ export function deviceChangeEvents(before: Device | undefined, after: Device): E
   if (checkedIn) add('device.checked_in');
   if (before && !isPendingEnrollment(before) && before.syncState !== after.syncState) {
     add('device.sync_state_changed', { from: before.syncState, to: after.syncState });
-    if (after.syncState === 'Not-Responding') add('device.not_responding', { awaitingAnswerSince: before.awaitingAnswerSince });
+    if (after.syncState === 'Not-Responding')
+      add('device.not_responding', { awaitingAnswerSince: before.awaitingAnswerSince });
   }
   if (after.registrationState === 'Withdrawn' && before?.registrationState !== 'Withdrawn')
     add('device.withdrawn', { reason: after.withdrawalReason });
@@ -126,7 +127,10 @@ export function alarmChanged(
   };
 }
 
-export function pushCredentialExpiring(credential: { platform: 'apns'; topic: string; notAfter: string }, daysLeft: number): EventDraft {
+export function pushCredentialExpiring(
+  credential: { platform: 'apns'; topic: string; notAfter: string },
+  daysLeft: number,
+): EventDraft {
   return {
     type: 'push_credential.expiring',
     // One event per credential per day left: the daily check reports each day once.

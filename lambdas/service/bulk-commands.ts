@@ -14,9 +14,9 @@ import { timeOrderedId } from '../ids';
 import type { BulkChunkResult, BulkOperation, BulkRefusal, BulkWork, DeviceFilter } from '../ports';
 import type { AdminParams } from '../ports/platform';
 import { logEvent } from './audit';
-import { emitEvents } from './events';
 import type { App } from './container';
 import { sendCommand } from './device-admin';
+import { emitEvents } from './events';
 import { requestPush } from './push-requests';
 import { requestSync } from './sync';
 

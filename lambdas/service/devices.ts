@@ -1,8 +1,8 @@
 // Every device write goes through here: optimistic concurrency with retries, the dashboard
 // counters moved by the same change, and the change's logs written once it has landed.
 import { counterDeltas } from '../domain/counters';
-import { deviceChangeEvents } from '../domain/events';
 import { ConcurrentUpdateError, notFound } from '../domain/errors';
+import { deviceChangeEvents } from '../domain/events';
 import { boundDevice } from '../domain/limits';
 import { applyTransition, type SyncEvent, transition } from '../domain/sync/state-machine';
 import type { Device, Severity } from '../domain/types';

@@ -37,7 +37,9 @@ export async function emitEvents(app: App, tenantId: string, drafts: EventDraft[
 async function queueDeliveries(app: App, tenantId: string, events: MdmEvent[]): Promise<void> {
   const hooks = (await app.stores.webhooks.list(tenantId)).filter((h) => !h.pausedAt);
   const deliveries = events.flatMap((event) =>
-    hooks.filter((h) => webhookWants(h.events, event.type)).map((h) => ({ tenantId, webhookId: h.id, event, attempt: 1 })),
+    hooks
+      .filter((h) => webhookWants(h.events, event.type))
+      .map((h) => ({ tenantId, webhookId: h.id, event, attempt: 1 })),
   );
   if (deliveries.length) await app.webhookQueue.send(deliveries);
 }

@@ -107,7 +107,10 @@ async function certificateCheck(app: App, tenantId: string): Promise<number> {
   const daysLeft = (Date.parse(tenant.apns.notAfter) - app.clock.now().getTime()) / 86_400_000;
   if (daysLeft <= CREDENTIAL_EXPIRING_DAYS)
     await emitEvents(app, tenantId, [
-      pushCredentialExpiring({ platform: 'apns', topic: tenant.apns.topic, notAfter: tenant.apns.notAfter }, Math.ceil(daysLeft)),
+      pushCredentialExpiring(
+        { platform: 'apns', topic: tenant.apns.topic, notAfter: tenant.apns.notAfter },
+        Math.ceil(daysLeft),
+      ),
     ]);
   if (daysLeft <= 0)
     await raiseAlarm(

@@ -4,14 +4,9 @@
 // failures, the webhook paused.
 import { createHmac } from 'node:crypto';
 import { conflict, notFound, unprocessable } from '../domain/errors';
-import {
-  DELIVERY_RETRY_WINDOW_MS,
-  type MdmEvent,
-  PAUSE_AFTER_FAILING_MS,
-  retryDelaySeconds,
-} from '../domain/events';
-import { randomId, secretToken } from '../ids';
+import { DELIVERY_RETRY_WINDOW_MS, type MdmEvent, PAUSE_AFTER_FAILING_MS, retryDelaySeconds } from '../domain/events';
 import type { Page } from '../domain/types';
+import { randomId, secretToken } from '../ids';
 import type { DeliveryAttempt, Webhook, WebhookDelivery } from '../ports';
 import { clearAlarm, logEvent, raiseAlarm } from './audit';
 import type { App } from './container';

@@ -10,8 +10,8 @@ import { makeDynamo } from '../adapters/dynamodb/client';
 import { type EmbeddedDynamo, ensureTables, startEmbeddedDynamo } from '../adapters/dynamodb/embedded';
 import { makeDynamoStores } from '../adapters/dynamodb/stores';
 import { FcmSender } from '../adapters/fcm/fcm-sender';
-import { makeDataDirPrivate } from '../adapters/local/data-dir';
 import { HttpWebhookTransport } from '../adapters/http/webhook-transport';
+import { makeDataDirPrivate } from '../adapters/local/data-dir';
 import { InMemoryEventBus } from '../adapters/local/event-list';
 import { InProcessBulkQueue, InProcessPushQueue, InProcessWebhookQueue } from '../adapters/local/in-process-queue';
 import { DynamoQueueJournal } from '../adapters/local/queue-journal';
@@ -31,8 +31,8 @@ import { type App, type AppConfig, DEFAULT_CONFIG } from '../service/container';
 import { runJob } from '../service/jobs';
 import { apnsCredentials, fcmCredentials } from '../service/push-credential-loaders';
 import { handlePushBatch } from '../service/push-worker';
-import { deliverWebhook } from '../service/webhooks';
 import { createApiKey, createTenant } from '../service/tenants';
+import { deliverWebhook } from '../service/webhooks';
 
 export interface LocalOptions {
   dataDir?: string;
@@ -154,7 +154,8 @@ export async function startLocal(opts: LocalOptions = {}): Promise<LocalServer> 
     bulk: await bulkQueue.resume(),
     webhook: await webhookQueue.resume(),
   };
-  if (resumed.push || resumed.bulk || resumed.webhook) logger.info({ msg: 'resumed queued work from the last run', ...resumed });
+  if (resumed.push || resumed.bulk || resumed.webhook)
+    logger.info({ msg: 'resumed queued work from the last run', ...resumed });
 
   const credentials = await bootstrapDemo(app, dataDir, !!opts.inMemory);
 

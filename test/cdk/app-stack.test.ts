@@ -36,7 +36,8 @@ describe('AppStack (defaults)', () => {
           .flatMap((p) => p.Properties.PolicyDocument.Statement)
           .some(
             (st: { Action: string | string[]; Resource: unknown }) =>
-              ([] as string[]).concat(st.Action).includes(action) && JSON.stringify(st.Resource).includes(`"${resource}"`),
+              ([] as string[]).concat(st.Action).includes(action) &&
+              JSON.stringify(st.Resource).includes(`"${resource}"`),
           );
       })
       .sort();

@@ -72,7 +72,12 @@ describe('events and webhooks', () => {
     });
     expect(created.status).toBe(201);
     secret = created.body.secret;
-    const tenant = await e.api('POST', '/admin/v1/tenants', { id: 'other', name: 'Other' }, e.local.credentials.operatorKey);
+    const tenant = await e.api(
+      'POST',
+      '/admin/v1/tenants',
+      { id: 'other', name: 'Other' },
+      e.local.credentials.operatorKey,
+    );
     expect(tenant.status).toBe(201);
     otherTenantKey = tenant.body.adminKey;
     const other = await e.api('POST', '/admin/v1/webhooks', { url: receiver.url('/other') }, otherTenantKey);
@@ -96,7 +101,9 @@ describe('events and webhooks', () => {
       'the Synchronized event',
     );
     const types = forDevice().map((r) => r.event.type);
-    expect(types).toEqual(expect.arrayContaining(['device.enrolled', 'device.checked_in', 'device.sync_state_changed']));
+    expect(types).toEqual(
+      expect.arrayContaining(['device.enrolled', 'device.checked_in', 'device.sync_state_changed']),
+    );
     for (const r of forDevice()) {
       expect(signatureValid(secret, r.headers, r.raw)).toBe(true);
       expect(r.headers['x-mdm-event']).toBe(r.event.type);
@@ -133,8 +140,7 @@ describe('events and webhooks', () => {
     const template = await e.createTemplate({ name: 'retried' });
     const changed = await e.api('PUT', `/admin/v1/templates/${template.id}`, { name: 'retried v2', items: [] });
     expect(changed.status).toBe(200);
-    // biome-ignore lint/suspicious/noExplicitAny: API reply
-    let log: any[] = [];
+    let log: Array<{ attempt: number; outcome: string; status?: number; eventId: string; nextAttemptAt?: string }> = [];
     await e.waitFor(
       async () => {
         log = (await e.api('GET', `/admin/v1/webhooks/${hook.body.id}/deliveries`)).body.items;
@@ -156,7 +162,7 @@ describe('events and webhooks', () => {
       { attempt: 2, outcome: 'retrying', status: 500, eventId: got[0].event.id },
       { attempt: 3, outcome: 'delivered', status: 200, eventId: got[0].event.id },
     ]);
-    expect(log.find((a) => a.attempt === 1).nextAttemptAt).toEqual(expect.any(String));
+    expect(log.find((a) => a.attempt === 1)?.nextAttemptAt).toEqual(expect.any(String));
   });
 
   it("keeps tenants apart: the other tenant's receiver gets its own ping and nothing of this tenant's", async () => {

@@ -34,7 +34,10 @@ describe('deviceChangeEvents', () => {
   it('Android: enrolled and checked in at once, and again at a re-enrollment', () => {
     const enrolled = newDevice({ platform: 'android', registrationState: 'Checked-In', checkedInAt: 't1' });
     expect(types(undefined, enrolled)).toEqual(['device.enrolled', 'device.checked_in']);
-    expect(types(enrolled, { ...enrolled, checkedInAt: 't2', rev: 1 })).toEqual(['device.enrolled', 'device.checked_in']);
+    expect(types(enrolled, { ...enrolled, checkedInAt: 't2', rev: 1 })).toEqual([
+      'device.enrolled',
+      'device.checked_in',
+    ]);
   });
 
   it('reports a sync state change with from and to, and Not-Responding also as its own event', () => {

@@ -1,7 +1,7 @@
 // The deployment's own EventBridge bus: every event is put there (`source` the product,
 // `detail-type` the event type, `detail` the event), so operators route any of them with a rule.
 // The client is loaded on the first event: a function that never reports one does not pay for it.
-import type { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import type { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import type { MdmEvent } from '../../domain/events';
 import type { EventPublisher } from '../../ports';
 
@@ -11,7 +11,10 @@ export const EVENT_SOURCE = 'serverless-mdm';
 const PUT_EVENTS_MAX = 10;
 
 export class EventBridgePublisher implements EventPublisher {
-  private client?: Promise<{ client: EventBridgeClient; PutEventsCommand: typeof import('@aws-sdk/client-eventbridge').PutEventsCommand }>;
+  private client?: Promise<{
+    client: EventBridgeClient;
+    PutEventsCommand: typeof PutEventsCommand;
+  }>;
 
   constructor(private readonly busName: string) {}
 
