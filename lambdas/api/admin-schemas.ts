@@ -3,6 +3,7 @@
 // document, so the documentation cannot drift from what the server accepts. A schema registered
 // with an `id` is a named component of that document.
 
+import { EVENT_TYPES } from '../domain/events';
 import { ID_MAX_LENGTH, ID_PATTERN, ID_RULE, TENANT_ID_PATTERN, TENANT_ID_RULE } from '../domain/identifiers';
 import { JOB_NAMES } from '../domain/jobs';
 import {
@@ -562,3 +563,56 @@ export const jobResultSchema = z
     operationIds: z.optional(z.array(z.string())),
   })
   .register(z.globalRegistry, { id: 'JobResult' });
+
+// --- Webhooks (docs/api.md §Webhooks) ---
+export const webhookInputSchema = z
+  .object({
+    url: z.url().check(z.maxLength(2048)).register(z.globalRegistry, {
+      description: 'https to a public address (local mode also allows http://127.0.0.1 and localhost)',
+    }),
+    events: z
+      .optional(z.array(z.enum(EVENT_TYPES)).check(z.maxLength(EVENT_TYPES.length * 2)))
+      .register(z.globalRegistry, { description: 'event types to receive; absent or empty: all of them' }),
+    description: z.optional(z.string().check(z.maxLength(500))),
+    paused: z
+      .optional(z.boolean())
+      .register(z.globalRegistry, { description: 'PUT only: true pauses the webhook; false or absent resumes it' }),
+  })
+  .register(z.globalRegistry, { id: 'WebhookInput' });
+
+export const webhookSchema = z
+  .object({
+    id: z.string(),
+    url: z.string(),
+    events: z.array(z.string()),
+    description: z.optional(z.string()),
+    status: z.enum(['active', 'paused']),
+    pausedAt: z.optional(z.string()),
+    pausedReason: z.optional(z.string()),
+    failingSince: z
+      .optional(z.string())
+      .register(z.globalRegistry, { description: 'first failed attempt since the last delivered one' }),
+    createdAt: z.string(),
+    updatedAt: z.string(),
+  })
+  .register(z.globalRegistry, { id: 'Webhook' });
+
+export const webhookCreatedSchema = z
+  .extend(webhookSchema, {
+    secret: z.string().register(z.globalRegistry, { description: 'the signing secret, shown once' }),
+  })
+  .register(z.globalRegistry, { id: 'WebhookCreated' });
+
+export const deliveryAttemptSchema = z
+  .object({
+    webhookId: z.string(),
+    eventId: z.string(),
+    eventType: z.string(),
+    attempt: integer(),
+    at: z.string(),
+    outcome: z.enum(['delivered', 'retrying', 'failed']),
+    status: z.optional(integer()).register(z.globalRegistry, { description: "the receiver's HTTP status" }),
+    error: z.optional(z.string()),
+    nextAttemptAt: z.optional(z.string()),
+  })
+  .register(z.globalRegistry, { id: 'DeliveryAttempt' });

@@ -25,6 +25,16 @@ import {
   readTenant,
   updateTenant,
 } from '../service/tenants';
+import {
+  createWebhook,
+  deleteWebhook,
+  getWebhook,
+  listWebhooks,
+  pingWebhook,
+  replaceWebhook,
+  webhookDeliveries,
+  webhookView,
+} from '../service/webhooks';
 import type * as z from '../zod';
 import type * as s from './admin-schemas';
 import { openApiDocument } from './openapi';
@@ -155,4 +165,20 @@ export const adminOperations: Record<
 
   runJob: async ({ params, principal }, app) =>
     json(200, await runJob(app, params.job, { tenantId: tenantOf(principal) })),
+
+  createWebhook: async ({ body, principal }: In<z.infer<typeof s.webhookInputSchema>>, app) =>
+    json(201, await createWebhook(app, tenantOf(principal), body)),
+  listWebhooks: async ({ principal }, app) =>
+    json(200, { items: (await listWebhooks(app, tenantOf(principal))).map(webhookView) }),
+  getWebhook: async ({ params, principal }, app) =>
+    json(200, webhookView(await getWebhook(app, tenantOf(principal), params.id))),
+  replaceWebhook: async ({ params, body, principal }: In<z.infer<typeof s.webhookInputSchema>>, app) =>
+    json(200, webhookView(await replaceWebhook(app, tenantOf(principal), params.id, body))),
+  deleteWebhook: async ({ params, principal }, app) => {
+    await deleteWebhook(app, tenantOf(principal), params.id);
+    return noContent();
+  },
+  testWebhook: async ({ params, principal }, app) => json(200, await pingWebhook(app, tenantOf(principal), params.id)),
+  listWebhookDeliveries: async ({ params, query, principal }: In<unknown, z.infer<typeof s.pageQuerySchema>>, app) =>
+    json(200, await webhookDeliveries(app, tenantOf(principal), params.id, query.cursor, query.limit)),
 };

@@ -18,6 +18,9 @@ import type {
   Template,
   Tenant,
 } from '../domain/types';
+import type { WebhookStore } from './events';
+
+export * from './events';
 
 export interface Clock {
   now(): Date;
@@ -163,6 +166,7 @@ export interface SecretBox {
 export interface SecretStore {
   put(tenantId: string, name: string, value: string): Promise<void>;
   get(tenantId: string, name: string): Promise<string | undefined>;
+  delete(tenantId: string, name: string): Promise<void>;
 }
 
 /** Every store a service uses; one implementation builds them all (lambdas/adapters/dynamodb/stores.ts). */
@@ -179,6 +183,7 @@ export interface Stores {
   budget: PushBudgetStore;
   secrets: SecretStore;
   bulk: BulkOperationStore;
+  webhooks: WebhookStore;
 }
 
 /** Carries push requests to the push worker: SQS when deployed, in-process locally. */

@@ -7,6 +7,7 @@
 // Every step is idempotent: a device's command id is derived from the operation and the device,
 // so a retried chunk queues nothing twice, and a chunk's result is recorded once.
 import { createHash } from 'node:crypto';
+import { bulkCompleted } from '../domain/events';
 import type { SyncRequester } from '../domain/sync/state-machine';
 import {
   type AdminCommandType,
@@ -21,6 +22,7 @@ import { logEvent } from './audit';
 import type { App } from './container';
 import { retireDevice, sendCommand } from './device-admin';
 import { DEVICE_OPERATION_PREFIX, type DeviceOperationProgress, deviceOperationProgress } from './device-operations';
+import { emitEvents } from './events';
 import { requestPush } from './push-requests';
 import { requestSync } from './sync';
 
@@ -297,6 +299,16 @@ async function finishIfComplete(
         data: { operationId: op.id, targeted: progress.targeted, queued: progress.queued, refused: progress.refused },
       },
     );
+    await emitEvents(app, tenantId, [
+      bulkCompleted({
+        operationId: op.id,
+        type: op.type,
+        requester: op.requester,
+        targeted: progress.targeted,
+        queued: progress.queued,
+        refused: progress.refused,
+      }),
+    ]);
   }
   return true;
 }

@@ -2,11 +2,13 @@
 // counters moved by the same change, and the change's logs written once it has landed.
 import { counterDeltas } from '../domain/counters';
 import { ConcurrentUpdateError, notFound } from '../domain/errors';
+import { deviceChangeEvents } from '../domain/events';
 import { boundDevice } from '../domain/limits';
 import { applyTransition, type SyncEvent, transition } from '../domain/sync/state-machine';
 import type { Device, Severity } from '../domain/types';
 import { logEvent } from './audit';
 import type { App } from './container';
+import { emitEvents } from './events';
 
 export interface DeviceLog {
   event: string;
@@ -61,6 +63,7 @@ export async function createDevice(app: App, device: Device, logs: DeviceLog[] =
       severity: log.severity,
       data: log.data,
     });
+  await emitEvents(app, device.tenantId, deviceChangeEvents(undefined, device));
   return device;
 }
 
@@ -90,6 +93,7 @@ export async function mutateDevice(
       for (const log of result.logs ?? []) {
         await logEvent(app, tenantId, log.event, log.message, { deviceId: id, severity: log.severity, data: log.data });
       }
+      await emitEvents(app, tenantId, deviceChangeEvents(before, after));
       return after;
     } catch (err) {
       if (!(err instanceof ConcurrentUpdateError) || attempt >= MAX_ATTEMPTS) throw err;

@@ -2,6 +2,7 @@
 // Each pages through devices, is safe to run twice, and records its run as an event log.
 import { recount } from '../domain/counters';
 import { badRequest } from '../domain/errors';
+import { pushCredentialExpiring } from '../domain/events';
 import { isJobName, JOB_NAMES } from '../domain/jobs';
 import type { Device } from '../domain/types';
 import { pages } from '../paging';
@@ -11,6 +12,7 @@ import { startSyncFanout } from './bulk-commands';
 import type { App } from './container';
 import { mutateDevice, syncChange } from './devices';
 import { expireUnusedEnrollments } from './enrollment';
+import { emitEvents } from './events';
 import { APNS_ALARM } from './push-credential-loaders';
 
 export interface JobRun {
@@ -92,11 +94,24 @@ async function reconcile(app: App, tenantId: string): Promise<number> {
   return devices.length;
 }
 
-/** Alarms before the Apple push certificate expires: major at 30 days, critical at 7 and after. */
+/** From this many days before it expires, the daily check reports `push_credential.expiring`. */
+const CREDENTIAL_EXPIRING_DAYS = 30;
+
+/**
+ * Alarms before the Apple push certificate expires: major at 30 days, critical at 7 and after;
+ * within 30 days a `push_credential.expiring` event each day.
+ */
 async function certificateCheck(app: App, tenantId: string): Promise<number> {
   const tenant = await app.stores.tenants.get(tenantId);
   if (!tenant?.apns) return 0;
   const daysLeft = (Date.parse(tenant.apns.notAfter) - app.clock.now().getTime()) / 86_400_000;
+  if (daysLeft <= CREDENTIAL_EXPIRING_DAYS)
+    await emitEvents(app, tenantId, [
+      pushCredentialExpiring(
+        { platform: 'apns', topic: tenant.apns.topic, notAfter: tenant.apns.notAfter },
+        Math.ceil(daysLeft),
+      ),
+    ]);
   if (daysLeft <= 0)
     await raiseAlarm(
       app,

@@ -13,3 +13,5 @@ export const SIGNING_KEY_SECRET = 'profile-signing-key';
 export const FCM_SECRET = 'fcm-service-account';
 /** An Apple device's UnlockToken (ClearPasscode needs it). */
 export const UNLOCK_TOKEN_SECRET = (deviceId: string) => `unlock-token#${deviceId}`;
+/** A webhook's signing secret (shown once, at creation). */
+export const WEBHOOK_SECRET = (webhookId: string) => `webhook-secret#${webhookId}`;

@@ -209,15 +209,21 @@ describe('tenant isolation', () => {
     const keyId = (
       (await call('GET', '/admin/v1/api-keys', { key: adminKey })).json() as { items: Array<{ id: string }> }
     ).items[0].id;
+    const url = 'https://93.184.215.14/hook';
+    const webhook = (
+      await call('POST', '/admin/v1/webhooks', { key: adminKey, body: JSON.stringify({ url }) })
+    ).json() as { id: string };
     for (const route of ROUTES.filter((r) => r.surface === 'admin' && r.path.includes('{id}'))) {
       const id = route.path.includes('templates')
         ? template.id
         : route.path.includes('api-keys')
           ? keyId
-          : 'dev-of-demo';
+          : route.path.includes('webhooks')
+            ? webhook.id
+            : 'dev-of-demo';
       const res = await call(route.method, fill(route.path, { id }), {
         key: otherTenantKey,
-        body: JSON.stringify({ name: 'x', items: [], templateId: template.id, type: 'Lock' }),
+        body: JSON.stringify({ name: 'x', items: [], templateId: template.id, type: 'Lock', url }),
       });
       expect(res.status).toBe(404);
     }

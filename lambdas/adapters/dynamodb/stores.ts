@@ -14,6 +14,7 @@ import {
   DynamoTemplateStore,
   DynamoTenantStore,
 } from './tenant-stores';
+import { DynamoWebhookStore } from './webhook-store';
 
 export function makeDynamoStores(client: DynamoDBClient, tables: TableNames, clock: Clock, box: SecretBox): Stores {
   const db = makeDynamo(client, tables);
@@ -31,5 +32,6 @@ export function makeDynamoStores(client: DynamoDBClient, tables: TableNames, clo
     budget: new DynamoPushBudgetStore(db),
     secrets: new DynamoSecretStore(db, box),
     bulk: new DynamoBulkOperationStore(db),
+    webhooks: new DynamoWebhookStore(db, clock, cursors),
   };
 }

@@ -304,4 +304,10 @@ export class DynamoSecretStore implements SecretStore {
     );
     return out.Item ? this.box.open(String(out.Item.sealed), `${tenantId}/${name}`) : undefined;
   }
+
+  async delete(tenantId: string, name: string): Promise<void> {
+    await this.db.doc.send(
+      new DeleteCommand({ TableName: this.db.tables.main, Key: { pk: tenantPk(tenantId), sk: `SECRET#${name}` } }),
+    );
+  }
 }
