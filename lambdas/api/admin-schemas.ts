@@ -370,6 +370,7 @@ export const diagnosisSchema = z
         fix: z.optional(z.string()),
       }),
     ),
+    notes: z.array(z.string()),
   })
   .register(z.globalRegistry, { id: 'Diagnosis' });
 export const timelineSchema = z
