@@ -268,6 +268,10 @@ export async function startE2E(opts: E2EOptions = {}): Promise<E2E> {
       const res = await fetch(url);
       if (res.status !== 200) throw new Error(`enrollment profile download failed: ${res.status}`);
       const profile = Buffer.from(await res.arrayBuffer());
+      // One identity for the whole fleet: a SCEP challenge is good for one certificate only.
+      const source = new SimulatedAppleDevice({ baseUrl: local.url, tenant: 'demo', platform: 'ios' });
+      source.installEnrollmentProfile(profile);
+      if (source.needsScepIdentity) await source.obtainIdentity();
       const out: SimulatedAppleDevice[] = [];
       let next = 0;
       const check = (what: string, r: { status: number; body: Buffer | string }) => {
@@ -278,6 +282,7 @@ export async function startE2E(opts: E2EOptions = {}): Promise<E2E> {
           next++;
           const device = e2e.newDevice();
           device.installEnrollmentProfile(profile);
+          device.adoptIdentityOf(source);
           check('Authenticate', await device.authenticate());
           if (templateId) {
             const r = await e2e.api('PUT', `/admin/v1/devices/${device.udid}/template`, { templateId });

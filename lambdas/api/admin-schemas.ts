@@ -7,6 +7,7 @@ import { ID_MAX_LENGTH, ID_PATTERN, ID_RULE, TENANT_ID_PATTERN, TENANT_ID_RULE }
 import { JOB_NAMES } from '../domain/jobs';
 import {
   ADMIN_COMMAND_TYPES,
+  APPLE_IDENTITY_METHODS,
   COMMAND_STATUSES,
   ENROLLMENT_PLATFORMS,
   LOG_TYPES,
@@ -111,8 +112,28 @@ export const apiKeySchema = z
   .register(z.globalRegistry, { id: 'ApiKey' });
 
 export const tenantInputSchema = z
-  .object({ id: tenantIdSchema, name: z.string().check(z.minLength(1), z.maxLength(200)) })
+  .object({
+    id: tenantIdSchema,
+    name: z.string().check(z.minLength(1), z.maxLength(200)),
+    appleIdentity: z.optional(
+      z.enum(APPLE_IDENTITY_METHODS).register(z.globalRegistry, {
+        description:
+          'how Apple devices get their identity: scep (default; the device makes its own key) or pkcs12 (key and certificate made by the server, inside the enrollment profile)',
+      }),
+    ),
+    deviceCertificateDays: z.optional(
+      integer()
+        .check(z.minimum(1), z.maximum(825))
+        .register(z.globalRegistry, { description: 'lifetime of issued device certificates, in days (default 730)' }),
+    ),
+  })
   .register(z.globalRegistry, { id: 'TenantInput' });
+
+/** The query of /scep/{tenant} (RFC 8894 §4). */
+export const scepQuerySchema = z.object({
+  operation: z.enum(['GetCACaps', 'GetCACert', 'PKIOperation']),
+  message: z.optional(z.string().check(z.maxLength(128 * 1024))),
+});
 
 export const enrollmentInputSchema = z
   .object({

@@ -17,15 +17,17 @@ import {
   platformFromAuthenticate,
 } from '../protocol/apple/messages';
 import { MalformedPlistError } from '../protocol/apple/plist';
+import { SCEP_CA_CAPS, SCEP_CA_CERT_CONTENT_TYPE, SCEP_PKI_MESSAGE_CONTENT_TYPE } from '../protocol/apple/scep';
 import { type VerifiedSigner, verifyMdmSignature } from '../protocol/apple/signature';
 import {
   appleEnrollmentProfile,
   authenticateAppleDevice,
   recordAppleTokenUpdate,
-  requireBoundCertificate,
+  requireCurrentCertificate,
 } from '../service/apple-enrollment';
 import { logEvent } from '../service/audit';
 import type { App } from '../service/container';
+import { scepCaCertificate, scepPkiOperation } from '../service/scep';
 import { reportAndHandOut } from '../service/device-session';
 import { withdrawDevice } from '../service/enrollment';
 import type { SurfaceOp } from './routes';
@@ -126,6 +128,9 @@ export const appleOperations: Record<
     };
   },
 
+  scepGet: async ({ params, query }, app) => scep(app, params, query as ScepQuery, undefined),
+  scepPost: async ({ params, query, req }, app) => scep(app, params, query as ScepQuery, req.body),
+
   appleCheckin: async ({ params, req }, app) => {
     const tenant = await tenantFor(app, params);
     if (!tenant) return unrecognizedDevice();
@@ -138,6 +143,34 @@ export const appleOperations: Record<
     return logRefusals(app, tenant, req, () => connect(app, tenant, req));
   },
 };
+
+type ScepQuery = { operation: 'GetCACaps' | 'GetCACert' | 'PKIOperation'; message?: string };
+
+/** SCEP: capabilities, the CA certificate, or a certificate request (POST body, or GET `message` in base64). */
+async function scep(
+  app: App,
+  params: Record<string, string>,
+  query: ScepQuery,
+  body: Buffer | undefined,
+): Promise<HttpResponse> {
+  const tenant = await tenantFor(app, params);
+  if (!tenant) throw new DomainError('not-found', 'tenant not found');
+  if (query.operation === 'GetCACaps')
+    return { status: 200, headers: { 'content-type': 'text/plain' }, body: `${SCEP_CA_CAPS.join('\n')}\n` };
+  if (query.operation === 'GetCACert')
+    return {
+      status: 200,
+      headers: { 'content-type': SCEP_CA_CERT_CONTENT_TYPE },
+      body: scepCaCertificate(tenant),
+    };
+  const request = body && body.length > 0 ? body : Buffer.from(query.message ?? '', 'base64');
+  if (request.length === 0) throw new DomainError('bad-request', 'PKIOperation needs a request body or message');
+  return {
+    status: 200,
+    headers: { 'content-type': SCEP_PKI_MESSAGE_CONTENT_TYPE },
+    body: await scepPkiOperation(app, tenant, request),
+  };
+}
 
 async function checkin(app: App, tenant: Tenant, req: HttpRequest): Promise<HttpResponse> {
   const signer = await verifySigner(app, tenant, req);
@@ -161,7 +194,7 @@ async function checkin(app: App, tenant: Tenant, req: HttpRequest): Promise<Http
     const device = await app.stores.devices.get(tenant.id, msg.udid);
     if (!device || device.registrationState === 'Withdrawn')
       return msg.type === 'CheckOut' ? okEmpty() : unrecognizedDevice();
-    requireBoundCertificate(device, signer);
+    await requireCurrentCertificate(app, device, signer);
     if (msg.type === 'TokenUpdate') {
       // User channels are declined at UserAuthenticate.
       if (msg.channel !== 'user') {
@@ -191,7 +224,7 @@ async function connect(app: App, tenant: Tenant, req: HttpRequest): Promise<Http
   const report = parseDevicePlist(req, parseCommandReport);
   const device = await app.stores.devices.get(tenant.id, report.udid);
   if (!device || device.registrationState === 'Withdrawn') return unrecognizedDevice();
-  requireBoundCertificate(device, signer);
+  await requireCurrentCertificate(app, device, signer);
   if (report.channel === 'user') return okEmpty(); // no user-channel commands are queued
   const next = await reportAndHandOut(app, device, {
     status: report.status,

@@ -62,7 +62,18 @@ export interface Tenant {
   caCertificatePem?: string;
   /** Require a valid Mdm-Signature on every Apple device request (default true). */
   requireSignature?: boolean;
+  /**
+   * How an Apple device gets its identity (docs/apple.md §SCEP): `scep` (the default) the device
+   * makes its key and the tenant CA signs its request; `pkcs12` the server makes key and
+   * certificate and ships them inside the enrollment profile.
+   */
+  appleIdentity?: AppleIdentityMethod;
+  /** Lifetime of the device certificates the tenant CA issues, in days (default 730). */
+  deviceCertificateDays?: number;
 }
+
+export const APPLE_IDENTITY_METHODS = ['scep', 'pkcs12'] as const;
+export type AppleIdentityMethod = (typeof APPLE_IDENTITY_METHODS)[number];
 
 export interface ApiKey {
   id: string;

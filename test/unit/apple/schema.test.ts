@@ -159,7 +159,7 @@ describe('enrollment profile against the schemas', () => {
       serverUrl: 'https://mdm.example.com/mdm/t1/connect',
       checkInUrl: 'https://mdm.example.com/mdm/t1/checkin',
       topic: 'com.apple.mgmt.External.11111111-2222-3333-4444-555555555555',
-      identity: { p12: Buffer.from('p12'), password: 'pw' },
+      identity: { kind: 'pkcs12', p12: Buffer.from('p12'), password: 'pw' },
     }),
   );
   const payloads = profile.PayloadContent as Array<Record<string, unknown>>;
