@@ -78,7 +78,7 @@ export interface E2E {
     name?: string;
   }): Promise<{ token: string; url: string; expiresAt: string }>;
   /** A simulated device the push wiring knows (not enrolled). */
-  newDevice(opts?: { platform?: 'ios' | 'macos'; sendsUnlockToken?: boolean }): SimulatedAppleDevice;
+  newDevice(opts?: { platform?: 'ios' | 'macos'; sendsUnlockToken?: boolean; fetch?: typeof fetch }): SimulatedAppleDevice;
   /** Enrolls `n` new devices (Authenticate + TokenUpdate), `concurrency` at a time. */
   enrollDevices(n: number, opts?: { templateId?: string; concurrency?: number }): Promise<SimulatedAppleDevice[]>;
   /**
@@ -241,8 +241,14 @@ export async function startE2E(opts: E2EOptions = {}): Promise<E2E> {
       return r.body;
     },
 
-    newDevice({ platform = 'ios', sendsUnlockToken } = {}) {
-      const device = new SimulatedAppleDevice({ baseUrl: local.url, tenant: 'demo', platform, sendsUnlockToken });
+    newDevice({ platform = 'ios', sendsUnlockToken, fetch: deviceFetch } = {}) {
+      const device = new SimulatedAppleDevice({
+        baseUrl: local.url,
+        tenant: 'demo',
+        platform,
+        sendsUnlockToken,
+        fetch: deviceFetch,
+      });
       devices.set(device.udid, device);
       return device;
     },

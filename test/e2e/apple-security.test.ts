@@ -131,7 +131,9 @@ describe('Apple device endpoints refuse bad input', () => {
     const first = device();
     const clone = device();
     first.installEnrollmentProfile(profile);
+    await first.obtainIdentity(); // SCEP: the device's own key
     clone.installEnrollmentProfile(profile);
+    clone.adoptIdentityOf(first); // the identity copied to another device
     expect((await first.authenticate()).status).toBe(200);
     expect((await clone.authenticate()).status).toBe(400);
     expect((await e.api('GET', `/admin/v1/devices/${clone.udid}`)).status).toBe(404);

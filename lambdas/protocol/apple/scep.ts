@@ -51,7 +51,7 @@ export interface ScepAttributes {
 /** A signed SCEP message, read and its signature checked against the certificate it carries. */
 export interface SignedScepMessage {
   attributes: ScepAttributes;
-  /** The signed content (an EnvelopedData, or nothing on a failure CertRep). */
+  /** The signed content (an EnvelopedData), undefined when empty (a failure CertRep). */
   content: Buffer | undefined;
   signerCertDer: Buffer;
 }
@@ -101,7 +101,8 @@ export async function signScepMessage(o: {
     version: 1,
     encapContentInfo: new pkijs.EncapsulatedContentInfo({
       eContentType: OID.data,
-      ...(o.content ? { eContent: new asn1js.OctetString({ valueHex: o.content }) } : {}),
+      // A failure CertRep signs empty data (attached), as micromdm/scep does, rather than nothing.
+      eContent: new asn1js.OctetString({ valueHex: content }),
     }),
     signerInfos: [
       new pkijs.SignerInfo({
@@ -146,14 +147,15 @@ export async function readScepMessage(der: Buffer): Promise<SignedScepMessage> {
   }
   if (signed.signerInfos.length !== 1) throw new ScepMessageError(`${signed.signerInfos.length} signers, expected 1`);
   const eContent = signed.encapContentInfo.eContent;
-  const content = eContent ? Buffer.from(eContent.getValue()) : undefined;
+  if (!eContent) throw new ScepMessageError('no signed content');
+  const bytes = Buffer.from(eContent.getValue());
+  const content = bytes.length > 0 ? bytes : undefined;
   let signerCert: pkijs.Certificate | undefined;
   try {
     const result = await signed.verify({
       signer: 0,
       checkChain: false,
       extendedMode: true,
-      ...(content ? {} : { data: new ArrayBuffer(0) }),
     });
     if (!result.signatureVerified) throw new Error(result.message || 'signature does not verify');
     signerCert = result.signerCertificate ?? undefined;
