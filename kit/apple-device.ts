@@ -279,7 +279,9 @@ export class SimulatedAppleDevice {
     if (idPayload?.PayloadType === 'com.apple.security.scep') {
       // The device makes its own key and asks the SCEP service for a certificate (enroll(), obtainIdentity()).
       const c = (idPayload.PayloadContent ?? {}) as Dict;
-      const subject = Array.isArray(c.Subject) ? (c.Subject as string[][][]).flat().find((rdn) => rdn[0] === 'CN') : undefined;
+      const subject = Array.isArray(c.Subject)
+        ? (c.Subject as string[][][]).flat().find((rdn) => rdn[0] === 'CN')
+        : undefined;
       this.pendingScep = {
         url: String(c.URL),
         challenge: String(c.Challenge ?? ''),

@@ -78,7 +78,11 @@ export interface E2E {
     name?: string;
   }): Promise<{ token: string; url: string; expiresAt: string }>;
   /** A simulated device the push wiring knows (not enrolled). */
-  newDevice(opts?: { platform?: 'ios' | 'macos'; sendsUnlockToken?: boolean; fetch?: typeof fetch }): SimulatedAppleDevice;
+  newDevice(opts?: {
+    platform?: 'ios' | 'macos';
+    sendsUnlockToken?: boolean;
+    fetch?: typeof fetch;
+  }): SimulatedAppleDevice;
   /** Enrolls `n` new devices (Authenticate + TokenUpdate), `concurrency` at a time. */
   enrollDevices(n: number, opts?: { templateId?: string; concurrency?: number }): Promise<SimulatedAppleDevice[]>;
   /**

@@ -74,7 +74,8 @@ export class ScepClient {
 
   /** RenewalReq: a certificate for a new key, signed with the current identity (no challenge). */
   async renew(current: ScepIdentity): Promise<ScepIdentity> {
-    const subjectCn = (forge.pki.certificateFromPem(current.certPem).subject.getField('CN')?.value ?? 'device') as string;
+    const subjectCn = (forge.pki.certificateFromPem(current.certPem).subject.getField('CN')?.value ??
+      'device') as string;
     return this.request(SCEP_MESSAGE_TYPES.RenewalReq, newKey(this.o.keySize ?? 2048), current, { subjectCn });
   }
 
@@ -113,7 +114,8 @@ export class ScepClient {
           `${this.o.url}?operation=PKIOperation&message=${encodeURIComponent(requestDer.toString('base64'))}`,
         );
     const certRepDer = Buffer.from(await res.arrayBuffer());
-    if (res.status !== 200) throw new Error(`PKIOperation: HTTP ${res.status} ${certRepDer.toString('utf8').slice(0, 200)}`);
+    if (res.status !== 200)
+      throw new Error(`PKIOperation: HTTP ${res.status} ${certRepDer.toString('utf8').slice(0, 200)}`);
     const certRep = await readScepMessage(certRepDer);
     this.last = { caps, caCertDer, requestDer, certRepDer, certRep };
     // The CertRep must be the CA's answer to this very request.

@@ -27,9 +27,9 @@ import {
 } from '../service/apple-enrollment';
 import { logEvent } from '../service/audit';
 import type { App } from '../service/container';
-import { scepCaCertificate, scepPkiOperation } from '../service/scep';
 import { reportAndHandOut } from '../service/device-session';
 import { withdrawDevice } from '../service/enrollment';
+import { scepCaCertificate, scepPkiOperation } from '../service/scep';
 import type { SurfaceOp } from './routes';
 
 const EMPTY = Buffer.alloc(0);

@@ -1,9 +1,10 @@
 // An Apple device's enrollment (docs/apple.md): the enrollment profile with its own identity
 // certificate, Authenticate (the device enrolls, new or again), the first TokenUpdate (enrollment
 // complete, push address known), and the rule that binds a device to its identity certificate.
+
+import { randomBytes } from 'node:crypto';
 import { conflict, DomainError } from '../domain/errors';
 import { STORED_LIMITS, StoredLimitError } from '../domain/limits';
-import { randomBytes } from 'node:crypto';
 import type { Device, Enrollment, Platform, Tenant } from '../domain/types';
 import { sha256Hex } from '../ids';
 import { issueDeviceIdentity } from '../protocol/apple/ca';
@@ -46,7 +47,12 @@ export async function appleEnrollmentProfile(
 }
 
 /** A single-use SCEP challenge for this enrollment, kept by its hash until the enrollment expires. */
-async function scepIdentity(app: App, tenant: Tenant, enrollment: Enrollment, baseUrl: string): Promise<ProfileIdentity> {
+async function scepIdentity(
+  app: App,
+  tenant: Tenant,
+  enrollment: Enrollment,
+  baseUrl: string,
+): Promise<ProfileIdentity> {
   const challenge = randomBytes(24).toString('base64url');
   await app.stores.enrollments.putScepChallenge(
     tenant.id,
@@ -93,7 +99,11 @@ export async function requireCurrentCertificate(
   signer: VerifiedSigner | undefined,
 ): Promise<void> {
   if (!signer || !device.identityCertHash || device.identityCertHash === signer.certHash) return;
-  const renewedFor = await app.stores.devices.resolveLink(device.tenantId, 'identity', boundIdentityKey(signer.certHash));
+  const renewedFor = await app.stores.devices.resolveLink(
+    device.tenantId,
+    'identity',
+    boundIdentityKey(signer.certHash),
+  );
   if (renewedFor !== device.id) return requireBoundCertificate(device, signer);
   await mutateDevice(app, device.tenantId, device.id, (d) => ({
     device: { ...d, identityCertHash: signer.certHash, identityCertNotAfter: signer.notAfter.toISOString() },

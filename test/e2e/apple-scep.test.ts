@@ -30,7 +30,9 @@ describe('SCEP enrollment', () => {
   const download = async (url: string) => Buffer.from(await (await fetch(url)).arrayBuffer());
   const payloadsOf = (profile: Buffer) => parsePlist(profile).PayloadContent as Dict[];
   const challengeOf = (profile: Buffer) =>
-    String((payloadsOf(profile).find((p) => p.PayloadType === 'com.apple.security.scep')!.PayloadContent as Dict).Challenge);
+    String(
+      (payloadsOf(profile).find((p) => p.PayloadType === 'com.apple.security.scep')!.PayloadContent as Dict).Challenge,
+    );
 
   beforeAll(async () => {
     e = await startE2E({ manualPolls: false });
@@ -123,10 +125,20 @@ describe('SCEP enrollment', () => {
     const tenant = await e.local.app.stores.tenants.get('demo');
     writeFileSync(join(dir, 'ca.pem'), tenant!.caCertificatePem!);
     const inner = join(dir, 'inner.der');
-    execFileSync('openssl', [
-      'cms', '-verify', '-inform', 'DER', '-in', file, '-CAfile', join(dir, 'ca.pem'), '-noverify', '-out', inner,
-    ], { stdio: 'pipe' });
-    const innerPrinted = execFileSync('openssl', ['cms', '-cmsout', '-print', '-inform', 'DER', '-in', inner]).toString();
+    execFileSync(
+      'openssl',
+      ['cms', '-verify', '-inform', 'DER', '-in', file, '-CAfile', join(dir, 'ca.pem'), '-noverify', '-out', inner],
+      { stdio: 'pipe' },
+    );
+    const innerPrinted = execFileSync('openssl', [
+      'cms',
+      '-cmsout',
+      '-print',
+      '-inform',
+      'DER',
+      '-in',
+      inner,
+    ]).toString();
     expect(innerPrinted).toMatch(/contentType: pkcs7-envelopedData/);
   });
 

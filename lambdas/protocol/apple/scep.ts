@@ -31,7 +31,13 @@ const OID = {
 export const SCEP_MESSAGE_TYPES = { CertRep: '3', RenewalReq: '17', PKCSReq: '19' } as const;
 export type ScepMessageType = 'CertRep' | 'RenewalReq' | 'PKCSReq';
 /** RFC 8894 §3.2.1.4.5. */
-export const SCEP_FAIL_INFO = { badAlg: '0', badMessageCheck: '1', badRequest: '2', badTime: '3', badCertId: '4' } as const;
+export const SCEP_FAIL_INFO = {
+  badAlg: '0',
+  badMessageCheck: '1',
+  badRequest: '2',
+  badTime: '3',
+  badCertId: '4',
+} as const;
 export type ScepFailInfo = keyof typeof SCEP_FAIL_INFO;
 const PKI_STATUS = { SUCCESS: '0', FAILURE: '2', PENDING: '3' } as const;
 
@@ -93,7 +99,9 @@ export async function signScepMessage(o: {
     attribute(OID.messageType, printable(a.messageType)),
     attribute(OID.transactionId, printable(a.transactionId)),
     ...(a.senderNonce ? [attribute(OID.senderNonce, new asn1js.OctetString({ valueHex: a.senderNonce }))] : []),
-    ...(a.recipientNonce ? [attribute(OID.recipientNonce, new asn1js.OctetString({ valueHex: a.recipientNonce }))] : []),
+    ...(a.recipientNonce
+      ? [attribute(OID.recipientNonce, new asn1js.OctetString({ valueHex: a.recipientNonce }))]
+      : []),
     ...(a.pkiStatus ? [attribute(OID.pkiStatus, printable(a.pkiStatus))] : []),
     ...(a.failInfo ? [attribute(OID.failInfo, printable(a.failInfo))] : []),
   ];
@@ -230,7 +238,8 @@ export async function buildCertRep(o: {
 }): Promise<Buffer> {
   const ok = 'issuedCertDer' in o.result;
   return signScepMessage({
-    content: 'issuedCertDer' in o.result ? envelope(certsOnly([o.result.issuedCertDer]), o.request.signerCertDer) : undefined,
+    content:
+      'issuedCertDer' in o.result ? envelope(certsOnly([o.result.issuedCertDer]), o.request.signerCertDer) : undefined,
     signerCertDer: certDerOf(forge.pki.certificateFromPem(o.ca.certPem)),
     signerKeyPem: o.ca.keyPem,
     attributes: {

@@ -158,7 +158,12 @@ describe('SCEP enrollment profile against the schemas', () => {
       tenantName: 'Acme',
       serverUrl: 'https://mdm.example.com/mdm/t1/connect',
       topic: 'com.apple.mgmt.External.11111111-2222-3333-4444-555555555555',
-      identity: { kind: 'scep', url: 'https://mdm.example.com/scep/t1', challenge: 'c'.repeat(32), subject: 't1 device' },
+      identity: {
+        kind: 'scep',
+        url: 'https://mdm.example.com/scep/t1',
+        challenge: 'c'.repeat(32),
+        subject: 't1 device',
+      },
     }),
   );
   const payloads = profile.PayloadContent as Array<Record<string, unknown>>;
