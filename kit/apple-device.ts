@@ -8,6 +8,7 @@ import { enrollmentProfileIdentifier } from '../lambdas/protocol/apple/enrollmen
 import { CHECKIN_CONTENT_TYPE, CONNECT_CONTENT_TYPE } from '../lambdas/protocol/apple/messages';
 import { buildPlist, parsePlist } from '../lambdas/protocol/apple/plist';
 import { signMdmMessage, unwrapSignedProfile } from '../lambdas/protocol/apple/sign';
+import { ScepClient } from './scep-client';
 
 type Dict = Record<string, unknown>;
 
@@ -131,6 +132,8 @@ export class SimulatedAppleDevice {
   private readonly doFetch: typeof fetch;
   private readonly appCatalog: NonNullable<SimulatedAppleDeviceOptions['appCatalog']>;
   private identity: { certPem: string; keyPem: string } | undefined;
+  private pendingScep: { url: string; challenge: string; subjectCn: string; keySize: number } | undefined;
+  private scepClient: ScepClient | undefined;
   private serverUrl: string | undefined;
   private checkInUrl: string | undefined;
   private topicValue: string | undefined;
@@ -225,7 +228,43 @@ export class SimulatedAppleDevice {
     if (res.status !== 200)
       throw new Error(`enrollment profile download failed: HTTP ${res.status} ${body.toString('utf8').slice(0, 200)}`);
     this.installEnrollmentProfile(body);
+    if (this.pendingScep) await this.obtainIdentity();
     return profileBytesToDict(body);
+  }
+
+  /** True when the installed profile asks for a SCEP identity the device does not have yet. */
+  get needsScepIdentity(): boolean {
+    return this.pendingScep !== undefined && this.identity === undefined;
+  }
+
+  /** The SCEP client of the installed profile (its `last` exchange lets a test look at the CertRep). */
+  get scep(): ScepClient {
+    if (!this.pendingScep) throw new Error('the enrollment profile has no SCEP payload');
+    this.scepClient ??= new ScepClient({
+      url: this.route(this.pendingScep.url),
+      fetch: this.doFetch,
+      keySize: this.pendingScep.keySize,
+    });
+    return this.scepClient;
+  }
+
+  /** SCEP PKCSReq with the profile's challenge: the device's own key, the tenant CA's certificate. */
+  async obtainIdentity(): Promise<void> {
+    if (this.offline) throw new Error(`device ${this.udid} is offline`);
+    const scep = this.pendingScep;
+    if (!scep) throw new Error('the enrollment profile has no SCEP payload');
+    this.identity = await this.scep.enroll(scep.challenge, scep.subjectCn);
+  }
+
+  /** SCEP RenewalReq signed with the current identity: a new key and certificate, same device. */
+  async renewIdentity(): Promise<void> {
+    if (!this.identity) throw new Error(`device ${this.udid} has no identity to renew`);
+    this.identity = await this.scep.renew(this.identity);
+  }
+
+  /** Uses another device's identity (fleet tests with signatures off, and impostor tests). */
+  adoptIdentityOf(other: SimulatedAppleDevice): void {
+    this.identity = other.identity;
   }
 
   /** Installs an enrollment profile given as bytes (what enroll() does after the download). */
@@ -235,17 +274,28 @@ export class SimulatedAppleDevice {
     const mdm = payloads.find((p) => p.PayloadType === 'com.apple.mdm');
     if (!mdm) throw new Error('enrollment profile has no com.apple.mdm payload');
     const idPayload = payloads.find((p) => p.PayloadUUID === mdm.IdentityCertificateUUID);
-    if (
-      !idPayload ||
-      idPayload.PayloadType !== 'com.apple.security.pkcs12' ||
-      !Buffer.isBuffer(idPayload.PayloadContent)
-    ) {
-      throw new Error('enrollment profile has no PKCS#12 identity payload matching IdentityCertificateUUID');
+    this.identity = undefined;
+    this.pendingScep = undefined;
+    if (idPayload?.PayloadType === 'com.apple.security.scep') {
+      // The device makes its own key and asks the SCEP service for a certificate (enroll(), obtainIdentity()).
+      const c = (idPayload.PayloadContent ?? {}) as Dict;
+      const subject = Array.isArray(c.Subject)
+        ? (c.Subject as string[][][]).flat().find((rdn) => rdn[0] === 'CN')
+        : undefined;
+      this.pendingScep = {
+        url: String(c.URL),
+        challenge: String(c.Challenge ?? ''),
+        subjectCn: subject?.[1] ?? this.udid,
+        keySize: typeof c.Keysize === 'number' ? c.Keysize : 2048,
+      };
+    } else if (idPayload?.PayloadType === 'com.apple.security.pkcs12' && Buffer.isBuffer(idPayload.PayloadContent)) {
+      this.identity = identityFromP12(
+        idPayload.PayloadContent,
+        typeof idPayload.Password === 'string' ? idPayload.Password : '',
+      );
+    } else {
+      throw new Error('enrollment profile has no SCEP or PKCS#12 identity payload matching IdentityCertificateUUID');
     }
-    this.identity = identityFromP12(
-      idPayload.PayloadContent,
-      typeof idPayload.Password === 'string' ? idPayload.Password : '',
-    );
     this.serverUrl = String(mdm.ServerURL);
     this.checkInUrl = typeof mdm.CheckInURL === 'string' ? mdm.CheckInURL : undefined;
     this.topicValue = String(mdm.Topic);

@@ -8,6 +8,7 @@ import { ID_MAX_LENGTH, ID_PATTERN, ID_RULE, TENANT_ID_PATTERN, TENANT_ID_RULE }
 import { JOB_NAMES } from '../domain/jobs';
 import {
   ADMIN_COMMAND_TYPES,
+  APPLE_IDENTITY_METHODS,
   BULK_COMMAND_TYPES,
   COMMAND_STATUSES,
   ENROLLMENT_PLATFORMS,
@@ -114,7 +115,21 @@ export const apiKeySchema = z
   .register(z.globalRegistry, { id: 'ApiKey' });
 
 export const tenantInputSchema = z
-  .object({ id: tenantIdSchema, name: z.string().check(z.minLength(1), z.maxLength(200)) })
+  .object({
+    id: tenantIdSchema,
+    name: z.string().check(z.minLength(1), z.maxLength(200)),
+    appleIdentity: z.optional(
+      z.enum(APPLE_IDENTITY_METHODS).register(z.globalRegistry, {
+        description:
+          'how Apple devices get their identity: scep (default; the device makes its own key) or pkcs12 (key and certificate made by the server, inside the enrollment profile)',
+      }),
+    ),
+    deviceCertificateDays: z.optional(
+      integer()
+        .check(z.minimum(1), z.maximum(825))
+        .register(z.globalRegistry, { description: 'lifetime of issued device certificates, in days (default 730)' }),
+    ),
+  })
   .register(z.globalRegistry, { id: 'TenantInput' });
 
 const tenantNameSchema = z.string().check(z.minLength(1), z.maxLength(200));
@@ -134,7 +149,9 @@ export const tenantSchema = z
   })
   .register(z.globalRegistry, { id: 'Tenant' });
 
-export const tenantRenameSchema = z.object({ name: tenantNameSchema }).register(z.globalRegistry, { id: 'TenantRename' });
+export const tenantRenameSchema = z
+  .object({ name: tenantNameSchema })
+  .register(z.globalRegistry, { id: 'TenantRename' });
 
 export const tenantUpdateSchema = z
   .object({
@@ -146,6 +163,12 @@ export const tenantUpdateSchema = z
     ),
   })
   .register(z.globalRegistry, { id: 'TenantUpdate' });
+
+/** The query of /scep/{tenant} (RFC 8894 §4). */
+export const scepQuerySchema = z.object({
+  operation: z.enum(['GetCACaps', 'GetCACert', 'PKIOperation']),
+  message: z.optional(z.string().check(z.maxLength(128 * 1024))),
+});
 
 export const enrollmentInputSchema = z
   .object({
@@ -514,6 +537,7 @@ export const diagnosisSchema = z
         fix: z.optional(z.string()),
       }),
     ),
+    notes: z.array(z.string()),
   })
   .register(z.globalRegistry, { id: 'Diagnosis' });
 export const timelineSchema = z

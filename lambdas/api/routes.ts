@@ -43,6 +43,30 @@ export const ROUTES = [
     errors: [400, 403],
   }),
 
+  // SCEP (docs/apple.md §SCEP): devices get their identity certificate for a key they made
+  route({
+    op: 'scepGet',
+    method: 'GET',
+    path: '/scep/{tenant}',
+    surface: 'apple',
+    auth: 'public',
+    summary: 'SCEP: GetCACaps (text), GetCACert (the tenant device CA, DER), PKIOperation (message = base64 request)',
+    query: s.scepQuerySchema,
+    success: { status: 200, contentType: 'application/x-pki-message' },
+    errors: [400, 404],
+  }),
+  route({
+    op: 'scepPost',
+    method: 'POST',
+    path: '/scep/{tenant}',
+    surface: 'apple',
+    auth: 'public',
+    summary: 'SCEP PKIOperation (POSTPKIOperation): a signed, enveloped PKCS#10 in, a signed CertRep out',
+    query: s.scepQuerySchema,
+    success: { status: 200, contentType: 'application/x-pki-message' },
+    errors: [400, 404],
+  }),
+
   // Android agent endpoints (docs/android.md)
   route({
     op: 'androidEnroll',

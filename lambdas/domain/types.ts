@@ -74,6 +74,14 @@ export interface Tenant {
   caCertificatePem?: string;
   /** Require a valid Mdm-Signature on every Apple device request (default true). */
   requireSignature?: boolean;
+  /**
+   * How an Apple device gets its identity (docs/apple.md §SCEP): `scep` (the default) the device
+   * makes its key and the tenant CA signs its request; `pkcs12` the server makes key and
+   * certificate and ships them inside the enrollment profile.
+   */
+  appleIdentity?: AppleIdentityMethod;
+  /** Lifetime of the device certificates the tenant CA issues, in days (default 730). */
+  deviceCertificateDays?: number;
 }
 
 export const PUSH_OUTCOMES = ['sent', 'failed', 'credential-error'] as const;
@@ -82,6 +90,9 @@ export interface PushOutcomeRecord {
   at: string;
   outcome: PushOutcomeKind;
 }
+
+export const APPLE_IDENTITY_METHODS = ['scep', 'pkcs12'] as const;
+export type AppleIdentityMethod = (typeof APPLE_IDENTITY_METHODS)[number];
 
 export interface ApiKey {
   id: string;

@@ -55,6 +55,13 @@ export interface EnrollmentStore {
   get(tenantId: string, tokenHash: string): Promise<Enrollment | undefined>;
   /** Marks it used once; false when it was already used. */
   markUsed(tenantId: string, tokenHash: string, deviceId: string, at: string): Promise<boolean>;
+  /** Keeps a SCEP challenge (by its hash) for an enrollment until `expiresAt` (the enrollment's). */
+  putScepChallenge(tenantId: string, challengeHash: string, tokenHash: string, expiresAt: string): Promise<void>;
+  /**
+   * Uses a SCEP challenge, once: the token hash of its enrollment, or undefined when it is unknown
+   * (another tenant's too), already used, or expired at `at`.
+   */
+  useScepChallenge(tenantId: string, challengeHash: string, at: string): Promise<string | undefined>;
 }
 
 export interface DeviceFilter {

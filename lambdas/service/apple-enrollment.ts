@@ -1,12 +1,14 @@
 // An Apple device's enrollment (docs/apple.md): the enrollment profile with its own identity
 // certificate, Authenticate (the device enrolls, new or again), the first TokenUpdate (enrollment
 // complete, push address known), and the rule that binds a device to its identity certificate.
+
+import { randomBytes } from 'node:crypto';
 import { conflict, DomainError } from '../domain/errors';
 import { STORED_LIMITS, StoredLimitError } from '../domain/limits';
-import type { Device, Platform, Tenant } from '../domain/types';
+import type { Device, Enrollment, Platform, Tenant } from '../domain/types';
 import { sha256Hex } from '../ids';
 import { issueDeviceIdentity } from '../protocol/apple/ca';
-import { buildEnrollmentProfile, FULL_ACCESS_RIGHTS } from '../protocol/apple/enrollment-profile';
+import { buildEnrollmentProfile, FULL_ACCESS_RIGHTS, type ProfileIdentity } from '../protocol/apple/enrollment-profile';
 import { checkSigningIdentity, signProfile } from '../protocol/apple/sign';
 import type { VerifiedSigner } from '../protocol/apple/signature';
 import { logEvent } from './audit';
@@ -18,8 +20,10 @@ import { requestSync } from './sync';
 import { requireTenant } from './tenants';
 
 /**
- * The enrollment profile for an enrollment token: a fresh device identity issued by the tenant's
- * CA, linked to the token so that Authenticate knows the template and name the admin chose.
+ * The enrollment profile for an enrollment token. With SCEP (the default) it carries a one-time
+ * challenge bound to the enrollment, and the device makes its own key; with the tenant's `pkcs12`
+ * choice, a fresh identity issued here, linked to the token. Either way Authenticate finds the
+ * template and name the admin chose through the `identity` link of the certificate.
  */
 export async function appleEnrollmentProfile(
   app: App,
@@ -32,21 +36,16 @@ export async function appleEnrollmentProfile(
     throw conflict(
       'this organisation has not uploaded an Apple push certificate yet, so devices cannot enroll; an admin uploads it with PUT /admin/v1/push/apns',
     );
-  const caKey = await app.stores.secrets.get(tenant.id, CA_KEY_SECRET);
-  if (!caKey || !tenant.caCertificatePem) throw conflict('this organisation has no device CA');
-  const identity = issueDeviceIdentity(
-    { certPem: tenant.caCertificatePem, keyPem: caKey },
-    `${tenant.id} device`,
-    app.clock.now(),
-  );
-  await app.stores.devices.link(tenant.id, 'identity', sha256Hex(certDer(identity.certPem)), enrollment.tokenHash);
   const profile = buildEnrollmentProfile({
     tenantId: tenant.id,
     tenantName: tenant.name,
     serverUrl: `${baseUrl}/mdm/${tenant.id}/connect`,
     checkInUrl: `${baseUrl}/mdm/${tenant.id}/checkin`,
     topic: tenant.apns.topic,
-    identity: { p12: identity.p12, password: identity.password },
+    identity:
+      (tenant.appleIdentity ?? 'scep') === 'scep'
+        ? await scepIdentity(app, tenant, enrollment, baseUrl)
+        : await pkcs12Identity(app, tenant, enrollment),
   });
   return tenant.signing ? signWithTenantCertificate(app, tenant.id, profile) : profile;
 }
@@ -86,12 +85,70 @@ export async function putSigningCredential(
   return { subject, notAfter: signing.notAfter };
 }
 
+/** A single-use SCEP challenge for this enrollment, kept by its hash until the enrollment expires. */
+async function scepIdentity(
+  app: App,
+  tenant: Tenant,
+  enrollment: Enrollment,
+  baseUrl: string,
+): Promise<ProfileIdentity> {
+  const challenge = randomBytes(24).toString('base64url');
+  await app.stores.enrollments.putScepChallenge(
+    tenant.id,
+    sha256Hex(challenge),
+    enrollment.tokenHash,
+    enrollment.expiresAt,
+  );
+  return {
+    kind: 'scep',
+    url: `${baseUrl}/scep/${tenant.id}`,
+    challenge,
+    subject: `${tenant.id} device`,
+    name: `${tenant.name} device CA`,
+  };
+}
+
+async function pkcs12Identity(app: App, tenant: Tenant, enrollment: Enrollment): Promise<ProfileIdentity> {
+  const caKey = await app.stores.secrets.get(tenant.id, CA_KEY_SECRET);
+  if (!caKey || !tenant.caCertificatePem) throw conflict('this organisation has no device CA');
+  const identity = issueDeviceIdentity(
+    { certPem: tenant.caCertificatePem, keyPem: caKey },
+    { tenantId: tenant.id, device: enrollment.pendingDeviceId ?? `${tenant.id} device` },
+    app.clock.now(),
+    tenant.deviceCertificateDays,
+  );
+  await app.stores.devices.link(tenant.id, 'identity', sha256Hex(certDer(identity.certPem)), enrollment.tokenHash);
+  return { kind: 'pkcs12', p12: identity.p12, password: identity.password };
+}
+
 function certDer(pem: string): Buffer {
   return Buffer.from(pem.replace(/-----[^-]+-----/g, '').replace(/\s+/g, ''), 'base64');
 }
 
-/** The `identity` link from a certificate hash to the device it was bound to at Authenticate. */
-const boundIdentityKey = (certHash: string) => `bound#${certHash}`;
+/** The `identity` link from a certificate hash to the device it was bound to (Authenticate, SCEP renewal). */
+export const boundIdentityKey = (certHash: string) => `bound#${certHash}`;
+
+/**
+ * The request must come from the certificate bound to this device. A certificate the device
+ * renewed by SCEP (bound to it at issuance) takes over the binding at its first use.
+ */
+export async function requireCurrentCertificate(
+  app: App,
+  device: Device,
+  signer: VerifiedSigner | undefined,
+): Promise<void> {
+  if (!signer || !device.identityCertHash || device.identityCertHash === signer.certHash) return;
+  const renewedFor = await app.stores.devices.resolveLink(
+    device.tenantId,
+    'identity',
+    boundIdentityKey(signer.certHash),
+  );
+  if (renewedFor !== device.id) return requireBoundCertificate(device, signer);
+  await mutateDevice(app, device.tenantId, device.id, (d) => ({
+    device: { ...d, identityCertHash: signer.certHash, identityCertNotAfter: signer.notAfter.toISOString() },
+    logs: [{ event: 'identity-renewed', message: 'device identity certificate renewed (SCEP)' }],
+  }));
+}
 
 /**
  * A retired device's identity is released: its certificate no longer binds the hardware (which may

@@ -279,7 +279,43 @@ export class DynamoEnrollmentStore implements EnrollmentStore {
       throw err;
     }
   }
+
+  private challengeKey(tenantId: string, challengeHash: string) {
+    return { pk: tenantPk(tenantId), sk: `SCEPCHALLENGE#${challengeHash}` };
+  }
+
+  async putScepChallenge(tenantId: string, challengeHash: string, tokenHash: string, expiresAt: string): Promise<void> {
+    await this.db.doc.send(
+      new PutCommand({
+        TableName: this.db.tables.main,
+        // expiresAt in epoch seconds: DynamoDB's TTL removes the item some time after it expired.
+        Item: { ...this.challengeKey(tenantId, challengeHash), tokenHash, expiresAt: epochSeconds(expiresAt) },
+        ConditionExpression: 'attribute_not_exists(pk)',
+      }),
+    );
+  }
+
+  async useScepChallenge(tenantId: string, challengeHash: string, at: string): Promise<string | undefined> {
+    try {
+      const out = await this.db.doc.send(
+        new UpdateCommand({
+          TableName: this.db.tables.main,
+          Key: this.challengeKey(tenantId, challengeHash),
+          UpdateExpression: 'SET usedAt = :at',
+          ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(usedAt) AND expiresAt > :now',
+          ExpressionAttributeValues: { ':at': at, ':now': epochSeconds(at) },
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      return typeof out.Attributes?.tokenHash === 'string' ? out.Attributes.tokenHash : undefined;
+    } catch (err) {
+      if (isConditionFailed(err)) return undefined;
+      throw err;
+    }
+  }
 }
+
+const epochSeconds = (iso: string): number => Math.floor(Date.parse(iso) / 1000);
 
 /** Tenant secrets, sealed by the SecretBox before they reach the table. */
 export class DynamoSecretStore implements SecretStore {

@@ -41,7 +41,7 @@ const OID_CLIENT_AUTH = '1.3.6.1.5.5.7.3.2';
 const MAX_HEADER_CHARS = 64 * 1024;
 
 let engineReady = false;
-function ensureEngine(): void {
+export function ensureEngine(): void {
   if (engineReady) return;
   // pkijs looks for a WebCrypto engine; Node has one but not as `self.crypto`.
   type EngineCrypto = ConstructorParameters<typeof pkijs.CryptoEngine>[0]['crypto'];
@@ -49,7 +49,7 @@ function ensureEngine(): void {
   engineReady = true;
 }
 
-function toArrayBuffer(b: Buffer): ArrayBuffer {
+export function toArrayBuffer(b: Buffer): ArrayBuffer {
   return b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength) as ArrayBuffer;
 }
 
