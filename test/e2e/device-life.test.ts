@@ -33,6 +33,7 @@ async function downloadProfile(templateId?: string): Promise<Buffer> {
 /** Installs a profile, then Authenticate and TokenUpdate; returns their statuses. */
 async function enrollWith(device: SimulatedAppleDevice, profile: Buffer): Promise<number[]> {
   device.installEnrollmentProfile(profile);
+  if (device.needsScepIdentity) await device.obtainIdentity(); // SCEP: the device's own key
   const auth = await device.authenticate();
   if (auth.status !== 200) return [auth.status];
   return [auth.status, (await device.tokenUpdate()).status];
@@ -52,6 +53,16 @@ describe('retire', () => {
     expect(await enrollWith(iphone, firstProfile)).toEqual([200, 200]);
     await e.waitFor(async () => (await e.device(iphone.udid)).syncState === 'Synchronized');
 
+    // What the phone held before the wipe: its first identity, kept to show it no longer works.
+    const ghost = new SimulatedAppleDevice({
+      baseUrl: e.local.url,
+      tenant: 'demo',
+      platform: 'ios',
+      udid: iphone.udid,
+      serial: iphone.serial,
+    });
+    ghost.installEnrollmentProfile(firstProfile);
+    ghost.adoptIdentityOf(iphone); // the identity the phone had before it was wiped
     // Erased on the device itself: the server still manages it, bound to its first identity.
     iphone.wipe();
     const secondProfile = await downloadProfile();
@@ -69,14 +80,6 @@ describe('retire', () => {
     );
 
     // The same hardware with its old identity (the first profile) is not recognized any more.
-    const ghost = new SimulatedAppleDevice({
-      baseUrl: e.local.url,
-      tenant: 'demo',
-      platform: 'ios',
-      udid: iphone.udid,
-      serial: iphone.serial,
-    });
-    ghost.installEnrollmentProfile(firstProfile);
     const ghostAuth = await ghost.authenticate();
     expect(ghostAuth.status).toBe(403);
     expect(JSON.parse(ghostAuth.body.toString('utf8'))).toEqual({ code: 'com.apple.unrecognized.device' });

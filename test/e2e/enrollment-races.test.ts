@@ -138,6 +138,8 @@ describe('Apple enrollment races', () => {
       const profile = await profileOf((await e.createEnrollment()).url);
       const devices = [e.newDevice(), e.newDevice()];
       for (const d of devices) d.installEnrollmentProfile(profile);
+      await devices[0].obtainIdentity(); // SCEP: the first device's own key...
+      devices[1].adoptIdentityOf(devices[0]); // ...copied to a second device
       const answers = await Promise.all(devices.map((d) => d.authenticate()));
       expect(answers.map((a) => a.status).sort()).toEqual([200, 400]);
       const winner = devices[answers.findIndex((a) => a.status === 200)];
@@ -155,7 +157,10 @@ describe('Apple enrollment races', () => {
     for (let round = 0; round < ROUNDS; round++) {
       const { url } = await e.createEnrollment();
       const [first, second] = [e.newDevice(), e.newDevice()];
-      for (const d of [first, second]) d.installEnrollmentProfile(await profileOf(url));
+      for (const d of [first, second]) {
+        d.installEnrollmentProfile(await profileOf(url));
+        await d.obtainIdentity(); // SCEP: each its own key, from its own download's challenge
+      }
       const answers = await Promise.all([first.authenticate(), second.authenticate(), second.authenticate()]);
       expect(answers.map((a) => a.status)).toEqual([200, 200, 200]);
       const all = await allDevices(e.local);
