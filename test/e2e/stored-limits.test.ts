@@ -128,18 +128,19 @@ describe('Apple: stored device data', () => {
   const commandLogs = async (d: SimulatedAppleDevice) =>
     (await e.api<{ items: LogItem[] }>('GET', `/admin/v1/logs?type=command&deviceId=${d.udid}&limit=100`)).body.items;
 
-  it('stores an InstalledApplicationList of 878 KB (1,640 apps)', async () => {
+  /** A simulated iPhone holding `count` apps with realistic names and versions. */
+  const deviceWithApps = (count: number): SimulatedAppleDevice => {
     const device = e.newDevice();
-    for (let i = 0; i < 1640; i++) {
+    for (let i = 0; i < count; i++) {
       const app = realisticApp(i);
-      device.apps.set(app.id, {
-        identifier: app.id,
-        version: app.version,
-        name: `Product App ${i} for Mobile`,
-        managed: false,
-        managementFlags: 0,
-      });
+      const name = `Product App ${i} for Mobile`;
+      device.apps.set(app.id, { identifier: app.id, version: app.version, name, managed: false, managementFlags: 0 });
     }
+    return device;
+  };
+
+  it('stores an InstalledApplicationList of 878 KB (1,640 apps)', async () => {
+    const device = deviceWithApps(1640);
     const list = device.answerCommand({
       CommandUUID: 'size',
       Command: { RequestType: 'InstalledApplicationList' },
@@ -153,17 +154,7 @@ describe('Apple: stored device data', () => {
   });
 
   it('stores the inventory of an iPhone with 3,000 apps: the app list asks only for the keys it reads', async () => {
-    const device = e.newDevice();
-    for (let i = 0; i < 3000; i++) {
-      const app = realisticApp(i);
-      device.apps.set(app.id, {
-        identifier: app.id,
-        version: app.version,
-        name: `Product App ${i} for Mobile`,
-        managed: false,
-        managementFlags: 0,
-      });
-    }
+    const device = deviceWithApps(3000);
     const everyKey = device.answerCommand({
       CommandUUID: 'all',
       Command: { RequestType: 'InstalledApplicationList' },

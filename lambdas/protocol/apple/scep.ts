@@ -7,7 +7,7 @@ import { createHash, randomBytes, webcrypto } from 'node:crypto';
 import * as asn1js from 'asn1js';
 import forge from 'node-forge';
 import * as pkijs from 'pkijs';
-import { ensureEngine, toArrayBuffer } from './signature';
+import { ensureEngine, readSignedData, toArrayBuffer, verifySigner } from './signature';
 
 /** What GetCACaps answers (one per line). */
 export const SCEP_CA_CAPS = ['AES', 'POSTPKIOperation', 'Renewal', 'SHA-256'] as const;
@@ -145,11 +145,7 @@ export async function readScepMessage(der: Buffer): Promise<SignedScepMessage> {
   ensureEngine();
   let signed: pkijs.SignedData;
   try {
-    const asn = asn1js.fromBER(toArrayBuffer(der));
-    if (asn.offset === -1) throw new Error(asn.result.error);
-    const info = new pkijs.ContentInfo({ schema: asn.result });
-    if (info.contentType !== OID.signedData) throw new Error(`content type ${info.contentType}`);
-    signed = new pkijs.SignedData({ schema: info.content });
+    signed = readSignedData(der);
   } catch (e) {
     throw new ScepMessageError(`not a CMS SignedData: ${(e as Error).message}`);
   }
@@ -160,16 +156,9 @@ export async function readScepMessage(der: Buffer): Promise<SignedScepMessage> {
   const content = bytes.length > 0 ? bytes : undefined;
   let signerCert: pkijs.Certificate | undefined;
   try {
-    const result = await signed.verify({
-      signer: 0,
-      checkChain: false,
-      extendedMode: true,
-    });
-    if (!result.signatureVerified) throw new Error(result.message || 'signature does not verify');
-    signerCert = result.signerCertificate ?? undefined;
+    signerCert = await verifySigner(signed);
   } catch (e) {
-    const message = e instanceof Error ? e.message : String((e as { message?: unknown }).message ?? e);
-    throw new ScepMessageError(`signature does not verify: ${message}`);
+    throw new ScepMessageError(`signature does not verify: ${(e as Error).message}`);
   }
   if (!signerCert) throw new ScepMessageError('no signer certificate');
   const attrs = signed.signerInfos[0].signedAttrs?.attributes ?? [];
