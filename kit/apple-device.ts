@@ -67,6 +67,19 @@ export type AfterCommand = 'unenroll' | 'wipe' | undefined;
 export interface CommandAnswer {
   report: Dict;
   after?: AfterCommand;
+  /**
+   * An InstallProfile of the MDM profile itself with a new SCEP payload (a renewal): the device
+   * gets the new identity by SCEP before it acknowledges, and signs from then on with it.
+   */
+  renewIdentity?: ScepSettings;
+}
+
+/** What a SCEP payload asks the device to do. */
+interface ScepSettings {
+  url: string;
+  challenge: string;
+  subjectCn: string;
+  keySize: number;
 }
 
 export interface HttpReply {
@@ -132,7 +145,7 @@ export class SimulatedAppleDevice {
   private readonly doFetch: typeof fetch;
   private readonly appCatalog: NonNullable<SimulatedAppleDeviceOptions['appCatalog']>;
   private identity: { certPem: string; keyPem: string } | undefined;
-  private pendingScep: { url: string; challenge: string; subjectCn: string; keySize: number } | undefined;
+  private pendingScep: ScepSettings | undefined;
   private scepClient: ScepClient | undefined;
   private serverUrl: string | undefined;
   private checkInUrl: string | undefined;
@@ -262,9 +275,12 @@ export class SimulatedAppleDevice {
     this.identity = await this.scep.renew(this.identity);
   }
 
-  /** Uses another device's identity (fleet tests with signatures off, and impostor tests). */
-  adoptIdentityOf(other: SimulatedAppleDevice): void {
-    this.identity = other.identity;
+  /**
+   * Uses another device's identity (fleet tests with signatures off, and impostor tests), or an
+   * identity given as PEMs (a replaced certificate, in renewal tests).
+   */
+  adoptIdentityOf(other: SimulatedAppleDevice | { certPem: string; keyPem: string }): void {
+    this.identity = other instanceof SimulatedAppleDevice ? other.identity : other;
   }
 
   /** Installs an enrollment profile given as bytes (what enroll() does after the download). */
@@ -278,16 +294,7 @@ export class SimulatedAppleDevice {
     this.pendingScep = undefined;
     if (idPayload?.PayloadType === 'com.apple.security.scep') {
       // The device makes its own key and asks the SCEP service for a certificate (enroll(), obtainIdentity()).
-      const c = (idPayload.PayloadContent ?? {}) as Dict;
-      const subject = Array.isArray(c.Subject)
-        ? (c.Subject as string[][][]).flat().find((rdn) => rdn[0] === 'CN')
-        : undefined;
-      this.pendingScep = {
-        url: String(c.URL),
-        challenge: String(c.Challenge ?? ''),
-        subjectCn: subject?.[1] ?? this.udid,
-        keySize: typeof c.Keysize === 'number' ? c.Keysize : 2048,
-      };
+      this.pendingScep = this.scepSettingsOf(idPayload);
     } else if (idPayload?.PayloadType === 'com.apple.security.pkcs12' && Buffer.isBuffer(idPayload.PayloadContent)) {
       this.identity = identityFromP12(
         idPayload.PayloadContent,
@@ -301,6 +308,39 @@ export class SimulatedAppleDevice {
     this.topicValue = String(mdm.Topic);
     this.enrollmentProfile = summarizeProfile(profile);
     this.enrolled = true;
+  }
+
+  private scepSettingsOf(payload: Dict): ScepSettings {
+    const c = (payload.PayloadContent ?? {}) as Dict;
+    const subject = Array.isArray(c.Subject)
+      ? (c.Subject as string[][][]).flat().find((rdn) => rdn[0] === 'CN')
+      : undefined;
+    return {
+      url: String(c.URL),
+      challenge: String(c.Challenge ?? ''),
+      subjectCn: subject?.[1] ?? this.udid,
+      keySize: typeof c.Keysize === 'number' ? c.Keysize : 2048,
+    };
+  }
+
+  /**
+   * What an InstallProfile of the installed MDM profile's identifier may change: only the identity,
+   * by a SCEP payload (same server, same topic), as iOS and macOS allow. Undefined when it may not.
+   */
+  private identityReplacementOf(profile: Dict): ScepSettings | undefined {
+    const payloads = (Array.isArray(profile.PayloadContent) ? profile.PayloadContent : []) as Dict[];
+    const mdm = payloads.find((p) => p.PayloadType === 'com.apple.mdm');
+    if (!mdm || mdm.ServerURL !== this.serverUrl || mdm.Topic !== this.topicValue) return undefined;
+    const idPayload = payloads.find((p) => p.PayloadUUID === mdm.IdentityCertificateUUID);
+    return idPayload?.PayloadType === 'com.apple.security.scep' ? this.scepSettingsOf(idPayload) : undefined;
+  }
+
+  /** A PKCSReq with the new profile's challenge (a new key, self-signed as on first enrollment); then it is the identity. */
+  private async replaceIdentity(settings: ScepSettings): Promise<void> {
+    const client = new ScepClient({ url: this.route(settings.url), fetch: this.doFetch, keySize: settings.keySize });
+    this.scepClient = client;
+    this.pendingScep = settings;
+    this.identity = await client.enroll(settings.challenge, settings.subjectCn);
   }
 
   async authenticate(): Promise<HttpReply> {
@@ -389,7 +429,20 @@ export class SimulatedAppleDevice {
       } catch {
         envelope = {};
       }
-      const { report, after } = this.answerCommand(envelope);
+      const answer = this.answerCommand(envelope);
+      const { after } = answer;
+      let { report } = answer;
+      if (answer.renewIdentity) {
+        try {
+          await this.replaceIdentity(answer.renewIdentity);
+        } catch (err) {
+          // The old identity stays: the profile was not installed.
+          report = {
+            CommandUUID: report.CommandUUID,
+            ...errorReport(22013, 'MCSCEPErrorDomain', `The SCEP server returned an error: ${(err as Error).message}`),
+          };
+        }
+      }
       const command = (
         typeof envelope.Command === 'object' && envelope.Command !== null ? envelope.Command : {}
       ) as Dict;
@@ -548,8 +601,12 @@ export class SimulatedAppleDevice {
         const p = summarizeProfile(dict);
         if (!p.identifier || !p.uuid)
           return fail(1002, 'MCProfileErrorDomain', 'The profile is missing a required field.');
-        if (p.identifier === this.enrollmentProfileIdentifier)
-          return fail(4010, 'MCInstallationErrorDomain', 'Cannot replace the MDM profile.');
+        if (p.identifier === this.enrollmentProfileIdentifier) {
+          const renewIdentity = this.identityReplacementOf(dict);
+          if (!renewIdentity) return fail(4010, 'MCInstallationErrorDomain', 'Cannot replace the MDM profile.');
+          this.enrollmentProfile = p;
+          return { ...ack(), renewIdentity };
+        }
         this.profiles.set(p.identifier, p);
         return ack();
       }

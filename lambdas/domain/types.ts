@@ -216,8 +216,8 @@ export interface Command {
   adminType?: AdminCommandType;
   /** The admin operation that produced it (a Sync or SelectiveWipe of one device), for GET /admin/v1/commands/{id}. */
   operationId?: string;
-  /** Why it was queued: `sync`, `admin`, `verify`. */
-  origin: 'sync' | 'admin' | 'verify';
+  /** Why it was queued: `sync`, `admin`, `verify`, `renewal` (the device's identity, docs/apple.md §Renewal). */
+  origin: 'sync' | 'admin' | 'verify' | 'renewal';
   /** Lower runs first: admin commands (0) before sync work (5). */
   priority: number;
   /** Platform payload (Apple command dict / Android payload). Secrets are sealed, see `sealed`. */

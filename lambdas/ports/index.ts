@@ -50,18 +50,29 @@ export interface TemplateStore {
   list(tenantId: string, cursor?: string, limit?: number): Promise<Page<Template>>;
 }
 
+/** What a SCEP challenge was made for: an enrollment's first identity, or a device's renewal. */
+export type ScepChallengeBinding = { enrollment: string } | { device: string };
+
 export interface EnrollmentStore {
   create(enrollment: Enrollment): Promise<void>;
   get(tenantId: string, tokenHash: string): Promise<Enrollment | undefined>;
   /** Marks it used once; false when it was already used. */
   markUsed(tenantId: string, tokenHash: string, deviceId: string, at: string): Promise<boolean>;
-  /** Keeps a SCEP challenge (by its hash) for an enrollment until `expiresAt` (the enrollment's). */
-  putScepChallenge(tenantId: string, challengeHash: string, tokenHash: string, expiresAt: string): Promise<void>;
   /**
-   * Uses a SCEP challenge, once: the token hash of its enrollment, or undefined when it is unknown
-   * (another tenant's too), already used, or expired at `at`.
+   * Keeps a SCEP challenge (by its hash) until `expiresAt`: bound to an enrollment (a first identity,
+   * until the enrollment expires) or to an enrolled device (a renewal, until its identity expires).
    */
-  useScepChallenge(tenantId: string, challengeHash: string, at: string): Promise<string | undefined>;
+  putScepChallenge(
+    tenantId: string,
+    challengeHash: string,
+    binding: ScepChallengeBinding,
+    expiresAt: string,
+  ): Promise<void>;
+  /**
+   * Uses a SCEP challenge, once: what it is bound to, or undefined when it is unknown (another
+   * tenant's too), already used, or expired at `at`.
+   */
+  useScepChallenge(tenantId: string, challengeHash: string, at: string): Promise<ScepChallengeBinding | undefined>;
 }
 
 export interface DeviceFilter {

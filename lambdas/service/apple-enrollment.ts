@@ -7,6 +7,7 @@ import { conflict, DomainError } from '../domain/errors';
 import { STORED_LIMITS, StoredLimitError } from '../domain/limits';
 import type { Device, Enrollment, Platform, Tenant } from '../domain/types';
 import { sha256Hex } from '../ids';
+import type { ScepChallengeBinding } from '../ports';
 import { issueDeviceIdentity } from '../protocol/apple/ca';
 import { buildEnrollmentProfile, FULL_ACCESS_RIGHTS, type ProfileIdentity } from '../protocol/apple/enrollment-profile';
 import { checkSigningIdentity, signProfile } from '../protocol/apple/sign';
@@ -36,16 +37,32 @@ export async function appleEnrollmentProfile(
     throw conflict(
       'this organisation has not uploaded an Apple push certificate yet, so devices cannot enroll; an admin uploads it with PUT /admin/v1/push/apns',
     );
+  const identity =
+    (tenant.appleIdentity ?? 'scep') === 'scep'
+      ? await scepChallengeIdentity(app, tenant, { enrollment: enrollment.tokenHash }, enrollment.expiresAt, baseUrl)
+      : await pkcs12Identity(app, tenant, enrollment);
+  return tenantEnrollmentProfile(app, tenant, tenant.apns.topic, baseUrl, identity);
+}
+
+/**
+ * The tenant's MDM enrollment profile around an identity payload, signed when the tenant has a
+ * signing certificate. The same PayloadIdentifier every time: installing it again replaces the
+ * installed one in place (identity renewal).
+ */
+export async function tenantEnrollmentProfile(
+  app: App,
+  tenant: Tenant,
+  topic: string,
+  baseUrl: string,
+  identity: ProfileIdentity,
+): Promise<Buffer | string> {
   const profile = buildEnrollmentProfile({
     tenantId: tenant.id,
     tenantName: tenant.name,
     serverUrl: `${baseUrl}/mdm/${tenant.id}/connect`,
     checkInUrl: `${baseUrl}/mdm/${tenant.id}/checkin`,
-    topic: tenant.apns.topic,
-    identity:
-      (tenant.appleIdentity ?? 'scep') === 'scep'
-        ? await scepIdentity(app, tenant, enrollment, baseUrl)
-        : await pkcs12Identity(app, tenant, enrollment),
+    topic,
+    identity,
   });
   return tenant.signing ? signWithTenantCertificate(app, tenant.id, profile) : profile;
 }
@@ -85,20 +102,19 @@ export async function putSigningCredential(
   return { subject, notAfter: signing.notAfter };
 }
 
-/** A single-use SCEP challenge for this enrollment, kept by its hash until the enrollment expires. */
-async function scepIdentity(
+/**
+ * A SCEP payload with a single-use challenge, kept by its hash until `expiresAt`: bound to an
+ * enrollment (a first identity) or to an enrolled device (its renewal).
+ */
+export async function scepChallengeIdentity(
   app: App,
   tenant: Tenant,
-  enrollment: Enrollment,
+  binding: ScepChallengeBinding,
+  expiresAt: string,
   baseUrl: string,
 ): Promise<ProfileIdentity> {
   const challenge = randomBytes(24).toString('base64url');
-  await app.stores.enrollments.putScepChallenge(
-    tenant.id,
-    sha256Hex(challenge),
-    enrollment.tokenHash,
-    enrollment.expiresAt,
-  );
+  await app.stores.enrollments.putScepChallenge(tenant.id, sha256Hex(challenge), binding, expiresAt);
   return {
     kind: 'scep',
     url: `${baseUrl}/scep/${tenant.id}`,
@@ -130,7 +146,8 @@ export const boundIdentityKey = (certHash: string) => `bound#${certHash}`;
 
 /**
  * The request must come from the certificate bound to this device. A certificate the device
- * renewed by SCEP (bound to it at issuance) takes over the binding at its first use.
+ * renewed by SCEP (bound to it at issuance) takes over the binding at its first use, and the one
+ * it replaces is released then: from that request on, the old certificate is refused.
  */
 export async function requireCurrentCertificate(
   app: App,
@@ -144,10 +161,18 @@ export async function requireCurrentCertificate(
     boundIdentityKey(signer.certHash),
   );
   if (renewedFor !== device.id) return requireBoundCertificate(device, signer);
-  await mutateDevice(app, device.tenantId, device.id, (d) => ({
-    device: { ...d, identityCertHash: signer.certHash, identityCertNotAfter: signer.notAfter.toISOString() },
-    logs: [{ event: 'identity-renewed', message: 'device identity certificate renewed (SCEP)' }],
-  }));
+  // The hash this write replaced (set by the run of the change that was written; undefined when
+  // a concurrent request moved the binding first).
+  let replaced: string | undefined;
+  await mutateDevice(app, device.tenantId, device.id, (d) => {
+    replaced = d.identityCertHash === signer.certHash ? undefined : d.identityCertHash;
+    if (!replaced) return undefined;
+    return {
+      device: { ...d, identityCertHash: signer.certHash, identityCertNotAfter: signer.notAfter.toISOString() },
+      logs: [{ event: 'identity-renewed', message: 'device identity certificate renewed (SCEP)' }],
+    };
+  });
+  if (replaced) await releaseIdentityCertificate(app, device.tenantId, replaced);
 }
 
 /**
@@ -156,9 +181,12 @@ export async function requireCurrentCertificate(
  * request signed with it is refused as unrecognized.
  */
 export async function releaseAppleIdentity(app: App, device: Device): Promise<void> {
-  if (!device.identityCertHash) return;
-  await app.stores.devices.unlink(device.tenantId, 'identity', boundIdentityKey(device.identityCertHash));
-  await app.stores.devices.unlink(device.tenantId, 'identity', device.identityCertHash);
+  if (device.identityCertHash) await releaseIdentityCertificate(app, device.tenantId, device.identityCertHash);
+}
+
+async function releaseIdentityCertificate(app: App, tenantId: string, certHash: string): Promise<void> {
+  await app.stores.devices.unlink(tenantId, 'identity', boundIdentityKey(certHash));
+  await app.stores.devices.unlink(tenantId, 'identity', certHash);
 }
 
 /** The request must come from the certificate bound to this device at Authenticate. */

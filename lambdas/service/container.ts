@@ -14,6 +14,11 @@ import type {
 export interface AppConfig {
   /** Base URL devices and admins reach (custom domain when deployed); falls back to the request host. */
   publicBaseUrl?: string;
+  /**
+   * Local mode: the URL the server listens at, for work no request carries a host for (the renewal
+   * profiles of the daily certificate check) when publicBaseUrl is unset.
+   */
+  listenUrl?: string;
   pushCapPerMinute: number;
   notRespondingAfterDays: number;
   /** Verify Mdm-Signature on Apple device requests (default true). */

@@ -1,6 +1,7 @@
 // The tenant's SCEP service (docs/apple.md §SCEP): the CA certificate, and certificates for keys the
 // devices made themselves. A first certificate needs the enrollment's one-time challenge; a renewal
-// is signed with the device's current certificate and keeps the device's binding.
+// (a RenewalReq signed with the device's current certificate, or a PKCSReq with a challenge the
+// server made for that device, docs/apple.md §Renewal) keeps the device's binding.
 import { X509Certificate } from 'node:crypto';
 import { badRequest, conflict } from '../domain/errors';
 import type { Tenant } from '../domain/types';
@@ -34,7 +35,9 @@ async function caMaterial(app: App, tenant: Tenant): Promise<CaMaterial> {
 }
 
 /** Why a request was refused, for the CertRep's failInfo and the log (never the challenge itself). */
-type Decision = { device: string; enrollmentHash: string | undefined } | { failInfo: ScepFailInfo; why: string };
+type Decision =
+  | { device: string; enrollmentHash: string | undefined; renewal: boolean }
+  | { failInfo: ScepFailInfo; why: string };
 
 /**
  * PKIOperation: answers a signed CertRep with the issued certificate, or a failure CertRep with
@@ -56,7 +59,7 @@ export async function scepPkiOperation(app: App, tenant: Tenant, body: Buffer): 
     return refuse(app, tenant, message, ca, { failInfo: 'badMessageCheck', why: (err as Error).message });
   }
   const decision =
-    request.kind === 'PKCSReq' ? await firstIssuance(app, tenant, request) : await renewal(app, tenant, message);
+    request.kind === 'PKCSReq' ? await challengeIssuance(app, tenant, request) : await renewal(app, tenant, message);
   if ('failInfo' in decision) return refuse(app, tenant, message, ca, decision);
 
   const now = app.clock.now();
@@ -73,7 +76,7 @@ export async function scepPkiOperation(app: App, tenant: Tenant, body: Buffer): 
   if (decision.enrollmentHash)
     await app.stores.devices.link(tenant.id, 'identity', issuedHash, decision.enrollmentHash);
   // A renewal keeps the binding: the new certificate is bound to the device the old one was.
-  if (request.kind === 'RenewalReq')
+  if (decision.renewal)
     await app.stores.devices.link(tenant.id, 'identity', boundIdentityKey(issuedHash), decision.device);
   logger.info({ event: 'scep-issued', tenant: tenant.id, kind: request.kind, certHash: issuedHash });
   return buildCertRep({ request: message, ca, result: { issuedCertDer } });
@@ -90,19 +93,29 @@ async function refuse(
   return buildCertRep({ request: message, ca, result: { failInfo: decision.failInfo } });
 }
 
-/** PKCSReq: the challenge is used once, and only before its enrollment expires. */
-async function firstIssuance(app: App, tenant: Tenant, request: ScepCertificateRequest): Promise<Decision> {
+/**
+ * PKCSReq: the challenge is used once, and only before it expires. An enrollment's challenge gives
+ * a first identity; a device's (a renewal profile) gives that device a new one it stays bound to.
+ */
+async function challengeIssuance(app: App, tenant: Tenant, request: ScepCertificateRequest): Promise<Decision> {
   if (!request.challengePassword) return { failInfo: 'badRequest', why: 'the request carries no challenge' };
   const at = app.clock.now().toISOString();
-  const enrollmentHash = await app.stores.enrollments.useScepChallenge(
-    tenant.id,
-    sha256Hex(request.challengePassword),
-    at,
-  );
-  if (!enrollmentHash) return { failInfo: 'badRequest', why: 'the challenge is unknown, used or expired' };
+  const binding = await app.stores.enrollments.useScepChallenge(tenant.id, sha256Hex(request.challengePassword), at);
+  if (!binding) return { failInfo: 'badRequest', why: 'the challenge is unknown, used or expired' };
+  if ('device' in binding) {
+    const device = await app.stores.devices.get(tenant.id, binding.device);
+    if (!device || device.registrationState === 'Withdrawn')
+      return { failInfo: 'badRequest', why: 'the renewal challenge’s device is no longer managed' };
+    return { device: device.id, enrollmentHash: device.enrolledVia, renewal: true };
+  }
+  const enrollmentHash = binding.enrollment;
   const enrollment = await app.stores.enrollments.get(tenant.id, enrollmentHash);
   if (!enrollment) return { failInfo: 'badRequest', why: 'the challenge’s enrollment is gone' };
-  return { device: enrollment.pendingDeviceId ?? `enrollment ${enrollmentHash.slice(0, 12)}`, enrollmentHash };
+  return {
+    device: enrollment.pendingDeviceId ?? `enrollment ${enrollmentHash.slice(0, 12)}`,
+    enrollmentHash,
+    renewal: false,
+  };
 }
 
 /** RenewalReq: signed with a current certificate of this tenant's CA that is bound to a device. */
@@ -118,5 +131,5 @@ async function renewal(app: App, tenant: Tenant, message: SignedScepMessage): Pr
   const device = await app.stores.devices.resolveLink(tenant.id, 'identity', boundIdentityKey(currentHash));
   if (!device) return { failInfo: 'badCertId', why: 'the certificate to renew is bound to no device' };
   const enrollmentHash = await app.stores.devices.resolveLink(tenant.id, 'identity', currentHash);
-  return { device, enrollmentHash };
+  return { device, enrollmentHash, renewal: true };
 }

@@ -172,6 +172,7 @@ export async function startLocal(opts: LocalOptions = {}): Promise<LocalServer> 
   });
   const { port } = server.address() as AddressInfo;
   const url = `http://${opts.host ?? '127.0.0.1'}:${port}`;
+  config.listenUrl = url;
 
   const scheduler = new InProcessScheduler((job, err) =>
     logger.error({ msg: 'scheduled job failed', job, error: String(err) }),

@@ -2,7 +2,15 @@
 import { DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { ConcurrentUpdateError, conflict, notFound } from '../../domain/errors';
 import type { ApiKey, Enrollment, Page, Template, Tenant } from '../../domain/types';
-import type { ApiKeyStore, EnrollmentStore, SecretBox, SecretStore, TemplateStore, TenantStore } from '../../ports';
+import type {
+  ApiKeyStore,
+  EnrollmentStore,
+  ScepChallengeBinding,
+  SecretBox,
+  SecretStore,
+  TemplateStore,
+  TenantStore,
+} from '../../ports';
 import { type Dynamo, isConditionFailed, queryPages, strip } from './client';
 import { type CursorCodec, cursorScope } from './cursor';
 
@@ -284,18 +292,28 @@ export class DynamoEnrollmentStore implements EnrollmentStore {
     return { pk: tenantPk(tenantId), sk: `SCEPCHALLENGE#${challengeHash}` };
   }
 
-  async putScepChallenge(tenantId: string, challengeHash: string, tokenHash: string, expiresAt: string): Promise<void> {
+  async putScepChallenge(
+    tenantId: string,
+    challengeHash: string,
+    binding: ScepChallengeBinding,
+    expiresAt: string,
+  ): Promise<void> {
+    const bound = 'enrollment' in binding ? { tokenHash: binding.enrollment } : { deviceId: binding.device };
     await this.db.doc.send(
       new PutCommand({
         TableName: this.db.tables.main,
         // expiresAt in epoch seconds: DynamoDB's TTL removes the item some time after it expired.
-        Item: { ...this.challengeKey(tenantId, challengeHash), tokenHash, expiresAt: epochSeconds(expiresAt) },
+        Item: { ...this.challengeKey(tenantId, challengeHash), ...bound, expiresAt: epochSeconds(expiresAt) },
         ConditionExpression: 'attribute_not_exists(pk)',
       }),
     );
   }
 
-  async useScepChallenge(tenantId: string, challengeHash: string, at: string): Promise<string | undefined> {
+  async useScepChallenge(
+    tenantId: string,
+    challengeHash: string,
+    at: string,
+  ): Promise<ScepChallengeBinding | undefined> {
     try {
       const out = await this.db.doc.send(
         new UpdateCommand({
@@ -307,7 +325,10 @@ export class DynamoEnrollmentStore implements EnrollmentStore {
           ReturnValues: 'ALL_NEW',
         }),
       );
-      return typeof out.Attributes?.tokenHash === 'string' ? out.Attributes.tokenHash : undefined;
+      const item = out.Attributes;
+      if (typeof item?.tokenHash === 'string') return { enrollment: item.tokenHash };
+      if (typeof item?.deviceId === 'string') return { device: item.deviceId };
+      return undefined;
     } catch (err) {
       if (isConditionFailed(err)) return undefined;
       throw err;
