@@ -17,6 +17,9 @@ beforeAll(async () => {
   [fleet, browser] = await Promise.all([startConsoleFleet(), launchBrowser()]);
   base = `${fleet.e.local.url}/console/`;
   ({ page, problems } = await consolePage(browser, fleet.e.local.url));
+  // A hang guard sized for a loaded 2-core CI machine (the e2e suites run beside this one), not a
+  // performance bound: every wait below is for an outcome on the page.
+  page.setDefaultTimeout(90_000);
 });
 afterAll(async () => {
   await browser?.close();
@@ -44,7 +47,7 @@ const waitForText = (selector: string, needle: string) =>
       Array.from((globalThis as unknown as BrowserWindow).document.querySelectorAll(s)).some((el) =>
         el.textContent?.includes(n),
       ),
-    { timeout: 30_000 },
+    { timeout: 90_000 },
     selector,
     needle,
   );
@@ -287,7 +290,11 @@ describe('console', () => {
     ];
     for (const [hash, ready] of pages) {
       await go(hash);
-      await page.waitForSelector(ready);
+      await page.waitForSelector(ready).catch(async (err: Error) => {
+        throw new Error(`${hash}: ${ready} never showed; the page says: ${(await text('main')).slice(0, 500)}`, {
+          cause: err,
+        });
+      });
       expect([hash, await page.$$eval(admin, (els) => els.length)]).toEqual([hash, 0]);
     }
   });
