@@ -180,27 +180,8 @@ export interface DeviceCommands {
   history: LogItem[];
   cursor?: string;
 }
-export interface Diagnosis {
-  deviceId: string;
-  syncState: string;
-  verdict: string;
-  steps: Array<{
-    step: number;
-    question: string;
-    ok: boolean | null;
-    evidence: Record<string, unknown>;
-    advice?: string;
-  }>;
-  errors: Array<{
-    commandId: string;
-    requestType: string;
-    code: number | string;
-    domain: string;
-    message: string;
-    explanation?: string;
-    fix?: string;
-  }>;
-}
+/** The diagnosis is the domain's own shape, served as is. */
+export type { Diagnosis } from '../../lambdas/domain/diagnosis';
 export interface Timeline {
   deviceId: string;
   entries: Array<{ at: string; kind: string; message: string }>;
