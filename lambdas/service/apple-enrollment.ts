@@ -127,7 +127,7 @@ export async function scepChallengeIdentity(
 async function pkcs12Identity(app: App, tenant: Tenant, enrollment: Enrollment): Promise<ProfileIdentity> {
   const caKey = await app.stores.secrets.get(tenant.id, CA_KEY_SECRET);
   if (!caKey || !tenant.caCertificatePem) throw conflict('this organisation has no device CA');
-  const identity = issueDeviceIdentity(
+  const identity = await issueDeviceIdentity(
     { certPem: tenant.caCertificatePem, keyPem: caKey },
     { tenantId: tenant.id, device: enrollment.pendingDeviceId ?? `${tenant.id} device` },
     app.clock.now(),

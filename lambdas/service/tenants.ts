@@ -12,7 +12,7 @@ export async function createTenant(
   input: { id: string; name: string; appleIdentity?: AppleIdentityMethod; deviceCertificateDays?: number },
 ): Promise<{ tenant: Tenant; adminKey: string }> {
   const now = app.clock.now();
-  const ca = createTenantCa(input.id, now);
+  const ca = await createTenantCa(input.id, now);
   const tenant: Tenant = {
     id: input.id,
     name: input.name,
