@@ -44,6 +44,7 @@ export function lambdaBuildOptions(root: string, entry: string, outfile: string)
     sourcemap: true,
     sourcesContent: false,
     external: ['@aws-sdk/*'],
+    supported: { 'dynamic-import': false },
     tsconfig: join(root, 'tsconfig.json'),
     metafile: true,
     logLevel: 'silent' as const,
