@@ -31,7 +31,7 @@ describe.each(deployedEntries(ROOT))('%s bundle', (entry) => {
   let runtimeImports: string[];
   beforeAll(async () => {
     const result = await build(lambdaBuildOptions(ROOT, entry, outfile));
-    const output = Object.values(result.metafile.outputs).find((o) => o.entryPoint);
+    const output = Object.values(result.metafile?.outputs ?? {}).find((o) => o.entryPoint);
     runtimeImports = (output?.imports ?? []).map((i) => i.path);
   });
 
