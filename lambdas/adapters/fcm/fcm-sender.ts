@@ -2,7 +2,9 @@
 // messages with high Android priority (the agent wakes and calls /connect; no notification shown).
 import { createHash } from 'node:crypto';
 import type { Agent } from 'node:https';
+import type * as FirebaseApp from 'firebase-admin/app';
 import type { App } from 'firebase-admin/app';
+import type * as FirebaseMessaging from 'firebase-admin/messaging';
 import type { Messaging, TokenMessage } from 'firebase-admin/messaging';
 import { DomainError } from '../../domain/errors';
 import type { PushCredentialError, PushOutcome, PushSender, PushTarget } from '../../ports';
@@ -54,7 +56,7 @@ interface TenantApp {
   credential: ServiceAccountCredential;
 }
 
-let firebase: Promise<[typeof import('firebase-admin/app'), typeof import('firebase-admin/messaging')]> | undefined;
+let firebase: Promise<[typeof FirebaseApp, typeof FirebaseMessaging]> | undefined;
 /** firebase-admin (with google-auth-library, ~0.3 MB) loads at the first FCM push: most pushes go to APNs. */
 const loadFirebase = () => {
   firebase ??= Promise.all([import('firebase-admin/app'), import('firebase-admin/messaging')]);
