@@ -1,4 +1,8 @@
+import { execFileSync } from 'node:child_process';
 import { createHash, X509Certificate } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import forge from 'node-forge';
 import {
   type CaMaterial,
@@ -142,6 +146,47 @@ describe('verifyMdmSignature', () => {
     const attached = signProfile(Buffer.from('x'), certPem, keyPem).toString('base64');
     await expect(verifyMdmSignature(attached, Buffer.from('x'), caA.certPem, NOW)).rejects.toMatchObject({
       reason: 'not-detached',
+    });
+  });
+});
+
+describe('verifyMdmSignature of signatures OpenSSL makes', () => {
+  const body = Buffer.from('<?xml version="1.0"?><plist version="1.0"><dict/></plist>');
+  let dir: string;
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'mdm-sig-'));
+    const { certPem, keyPem } = keyFromP12(device.p12, device.password);
+    writeFileSync(join(dir, 'cert.pem'), certPem);
+    writeFileSync(join(dir, 'key.pem'), keyPem);
+    writeFileSync(join(dir, 'body'), body);
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it.each([
+    ['issuer and serial, SHA-256 with signed attributes', []],
+    ['subject key identifier, SHA-256 with signed attributes', ['-keyid']],
+    ['issuer and serial, SHA-256 over the body', ['-noattr']],
+    ['subject key identifier, SHA-1 over the body', ['-keyid', '-noattr', '-md', 'sha1']],
+  ])('names the signer by %s', async (_name, flags) => {
+    const der = execFileSync('openssl', [
+      'cms',
+      '-sign',
+      '-binary',
+      '-outform',
+      'DER',
+      '-in',
+      join(dir, 'body'),
+      '-signer',
+      join(dir, 'cert.pem'),
+      '-inkey',
+      join(dir, 'key.pem'),
+      ...flags,
+    ]);
+    const header = der.toString('base64');
+    const r = await verifyMdmSignature(header, body, caA.certPem, NOW, new SignerCertificateCache());
+    expect(r.certHash).toBe(createHash('sha256').update(new X509Certificate(device.certPem).raw).digest('hex'));
+    await expect(verifyMdmSignature(header, Buffer.from('other'), caA.certPem, NOW)).rejects.toMatchObject({
+      reason: 'bad-signature',
     });
   });
 });
