@@ -42,18 +42,22 @@ describe('DataStack', () => {
     t.hasResourceProperties('AWS::DynamoDB::Table', tableWith([1, 2, 3, 4, 5].map(gsi)));
   });
 
-  it('Logs: byDevice (deviceKey/sk) and byType (typeKey/sk), projection ALL', () => {
-    const idx = (name: string, pk: string) => ({
+  it('Logs: byDevice (deviceKey/sk, ALL), sharded byTypeShard (typeShardKey/sk, KEYS_ONLY) and the retired byType', () => {
+    const idx = (name: string, pk: string, projection: string) => ({
       IndexName: name,
       KeySchema: [
         { AttributeName: pk, KeyType: 'HASH' },
         { AttributeName: 'sk', KeyType: 'RANGE' },
       ],
-      Projection: { ProjectionType: 'ALL' },
+      Projection: { ProjectionType: projection },
     });
     t.hasResourceProperties(
       'AWS::DynamoDB::Table',
-      tableWith([idx('byDevice', 'deviceKey'), idx('byType', 'typeKey')]),
+      tableWith([
+        idx('byDevice', 'deviceKey', 'ALL'),
+        idx('byTypeShard', 'typeShardKey', 'KEYS_ONLY'),
+        idx('byType', 'typeKey', 'ALL'),
+      ]),
     );
   });
 
