@@ -91,7 +91,7 @@ describe('logs over LOG_SHARDS partitions', () => {
     async (_, q, wanted) => {
       const expected = newestFirst(lines.filter(wanted)).map((l) => l.id);
       expect(expected.length).toBeGreaterThan(0);
-      for (const limit of [1, 4, 7, 100]) {
+      for (const limit of [2, 7, 100]) {
         const pages = await paged(q, limit);
         for (const page of pages) expect(page.length).toBeLessThanOrEqual(limit);
         expect(pages.flat().map((l) => l.id)).toEqual(expected);

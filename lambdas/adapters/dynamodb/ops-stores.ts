@@ -32,6 +32,43 @@ function logFromRecord(record: Record<string, unknown>): LogItem {
 /** The log id at the end of a sort key `{at}#{id}`. */
 const idOfSortKey = (sk: string) => sk.slice(sk.lastIndexOf('#') + 1);
 
+/** Where a list of logs lives: one byDevice partition, or the LOG_SHARDS shards of the table or of byTypeShard. */
+interface LogPartition {
+  index?: string;
+  keyName: string;
+  keyValue: string;
+  /** The ExclusiveStartKey just after the line of sort key `sk`. */
+  startKey: (sk: string) => Record<string, unknown>;
+}
+
+function logPartitions(tenantId: string, deviceId: string | undefined, type: string | undefined): LogPartition[] {
+  if (deviceId) {
+    const deviceKey = `${tenantId}#${deviceId}`;
+    return [
+      {
+        index: 'byDevice',
+        keyName: 'deviceKey',
+        keyValue: deviceKey,
+        startKey: (sk) => ({ deviceKey, pk: logPartition(tenantId, logShard(idOfSortKey(sk))), sk }),
+      },
+    ];
+  }
+  const shards = Array.from({ length: LOG_SHARDS }, (_, shard) => shard);
+  if (type) {
+    return shards.map((shard) => ({
+      index: 'byTypeShard',
+      keyName: 'typeShardKey',
+      keyValue: typePartition(tenantId, type, shard),
+      startKey: (sk) => ({ typeShardKey: typePartition(tenantId, type, shard), pk: logPartition(tenantId, shard), sk }),
+    }));
+  }
+  return shards.map((shard) => ({
+    keyName: 'pk',
+    keyValue: logPartition(tenantId, shard),
+    startKey: (sk) => ({ pk: logPartition(tenantId, shard), sk }),
+  }));
+}
+
 export class DynamoLogStore implements LogStore {
   constructor(
     private readonly db: Dynamo,
@@ -56,38 +93,9 @@ export class DynamoLogStore implements LogStore {
     // A device's lines are filtered by type in its own partition; without a device, byTypeShard.
     const type = q.deviceId ? undefined : q.type;
     const byType = type !== undefined;
-    const shards = Array.from({ length: LOG_SHARDS }, (_, shard) => shard);
-    const partitions: Array<{ index?: string; keyName: string; keyValue: string; startKey: (sk: string) => object }> =
-      q.deviceId
-        ? [
-            {
-              index: 'byDevice',
-              keyName: 'deviceKey',
-              keyValue: `${tenantId}#${q.deviceId}`,
-              startKey: (sk) => ({
-                deviceKey: `${tenantId}#${q.deviceId}`,
-                pk: logPartition(tenantId, logShard(idOfSortKey(sk))),
-                sk,
-              }),
-            },
-          ]
-        : type
-          ? shards.map((shard) => ({
-              index: 'byTypeShard',
-              keyName: 'typeShardKey',
-              keyValue: typePartition(tenantId, type, shard),
-              startKey: (sk) => ({
-                typeShardKey: typePartition(tenantId, type, shard),
-                pk: logPartition(tenantId, shard),
-                sk,
-              }),
-            }))
-          : shards.map((shard) => ({
-              keyName: 'pk',
-              keyValue: logPartition(tenantId, shard),
-              startKey: (sk) => ({ pk: logPartition(tenantId, shard), sk }),
-            }));
-
+    const partitions = logPartitions(tenantId, q.deviceId, type);
+    const scope = cursorScope('logs', tenantId, q);
+    let positions = positionsFrom(await this.cursors.decode(scope, cursor), partitions.length);
     const names: Record<string, string> = {};
     const values: Record<string, string | number> = {};
     // Sort keys are `${at}#${id}`: '#' < any digit, '~' > any id character. Lines older than the
@@ -147,8 +155,6 @@ export class DynamoLogStore implements LogStore {
       },
     }));
 
-    const scope = cursorScope('logs', tenantId, q);
-    let positions = positionsFrom(await this.cursors.decode(scope, cursor), readers.length);
     const items: LogItem[] = [];
     while (items.length < limit) {
       const page = await mergePartitions(readers, (r) => String(r.sk), 'desc', positions, limit - items.length);

@@ -64,7 +64,8 @@ export const cursorKey = (positions: Position[]) => ({ shards: positions });
  * descending), from `start`. Every partition is read once at the start, in parallel, a little more
  * than its share of the page; a partition is read again only when its buffer runs dry before the
  * page is full, because no item can be placed before every partition's next item is known.
- * Sort values are unique across partitions (they end with an id).
+ * Sort values are unique across partitions (they end with an id) and ASCII (ids, ISO times), so
+ * JavaScript's string order is DynamoDB's byte order.
  */
 export async function mergePartitions<T>(
   partitions: Array<Partition<T>>,
