@@ -1,5 +1,6 @@
 import type { Template } from 'aws-cdk-lib/assertions';
 import { Match } from 'aws-cdk-lib/assertions';
+import { tableDefinitions } from '../../lambdas/adapters/dynamodb/tables';
 import { build, templates } from './stacks';
 
 describe('DataStack', () => {
@@ -59,6 +60,15 @@ describe('DataStack', () => {
         idx('byType', 'typeKey', 'ALL'),
       ]),
     );
+  });
+
+  it('declares every index local mode creates (lambdas/adapters/dynamodb/tables.ts) with the same keys and projection', () => {
+    const deployed = Object.values(t.findResources('AWS::DynamoDB::Table')).flatMap(
+      (r) => r.Properties.GlobalSecondaryIndexes as object[],
+    );
+    for (const def of tableDefinitions({ main: 'Main', logs: 'Logs' })) {
+      for (const index of def.GlobalSecondaryIndexes ?? []) expect(deployed).toContainEqual(index);
+    }
   });
 
   it('uses the AWS managed key for tables (no customer key in SSESpecification)', () => {
