@@ -190,6 +190,28 @@ describe('devices by sync state over SYNC_STATE_SHARDS partitions', () => {
     expect(required).not.toContain('S01');
   });
 
+  it('finds a device still under the unsharded key of a deployment updated from before the sharded keys', async () => {
+    const legacy = newDevice({ tenantId, id: 'S23x', syncState: 'Sync-Required' });
+    await DynamoDBDocumentClient.from(fx.dynamo.client).send(
+      new PutCommand({
+        TableName: 'Main',
+        Item: {
+          pk: `DEVICE#${tenantId}#S23x`,
+          sk: 'DEVICE',
+          ...legacy,
+          gsi2pk: `${tenantId}#sync#Sync-Required`,
+          gsi2sk: 'S23x',
+        },
+      }),
+    );
+    const listed = (await allPages((c) => fx.stores.devices.list(tenantId, { syncState: 'Sync-Required' }, c, 5)))
+      .flat()
+      .map((d) => d.id);
+    expect(listed.filter((id) => id === 'S23x')).toEqual(['S23x']);
+    expect(listed).toEqual([...listed].sort());
+    await fx.stores.devices.delete(tenantId, 'S23x');
+  });
+
   it('refuses another tenant’s or another state’s cursor (400)', async () => {
     const { cursor } = await fx.stores.devices.list(tenantId, { syncState: 'Sync-Required' }, undefined, 2);
     expect(cursor).toBeDefined();

@@ -191,6 +191,9 @@ export class DynamoDeviceStore implements DeviceStore {
     const shards = Array.from({ length: SYNC_STATE_SHARDS }, (_, shard) =>
       syncStatePartition(tenantId, syncState, shard),
     );
+    // A deployment updated from before the sharded keys keeps a device under its unsharded key
+    // until the device's next write: read that key too (docs/operations.md "Upgrading").
+    shards.push(`${tenantId}#sync#${syncState}`);
     const partitions = shards.map((gsi2pk) => ({
       read: async (after: string | undefined, n: number) => {
         const out = await this.db.doc.send(
@@ -211,10 +214,12 @@ export class DynamoDeviceStore implements DeviceStore {
     // As in list(): a page comes back empty only when the list is at its end.
     for (;;) {
       const page = await mergePartitions(partitions, (k) => String(k.gsi2sk), 'asc', positions, limit);
+      // A device moving to its sharded key may show under both for a moment: next to each other in id order.
+      const ids = page.items.map((k) => String(k.gsi2sk)).filter((id, i, all) => id !== all[i - 1]);
       const devices = await batchGet<Record<string, unknown>>(
         this.db,
         this.db.tables.main,
-        page.items.map((k) => ({ pk: String(k.pk), sk: String(k.sk) })),
+        ids.map((id) => ({ pk: devicePk(tenantId, id), sk: 'DEVICE' })),
       );
       const items = devices.map(deviceFromItem).filter((d) => matchesFilter(d, filter));
       positions = page.positions;
