@@ -327,9 +327,19 @@ export async function expireReadIfStuck(app: App, device: Device): Promise<Devic
     return { device: next };
   });
   if (updated.pendingRead) return updated;
-  const command = readCommand(device, read.id, 0, { requestType: 'inventory read', payload: {}, needsUnlock: false }, at);
+  const command = readCommand(
+    device,
+    read.id,
+    0,
+    { requestType: 'inventory read', payload: {}, needsUnlock: false },
+    at,
+  );
   const errors = [
-    { code: 'no-result', domain: 'MDMServer', message: `inventory read started ${read.starts - 1} times without a result` },
+    {
+      code: 'no-result',
+      domain: 'MDMServer',
+      message: `inventory read started ${read.starts - 1} times without a result`,
+    },
   ];
   await logReadError(app, updated, command, errors);
   return (await advanceSync(app, device.tenantId, device.id)) ?? updated;
@@ -414,7 +424,7 @@ export async function recordReadAnswer(
     ? [{ code: 'result-too-large', domain: 'MDMServer', message: refused.message }]
     : acknowledged
       ? []
-      : boundErrors(report.errors) ?? [];
+      : (boundErrors(report.errors) ?? []);
   if (!acknowledged || refused) {
     const failure = errors.length ? errors : [{ code: 'error', domain: 'MDMServer', message: 'the query failed' }];
     await logReadError(app, updated, command, failure);

@@ -287,7 +287,11 @@ describe('DeviceStore: the device item and its detail item', () => {
       )
     ).Item;
   const itemBytes = (item: Record<string, unknown> | undefined) => JSON.stringify(item).length;
-  const apps = Array.from({ length: 300 }, (_, i) => ({ identifier: `com.vendor.app${i}`, version: '1.0', managed: true }));
+  const apps = Array.from({ length: 300 }, (_, i) => ({
+    identifier: `com.vendor.app${i}`,
+    version: '1.0',
+    managed: true,
+  }));
 
   it('keeps a device with a large inventory under 1 KB, and stores the inventory again only when its content changes', async () => {
     const { devices } = fx.stores;
@@ -317,7 +321,11 @@ describe('DeviceStore: the device item and its detail item', () => {
     expect(await detailRev()).toBe(0);
     read = (await devices.get('acme', 'detail1'))!;
     expect(read.inventory).toEqual({ apps, profiles: [], readAt: '2026-11-24T09:00:00.000Z' });
-    expect(read).toMatchObject({ name: 'Front desk iPad', serialNumber: 'F9FXK0ABC123', push: { token: 'a'.repeat(64) } });
+    expect(read).toMatchObject({
+      name: 'Front desk iPad',
+      serialNumber: 'F9FXK0ABC123',
+      push: { token: 'a'.repeat(64) },
+    });
 
     // A change of content (or of a rarely changing fact) is stored with the write that made it.
     await devices.save({ ...read, inventory: { ...read.inventory, apps: apps.slice(1) } });

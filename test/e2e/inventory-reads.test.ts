@@ -21,7 +21,9 @@ describe('inventory reads of the daily resync', () => {
     await e.uploadPushCert();
     const template = await e.createTemplate({
       name: 'wifi',
-      items: [{ kind: 'profile', identifier: 'com.example.wifi', payload: sampleProfile('com.example.wifi', 'Office') }],
+      items: [
+        { kind: 'profile', identifier: 'com.example.wifi', payload: sampleProfile('com.example.wifi', 'Office') },
+      ],
     });
     [device] = await e.enrollDevices(1, { templateId: template.id });
     await e.settle(async () => (await stored(device))?.syncState === 'Synchronized');

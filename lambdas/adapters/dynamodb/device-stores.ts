@@ -130,7 +130,12 @@ export class DynamoDeviceStore implements DeviceStore {
     );
     const items = out.Items ?? [];
     const device = items.find((i) => i.sk === 'DEVICE');
-    return device ? deviceFromItems(device, items.find((i) => i.sk === DETAIL_SK)) : undefined;
+    return device
+      ? deviceFromItems(
+          device,
+          items.find((i) => i.sk === DETAIL_SK),
+        )
+      : undefined;
   }
 
   /** Reads devices by id (device and detail items), in the given order; missing ones are left out. */
