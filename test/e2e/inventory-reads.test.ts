@@ -120,6 +120,35 @@ describe('inventory reads of the daily resync', () => {
     device.offline = false;
   });
 
+  it('a query the locked device postpones (NotNow) holds the read until it is unlocked, however many sessions that takes', async () => {
+    const { app } = e.local;
+    const bookish = await e.createTemplate({
+      name: 'books',
+      items: [{ kind: 'book', identifier: 'com.example.handbook', url: 'https://books.example.com/handbook.epub' }],
+    });
+    const [reader] = await e.enrollDevices(1, { templateId: bookish.id });
+    await e.settle(async () => (await stored(reader))?.syncState === 'Synchronized');
+    const before = (await stored(reader))!;
+    reader.locked = true;
+    await requestSync(app, 'demo', reader.udid, 'resync', { push: false });
+    for (let session = 1; session <= app.config.maxCommandAttempts + 1; session++) {
+      const received = await reader.poll();
+      // The queries that run locked are answered; ManagedMediaList waits for an unlock.
+      expect(received.map((c) => `${c.requestType}:${c.status}`).at(-1)).toBe('ManagedMediaList:NotNow');
+    }
+    const waiting = (await stored(reader))!;
+    expect(waiting.pendingRead).toBeDefined(); // sessions that ended in NotNow do not use up its attempts
+    expect(waiting.syncState).toBe('Synchronized');
+    reader.locked = false;
+    await reader.poll();
+    const after = (await stored(reader))!;
+    expect(after.pendingRead).toBeUndefined();
+    expect(after.syncState).toBe('Synchronized');
+    expect(after.lastSyncedAt! > before.lastSyncedAt!).toBe(true);
+    const errors = (await logs(reader)).filter((l) => l.type === 'command' && l.data?.status === 'Error');
+    expect(errors).toEqual([]);
+  });
+
   it('an answer to a read that is no longer pending changes nothing (idempotent reports)', async () => {
     const { app } = e.local;
     const before = (await stored(device))!;
