@@ -173,6 +173,12 @@ export interface Device {
   lastNotNowAt?: string;
   /** The current sync has sent its commands and is waiting for them to finish before the read-back. */
   syncPhase?: 'inventory' | 'applying' | 'verifying';
+  /**
+   * The inventory read of the current sync phase when it is handed out from the adapter's query list
+   * rather than stored in the queue (docs/sync.md §Inventory reads): its id (part of each query's
+   * command id) and how many device sessions started it.
+   */
+  pendingRead?: { id: string; starts: number };
   /** The admin operation (GET /admin/v1/commands/{id}) the current sync belongs to: its commands carry that id. */
   syncOperationId?: string;
   /** The last SelectiveWipe (docs/sync.md §SelectiveWipe): when, which template it unassigned, what it removed. */
@@ -192,6 +198,8 @@ export interface Device {
   prohibitedApps: string[];
   pendingCommands: Partial<Record<AdminCommandType, number>>;
   inventory?: Inventory;
+  /** Kept by the device store: the hash of the stored detail (inventory and rarely changing facts), rewritten only when it changes. */
+  detailHash?: string;
   /** Push addressing: Apple token (hex) + PushMagic, or the FCM token. */
   push?: { token: string; magic?: string; dead?: boolean; deadSince?: string };
   /** sha256 of the Android bearer token. */

@@ -12,7 +12,16 @@ import { mutateDevice } from './devices';
 import { emitEvents } from './events';
 import { platformFor } from './platform-adapters';
 import { requestPush } from './push-requests';
-import { advanceSync, deviceAnswered, mergeInventory } from './sync';
+import {
+  advanceSync,
+  countReadStart,
+  deviceAnswered,
+  expireReadIfStuck,
+  mergeInventory,
+  nextReadQuery,
+  parseReadCommandId,
+  recordReadAnswer,
+} from './sync';
 
 /** How long after a NotNow session a device that was served more commands is pushed again. */
 export const NOT_NOW_RETRY_SECONDS = 900;
@@ -95,12 +104,16 @@ async function finishCommand(
  */
 export async function recordReport(app: App, device: Device, report: CommandReport): Promise<Device> {
   const at = app.clock.now().toISOString();
+  // An inventory query handed out from the device's pending read: it is not in the queue.
+  const read = report.status === 'Idle' ? undefined : parseReadCommandId(report.commandId);
+  if (read) return recordReadAnswer(app, device, report, read);
   const live = await app.stores.commands.liveQueue(device.tenantId, device.id);
   const command = report.commandId ? live.find((c) => c.id === report.commandId) : undefined;
   const finished = finishedStatus(report.status);
   // Something that only runs unlocked was acknowledged: the device was unlocked (the "security check").
   const unlocked = report.unlocked ?? (!!command && finished === 'Acknowledged' && command.needsUnlock);
   let current = await deviceAnswered(app, device.tenantId, device.id, unlocked, (d) => {
+    if (report.status === 'Idle') countReadStart(d); // before lastNotNowAt is cleared: it tells why the last try stopped
     if (report.status === 'NotNow') d.lastNotNowAt = at;
     else if (report.status === 'Idle') delete d.lastNotNowAt; // a new session: try everything again
   });
@@ -114,8 +127,8 @@ export async function recordReport(app: App, device: Device, report: CommandRepo
       `device connected${live.length ? ` (${live.length} command(s) waiting)` : ''}`,
       { deviceId: device.id, data: { queued: live.length } },
     );
-    await retryOrExpireLost(app, current, live);
-    return current;
+    current = (await retryOrExpireLost(app, current, live)) ?? current;
+    return expireReadIfStuck(app, current);
   }
   if (!command) return current;
 
@@ -181,7 +194,8 @@ export async function recordReport(app: App, device: Device, report: CommandRepo
       current = await withdrawDevice(app, current, command.adminType === 'Wipe' ? 'wiped' : 'unenrolled');
       return current;
     }
-    await advanceSync(app, device.tenantId, device.id);
+    // The device as the sync left it: a read it started is handed out in this session.
+    current = (await advanceSync(app, device.tenantId, device.id)) ?? current;
   }
   return current;
 }
@@ -197,7 +211,7 @@ export async function reportAndHandOut(
 ): Promise<HandedOut | undefined> {
   const after = await recordReport(app, device, report);
   if (after.registrationState === 'Withdrawn') return undefined;
-  return nextCommand(app, after);
+  return nextCommand(app, after, report);
 }
 
 /**
@@ -205,7 +219,7 @@ export async function reportAndHandOut(
  * sent again, up to maxCommandAttempts, then finished as Error `no-result` so the work behind it
  * can run.
  */
-async function retryOrExpireLost(app: App, device: Device, live: Command[]): Promise<void> {
+async function retryOrExpireLost(app: App, device: Device, live: Command[]): Promise<Device | undefined> {
   for (const command of live.filter((c) => c.status === 'Sent')) {
     if (command.secretErased) {
       // Its PIN or passcode left with the first hand-out and is not kept: the admin sends it again.
@@ -225,7 +239,8 @@ async function retryOrExpireLost(app: App, device: Device, live: Command[]): Pro
     }
   }
   if (live.some((c) => c.status === 'Sent' && (c.secretErased || c.attempts >= app.config.maxCommandAttempts)))
-    await advanceSync(app, device.tenantId, device.id);
+    return advanceSync(app, device.tenantId, device.id);
+  return undefined;
 }
 
 /**
@@ -233,7 +248,11 @@ async function retryOrExpireLost(app: App, device: Device, live: Command[]): Pro
  * session, work that needs an unlock and commands that said NotNow are held back: handing them
  * out again would only NotNow again (docs/protocol.md §NotNow).
  */
-export async function nextCommand(app: App, device: Device): Promise<HandedOut | undefined> {
+export async function nextCommand(
+  app: App,
+  device: Device,
+  after: Pick<CommandReport, 'status' | 'commandId'> = { status: 'Idle' },
+): Promise<HandedOut | undefined> {
   const live = await app.stores.commands.liveQueue(device.tenantId, device.id);
   const locked = !!device.lastNotNowAt;
   // After a NotNow an Apple device gets only what never answers NotNow (docs/protocol.md §NotNow);
@@ -242,7 +261,8 @@ export async function nextCommand(app: App, device: Device): Promise<HandedOut |
   const command =
     live.find((c) => c.status === 'Queued' && (!locked || platform.runsWhileLocked(c))) ??
     (locked ? undefined : live.find((c) => c.status === 'NotNow'));
-  if (!command) return undefined;
+  // The queue first (admin commands); then the pending inventory read, which waits out a NotNow session.
+  if (!command) return locked ? undefined : nextReadQuery(app, device, after);
   if (locked && platform.servingLockedCancelsReturn) {
     // Serving after a NotNow cancels the device's automatic return on unlock: push it again later.
     await requestPush(

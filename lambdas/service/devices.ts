@@ -1,5 +1,6 @@
 // Every device write goes through here: optimistic concurrency with retries, the dashboard
 // counters moved by the same change, and the change's logs written once it has landed.
+import { isDeepStrictEqual } from 'node:util';
 import { counterDeltas } from '../domain/counters';
 import { ConcurrentUpdateError, notFound } from '../domain/errors';
 import { deviceChangeEvents } from '../domain/events';
@@ -81,7 +82,8 @@ export async function mutateDevice(
   for (let attempt = 1; ; attempt++) {
     const before = await getDevice(app, tenantId, id);
     const result = change(structuredClone(before));
-    if (!result) return before;
+    // Nothing changed and nothing to log: no write (a report that only finishes a command, say).
+    if (!result || (!result.logs?.length && isDeepStrictEqual(result.device, before))) return before;
     try {
       // Device-reported fields within their stored limits (docs/operations.md "Limits"); an inventory over them is refused.
       const after = await app.stores.devices.save({

@@ -232,7 +232,14 @@ async function enrollAgain(app: App, e: DeviceEnrollment, deviceId: string, now:
   let replacedToken: string | undefined;
   await mutateDevice(app, e.tenantId, deviceId, (d) => {
     replacedToken = d.deviceTokenHash; // the last run's is the one the landed write replaced
-    const { withdrawalReason: _w, awaitingAnswerSince: _a, syncPhase: _s, lastNotNowAt: _n, ...rest } = d;
+    const {
+      withdrawalReason: _w,
+      awaitingAnswerSince: _a,
+      syncPhase: _s,
+      pendingRead: _r,
+      lastNotNowAt: _n,
+      ...rest
+    } = d;
     return {
       device: {
         ...rest,

@@ -177,11 +177,14 @@ async function applyOutcome(
   if (outcome.status === 'sent') {
     await mutateDevice(app, device.tenantId, device.id, (d) => {
       const change = syncChange(d, { type: 'push-sent' }, sentAt);
-      change.logs!.push({
-        event: 'push-sent',
-        message: `push sent via ${service} (${request.reason})`,
-        data: { messageId: outcome.messageId, reason: request.reason, priority: request.priority },
-      });
+      // The daily resync's pushes are routine: the device's lastPushAt and the diagnosis show them,
+      // and a line each would be most of the Logs table (docs/sync.md §The scheduled jobs).
+      if (request.reason !== 'resync')
+        change.logs!.push({
+          event: 'push-sent',
+          message: `push sent via ${service} (${request.reason})`,
+          data: { messageId: outcome.messageId, reason: request.reason, priority: request.priority },
+        });
       return change;
     });
   } else if (outcome.status === 'dead-token') {

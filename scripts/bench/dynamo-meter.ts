@@ -51,6 +51,7 @@ export function itemKind(table: TableDef, key: Key, item?: Item): string {
   const pk = String(key[table.partitionKey] ?? '');
   const sk = String(key[table.sortKey ?? ''] ?? '');
   if (sk === 'DEVICE') return 'device';
+  if (sk === 'DEVICE#DETAIL') return 'device-detail';
   if (sk.startsWith('CMD#')) return 'command';
   if (pk.startsWith('COUNTERS#')) return 'counters';
   if (pk.startsWith('BUDGET#')) return 'push-budget';

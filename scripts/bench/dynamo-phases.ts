@@ -241,8 +241,17 @@ export async function measureDynamoPhases(opts: {
       'idle-resync',
       'daily resync job on Synchronized devices → push → inventory read → Synchronized again',
       async () => {
+        const started = app.clock.now().toISOString();
         await runAs('jobs', () => runJob(app, 'resync'));
-        await e2e.settle(allInState('Synchronized'), 120_000);
+        // A Synchronized device stays Synchronized while it is verified: wait for the verification itself.
+        await e2e.settle(
+          async () =>
+            runAs(PROBE, async () => {
+              const states = await Promise.all(devices.map((d) => app.stores.devices.get('demo', d.udid)));
+              return states.every((s) => s?.syncState === 'Synchronized' && (s.lastSyncedAt ?? '') > started);
+            }),
+          120_000,
+        );
       },
       JOB_RUN,
     );

@@ -1,4 +1,5 @@
 // Contract suites for the storage ports, run against dynalite (the real DynamoDB protocol).
+import { GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { ConcurrentUpdateError } from '../../lambdas/domain/errors';
 import { AWAITING_SHARDS } from '../../lambdas/ports';
 import { useDynamo } from '../support/dynamo';
@@ -275,6 +276,70 @@ describe('DeviceStore', () => {
     ]);
     expect(both.sort()).toEqual([false, true]);
     expect(await devices.get('acme', 'pending1')).toBeUndefined();
+  });
+});
+
+describe('DeviceStore: the device item and its detail item', () => {
+  const rawItem = async (id: string, sk: string) =>
+    (
+      await fx.dynamo.client.send(
+        new GetItemCommand({ TableName: 'Main', Key: { pk: { S: `DEVICE#acme#${id}` }, sk: { S: sk } } }),
+      )
+    ).Item;
+  const itemBytes = (item: Record<string, unknown> | undefined) => JSON.stringify(item).length;
+  const apps = Array.from({ length: 300 }, (_, i) => ({
+    identifier: `com.vendor.app${i}`,
+    version: '1.0',
+    managed: true,
+  }));
+
+  it('keeps a device with a large inventory under 1 KB, and stores the inventory again only when its content changes', async () => {
+    const { devices } = fx.stores;
+    await devices.create(
+      newDevice({
+        id: 'detail1',
+        name: 'Front desk iPad',
+        serialNumber: 'F9FXK0ABC123',
+        push: { token: 'a'.repeat(64), magic: 'b'.repeat(36) },
+        identityCertHash: 'c'.repeat(64),
+        enrolledVia: 'd'.repeat(64),
+        deliveredProfiles: [{ identifier: 'com.example.wifi', hash: 'e'.repeat(64) }],
+        inventory: { apps, profiles: [], readAt: '2026-11-23T09:00:00.000Z' },
+      }),
+    );
+    expect(itemBytes(await rawItem('detail1', 'DEVICE'))).toBeLessThan(1024);
+    const detailRev = async () => Number((await rawItem('detail1', 'DEVICE#DETAIL'))?.rev?.N);
+    expect(await detailRev()).toBe(0);
+
+    // A read that finds the same content: the device item records when, the detail item is untouched.
+    let read = (await devices.get('acme', 'detail1'))!;
+    await devices.save({
+      ...read,
+      lastSeenAt: '2026-11-24T09:00:00.000Z',
+      inventory: { ...read.inventory, readAt: '2026-11-24T09:00:00.000Z' },
+    });
+    expect(await detailRev()).toBe(0);
+    read = (await devices.get('acme', 'detail1'))!;
+    expect(read.inventory).toEqual({ apps, profiles: [], readAt: '2026-11-24T09:00:00.000Z' });
+    expect(read).toMatchObject({
+      name: 'Front desk iPad',
+      serialNumber: 'F9FXK0ABC123',
+      push: { token: 'a'.repeat(64) },
+    });
+
+    // A change of content (or of a rarely changing fact) is stored with the write that made it.
+    await devices.save({ ...read, inventory: { ...read.inventory, apps: apps.slice(1) } });
+    expect(await detailRev()).toBe(read.rev + 1);
+    read = (await devices.get('acme', 'detail1'))!;
+    expect(read.inventory?.apps).toHaveLength(299);
+    await devices.save({ ...read, name: 'Back office iPad' });
+    expect((await devices.get('acme', 'detail1'))?.name).toBe('Back office iPad');
+    // Lists read both items too.
+    const listed = (await devices.list('acme', { q: 'Back office' })).items;
+    expect(listed.map((d) => [d.id, d.inventory?.apps?.length])).toEqual([['detail1', 299]]);
+
+    expect(await devices.delete('acme', 'detail1')).toBe(true);
+    expect(await rawItem('detail1', 'DEVICE#DETAIL')).toBeUndefined();
   });
 });
 

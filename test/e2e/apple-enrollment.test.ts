@@ -99,18 +99,12 @@ describe('Apple enrollment end to end', () => {
     const history = commands.body.history as Array<{
       data: { requestType: string; status: string; commandId: string };
     }>;
-    expect(history).toHaveLength(7);
-    expect(history.map((h) => h.data.requestType).sort()).toEqual([
-      'DeviceInformation',
-      'DeviceInformation',
-      'InstallProfile',
-      'InstalledApplicationList',
-      'InstalledApplicationList',
-      'ProfileList',
-      'ProfileList',
-    ]);
-    expect(history.every((h) => h.data.status === 'Acknowledged')).toBe(true);
-    expect(new Set(history.map((h) => h.data.commandId)).size).toBe(7);
+    // The history holds the command that changed the device; the inventory reads are routine and
+    // are logged only when they fail (docs/sync.md §Inventory reads). The inventory shows the read.
+    expect(history.map((h) => `${h.data.requestType}:${h.data.status}`)).toEqual(['InstallProfile:Acknowledged']);
+    const inventory = (await e.api('GET', `/admin/v1/devices/${device.udid}/inventory`)).body;
+    expect(inventory.profiles.map((p: { identifier: string }) => p.identifier)).toContain('com.example.wifi');
+    expect(Date.parse(inventory.readAt)).toBeGreaterThan(Date.parse(synced.lastPushAt));
 
     // CheckOut: management ends, and the device is told so on its next connect.
     expect((await device.checkOut()).status).toBe(200);

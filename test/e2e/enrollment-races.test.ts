@@ -28,8 +28,9 @@ async function allDevices(local: LocalServer): Promise<Device[]> {
  * The stored counters (summed over shards) equal a recount of the devices. The raw counters, not
  * the dashboard: the dashboard shows a negative counter as 0, which would hide a double removal.
  */
-async function expectExactCounters(local: LocalServer): Promise<void> {
+async function expectExactCounters(local: LocalServer, sessions?: () => Promise<void>): Promise<void> {
   await local.settled(); // pushes asked for by the enrollments have moved their devices
+  await sessions?.(); // and the device sessions those pushes started have finished (their counters too)
   const stored = Object.entries(await local.app.stores.counters.read(TENANT)).filter(
     ([key, n]) => !key.startsWith('alarm:') && n !== 0,
   );
@@ -66,7 +67,7 @@ describe('Android enrollment races', () => {
       for (const agent of agents) expect((await agent.checkIn()).status).toBe(200);
       const devices = await allDevices(w.local);
       expect(devices.filter((d) => d.registrationState === 'Awaiting-Check-In')).toEqual([]);
-      await expectExactCounters(w.local);
+      await expectExactCounters(w.local, () => w.fcm.delivered());
     }
   });
 
@@ -88,7 +89,7 @@ describe('Android enrollment races', () => {
         working.push((await agent.checkIn()).status);
       }
       expect(working.sort()).toEqual([200, 401]);
-      await expectExactCounters(w.local);
+      await expectExactCounters(w.local, () => w.fcm.delivered());
     }
   });
 
@@ -111,7 +112,7 @@ describe('Android enrollment races', () => {
       const device = await w.device(deviceId);
       expect(device.registrationState).toBe('Checked-In');
       expect((await allDevices(w.local)).filter((d) => d.serialNumber === agent.serialNumber)).toHaveLength(1);
-      await expectExactCounters(w.local);
+      await expectExactCounters(w.local, () => w.fcm.delivered());
     }
   });
 });

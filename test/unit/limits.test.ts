@@ -1,7 +1,7 @@
 // The stored-data limits (docs/operations.md "Limits"): what is cut, what is refused, and that a
 // real large device fits its item with room to spare.
 import { randomBytes } from 'node:crypto';
-import { packInventory, unpackInventory } from '../../lambdas/adapters/dynamodb/stored-inventory';
+import { packInventory, unpackInventory } from '../../lambdas/adapters/dynamodb/device-detail';
 import {
   boundDevice,
   boundErrors,

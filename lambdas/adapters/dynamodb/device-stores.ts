@@ -7,6 +7,7 @@ import type { Command, Device, Page } from '../../domain/types';
 import { AWAITING_SHARDS, type CommandStore, type DeviceFilter, type DeviceLink, type DeviceStore } from '../../ports';
 import { batchGet, type Dynamo, isConditionFailed, queryPages, strip } from './client';
 import { type CursorCodec, cursorScope } from './cursor';
+import { DETAIL_ATTRIBUTE, DETAIL_SK, joinDevice, splitDevice } from './device-detail';
 import {
   cursorKey,
   mergePartitions,
@@ -15,7 +16,6 @@ import {
   syncStateKey,
   syncStatePartition,
 } from './shards';
-import { INVENTORY_ATTRIBUTE, packInventory, unpackInventory } from './stored-inventory';
 
 const devicePk = (tenantId: string, id: string) => `DEVICE#${tenantId}#${id}`;
 
@@ -44,22 +44,30 @@ function deviceIndexKeys(d: Device): Record<string, string> {
   return keys;
 }
 
-/** The stored item of a device: its fields, its inventory compressed, and its index keys. */
-function deviceItem(device: Device): Record<string, unknown> {
-  const { inventory, ...fields } = device;
-  return {
-    pk: devicePk(device.tenantId, device.id),
-    sk: 'DEVICE',
-    ...fields,
-    ...(inventory ? { [INVENTORY_ATTRIBUTE]: packInventory(inventory) } : {}),
-    ...deviceIndexKeys(device),
-  };
+const deviceKey = (tenantId: string, id: string) => ({ pk: devicePk(tenantId, id), sk: 'DEVICE' });
+const detailKey = (tenantId: string, id: string) => ({ pk: devicePk(tenantId, id), sk: DETAIL_SK });
+
+/**
+ * A device from its items: the device item and its detail item (device-detail.ts), which one
+ * Query on `begins_with(sk, "DEVICE")` reads together (commands sort under `CMD#`, outside it).
+ */
+export function deviceFromItems(item: Record<string, unknown>, detailItem?: Record<string, unknown>): Device {
+  return joinDevice(strip(item), detailItem);
 }
 
-function deviceFromItem(item: Record<string, unknown>): Device {
-  const { [INVENTORY_ATTRIBUTE]: packed, ...rest } = item;
-  const device = strip<Device>(rest);
-  return packed instanceof Uint8Array ? { ...device, inventory: unpackInventory(packed) } : device;
+/** Devices from the items of a BatchGet of their device and detail keys, in the order of `keys`. */
+function devicesFromBatch(keys: Array<{ pk: string }>, items: Record<string, unknown>[]): Device[] {
+  const byPk = new Map<string, { device?: Record<string, unknown>; detail?: Record<string, unknown> }>();
+  for (const item of items) {
+    const entry = byPk.get(String(item.pk)) ?? {};
+    if (item.sk === 'DEVICE') entry.device = item;
+    else entry.detail = item;
+    byPk.set(String(item.pk), entry);
+  }
+  return keys.flatMap((k) => {
+    const entry = byPk.get(k.pk);
+    return entry?.device ? [deviceFromItems(entry.device, entry.detail)] : [];
+  });
 }
 
 function matchesFilter(d: Device, f: DeviceFilter): boolean {
@@ -83,11 +91,12 @@ export class DynamoDeviceStore implements DeviceStore {
   ) {}
 
   async create(device: Device): Promise<void> {
+    const { fields, hash, packed } = splitDevice({ ...device, detailHash: undefined });
     try {
       await this.db.doc.send(
         new PutCommand({
           TableName: this.db.tables.main,
-          Item: deviceItem(device),
+          Item: { ...deviceKey(device.tenantId, device.id), ...fields, ...deviceIndexKeys(device) },
           ConditionExpression: 'attribute_not_exists(pk)',
         }),
       );
@@ -95,17 +104,60 @@ export class DynamoDeviceStore implements DeviceStore {
       if (isConditionFailed(err)) throw conflict(`device ${device.id} already exists`);
       throw err;
     }
+    if (packed) await this.putDetail(device, packed, hash, device.rev);
+  }
+
+  /**
+   * The detail item, written after the device write it belongs to (only the writer that won the
+   * device's rev race gets here). Conditional on an older rev, so a slow writer never puts back an
+   * older detail over a newer one.
+   */
+  private async putDetail(device: Device, packed: Uint8Array, hash: string, rev: number): Promise<void> {
+    try {
+      await this.db.doc.send(
+        new PutCommand({
+          TableName: this.db.tables.main,
+          Item: { ...detailKey(device.tenantId, device.id), [DETAIL_ATTRIBUTE]: packed, hash, rev },
+          ConditionExpression: 'attribute_not_exists(pk) OR rev < :rev',
+          ExpressionAttributeValues: { ':rev': rev },
+        }),
+      );
+    } catch (err) {
+      if (!isConditionFailed(err)) throw err; // a newer write already stored its detail
+    }
   }
 
   async get(tenantId: string, id: string): Promise<Device | undefined> {
     const out = await this.db.doc.send(
-      new GetCommand({
+      new QueryCommand({
         TableName: this.db.tables.main,
-        Key: { pk: devicePk(tenantId, id), sk: 'DEVICE' },
+        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :d)',
+        ExpressionAttributeValues: { ':pk': devicePk(tenantId, id), ':d': 'DEVICE' },
         ConsistentRead: true,
       }),
     );
-    return out.Item ? deviceFromItem(out.Item) : undefined;
+    const items = out.Items ?? [];
+    const device = items.find((i) => i.sk === 'DEVICE');
+    return device
+      ? deviceFromItems(
+          device,
+          items.find((i) => i.sk === DETAIL_SK),
+        )
+      : undefined;
+  }
+
+  /** Reads devices by id (device and detail items), in the given order; missing ones are left out. */
+  private async getMany(keys: Array<{ pk: string; sk: string }>): Promise<Device[]> {
+    const devices = keys.map((k) => ({ pk: k.pk }));
+    const items = await batchGet<Record<string, unknown>>(
+      this.db,
+      this.db.tables.main,
+      keys.flatMap((k) => [
+        { pk: k.pk, sk: 'DEVICE' },
+        { pk: k.pk, sk: DETAIL_SK },
+      ]),
+    );
+    return devicesFromBatch(devices, items);
   }
 
   async delete(tenantId: string, id: string, rev?: number): Promise<boolean> {
@@ -113,12 +165,13 @@ export class DynamoDeviceStore implements DeviceStore {
       await this.db.doc.send(
         new DeleteCommand({
           TableName: this.db.tables.main,
-          Key: { pk: devicePk(tenantId, id), sk: 'DEVICE' },
+          Key: deviceKey(tenantId, id),
           ...(rev === undefined
             ? {}
             : { ConditionExpression: 'rev = :rev', ExpressionAttributeValues: { ':rev': rev } }),
         }),
       );
+      await this.db.doc.send(new DeleteCommand({ TableName: this.db.tables.main, Key: detailKey(tenantId, id) }));
       return true;
     } catch (err) {
       if (isConditionFailed(err)) return false;
@@ -128,20 +181,23 @@ export class DynamoDeviceStore implements DeviceStore {
 
   async save(device: Device): Promise<Device> {
     const next: Device = { ...device, rev: device.rev + 1 };
+    // Split (and the detail packed, its limit checked) before anything is written.
+    const { fields, hash, packed } = splitDevice(next);
     try {
       await this.db.doc.send(
         new PutCommand({
           TableName: this.db.tables.main,
-          Item: deviceItem(next),
+          Item: { ...deviceKey(next.tenantId, next.id), ...fields, ...deviceIndexKeys(next) },
           ConditionExpression: 'rev = :rev',
           ExpressionAttributeValues: { ':rev': device.rev },
         }),
       );
-      return next;
     } catch (err) {
       if (isConditionFailed(err)) throw new ConcurrentUpdateError(`device ${device.id}`);
       throw err;
     }
+    if (packed) await this.putDetail(next, packed, hash, next.rev);
+    return { ...next, detailHash: hash };
   }
 
   async list(tenantId: string, filter: DeviceFilter, cursor?: string, limit = 100): Promise<Page<Device>> {
@@ -168,12 +224,8 @@ export class DynamoDeviceStore implements DeviceStore {
           Limit: limit,
         }),
       );
-      const devices = await batchGet<Record<string, unknown>>(
-        this.db,
-        this.db.tables.main,
-        (out.Items ?? []).map((k) => ({ pk: String(k.pk), sk: String(k.sk) })),
-      );
-      const items = devices.map(deviceFromItem).filter((d) => matchesFilter(d, filter));
+      const devices = await this.getMany((out.Items ?? []).map((k) => ({ pk: String(k.pk), sk: String(k.sk) })));
+      const items = devices.filter((d) => matchesFilter(d, filter));
       startKey = out.LastEvaluatedKey;
       if (items.length > 0 || !startKey) return { items, cursor: await this.cursors.encode(scope, startKey) };
     }
@@ -216,12 +268,8 @@ export class DynamoDeviceStore implements DeviceStore {
       const page = await mergePartitions(partitions, (k) => String(k.gsi2sk), 'asc', positions, limit);
       // A device moving to its sharded key may show under both for a moment: next to each other in id order.
       const ids = page.items.map((k) => String(k.gsi2sk)).filter((id, i, all) => id !== all[i - 1]);
-      const devices = await batchGet<Record<string, unknown>>(
-        this.db,
-        this.db.tables.main,
-        ids.map((id) => ({ pk: devicePk(tenantId, id), sk: 'DEVICE' })),
-      );
-      const items = devices.map(deviceFromItem).filter((d) => matchesFilter(d, filter));
+      const devices = await this.getMany(ids.map((id) => ({ pk: devicePk(tenantId, id), sk: 'DEVICE' })));
+      const items = devices.filter((d) => matchesFilter(d, filter));
       positions = page.positions;
       if (items.length > 0 || !positions)
         return { items, cursor: positions && (await this.cursors.encode(scope, cursorKey(positions))) };
@@ -240,12 +288,8 @@ export class DynamoDeviceStore implements DeviceStore {
         Limit: limit,
       }),
     );
-    const devices = await batchGet<Record<string, unknown>>(
-      this.db,
-      this.db.tables.main,
-      (out.Items ?? []).map((k) => ({ pk: String(k.pk), sk: String(k.sk) })),
-    );
-    return { items: devices.map(deviceFromItem), cursor: await this.cursors.encode(scope, out.LastEvaluatedKey) };
+    const devices = await this.getMany((out.Items ?? []).map((k) => ({ pk: String(k.pk), sk: String(k.sk) })));
+    return { items: devices, cursor: await this.cursors.encode(scope, out.LastEvaluatedKey) };
   }
 
   private linkKey(tenantId: string, kind: DeviceLink, value: string) {

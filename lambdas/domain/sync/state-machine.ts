@@ -109,7 +109,8 @@ const describeDuration = (threshold: number): string =>
  *
  * - sync-requested: any state → Sync-Required (records syncRequestedAt/By). Not-Responding is
  *   sticky: it records the request but stays until the device answers, so the operator's signal
- *   is not hidden by the daily resync.
+ *   is not hidden by the daily resync. A Synchronized device stays Synchronized on the daily
+ *   resync: that is a verification, and only a difference it finds moves the device.
  * - push-sent: Sync-Required → Sync-Requested. In other states only lastPushAt and the
  *   Not-Responding clock move (a re-push of a waiting device, a push for an admin command).
  * - device-answered: resets the Not-Responding clock (lastSeenAt; lastUnlockedSeenAt when
@@ -130,6 +131,9 @@ export function transition(device: SyncSubject, event: SyncEvent, at: string): T
     case 'sync-requested': {
       const changes: SyncChanges = { syncRequestedAt: at, syncRequestedBy: event.by };
       if (state === 'Not-Responding') return stay(device, changes);
+      // The daily resync only verifies a Synchronized device: nothing is known to be owed to it, so
+      // it stays Synchronized unless the read finds a difference (inventory-compared).
+      if (state === 'Synchronized' && event.by === 'resync') return stay(device, changes);
       return move(device, 'Sync-Required', `sync requested by ${event.by}`, changes);
     }
     case 'push-sent': {

@@ -36,6 +36,20 @@ describe('transition: sync-requested', () => {
     const r = transition(dev('Sync-Required'), { type: 'sync-requested', by: 'admin' }, t(5));
     expect(r).toEqual({ syncState: 'Sync-Required', changes: { syncRequestedAt: t(5), syncRequestedBy: 'admin' } });
   });
+  it('the daily resync verifies a Synchronized device in place: it stays Synchronized, records the request, logs nothing', () => {
+    const r = transition(dev('Synchronized'), { type: 'sync-requested', by: 'resync' }, t(5));
+    expect(r).toEqual({ syncState: 'Synchronized', changes: { syncRequestedAt: t(5), syncRequestedBy: 'resync' } });
+    // Its read-back then decides: a match keeps it Synchronized (a new lastSyncedAt), a difference moves it.
+    const verified = applyTransition(dev('Synchronized'), r);
+    const same = transition(verified, { type: 'inventory-compared', matches: true, verified: true }, t(9));
+    expect(same).toEqual({ syncState: 'Synchronized', changes: { lastSyncedAt: t(9) } });
+    const drift = transition(verified, { type: 'inventory-compared', matches: false, verified: false }, t(9));
+    expect(drift.syncState).toBe('Not-Synchronized');
+    expect(drift.log?.message).toBe('Synchronized → Not-Synchronized (contents differ from the template)');
+  });
+  it.each(['Sync-Requested', 'Not-Synchronized'] as const)('the daily resync moves %s to Sync-Required', (from) => {
+    expect(transition(dev(from), { type: 'sync-requested', by: 'resync' }, t(5)).syncState).toBe('Sync-Required');
+  });
   it('Not-Responding is sticky until the device answers', () => {
     const r = transition(dev('Not-Responding'), { type: 'sync-requested', by: 'resync' }, t(5));
     expect(r.syncState).toBe('Not-Responding');
