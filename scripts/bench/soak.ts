@@ -62,6 +62,21 @@ function slope(points: Array<[number, number]>): number {
   return den === 0 ? 0 : num / den;
 }
 
+/** Peak RSS, the slope of the second half, and whether it levels off under the limit. */
+export function soakVerdict(
+  samples: SoakSample[],
+  minutes: number,
+): Pick<SoakResult, 'peakRss' | 'lastHalfSlopeMbPerMin' | 'levelsOff'> {
+  const peakRss = Math.max(...samples.map((s) => s.rss));
+  const half = samples.filter((s) => s.at >= (minutes * 60) / 2);
+  const lastHalfSlopeMbPerMin = slope(half.map((s) => [s.at / 60, s.rss / MB]));
+  return {
+    peakRss,
+    lastHalfSlopeMbPerMin,
+    levelsOff: peakRss <= SOAK_RSS_LIMIT_MB * MB && lastHalfSlopeMbPerMin <= FLAT_SLOPE_MB_PER_MIN,
+  };
+}
+
 async function adminOk(cluster: Cluster, method: string, path: string, body?: unknown) {
   const r = await cluster.admin<{ url?: string; qrPayload?: string }>(method, path, body);
   if (r.status >= 300) throw new Error(`${method} ${path}: HTTP ${r.status} ${JSON.stringify(r.body)}`);
@@ -199,9 +214,7 @@ export async function measureSoak(opts: {
     await sampler;
     await cluster.pollsDone();
     const minutes = (performance.now() - t0) / 60_000;
-    const peakRss = Math.max(...samples.map((s) => s.rss));
-    const half = samples.filter((s) => s.at >= (minutes * 60) / 2);
-    const lastHalfSlopeMbPerMin = slope(half.map((s) => [s.at / 60, s.rss / MB]));
+    const verdict = soakVerdict(samples, minutes);
     await cluster.stop(); // the database closes its files: their size is what stays on disk
     const dataFolderBytes = folderBytes(opts.dataDir);
     return {
@@ -211,10 +224,8 @@ export async function measureSoak(opts: {
       actionIntervalMs,
       actions,
       samples,
-      peakRss,
-      lastHalfSlopeMbPerMin,
+      ...verdict,
       dataFolderBytes,
-      levelsOff: peakRss <= SOAK_RSS_LIMIT_MB * MB && lastHalfSlopeMbPerMin <= FLAT_SLOPE_MB_PER_MIN,
       limitMb: SOAK_RSS_LIMIT_MB,
       seconds: (performance.now() - started) / 1000,
     };

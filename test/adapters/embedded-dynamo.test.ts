@@ -9,6 +9,7 @@ import { ensureTables, startEmbeddedDynamo } from '../../lambdas/adapters/dynamo
 /** Every abstract-level database (LevelDB on disk, or in memory) attaches an open iterator and detaches it on close. */
 function countOpenIterators(): { open(): number; restore(): void } {
   const fromDynalite = require.resolve('abstract-level', { paths: [dirname(require.resolve('dynalite'))] });
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { AbstractLevel } = require(fromDynalite) as {
     AbstractLevel: { prototype: { attachResource(r: object): void; detachResource(r: object): void } };
   };
