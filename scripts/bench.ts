@@ -202,7 +202,11 @@ async function main(): Promise<void> {
   } else {
     process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
   }
-  log(report.targets.map((t) => `${t.met ? 'met    ' : 'NOT MET'}  ${t.target}: ${t.measured}`).join('\n'));
+  log(
+    report.targets
+      .map((t) => `${t.notRun ? 'not run' : t.met ? 'met    ' : 'NOT MET'}  ${t.target}: ${t.measured}`)
+      .join('\n'),
+  );
 }
 
 main().then(

@@ -135,6 +135,8 @@ export interface Target {
   target: string;
   measured: string;
   met: boolean;
+  /** The run left out what this target measures (an older report re-rendered). */
+  notRun?: true;
 }
 
 const ms = (v: number) => `${v.toFixed(2)} ms`;

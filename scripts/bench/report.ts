@@ -66,7 +66,7 @@ export function renderMarkdown(r: BenchReport): string {
   p(
     table(
       ['target', 'measured', 'met'],
-      r.targets.map((t) => [t.target, t.measured, t.met ? 'met' : '**not met**']),
+      r.targets.map((t) => [t.target, t.measured, t.notRun ? '—' : t.met ? 'met' : '**not met**']),
     ),
   );
   p();
