@@ -214,7 +214,12 @@ export function send(
         res.on('error', reject);
       },
     );
-    req.on('error', reject);
+    req.on('error', (err: NodeJS.ErrnoException) => {
+      // A kept-alive socket the server closed as idle just as it was reused: send again on a new
+      // one (what the node:http docs advise; a repeated bench request is harmless).
+      if (req.reusedSocket && err.code === 'ECONNRESET') send(base, method, path, headers, body).then(resolve, reject);
+      else reject(err);
+    });
     req.end(body);
   });
 }
