@@ -118,8 +118,11 @@ export interface DeviceStore {
   resolveLink(tenantId: string, kind: DeviceLink, value: string): Promise<string | undefined>;
 }
 
-/** serial: Android serial number; token: Android device-token hash; identity: Apple identity-certificate hash → enrollment token hash. */
-export type DeviceLink = 'serial' | 'token' | 'identity';
+/**
+ * serial: Android serial number; token: Android device-token hash; identity: Apple identity-certificate
+ * hash → enrollment token hash; apple-serial: an Apple device's serial number (the admin's exact search).
+ */
+export type DeviceLink = 'serial' | 'token' | 'identity' | 'apple-serial';
 /** The awaiting-answer index is spread over this many partitions. */
 export const AWAITING_SHARDS = 8;
 

@@ -252,7 +252,8 @@ export async function authenticateAppleDevice(
       identityCertNotAfter: signer?.notAfter.toISOString(),
     },
     registrationState: 'Awaiting-Check-In',
-    links: [],
+    // An admin's search by exact serial number finds the device with one lookup.
+    links: facts.serialNumber ? [{ kind: 'apple-serial', value: facts.serialNumber }] : [],
     // Again is a fresh start, the old queue dropped (nanomdm does the same).
     log: {
       event: 'authenticate',

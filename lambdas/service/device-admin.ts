@@ -109,11 +109,18 @@ export async function sendCommand(
   return { commandId: idBase, ...(warning ? { warning } : {}) };
 }
 
+/** Counts the queued commands on the device: from the device as sendCommand read it, no second read. */
 async function countPending(app: App, device: Device, type: AdminCommandType, queued: number): Promise<void> {
   if (!queued) return;
-  await mutateDevice(app, device.tenantId, device.id, (d) => ({
-    device: { ...d, pendingCommands: { ...d.pendingCommands, [type]: (d.pendingCommands[type] ?? 0) + queued } },
-  }));
+  await mutateDevice(
+    app,
+    device.tenantId,
+    device.id,
+    (d) => ({
+      device: { ...d, pendingCommands: { ...d.pendingCommands, [type]: (d.pendingCommands[type] ?? 0) + queued } },
+    }),
+    device,
+  );
 }
 
 /**

@@ -71,6 +71,8 @@ export async function createDevice(app: App, device: Device, logs: DeviceLog[] =
 /**
  * Reads the device, applies `change` (pure: it may run again after a lost race), and writes the
  * result if nobody else wrote in between. `change` returns undefined for "nothing to do".
+ * `current`: the device as the caller just read it; the first attempt starts from it instead of
+ * reading again (its rev still guards the write; a lost race reads afresh).
  * Throws StoredLimitError (400, nothing written) when the result is over a stored-data limit.
  */
 export async function mutateDevice(
@@ -78,9 +80,10 @@ export async function mutateDevice(
   tenantId: string,
   id: string,
   change: (device: Device) => DeviceChange | undefined,
+  current?: Device,
 ): Promise<Device> {
   for (let attempt = 1; ; attempt++) {
-    const before = await getDevice(app, tenantId, id);
+    const before = attempt === 1 && current ? current : await getDevice(app, tenantId, id);
     const result = change(structuredClone(before));
     // Nothing changed and nothing to log: no write (a report that only finishes a command, say).
     if (!result || (!result.logs?.length && isDeepStrictEqual(result.device, before))) return before;

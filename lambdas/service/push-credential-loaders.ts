@@ -8,19 +8,58 @@ import { APNS_CERT_SECRET, APNS_KEY_SECRET, FCM_SECRET } from './secret-names';
 export const APNS_ALARM = 'apns-certificate';
 export const FCM_ALARM = 'fcm-credential';
 
+/** Tenants whose loaded credential a container keeps (the newest used); a bound, so memory stays flat. */
+const CREDENTIALS_KEPT = 256;
+
+/**
+ * A per-container cache of a tenant's unsealed push credential, valid while the tenant's record of
+ * the upload (`version`: when, for which topic) is the same: an upload changes it, so the next push
+ * reads the new secret. Saves the secret reads (and their KMS decrypts) on every push batch.
+ */
+class CredentialCache<T> {
+  private readonly entries = new Map<string, { version: string; value: T }>();
+
+  async get(tenantId: string, version: string, load: () => Promise<T>): Promise<T> {
+    const hit = this.entries.get(tenantId);
+    this.entries.delete(tenantId);
+    if (hit?.version === version) {
+      this.entries.set(tenantId, hit);
+      return hit.value;
+    }
+    const value = await load();
+    // Only a complete credential is kept: a missing secret is read again next time.
+    if (value !== undefined) {
+      this.entries.set(tenantId, { version, value });
+      if (this.entries.size > CREDENTIALS_KEPT) this.entries.delete(this.entries.keys().next().value!);
+    }
+    return value;
+  }
+}
+
 /** The credential loaders the push senders use. */
 export function apnsCredentials(app: Pick<App, 'stores'>) {
+  const cache = new CredentialCache<{ certPem: string; keyPem: string; topic: string } | undefined>();
   return async (tenantId: string) => {
     const tenant = await app.stores.tenants.get(tenantId);
-    if (!tenant?.apns) return undefined;
-    const [certPem, keyPem] = await Promise.all([
-      app.stores.secrets.get(tenantId, APNS_CERT_SECRET),
-      app.stores.secrets.get(tenantId, APNS_KEY_SECRET),
-    ]);
-    return certPem && keyPem ? { certPem, keyPem, topic: tenant.apns.topic } : undefined;
+    const apns = tenant?.apns;
+    if (!apns) return undefined;
+    return cache.get(tenantId, `${apns.uploadedAt}|${apns.topic}|${apns.notAfter}`, async () => {
+      const [certPem, keyPem] = await Promise.all([
+        app.stores.secrets.get(tenantId, APNS_CERT_SECRET),
+        app.stores.secrets.get(tenantId, APNS_KEY_SECRET),
+      ]);
+      return certPem && keyPem ? { certPem, keyPem, topic: apns.topic } : undefined;
+    });
   };
 }
 
 export function fcmCredentials(app: Pick<App, 'stores'>) {
-  return (tenantId: string) => app.stores.secrets.get(tenantId, FCM_SECRET);
+  const cache = new CredentialCache<string | undefined>();
+  return async (tenantId: string) => {
+    const fcm = (await app.stores.tenants.get(tenantId))?.fcm;
+    if (!fcm) return undefined;
+    return cache.get(tenantId, `${fcm.uploadedAt}|${fcm.projectId}`, () =>
+      app.stores.secrets.get(tenantId, FCM_SECRET),
+    );
+  };
 }

@@ -175,18 +175,25 @@ async function applyOutcome(
 ): Promise<void> {
   const at = app.clock.now().toISOString();
   if (outcome.status === 'sent') {
-    await mutateDevice(app, device.tenantId, device.id, (d) => {
-      const change = syncChange(d, { type: 'push-sent' }, sentAt);
-      // The daily resync's pushes are routine: the device's lastPushAt and the diagnosis show them,
-      // and a line each would be most of the Logs table (docs/sync.md §The scheduled jobs).
-      if (request.reason !== 'resync')
-        change.logs!.push({
-          event: 'push-sent',
-          message: `push sent via ${service} (${request.reason})`,
-          data: { messageId: outcome.messageId, reason: request.reason, priority: request.priority },
-        });
-      return change;
-    });
+    // From the device as read before the send: if it answered meanwhile, its rev moved and this reads again.
+    await mutateDevice(
+      app,
+      device.tenantId,
+      device.id,
+      (d) => {
+        const change = syncChange(d, { type: 'push-sent' }, sentAt);
+        // The daily resync's pushes are routine: the device's lastPushAt and the diagnosis show them,
+        // and a line each would be most of the Logs table (docs/sync.md §The scheduled jobs).
+        if (request.reason !== 'resync')
+          change.logs!.push({
+            event: 'push-sent',
+            message: `push sent via ${service} (${request.reason})`,
+            data: { messageId: outcome.messageId, reason: request.reason, priority: request.priority },
+          });
+        return change;
+      },
+      device,
+    );
   } else if (outcome.status === 'dead-token') {
     await mutateDevice(app, device.tenantId, device.id, (d) => ({
       device: { ...d, push: { ...d.push!, dead: true, deadSince: at } },

@@ -55,7 +55,7 @@ export class Child {
 }
 
 async function startChild(
-  role: 'dynamo' | 'server',
+  role: 'dynamo' | 'server' | 'local',
   env: Record<string, string>,
 ): Promise<{ child: Child; ready: ChildReady }> {
   const proc = fork(CHILD, [], {
@@ -85,7 +85,8 @@ export interface Cluster {
   url: string;
   adminKey: string;
   server: Child;
-  dynamo: Child;
+  /** The database's own process; absent when the server embeds it (`embedded`, as `npm start`). */
+  dynamo?: Child;
   apns: FakeApns;
   /** Devices polled when a push for their token reaches the fake APNs (while autoPoll is on). */
   devices: Map<string, SimulatedAppleDevice>;
@@ -97,29 +98,47 @@ export interface Cluster {
   stop(): Promise<void>;
 }
 
-export async function startCluster(opts: { requireSignature: boolean }): Promise<Cluster> {
+export async function startCluster(opts: {
+  requireSignature: boolean;
+  /** Run `npm start` as is: one process with its embedded dynalite and its data under `dataDir`. */
+  embedded?: { dataDir: string };
+}): Promise<Cluster> {
   const apns = new FakeApns();
   await apns.start();
-  const dynamo = await startChild('dynamo', {});
-  if (dynamo.ready.role !== 'dynamo') throw new Error('unexpected ready message');
-  const server = await startChild('server', {
-    BENCH_SERVER: JSON.stringify({
-      dynamoEndpoint: dynamo.ready.endpoint,
-      apnsOrigin: apns.origin,
-      apnsCa: apns.serverCa,
-      requireSignature: opts.requireSignature,
-    }),
-  });
-  if (server.ready.role !== 'server') throw new Error('unexpected ready message');
+  let dynamo: { child: Child; ready: ChildReady } | undefined;
+  let server: { child: Child; ready: ChildReady };
+  if (opts.embedded) {
+    server = await startChild('local', {
+      BENCH_LOCAL: JSON.stringify({
+        dataDir: opts.embedded.dataDir,
+        apnsOrigin: apns.origin,
+        apnsCa: apns.serverCa,
+        requireSignature: opts.requireSignature,
+      }),
+    });
+  } else {
+    dynamo = await startChild('dynamo', {});
+    if (dynamo.ready.role !== 'dynamo') throw new Error('unexpected ready message');
+    server = await startChild('server', {
+      BENCH_SERVER: JSON.stringify({
+        dynamoEndpoint: dynamo.ready.endpoint,
+        apnsOrigin: apns.origin,
+        apnsCa: apns.serverCa,
+        requireSignature: opts.requireSignature,
+      }),
+    });
+  }
+  if (server.ready.role === 'dynamo') throw new Error('unexpected ready message');
   const { url, adminKey } = server.ready;
   const devices = new Map<string, SimulatedAppleDevice>();
   const chains = new Map<string, Promise<unknown>>();
   const inFlight = new Set<Promise<unknown>>();
+  let stopping: Promise<void> | undefined;
   const cluster: Cluster = {
     url,
     adminKey,
     server: server.child,
-    dynamo: dynamo.child,
+    dynamo: dynamo?.child,
     apns,
     devices,
     autoPoll: true,
@@ -138,14 +157,17 @@ export async function startCluster(opts: { requireSignature: boolean }): Promise
       const text = res.body.toString('utf8');
       return { status: res.status, body: (text ? JSON.parse(text) : undefined) as never };
     },
-    async stop() {
-      unsubscribe();
-      cluster.autoPoll = false;
-      await cluster.pollsDone();
-      await server.child.stop();
-      await dynamo.child.stop();
-      await apns.stop();
-      agent.destroy();
+    stop() {
+      stopping ??= (async () => {
+        unsubscribe();
+        cluster.autoPoll = false;
+        await cluster.pollsDone();
+        await server.child.stop();
+        await dynamo?.child.stop();
+        await apns.stop();
+        agent.destroy();
+      })();
+      return stopping;
     },
   };
   const byToken = () => new Map([...devices.values()].map((d) => [d.pushToken, d]));
@@ -192,7 +214,12 @@ export function send(
         res.on('error', reject);
       },
     );
-    req.on('error', reject);
+    req.on('error', (err: NodeJS.ErrnoException) => {
+      // A kept-alive socket the server closed as idle just as it was reused: send again on a new
+      // one (what the node:http docs advise; a repeated bench request is harmless).
+      if (req.reusedSocket && err.code === 'ECONNRESET') send(base, method, path, headers, body).then(resolve, reject);
+      else reject(err);
+    });
     req.end(body);
   });
 }

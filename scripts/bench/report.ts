@@ -1,8 +1,9 @@
 // docs/performance.md from the benchmark's JSON: every figure in it comes from that run.
 import type { BundleResult } from './bundles';
 import type { DynamoPhasesResult } from './dynamo-phases';
-import type { LoadResult, MemoryResult } from './load';
+import type { EmbeddedIdleResult, LoadResult, MemoryResult } from './load';
 import type { CostModel, ScaleOnPaper, Target } from './model';
+import type { SoakResult } from './soak';
 
 export interface BenchReport {
   generatedAt: string;
@@ -27,6 +28,10 @@ export interface BenchReport {
   cost: CostModel;
   targets: Target[];
   scale: ScaleOnPaper;
+  /** `npm start` as one process: signed Idle connects with the embedded db (absent in older reports). */
+  embedded?: EmbeddedIdleResult;
+  /** `npm start` under a fleet for minutes: RSS and the data folder (absent in older reports). */
+  soak?: SoakResult;
 }
 
 const f = (n: number, d = 1) => n.toLocaleString('en-US', { minimumFractionDigits: d, maximumFractionDigits: d });
@@ -61,7 +66,7 @@ export function renderMarkdown(r: BenchReport): string {
   p(
     table(
       ['target', 'measured', 'met'],
-      r.targets.map((t) => [t.target, t.measured, t.met ? 'met' : '**not met**']),
+      r.targets.map((t) => [t.target, t.measured, t.notRun ? '—' : t.met ? 'met' : '**not met**']),
     ),
   );
   p();
@@ -500,11 +505,12 @@ export function renderMarkdown(r: BenchReport): string {
     `- **Storage.** ${f(cost.lines.find((l) => l.service === 'DynamoDB storage')!.usd * 1_000_000, 0)} USD a month for a million devices, almost all of it the 90 days of log lines (each whole in the table and in byDevice, its keys in byTypeShard).`,
   );
   p();
+  renderLocalMode(r, p);
   p('## Reproduce');
   p();
   p(
     '`npm run bench` (about 5 minutes on this machine). Options: `--apple-devices N` and `--android-devices N` (load test, default 16), `--requests N` (per scenario), `--command-rounds N`, ' +
-      '`--sync-devices N` (DynamoDB counts), `--memory-devices N` (e.g. 1000), `--import-runs N`, `--quick` (small numbers, a smoke run), `--no-write` (print the JSON instead of writing docs/), `--render-only` (rewrite the page from docs/performance.json). ' +
+      '`--sync-devices N` (DynamoDB counts), `--memory-devices N` (e.g. 1000), `--import-runs N`, `--soak-minutes N` (section 7, default 10; 1 with --quick), `--soak-devices N` (default 200), `--quick` (small numbers, a smoke run), `--no-write` (print the JSON instead of writing docs/), `--render-only` (rewrite the page from docs/performance.json). ' +
       '`BENCH_CHILD_ARGS` passes node flags to the server and dynalite processes (e.g. a CPU profile).',
   );
   p();
@@ -515,4 +521,71 @@ export function renderMarkdown(r: BenchReport): string {
   );
   p();
   return out.join('\n');
+}
+
+/** Section 7: `npm start` itself, one process with its embedded database and its data on disk. */
+function renderLocalMode(r: BenchReport, p: (s?: string) => void): void {
+  const { embedded, soak } = r;
+  if (!embedded && !soak) return;
+  p('## 7. Local mode (`npm start`): one process, and a soak');
+  p();
+  if (embedded) {
+    const e = embedded.scenario;
+    p(
+      `Set-up: \`startLocal\` exactly as \`npm start\` builds it (embedded dynalite in the same process, data on disk in a fresh folder, schedules on), in its own process; ` +
+        `${embedded.appleDevices} Apple devices enrolled the real way, each with its own identity, replay a signed Idle connect (nothing queued) over keep-alive connections. ` +
+        'CPU is the whole process: the server and its database together.',
+    );
+    p();
+    p(
+      table(
+        ['scenario', 'req/s', 'p50', 'p99', 'CPU / req (server + dynalite)', 'errors'],
+        [
+          [
+            e.name,
+            f(e.requestsPerSecond, 0),
+            `${f(e.latencyMs.p50)} ms`,
+            `${f(e.latencyMs.p99)} ms`,
+            `${f(e.serverCpuMs, 2)} ms`,
+            e.errors,
+          ],
+        ],
+      ),
+    );
+    p();
+  }
+  if (soak) {
+    const mb = (b: number) => f(b / 1048576, 0);
+    p(
+      `**Soak.** The same one-process server, signatures off (${soak.appleDevices} Apple devices share one identity, so that the fleet needs one SCEP issuance), and ${soak.androidDevices} Android agents. ` +
+        `For ${f(soak.minutes, 1)} minutes each device acts every ${f(soak.actionIntervalMs / 1000, 0)} s on average: an idle connect (80 %), a check-in (15 %: TokenUpdate, or the agent's inventory) or a command round trip (5 %: the admin queues Restart, the push goes out through the queue and the fake APNs, the device fetches and acknowledges it). ` +
+        `Done: ${i(soak.actions.idle)} idle connects, ${i(soak.actions.checkIn)} check-ins, ${i(soak.actions.command)} commands, ${i(soak.actions.errors)} errors. ` +
+        'RSS is sampled every 10 s without forcing a GC (what the operating system sees).',
+    );
+    p();
+    p(
+      table(
+        ['peak RSS', 'slope, second half', `levels off under ${soak.limitMb} MB`, 'data folder after the run'],
+        [
+          [
+            `${mb(soak.peakRss)} MB`,
+            `${soak.lastHalfSlopeMbPerMin >= 0 ? '+' : ''}${f(soak.lastHalfSlopeMbPerMin)} MB/min`,
+            soak.levelsOff ? 'yes' : '**no**',
+            `${mb(soak.dataFolderBytes)} MB`,
+          ],
+        ],
+      ),
+    );
+    p();
+    p(
+      `RSS over time (MB, every ${f(soak.samples.length > 1 ? soak.samples[1].at - soak.samples[0].at : 10, 0)} s): ${soak.samples.map((x) => mb(x.rss)).join(', ')}. ` +
+        `Heap used: ${soak.samples.map((x) => mb(x.heapUsed)).join(', ')}.`,
+    );
+    p();
+    p(
+      "Where the memory of `npm start` went before: dynalite's reads left their LevelDB iterators open (it closes them through `iterator.return()`, which abstract-level 3 lacks), and each open iterator pins the memtable and table files of its moment, " +
+        'so RSS and the data folder grew with every request. lambdas/adapters/dynamodb/embedded.ts gives the iterators that method. docs/operations.md (local mode) says what the data folder holds.',
+    );
+    p();
+  }
 }

@@ -2,6 +2,9 @@
 // or the DynamoDB it talks to (dynalite), each in its own process so that the server's CPU time
 // is what a Lambda function would spend, without the database emulator's or the load generator's.
 //
+// A third role, 'local', is `npm start` itself: startLocal with its embedded dynalite in the same
+// process and its data on disk (BENCH_LOCAL.dataDir), for the in-process figures and the soak.
+//
 // Started by cluster.ts with `node --import tsx --expose-gc`; talks over the IPC channel:
 //   parent → {type: 'stats', id, gc?}  child → {type: 'stats', id, cpu, memory}
 //   parent → {type: 'profile-start' | 'profile-stop', id}  child → {type: 'profile', id, profile?}
@@ -23,7 +26,7 @@ export interface ChildStats {
 
 export type ChildReady =
   | { type: 'ready'; role: 'dynamo'; endpoint: string }
-  | { type: 'ready'; role: 'server'; url: string; adminKey: string };
+  | { type: 'ready'; role: 'server' | 'local'; url: string; adminKey: string };
 
 type ParentMessage =
   | { type: 'stats'; id: number; gc?: boolean }
@@ -95,8 +98,25 @@ async function main(): Promise<void> {
     const { adminKey } = await createTenant(local.app, { id: 'demo', name: 'Demo' });
     stop = () => local.stop();
     send({ type: 'ready', role, url: local.url, adminKey } satisfies ChildReady);
+  } else if (role === 'local') {
+    const opts = JSON.parse(process.env.BENCH_LOCAL ?? '{}') as {
+      dataDir: string;
+      apnsOrigin: string;
+      apnsCa: string;
+      requireSignature: boolean;
+    };
+    // As bin/local.ts builds it: data on disk, schedules on, tenant `demo` and its admin key bootstrapped.
+    const local = await startLocal({
+      dataDir: opts.dataDir,
+      port: 0,
+      apnsOrigin: opts.apnsOrigin,
+      apnsCa: opts.apnsCa,
+      config: { requireSignature: opts.requireSignature },
+    });
+    stop = () => local.stop();
+    send({ type: 'ready', role, url: local.url, adminKey: local.credentials.adminKey } satisfies ChildReady);
   } else {
-    throw new Error(`BENCH_ROLE must be dynamo or server, got ${role}`);
+    throw new Error(`BENCH_ROLE must be dynamo, server or local, got ${role}`);
   }
 
   process.on('message', (m: ParentMessage) => {

@@ -53,7 +53,7 @@ async function main(): Promise<void> {
   post({ type: 'ready', url: local.url });
 
   port.on('message', (request: ThreadRequest) => {
-    if (request === 'dead-letters') post({ type: 'dead-letters', count: local.queue.deadLetters.length });
+    if (request === 'dead-letters') post({ type: 'dead-letters', count: local.queue.deadLetterCount });
     else void local.stop().then(() => post({ type: 'stopped' }));
   });
 }

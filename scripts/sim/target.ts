@@ -100,7 +100,7 @@ export async function startInProcess(o: InProcessOptions): Promise<SimTarget> {
       cap,
       deadLetters: async () => {
         const counts = await Promise.all(apiWorkers.map((w) => w.deadLetters()));
-        return counts.reduce((a, b) => a + b, local.queue.deadLetters.length);
+        return counts.reduce((a, b) => a + b, local.queue.deadLetterCount);
       },
       budgetUsed: (minute) => local.app.stores.budget.used(TENANT, minute),
       threadUtilization: () => ({

@@ -189,6 +189,87 @@ describe('DeviceStore', () => {
     await expect(devices.list(tenantId, {}, first.cursor, 2)).rejects.toMatchObject({ status: 400 });
   });
 
+  it('finds a device by exact serial number or UDID on the first page among many, by lookup, and lists it once', async () => {
+    const { devices } = fx.stores;
+    const tenantId = 'search';
+    // 60 devices whose serials contain "SN"; the ones searched for sort last by id.
+    for (let i = 0; i < 60; i++)
+      await devices.create(newDevice({ tenantId, id: `S${String(i).padStart(3, '0')}`, serialNumber: `SN-X${i}` }));
+    await devices.create(newDevice({ tenantId, id: 'zz-android', platform: 'android', serialNumber: 'R58M123' }));
+    await devices.link(tenantId, 'serial', 'R58M123', 'zz-android');
+    await devices.create(newDevice({ tenantId, id: 'zz-iphone-udid', serialNumber: 'F2LXK0ABC' }));
+    await devices.link(tenantId, 'apple-serial', 'F2LXK0ABC', 'zz-iphone-udid');
+    // Another tenant's device with the same serial never shows.
+    await devices.create(newDevice({ tenantId: 'search-other', id: 'zz-other', serialNumber: 'R58M123' }));
+    await devices.link('search-other', 'serial', 'R58M123', 'zz-other');
+
+    // Counts the DynamoDB calls (the stores' document client shares the client's middleware),
+    // once the cursor key is loaded (the first cursor of a process reads it).
+    await devices.list(tenantId, {}, undefined, 1);
+    let calls = 0;
+    fx.dynamo.client.middlewareStack.add(
+      (next) => (args) => {
+        calls += 1;
+        return next(args);
+      },
+      { step: 'initialize', name: 'countSearchCalls' },
+    );
+    try {
+      for (const [q, id] of [
+        ['R58M123', 'zz-android'],
+        ['F2LXK0ABC', 'zz-iphone-udid'],
+        ['zz-iphone-udid', 'zz-iphone-udid'],
+      ]) {
+        calls = 0;
+        const page = await devices.list(tenantId, { q }, undefined, 5);
+        expect([q, page.items[0]?.id]).toEqual([q, id]);
+        // The lookups and one page of the list, not the 60 devices before it.
+        expect(calls).toBeLessThanOrEqual(4);
+      }
+    } finally {
+      fx.dynamo.client.middlewareStack.remove('countSearchCalls');
+    }
+    // A filter that excludes the match excludes it here too.
+    expect((await devices.list(tenantId, { q: 'R58M123', platform: 'ios' }, undefined, 5)).items).toEqual([]);
+
+    // A search that matches exactly and by substring: every match once, the exact one first,
+    // and with a page of one, the cursor within the exact matches goes on to the others.
+    await devices.create(newDevice({ tenantId, id: 'A-first', name: 'spare for R58M123' }));
+    const seen: string[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await devices.list(tenantId, { q: 'R58M123' }, cursor, 1);
+      if (page.cursor) expect(page.items).toHaveLength(1);
+      seen.push(...page.items.map((d) => d.id));
+      cursor = page.cursor;
+    } while (cursor);
+    expect(seen).toEqual(['zz-android', 'A-first']);
+  });
+
+  it('never answers an empty page with a cursor: pages of a filter that matches few devices read through', async () => {
+    const { devices } = fx.stores;
+    const tenantId = 'sparse';
+    for (let i = 0; i < 40; i++)
+      await devices.create(
+        newDevice({ tenantId, id: `D${String(i).padStart(2, '0')}`, name: i % 13 === 12 ? 'kiosk' : 'laptop' }),
+      );
+    for (const [filter, expected] of [
+      [{ q: 'kiosk' }, ['D12', 'D25', 'D38']],
+      [{ q: 'nothing like it' }, []],
+      [{ q: 'kiosk', platform: 'android' as const }, []],
+    ] as const) {
+      const seen: string[] = [];
+      let cursor: string | undefined;
+      do {
+        const page = await devices.list(tenantId, filter, cursor, 2);
+        if (page.cursor) expect([filter, page.items.length]).not.toEqual([filter, 0]);
+        seen.push(...page.items.map((d) => d.id));
+        cursor = page.cursor;
+      } while (cursor);
+      expect([filter, seen]).toEqual([filter, expected]);
+    }
+  });
+
   it('pages never skip or repeat a device while devices are written between pages', async () => {
     const { devices } = fx.stores;
     const tenantId = 'paging-under-writes';

@@ -18,6 +18,10 @@ import {
 } from './shards';
 
 const devicePk = (tenantId: string, id: string) => `DEVICE#${tenantId}#${id}`;
+/** What a device id can be (docs/api.md, path parameters): a search only looks up a value that could be one. */
+const DEVICE_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+/** The cursor of a page that ended within a search's exact matches: how many of them were shown. */
+const EXACT_SHOWN = 'exactShown';
 
 export function awaitingShard(deviceId: string): number {
   return createHash('sha1').update(deviceId).digest()[0] % AWAITING_SHARDS;
@@ -200,6 +204,27 @@ export class DynamoDeviceStore implements DeviceStore {
     return { ...next, detailHash: hash };
   }
 
+  /**
+   * The devices a search names exactly, by lookup rather than by reading the list: the device whose
+   * id is `q` (an Apple UDID, an Android device id) and the ones whose serial number is `q`.
+   */
+  private async exactMatches(tenantId: string, filter: DeviceFilter): Promise<Device[]> {
+    const q = filter.q?.trim();
+    if (!q) return [];
+    const links = await batchGet<Record<string, unknown>>(
+      this.db,
+      this.db.tables.main,
+      (['serial', 'apple-serial'] as const).map((kind) => this.linkKey(tenantId, kind, q)),
+    );
+    const ids = new Set(links.map((l) => String(l.deviceId)));
+    if (DEVICE_ID.test(q)) ids.add(q);
+    const devices = await this.getMany([...ids].map((id) => ({ pk: devicePk(tenantId, id), sk: 'DEVICE' })));
+    // A link outlives a device's serial (re-enrolled elsewhere): only a device that still has it.
+    return devices
+      .filter((d) => (d.id === q || d.serialNumber === q) && matchesFilter(d, filter))
+      .sort((a, b) => a.id.localeCompare(b.id));
+  }
+
   async list(tenantId: string, filter: DeviceFilter, cursor?: string, limit = 100): Promise<Page<Device>> {
     // The most selective index first; the rest of the filter is applied to the fetched devices.
     if (filter.syncState && !filter.templateId)
@@ -210,9 +235,19 @@ export class DynamoDeviceStore implements DeviceStore {
         ? ['gsi4', `${tenantId}#reg#${filter.registrationState}`]
         : ['gsi1', `${tenantId}#devices`];
     const scope = cursorScope('devices', tenantId, filter);
+    const decoded = await this.cursors.decode(scope, cursor);
+    // A search's exact matches come first, whatever their place in the list; the pages that read
+    // the list leave them out, so none is listed twice. A cursor within them says how many were shown.
+    const exact = await this.exactMatches(tenantId, filter);
+    const exactIds = new Set(exact.map((d) => d.id));
+    const withinExact = typeof decoded?.[EXACT_SHOWN] === 'number';
+    const shown = cursor === undefined ? 0 : withinExact ? Number(decoded[EXACT_SHOWN]) : exact.length;
+    const first = exact.slice(shown, shown + limit);
+    if (first.length === limit)
+      return { items: first, cursor: await this.cursors.encode(scope, { [EXACT_SHOWN]: shown + limit }) };
+    let startKey = withinExact ? undefined : decoded;
     // Index pages whose devices all fail the rest of the filter are read through: a page comes
     // back empty only when the list is at its end (docs/api.md "Paging").
-    let startKey = await this.cursors.decode(scope, cursor);
     for (;;) {
       const out = await this.db.doc.send(
         new QueryCommand({
@@ -221,11 +256,12 @@ export class DynamoDeviceStore implements DeviceStore {
           KeyConditionExpression: `${index}pk = :pk`,
           ExpressionAttributeValues: { ':pk': pk },
           ExclusiveStartKey: startKey,
-          Limit: limit,
+          Limit: limit - first.length,
         }),
       );
       const devices = await this.getMany((out.Items ?? []).map((k) => ({ pk: String(k.pk), sk: String(k.sk) })));
-      const items = devices.filter((d) => matchesFilter(d, filter));
+      const listed = devices.filter((d) => !exactIds.has(d.id) && matchesFilter(d, filter));
+      const items = [...first, ...listed];
       startKey = out.LastEvaluatedKey;
       if (items.length > 0 || !startKey) return { items, cursor: await this.cursors.encode(scope, startKey) };
     }

@@ -3,6 +3,7 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, RequestListener, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { dirname } from 'node:path';
 import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import { createTable, upgradeLocalData } from './local-upgrade';
 import { type TableNames, tableDefinitions } from './tables';
@@ -15,6 +16,29 @@ const dynalite = require('dynalite') as (opts: {
   deleteTableMs?: number;
   updateTableMs?: number;
 }) => Server;
+
+/**
+ * dynalite (4.0) reads through Node streams over abstract-level (3.x) iterators and closes an
+ * iterator, when its stream ends or is cut short (a Query's Limit), by calling `iterator.return()`,
+ * which abstract-level 3 iterators do not have. So every Query and Scan left its LevelDB iterator
+ * open until the database closed: each one pins the memtable and table files of its moment, so the
+ * memory of `npm start` grew without bound, and so did its data folder (the files compaction had
+ * replaced could not be deleted). Giving the iterators that `return()` closes them.
+ */
+function closeIteratorsOnReturn(): void {
+  // The abstract-level that dynalite's own `level` and `memory-level` resolve to.
+  const fromDynalite = require.resolve('abstract-level', { paths: [dirname(require.resolve('dynalite'))] });
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { AbstractIterator } = require(fromDynalite) as { AbstractIterator: { prototype: object } };
+  // The shared base of the entry, key and value iterators.
+  const common = Object.getPrototypeOf(AbstractIterator.prototype) as {
+    close(): Promise<void>;
+    return?: () => Promise<void>;
+  };
+  common.return ??= function (this: typeof common) {
+    return this.close();
+  };
+}
 
 export interface EmbeddedDynamo {
   endpoint: string;
@@ -30,6 +54,7 @@ export interface EmbeddedDynamo {
  * simulator's shared database) holds no data at rest and answers any key.
  */
 export async function startEmbeddedDynamo(opts: { path?: string; port?: number } = {}): Promise<EmbeddedDynamo> {
+  closeIteratorsOnReturn();
   const server = dynalite({ path: opts.path, createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
   const accessKeyId = opts.path ? `local-${randomBytes(24).toString('hex')}` : 'local';
   if (opts.path) requireAccessKey(server, accessKeyId);

@@ -10,6 +10,9 @@ import type { JournaledMessage, QueueJournal } from './queue-journal';
 
 export type MessageConsumer<T> = (message: T) => Promise<void>;
 
+/** Dead-lettered messages kept for a look (the newest); a long-running `npm start` must not hold them all. */
+const DEAD_LETTERS_KEPT = 100;
+
 /** Work due later than this (e.g. a NotNow retry in 15 minutes) does not hold up `drained()`. */
 const DRAIN_HORIZON_MS = 60_000;
 
@@ -26,7 +29,9 @@ export class InProcessQueue<T> {
   private inFlight = 0;
   private closed = false;
   private idleWaiters: Array<() => void> = [];
+  /** The newest dead-lettered messages (at most DEAD_LETTERS_KEPT); `deadLetterCount` counts them all. */
   readonly deadLetters: T[] = [];
+  deadLetterCount = 0;
 
   constructor(private readonly opts: InProcessQueueOptions<T> = {}) {}
 
@@ -77,7 +82,9 @@ export class InProcessQueue<T> {
       if (this.closed) return;
       if (receive < (this.opts.maxReceives ?? 5)) this.schedule(message, 1000 * receive, receive + 1);
       else {
+        this.deadLetterCount += 1;
         this.deadLetters.push(message.body);
+        if (this.deadLetters.length > DEAD_LETTERS_KEPT) this.deadLetters.shift();
         this.opts.onDeadLetter?.(message.body, err);
         await this.forget(message);
       }
