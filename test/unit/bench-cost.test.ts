@@ -39,9 +39,10 @@ describe('bench cost model', () => {
     ).toBeCloseTo(0.02, 6);
   });
 
-  it('stores the device item with its index entries and 90 days of logs in three copies', () => {
+  it('stores the device item with its index entries and 90 days of logs: two full copies and a keys-only entry', () => {
     const bytes = storedBytesPerDevice(usage({ logItems: 10, logBytes: 4000 }), assumptions);
-    expect(bytes).toBe(2000 + 100 * 5 + 3 * 3 * (4000 + 10 * 100));
+    // 3 months × (table + byDevice, each line with its overhead, + byTypeShard's key entry per line).
+    expect(bytes).toBe(2000 + 100 * 5 + 3 * (2 * (4000 + 10 * 100) + 10 * (100 + 100)));
   });
 
   it('prices each line at the published rate', () => {
