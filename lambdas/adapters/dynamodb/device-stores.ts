@@ -4,12 +4,22 @@ import { createHash } from 'node:crypto';
 import { DeleteCommand, GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { ConcurrentUpdateError, conflict } from '../../domain/errors';
 import type { Command, Device, Page } from '../../domain/types';
-import { AWAITING_SHARDS, type CommandStore, type DeviceFilter, type DeviceLink, type DeviceStore } from '../../ports';
+import {
+  AWAITING_SHARDS,
+  type CommandStore,
+  type DeviceFilter,
+  type DeviceLink,
+  type DeviceStore,
+  type DeviceWithQueue,
+} from '../../ports';
 import { batchGet, type Dynamo, isConditionFailed, queryPages, strip } from './client';
 import { type CursorCodec, cursorScope } from './cursor';
 import { INVENTORY_ATTRIBUTE, packInventory, unpackInventory } from './stored-inventory';
 
 const devicePk = (tenantId: string, id: string) => `DEVICE#${tenantId}#${id}`;
+/** A queued command's sort key prefix, next to its device's `DEVICE` item. */
+const COMMAND_SK = 'CMD#';
+const queueOrder = (a: Command, b: Command) => a.priority - b.priority || a.id.localeCompare(b.id);
 
 export function awaitingShard(deviceId: string): number {
   return createHash('sha1').update(deviceId).digest()[0] % AWAITING_SHARDS;
@@ -98,6 +108,22 @@ export class DynamoDeviceStore implements DeviceStore {
       }),
     );
     return out.Item ? deviceFromItem(out.Item) : undefined;
+  }
+
+  async getWithQueue(tenantId: string, id: string): Promise<DeviceWithQueue | undefined> {
+    let device: Device | undefined;
+    const live: Command[] = [];
+    for await (const page of queryPages(this.db, {
+      TableName: this.db.tables.main,
+      KeyConditionExpression: 'pk = :pk',
+      ExpressionAttributeValues: { ':pk': devicePk(tenantId, id) },
+      ConsistentRead: true,
+    }))
+      for (const item of page.items) {
+        if (item.sk === 'DEVICE') device = deviceFromItem(item);
+        else if (String(item.sk).startsWith(COMMAND_SK)) live.push(strip<Command>(item));
+      }
+    return device && { device, live: live.sort(queueOrder) };
   }
 
   async delete(tenantId: string, id: string, rev?: number): Promise<boolean> {
@@ -249,7 +275,7 @@ export class DynamoCommandStore implements CommandStore {
   constructor(private readonly db: Dynamo) {}
 
   private key(tenantId: string, deviceId: string, id: string) {
-    return { pk: devicePk(tenantId, deviceId), sk: `CMD#${id}` };
+    return { pk: devicePk(tenantId, deviceId), sk: `${COMMAND_SK}${id}` };
   }
 
   async enqueue(command: Command): Promise<boolean> {
@@ -273,11 +299,11 @@ export class DynamoCommandStore implements CommandStore {
     for await (const page of queryPages(this.db, {
       TableName: this.db.tables.main,
       KeyConditionExpression: 'pk = :pk AND begins_with(sk, :p)',
-      ExpressionAttributeValues: { ':pk': devicePk(tenantId, deviceId), ':p': 'CMD#' },
+      ExpressionAttributeValues: { ':pk': devicePk(tenantId, deviceId), ':p': COMMAND_SK },
       ConsistentRead: true,
     }))
       items.push(...page.items.map((i) => strip<Command>(i)));
-    return items.sort((a, b) => a.priority - b.priority || a.id.localeCompare(b.id));
+    return items.sort(queueOrder);
   }
 
   async get(tenantId: string, deviceId: string, id: string): Promise<Command | undefined> {

@@ -1,0 +1,105 @@
+// Issue #15, one session: an idle connect with nothing queued loads what it needs once (the tenant
+// from the container's cache, the device and its live queue in one Query) and writes nothing when
+// the device's last-seen time is recent; after the last-seen interval it writes the device once.
+// Counted with the bench's DynamoDB meter (scripts/bench/dynamo-meter.ts) on the real stores.
+import { AgentPushSender, SimulatedAndroidAgent } from '../../kit/android-agent';
+import type { SimulatedAppleDevice } from '../../kit/apple-device';
+import { type E2E, startE2E } from '../../kit/e2e';
+import { tableDefinitions } from '../../lambdas/adapters/dynamodb/tables';
+import { SEEN_WRITE_INTERVAL_MS } from '../../lambdas/domain/last-seen';
+import { tableDefsFrom } from '../../scripts/bench/capacity';
+import { DynamoMeter, type OpRecord } from '../../scripts/bench/dynamo-meter';
+
+jest.setTimeout(120_000);
+
+const WRITES = new Set(['PutItem', 'UpdateItem', 'DeleteItem', 'BatchWriteItem']);
+const writesOf = (records: OpRecord[]) => records.filter((r) => WRITES.has(r.op));
+
+let e: E2E;
+let meter: DynamoMeter;
+let fcm: AgentPushSender;
+let iphone: SimulatedAppleDevice;
+let agent: SimulatedAndroidAgent;
+
+/** The DynamoDB calls one request makes (nothing else runs: the fleet is settled). */
+async function callsOf(request: () => Promise<{ status: number }>, expectedStatus: number): Promise<OpRecord[]> {
+  meter.start();
+  const reply = await request();
+  const records = meter.stop();
+  expect(reply.status).toBe(expectedStatus);
+  return records;
+}
+
+beforeAll(async () => {
+  fcm = new AgentPushSender();
+  e = await startE2E({ fcm });
+  meter = new DynamoMeter(e.local.dynamo.endpoint, tableDefsFrom(tableDefinitions({ main: 'Main', logs: 'Logs' })));
+  meter.install(e.local.dynamo.client);
+  await e.uploadPushCert();
+  [iphone] = await e.enrollDevices(1);
+  const enrollment = await e.api<{ qrPayload: string }>('POST', '/admin/v1/enrollments', { platform: 'android' });
+  agent = SimulatedAndroidAgent.fromQrPayload(enrollment.body.qrPayload);
+  fcm.register(agent);
+  expect((await agent.enroll()).status).toBe(201);
+  // Both run their first sync (pushed, polled, inventory read) to the end: nothing is queued.
+  await e.waitFor(
+    async () =>
+      (await e.device(iphone.udid)).syncState === 'Synchronized' &&
+      (await e.device(agent.deviceId as string)).syncState === 'Synchronized',
+    undefined,
+    'both devices Synchronized',
+  );
+  await e.settle();
+  await agent.idle();
+  await fcm.delivered();
+});
+afterAll(async () => {
+  meter?.close();
+  await e?.stop();
+});
+
+describe('an idle connect with nothing queued', () => {
+  it('Apple (signed Idle): at most 2 DynamoDB calls and no write while last-seen is recent', async () => {
+    await iphone.connect({ Status: 'Idle' }); // last-seen now recent whatever came before
+    const records = await callsOf(() => iphone.connect({ Status: 'Idle' }), 200);
+    expect(records.length).toBeLessThanOrEqual(2);
+    expect(writesOf(records)).toEqual([]);
+  });
+
+  it('Apple: after the last-seen interval, one write of the device (and the answer is recorded)', async () => {
+    const before = (await e.device(iphone.udid)).lastSeenAt;
+    e.clock.advance(SEEN_WRITE_INTERVAL_MS + 1000);
+    const records = await callsOf(() => iphone.connect({ Status: 'Idle' }), 200);
+    expect(records.length).toBeLessThanOrEqual(2);
+    expect(writesOf(records).map((r) => r.kind)).toEqual(['device']);
+    expect(Date.parse((await e.device(iphone.udid)).lastSeenAt)).toBeGreaterThan(Date.parse(before));
+  });
+
+  it('Android agent (Idle): at most 2 DynamoDB calls and no write while last-seen is recent', async () => {
+    await agent.connect({ status: 'Idle' });
+    const records = await callsOf(() => agent.connect({ status: 'Idle' }), 204);
+    expect(records.length).toBeLessThanOrEqual(2);
+    expect(writesOf(records)).toEqual([]);
+  });
+
+  it('Android agent: after the last-seen interval, one write of the device', async () => {
+    e.clock.advance(SEEN_WRITE_INTERVAL_MS + 1000);
+    const records = await callsOf(() => agent.connect({ status: 'Idle' }), 204);
+    expect(records.length).toBeLessThanOrEqual(2);
+    expect(writesOf(records).map((r) => r.kind)).toEqual(['device']);
+  });
+
+  it('a connect that answers a push records the answer at once, inside the last-seen interval', async () => {
+    await iphone.connect({ Status: 'Idle' });
+    e.autoPoll = false;
+    const sync = await e.api('POST', `/admin/v1/devices/${iphone.udid}/commands`, { type: 'Sync' });
+    expect(sync.status).toBe(202);
+    await e.waitFor(async () => e.pushesTo(iphone.pushToken as string).length > 0 && !!(await e.device(iphone.udid)).lastPushAt, undefined, 'the push');
+    await e.settle();
+    const pushed = await e.device(iphone.udid);
+    await iphone.connect({ Status: 'Idle' });
+    const answered = await e.device(iphone.udid);
+    expect(Date.parse(answered.lastSeenAt)).toBeGreaterThan(Date.parse(pushed.lastPushAt));
+    e.autoPoll = true;
+  });
+});
