@@ -2,8 +2,8 @@
 // its MDM profile on a 401. Bad signatures and certificates get 400; a device the server no
 // longer manages gets 403 {"code":"com.apple.unrecognized.device"}.
 import { DomainError } from '../domain/errors';
-import { StoredLimitError } from '../domain/limits';
 import { isTenantId } from '../domain/identifiers';
+import { StoredLimitError } from '../domain/limits';
 import type { Tenant } from '../domain/types';
 import { baseUrl } from '../http/base-url';
 import type { HttpRequest, HttpResponse, OperationInput } from '../http/types';

@@ -6,8 +6,8 @@ import type { Device } from '../domain/types';
 import { secretToken, sha256Hex } from '../ids';
 import { inventoryFromAgent } from '../protocol/android/adapter';
 import type { App } from './container';
-import { enrollDevice, useableEnrollment } from './enrollment';
 import { answeredChange, changeSessionDevice, type DeviceSession } from './device-session';
+import { enrollDevice, useableEnrollment } from './enrollment';
 import { advanceSync, mergeInventory, requestSync } from './sync';
 
 /**

@@ -35,7 +35,9 @@ export async function authenticateCaller(
     // the device (its session) and checks the token against it once more.
     const tokenHash = sha256Hex(token ?? '');
     const deviceId =
-      token && isTenantId(tenantParam) ? await app.stores.devices.resolveLink(tenantParam, 'token', tokenHash) : undefined;
+      token && isTenantId(tenantParam)
+        ? await app.stores.devices.resolveLink(tenantParam, 'token', tokenHash)
+        : undefined;
     if (!deviceId || !tenantParam) {
       throw new DomainError('unauthorized', token ? 'device token not valid; enroll again' : 'missing device token');
     }

@@ -1,4 +1,6 @@
 // Everything a service needs (the dependency container), built once per process by lambdas/wiring/{aws,local}.ts.
+
+import type { Tenant } from '../domain/types';
 import type {
   BulkQueue,
   Clock,
@@ -11,7 +13,6 @@ import type {
   WebhookQueue,
   WebhookTransport,
 } from '../ports';
-import type { Tenant } from '../domain/types';
 
 export interface AppConfig {
   /** Base URL devices and admins reach (custom domain when deployed); falls back to the request host. */

@@ -1,11 +1,11 @@
 // The device's command queue as a session sees it: which command to hand out next, and what a
 // reported status does. Shared by the Apple connect endpoint and the Android agent.
 import { explainError } from '../domain/error-explanations';
+import { ConcurrentUpdateError, notFound } from '../domain/errors';
 import { commandCompleted } from '../domain/events';
+import { seenOnlyChange, withAccess } from '../domain/last-seen';
 import { boundErrors, StoredLimitError } from '../domain/limits';
 import { deliveredAfter } from '../domain/sync/plan';
-import { ConcurrentUpdateError, notFound } from '../domain/errors';
-import { seenOnlyChange, withAccess } from '../domain/last-seen';
 import type { Command, CommandError, Device, Tenant } from '../domain/types';
 import type { InventoryUpdate } from '../ports/platform';
 import { logEvent } from './audit';

@@ -72,7 +72,15 @@ describe('an idle connect with nothing queued', () => {
     const records = await callsOf(() => iphone.connect({ Status: 'Idle' }), 200);
     expect(records.length).toBeLessThanOrEqual(2);
     expect(writesOf(records).map((r) => r.kind)).toEqual(['device']);
-    expect(Date.parse((await e.device(iphone.udid)).lastSeenAt)).toBeGreaterThan(Date.parse(before));
+    const seen = (await e.device(iphone.udid)).lastSeenAt;
+    expect(Date.parse(seen)).toBeGreaterThan(Date.parse(before));
+    // No log line for it, but the timeline still shows the access (kept on the device).
+    const timeline = (await e.api('GET', `/admin/v1/devices/${iphone.udid}/timeline`)).body as {
+      entries: Array<{ at: string; kind: string }>;
+    };
+    const accesses = timeline.entries.filter((entry) => entry.kind === 'device-access');
+    expect(accesses.at(-1)?.at).toBe(new Date(Math.floor(Date.parse(seen) / 1000) * 1000).toISOString());
+    expect(timeline.entries.at(-1)?.kind).toBe('device-access');
   });
 
   it('Android agent (Idle): at most 2 DynamoDB calls and no write while last-seen is recent', async () => {
@@ -95,7 +103,11 @@ describe('an idle connect with nothing queued', () => {
     e.autoPoll = false;
     const sync = await e.api('POST', `/admin/v1/devices/${iphone.udid}/commands`, { type: 'Sync' });
     expect(sync.status).toBe(202);
-    await e.waitFor(async () => e.pushesTo(iphone.pushToken as string).length > 0 && !!(await e.device(iphone.udid)).lastPushAt, undefined, 'the push');
+    await e.waitFor(
+      async () => e.pushesTo(iphone.pushToken as string).length > 0 && !!(await e.device(iphone.udid)).lastPushAt,
+      undefined,
+      'the push',
+    );
     await e.settle();
     const pushed = await e.device(iphone.udid);
     await iphone.connect({ Status: 'Idle' });
