@@ -255,6 +255,10 @@ export async function recordReport(app: App, session: DeviceSession, report: Com
     const device = await withdrawDevice(app, session.device, command.adminType === 'Wipe' ? 'wiped' : 'unenrolled');
     return { ...session, device, live: [] };
   }
+  const live = session.live.filter((c) => c.id !== command.id);
+  // Outside a sync (no phase in the device this session wrote) the sync engine has nothing to
+  // move on: a sync requested after that write queues its own reads, whose reports move it.
+  if (!session.device.syncPhase) return { ...session, live };
   await advanceSync(app, tenantId, deviceId);
   // The sync engine may have queued the next phase's commands.
   return { ...session, live: await app.stores.commands.liveQueue(tenantId, deviceId) };
