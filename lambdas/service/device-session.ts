@@ -1,5 +1,7 @@
-// The device's command queue as a session sees it: which command to hand out next, and what a
-// reported status does. Shared by the Apple connect endpoint and the Android agent.
+// The device session (docs/architecture.md §The device session): what one device request loads
+// once (tenant, device, live queue), which command it hands out next, what a reported status
+// does, and the one conditional device write it ends with. Shared by the Apple connect endpoint
+// and the Android agent.
 import { explainError } from '../domain/error-explanations';
 import { ConcurrentUpdateError, notFound } from '../domain/errors';
 import { commandCompleted } from '../domain/events';
