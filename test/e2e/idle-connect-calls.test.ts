@@ -5,7 +5,9 @@
 import { AgentPushSender, SimulatedAndroidAgent } from '../../kit/android-agent';
 import type { SimulatedAppleDevice } from '../../kit/apple-device';
 import { type E2E, startE2E } from '../../kit/e2e';
+import { makeDynamoStores } from '../../lambdas/adapters/dynamodb/stores';
 import { tableDefinitions } from '../../lambdas/adapters/dynamodb/tables';
+import { AesSecretBox } from '../../lambdas/adapters/local/secret-box';
 import { SEEN_WRITE_INTERVAL_MS } from '../../lambdas/domain/last-seen';
 import { tableDefsFrom } from '../../scripts/bench/capacity';
 import { DynamoMeter, type OpRecord } from '../../scripts/bench/dynamo-meter';
@@ -114,5 +116,28 @@ describe('an idle connect with nothing queued', () => {
     const answered = await e.device(iphone.udid);
     expect(Date.parse(answered.lastSeenAt)).toBeGreaterThan(Date.parse(pushed.lastPushAt));
     e.autoPoll = true;
+  });
+});
+
+describe('the tenant cache', () => {
+  it('a request refused on a cached tenant that another container changed is answered on a fresh read', async () => {
+    // Another container (another Lambda instance): its own stores, not this container's cache.
+    const other = makeDynamoStores(
+      e.local.dynamo.client,
+      { main: 'Main', logs: 'Logs' },
+      e.clock,
+      new AesSecretBox(Buffer.alloc(32, 7)),
+    );
+    const current = (await other.tenants.get('demo'))!;
+    await other.tenants.update('demo', { apns: { ...current.apns!, topic: 'com.example.other-topic' } });
+    e.local.app.tenantCache.forget('demo');
+    expect((await e.local.app.tenantCache.get('demo'))?.apns?.topic).toBe('com.example.other-topic');
+    await other.tenants.update('demo', { apns: current.apns });
+    // The cached topic is not the device's any more; the tenant's is again.
+    expect((await iphone.tokenUpdate()).status).toBe(200);
+    expect((await e.local.app.tenantCache.get('demo'))?.apns?.topic).toBe(current.apns?.topic);
+    const refusals = await e.api('GET', `/admin/v1/logs?type=event&q=refused`);
+    expect(refusals.status).toBe(200);
+    expect(JSON.stringify(refusals.body)).not.toContain('push topic');
   });
 });
