@@ -2,13 +2,12 @@
 // token is a 401: the agent then re-enrolls.
 
 import { DomainError } from '../domain/errors';
-import type { Device } from '../domain/types';
 import { type HttpResponse, json, noContent, type OperationInput } from '../http/types';
 import type * as s from '../protocol/android/wire';
 import { androidInventorySchema } from '../protocol/android/wire';
 import { enrollAndroidAgent, recordAgentCheckin, unlockedNow } from '../service/android-agent';
 import type { App } from '../service/container';
-import { reportAndHandOut } from '../service/device-session';
+import { type DeviceSession, openSession, reportAndHandOut } from '../service/device-session';
 import * as z from '../zod';
 import type { SurfaceOp } from './routes';
 
@@ -25,13 +24,22 @@ function checkedResultInventory(
   return parsed.data;
 }
 
-/** The device the pipeline authenticated by its bearer token (a 401 never gets this far). */
-async function authenticatedDevice(app: App, input: In): Promise<Device> {
-  if (input.principal.kind !== 'android-device') throw new DomainError('unauthorized', 'missing device token');
-  const device = await app.stores.devices.get(input.principal.tenantId, input.principal.deviceId);
-  if (!device || device.registrationState === 'Withdrawn')
+/**
+ * The session of the device the pipeline authenticated by its bearer token (a token with no
+ * device never gets this far): a withdrawn device, or one enrolled again with a new token, is 401.
+ */
+async function authenticatedSession(app: App, input: In): Promise<DeviceSession> {
+  const { principal } = input;
+  if (principal.kind !== 'android-device') throw new DomainError('unauthorized', 'missing device token');
+  const tenant = await app.tenantCache.get(principal.tenantId);
+  const session = tenant && (await openSession(app, tenant, principal.deviceId));
+  if (
+    !session ||
+    session.device.registrationState === 'Withdrawn' ||
+    session.device.deviceTokenHash !== principal.tokenHash
+  )
     throw new DomainError('unauthorized', 'device token not valid; enroll again');
-  return device;
+  return session;
 }
 
 export const androidOperations: Record<
@@ -43,7 +51,7 @@ export const androidOperations: Record<
 
   androidCheckin: async (input: In<z.infer<typeof s.androidCheckinSchema>>, app) => {
     const { body, req } = input;
-    await recordAgentCheckin(app, await authenticatedDevice(app, input), {
+    await recordAgentCheckin(app, await authenticatedSession(app, input), {
       fcmToken: body.fcmToken,
       inventory: body.inventory,
       sourceIp: req.sourceIp,
@@ -53,14 +61,14 @@ export const androidOperations: Record<
   },
 
   androidConnect: async (input: In<z.infer<typeof s.androidConnectSchema>>, app) => {
-    const device = await authenticatedDevice(app, input);
+    const session = await authenticatedSession(app, input);
     const { body } = input;
     const inventory = checkedResultInventory(body.result);
-    const next = await reportAndHandOut(app, device, {
+    const next = await reportAndHandOut(app, session, {
       status: body.status,
       commandId: body.commandId,
       result: body.result,
-      unlocked: unlockedNow(device, inventory),
+      unlocked: unlockedNow(session.device, inventory),
       errors: body.error
         ? [{ code: body.error.code ?? 'error', domain: 'AndroidAgent', message: body.error.message ?? '' }]
         : undefined,

@@ -3,6 +3,7 @@
 // longer manages gets 403 {"code":"com.apple.unrecognized.device"}.
 import { DomainError } from '../domain/errors';
 import { isTenantId } from '../domain/identifiers';
+import { StoredLimitError } from '../domain/limits';
 import type { Tenant } from '../domain/types';
 import { baseUrl } from '../http/base-url';
 import type { HttpRequest, HttpResponse, OperationInput } from '../http/types';
@@ -26,7 +27,7 @@ import {
 } from '../service/apple-enrollment';
 import { logEvent } from '../service/audit';
 import type { App } from '../service/container';
-import { reportAndHandOut } from '../service/device-session';
+import { openSession, reportAndHandOut } from '../service/device-session';
 import { withdrawDevice } from '../service/enrollment';
 import type { SurfaceOp } from './routes';
 
@@ -102,6 +103,31 @@ async function logRefusals(
   }
 }
 
+/**
+ * A check-in or connect, with the tenant from the container's cache (docs/architecture.md §The
+ * device session). A request refused on the cached tenant (its signature, its topic) is tried once
+ * more on a fresh read when the tenant changed meanwhile in another container (a new push
+ * certificate or device CA setting), so a stale cache never refuses a device.
+ */
+async function deviceRequest(
+  app: App,
+  params: Record<string, string>,
+  req: HttpRequest,
+  handle: (app: App, tenant: Tenant, req: HttpRequest) => Promise<HttpResponse>,
+): Promise<HttpResponse> {
+  const cached = isTenantId(params.tenant) ? await app.tenantCache.get(params.tenant) : undefined;
+  if (!cached) return unrecognizedDevice();
+  try {
+    return await handle(app, cached, req);
+  } catch (err) {
+    const refused = err instanceof DomainError && err.status === 400 && !(err instanceof StoredLimitError);
+    const fresh = refused ? await app.tenantCache.reload(cached.id) : undefined;
+    if (fresh && JSON.stringify(fresh) !== JSON.stringify(cached))
+      return logRefusals(app, fresh, req, () => handle(app, fresh, req));
+    return logRefusals(app, cached, req, () => Promise.reject(err));
+  }
+}
+
 function checkTopic(tenant: Tenant, msg: CheckinMessage): void {
   const topic = 'topic' in msg ? msg.topic : undefined;
   if (topic && tenant.apns && topic !== tenant.apns.topic)
@@ -129,17 +155,8 @@ export const appleOperations: Record<
   scepGet: async ({ params, query }, app) => scep(app, params, query as ScepQuery, undefined),
   scepPost: async ({ params, query, req }, app) => scep(app, params, query as ScepQuery, req.body),
 
-  appleCheckin: async ({ params, req }, app) => {
-    const tenant = await tenantFor(app, params);
-    if (!tenant) return unrecognizedDevice();
-    return logRefusals(app, tenant, req, () => checkin(app, tenant, req));
-  },
-
-  appleConnect: async ({ params, req }, app) => {
-    const tenant = await tenantFor(app, params);
-    if (!tenant) return unrecognizedDevice();
-    return logRefusals(app, tenant, req, () => connect(app, tenant, req));
-  },
+  appleCheckin: async ({ params, req }, app) => deviceRequest(app, params, req, checkin),
+  appleConnect: async ({ params, req }, app) => deviceRequest(app, params, req, connect),
 };
 
 type ScepQuery = { operation: 'GetCACaps' | 'GetCACert' | 'PKIOperation'; message?: string };
@@ -225,16 +242,20 @@ async function checkin(app: App, tenant: Tenant, req: HttpRequest): Promise<Http
 async function connect(app: App, tenant: Tenant, req: HttpRequest): Promise<HttpResponse> {
   const signer = await verifySigner(app, tenant, req);
   const report = parseDevicePlist(req, parseCommandReport);
-  const device = await app.stores.devices.get(tenant.id, report.udid);
-  if (!device || device.registrationState === 'Withdrawn') return unrecognizedDevice();
-  await requireCurrentCertificate(app, device, signer);
+  const session = await openSession(app, tenant, report.udid);
+  if (!session || session.device.registrationState === 'Withdrawn') return unrecognizedDevice();
+  const device = await requireCurrentCertificate(app, session.device, signer);
   if (report.channel === 'user') return okEmpty(); // no user-channel commands are queued
-  const next = await reportAndHandOut(app, device, {
-    status: report.status,
-    commandId: report.commandUuid,
-    result: report.raw,
-    errors: report.errorChain?.map((e) => ({ code: e.code, domain: e.domain, message: e.message })),
-  });
+  const next = await reportAndHandOut(
+    app,
+    { ...session, device },
+    {
+      status: report.status,
+      commandId: report.commandUuid,
+      result: report.raw,
+      errors: report.errorChain?.map((e) => ({ code: e.code, domain: e.domain, message: e.message })),
+    },
+  );
   if (!next) return okEmpty(); // the empty command response is zero bytes (docs/protocol.md §Zero-length answer)
   return {
     status: 200,

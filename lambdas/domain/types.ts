@@ -164,6 +164,12 @@ export interface Device {
   lastPushAt?: string;
   lastSeenAt?: string;
   lastUnlockedSeenAt?: string;
+  /**
+   * Recent idle accesses (epoch seconds, newest last; domain/last-seen.ts): the timeline's "each
+   * access" without a log line per idle poll. Written with lastSeenAt, so at most one per
+   * SEEN_WRITE_INTERVAL_MS.
+   */
+  recentAccesses?: number[];
   lastSyncedAt?: string;
   /** The first push the device has not answered yet (the Not-Responding clock); unset when it answered. */
   awaitingAnswerSince?: string;

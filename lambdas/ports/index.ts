@@ -92,6 +92,11 @@ export interface DeviceStore {
   create(device: Device): Promise<void>;
   get(tenantId: string, id: string): Promise<Device | undefined>;
   /**
+   * The device and its live queue (in queue order) in one strongly consistent Query: they share a
+   * partition. What a device request starts from (service/device-session.ts).
+   */
+  getWithQueue(tenantId: string, id: string): Promise<DeviceWithQueue | undefined>;
+  /**
    * Deletes a device record (a pending enrollment taken over by the device that enrolled). With
    * `rev`, only if it is still at that rev: false when another writer changed or deleted it first.
    */
@@ -116,6 +121,11 @@ export interface DeviceStore {
   findByLink(tenantId: string, kind: DeviceLink, value: string): Promise<Device | undefined>;
   /** What a link points at (a device id, or an enrollment token hash for `identity`). */
   resolveLink(tenantId: string, kind: DeviceLink, value: string): Promise<string | undefined>;
+}
+
+export interface DeviceWithQueue {
+  device: Device;
+  live: Command[];
 }
 
 /**

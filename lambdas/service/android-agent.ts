@@ -6,8 +6,9 @@ import type { Device } from '../domain/types';
 import { secretToken, sha256Hex } from '../ids';
 import { inventoryFromAgent } from '../protocol/android/adapter';
 import type { App } from './container';
+import { answeredChange, changeSessionDevice, type DeviceSession } from './device-session';
 import { enrollDevice, useableEnrollment } from './enrollment';
-import { advanceSync, deviceAnswered, mergeInventory, requestSync } from './sync';
+import { advanceSync, mergeInventory, requestSync } from './sync';
 
 /**
  * The agent reports its lock state with its inventory: the access counts as unlocked (the
@@ -33,7 +34,7 @@ export async function enrollAndroidAgent(
   tenantId: string,
   input: AgentEnrollment,
 ): Promise<{ deviceId: string; deviceToken: string }> {
-  const tenant = isTenantId(tenantId) ? await app.stores.tenants.get(tenantId) : undefined;
+  const tenant = isTenantId(tenantId) ? await app.tenantCache.get(tenantId) : undefined;
   if (!tenant) throw notFound('enrollment token');
   const enrollment = await useableEnrollment(app, tenant.id, input.enrollmentToken, 'android');
   const deviceToken = secretToken('dev');
@@ -74,14 +75,19 @@ export interface AgentCheckin {
 }
 
 /** A check-in: the device answered (new push token, inventory, address), and its sync moves on. */
-export async function recordAgentCheckin(app: App, device: Device, checkin: AgentCheckin): Promise<void> {
+export async function recordAgentCheckin(app: App, session: DeviceSession, checkin: AgentCheckin): Promise<void> {
   const update = checkin.inventory ? inventoryFromAgent(checkin.inventory) : undefined;
   const at = app.clock.now().toISOString();
-  await deviceAnswered(app, device.tenantId, device.id, unlockedNow(device, checkin.inventory), (d) => {
-    if (checkin.fcmToken) d.push = { token: checkin.fcmToken };
-    if (update) Object.assign(d, mergeInventory(d, update, at));
-    d.checkInAddress = checkin.sourceIp;
-    d.userAgent = checkin.userAgent ?? d.userAgent;
-  });
-  await advanceSync(app, device.tenantId, device.id);
+  const { tenantId, id } = session.device;
+  await changeSessionDevice(app, session, (s) =>
+    answeredChange(s, unlockedNow(s.device, checkin.inventory), at, {
+      extra: (d) => {
+        if (checkin.fcmToken) d.push = { token: checkin.fcmToken };
+        if (update) Object.assign(d, mergeInventory(d, update, at));
+        d.checkInAddress = checkin.sourceIp;
+        d.userAgent = checkin.userAgent ?? d.userAgent;
+      },
+    }),
+  );
+  await advanceSync(app, tenantId, id);
 }

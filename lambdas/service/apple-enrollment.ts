@@ -148,24 +148,28 @@ export const boundIdentityKey = (certHash: string) => `bound#${certHash}`;
 /**
  * The request must come from the certificate bound to this device. A certificate the device
  * renewed by SCEP (bound to it at issuance) takes over the binding at its first use, and the one
- * it replaces is released then: from that request on, the old certificate is refused.
+ * it replaces is released then: from that request on, the old certificate is refused. Returns the
+ * device as it is after that (bound to the renewed certificate).
  */
 export async function requireCurrentCertificate(
   app: App,
   device: Device,
   signer: VerifiedSigner | undefined,
-): Promise<void> {
-  if (!signer || !device.identityCertHash || device.identityCertHash === signer.certHash) return;
+): Promise<Device> {
+  if (!signer || !device.identityCertHash || device.identityCertHash === signer.certHash) return device;
   const renewedFor = await app.stores.devices.resolveLink(
     device.tenantId,
     'identity',
     boundIdentityKey(signer.certHash),
   );
-  if (renewedFor !== device.id) return requireBoundCertificate(device, signer);
+  if (renewedFor !== device.id) {
+    requireBoundCertificate(device, signer);
+    return device;
+  }
   // The hash this write replaced (set by the run of the change that was written; undefined when
   // a concurrent request moved the binding first).
   let replaced: string | undefined;
-  await mutateDevice(app, device.tenantId, device.id, (d) => {
+  const renewed = await mutateDevice(app, device.tenantId, device.id, (d) => {
     replaced = d.identityCertHash === signer.certHash ? undefined : d.identityCertHash;
     if (!replaced) return undefined;
     return {
@@ -174,6 +178,7 @@ export async function requireCurrentCertificate(
     };
   });
   if (replaced) await releaseIdentityCertificate(app, device.tenantId, replaced);
+  return renewed;
 }
 
 /**

@@ -18,7 +18,7 @@ export type Auth = 'apple-device' | 'android-device' | 'viewer' | 'admin' | 'ope
 export type Principal =
   | { kind: 'key'; tenantId: string; role: 'admin' | 'viewer'; keyId: string }
   | { kind: 'operator' }
-  | { kind: 'android-device'; tenantId: string; deviceId: string }
+  | { kind: 'android-device'; tenantId: string; deviceId: string; tokenHash: string }
   | { kind: 'none' };
 
 /** The caller a route's rule admits, from its bearer token; 401/403 (DomainError) otherwise. */
@@ -30,14 +30,18 @@ export async function authenticateCaller(
 ): Promise<Principal> {
   if (auth === 'public' || auth === 'apple-device') return { kind: 'none' };
   if (auth === 'android-device') {
-    // Checked before the body: an agent with a bad token learns that first, and re-enrolls.
-    const hash = sha256Hex(token ?? '');
-    const device =
-      token && isTenantId(tenantParam) ? await app.stores.devices.findByLink(tenantParam, 'token', hash) : undefined;
-    if (!device || device.registrationState === 'Withdrawn' || device.deviceTokenHash !== hash) {
+    // Checked before the body: an agent with a bad token learns that first, and re-enrolls. The
+    // token's link is dropped when the device enrolls again or is withdrawn; the operation loads
+    // the device (its session) and checks the token against it once more.
+    const tokenHash = sha256Hex(token ?? '');
+    const deviceId =
+      token && isTenantId(tenantParam)
+        ? await app.stores.devices.resolveLink(tenantParam, 'token', tokenHash)
+        : undefined;
+    if (!deviceId || !tenantParam) {
       throw new DomainError('unauthorized', token ? 'device token not valid; enroll again' : 'missing device token');
     }
-    return { kind: 'android-device', tenantId: device.tenantId, deviceId: device.id };
+    return { kind: 'android-device', tenantId: tenantParam, deviceId, tokenHash };
   }
   if (!token) throw new DomainError('unauthorized', 'missing API key: send Authorization: Bearer <key>');
   const hash = sha256Hex(token);

@@ -1,4 +1,6 @@
 // Everything a service needs (the dependency container), built once per process by lambdas/wiring/{aws,local}.ts.
+
+import type { Tenant } from '../domain/types';
 import type {
   BulkQueue,
   Clock,
@@ -7,6 +9,7 @@ import type {
   PushSender,
   SecretBox,
   Stores,
+  TenantStore,
   WebhookQueue,
   WebhookTransport,
 } from '../ports';
@@ -43,6 +46,8 @@ export interface AppConfig {
 
 export interface App {
   stores: Stores;
+  /** Tenants as device requests read them: cached in this container (see TenantCache). */
+  tenantCache: TenantCache;
   /** Seals short-lived secrets (command PINs) outside the secret store. */
   box: SecretBox;
   clock: Clock;
@@ -65,3 +70,76 @@ export const DEFAULT_CONFIG: AppConfig = {
   maxCommandAttempts: 3,
   allowLoopbackHttp: false,
 };
+
+/** How long a tenant read by a device request is reused in this container. */
+export const TENANT_CACHE_MS = 60_000;
+/** How many tenants a container keeps (the least recently read are dropped first). */
+export const TENANT_CACHE_SIZE = 1_000;
+
+/**
+ * Tenants cached per container for device requests (docs/architecture.md §The device session),
+ * so a device's connect normally reads no tenant item. A tenant written through this container
+ * (a push credential, signing certificate or setting changed: see withTenantCache) is dropped at
+ * once; one written by another container is re-read after TENANT_CACHE_MS at most.
+ */
+export class TenantCache {
+  private readonly entries = new Map<string, { tenant: Tenant; readAt: number }>();
+  /** Moves on every write, so a read that started before it is not kept. */
+  private generation = 0;
+
+  constructor(
+    private readonly store: Pick<TenantStore, 'get'>,
+    private readonly now: () => number = () => performance.now(),
+  ) {}
+
+  async get(id: string): Promise<Tenant | undefined> {
+    const entry = this.entries.get(id);
+    if (entry && this.now() - entry.readAt < TENANT_CACHE_MS) {
+      // Least recently read first out: a read moves the entry to the end.
+      this.entries.delete(id);
+      this.entries.set(id, entry);
+      return entry.tenant;
+    }
+    return this.reload(id);
+  }
+
+  /** Reads the tenant again (a request refused on the cached one checks it is still so). */
+  async reload(id: string): Promise<Tenant | undefined> {
+    const generation = this.generation;
+    const readAt = this.now();
+    const tenant = await this.store.get(id);
+    this.entries.delete(id);
+    if (tenant && generation === this.generation) {
+      this.entries.set(id, { tenant, readAt });
+      if (this.entries.size > TENANT_CACHE_SIZE) this.entries.delete(this.entries.keys().next().value as string);
+    }
+    return tenant;
+  }
+
+  forget(id: string): void {
+    this.generation++;
+    this.entries.delete(id);
+  }
+}
+
+/** The stores with tenant writes that drop the written tenant from the returned cache. */
+export function withTenantCache(stores: Stores): { stores: Stores; tenantCache: TenantCache } {
+  const raw = stores.tenants;
+  const tenantCache = new TenantCache(raw);
+  const tenants: TenantStore = {
+    get: (id) => raw.get(id),
+    list: (cursor, limit) => raw.list(cursor, limit),
+    create: async (tenant) => {
+      tenantCache.forget(tenant.id);
+      await raw.create(tenant);
+    },
+    update: async (id, patch) => {
+      try {
+        return await raw.update(id, patch);
+      } finally {
+        tenantCache.forget(id);
+      }
+    },
+  };
+  return { stores: { ...stores, tenants }, tenantCache };
+}

@@ -1,21 +1,25 @@
-// The device's command queue as a session sees it: which command to hand out next, and what a
-// reported status does. Shared by the Apple connect endpoint and the Android agent.
+// The device session (docs/architecture.md §The device session): what one device request loads
+// once (tenant, device, live queue), which command it hands out next, what a reported status
+// does, and the one conditional device write it ends with. Shared by the Apple connect endpoint
+// and the Android agent.
 import { explainError } from '../domain/error-explanations';
+import { ConcurrentUpdateError, notFound } from '../domain/errors';
 import { commandCompleted } from '../domain/events';
+import { seenOnlyChange, withAccess } from '../domain/last-seen';
 import { boundErrors, StoredLimitError } from '../domain/limits';
 import { deliveredAfter } from '../domain/sync/plan';
-import type { Command, CommandError, Device } from '../domain/types';
+import type { Command, CommandError, Device, Tenant } from '../domain/types';
+import type { InventoryUpdate } from '../ports/platform';
 import { logEvent } from './audit';
 import { commandSecretContext } from './command-queue';
 import type { App } from './container';
-import { mutateDevice } from './devices';
+import { type DeviceChange, MAX_ATTEMPTS, pauseBeforeRetry, syncChange, writeDeviceChange } from './devices';
 import { emitEvents } from './events';
 import { platformFor } from './platform-adapters';
 import { requestPush } from './push-requests';
 import {
   advanceSync,
   countReadStart,
-  deviceAnswered,
   expireReadIfStuck,
   mergeInventory,
   nextReadQuery,
@@ -99,105 +103,218 @@ async function finishCommand(
 }
 
 /**
- * Records a status report. Idempotent per command id: a report for a command no longer in the
- * queue (already finished) changes nothing. Returns whether the session is now "locked" (NotNow).
+ * What one device request works on, loaded once at its start: the tenant (from the container's
+ * cache), the device and its live queue (one Query: they share a partition). It is passed along
+ * instead of read again by id; the request ends with at most one conditional write of the device.
  */
-export async function recordReport(app: App, device: Device, report: CommandReport): Promise<Device> {
+export interface DeviceSession {
+  tenant: Tenant;
+  device: Device;
+  /** The live queue (Queued, Sent, NotNow) in queue order, as this session last knew it. */
+  live: Command[];
+}
+
+/** Opens the session of a device request; undefined when the tenant has no such device. */
+export async function openSession(app: App, tenant: Tenant, deviceId: string): Promise<DeviceSession | undefined> {
+  const loaded = await app.stores.devices.getWithQueue(tenant.id, deviceId);
+  return loaded && { tenant, ...loaded };
+}
+
+async function reopen(app: App, session: DeviceSession): Promise<DeviceSession> {
+  const again = await openSession(app, session.tenant, session.device.id);
+  if (!again) throw notFound('device');
+  return again;
+}
+
+/**
+ * The one device write of a session: `change` (pure, on the session as loaded; undefined for
+ * "nothing to write") is written conditionally on the rev read. A lost race loads the session
+ * again and runs `change` on it, a bounded number of times.
+ */
+export async function changeSessionDevice(
+  app: App,
+  session: DeviceSession,
+  change: (session: DeviceSession) => DeviceChange | undefined,
+): Promise<DeviceSession> {
+  for (let attempt = 1; ; attempt++) {
+    const result = change(session);
+    if (!result) return session;
+    try {
+      return { ...session, device: await writeDeviceChange(app, session.device, result) };
+    } catch (err) {
+      if (!(err instanceof ConcurrentUpdateError) || attempt >= MAX_ATTEMPTS) throw err;
+      await pauseBeforeRetry(attempt);
+      session = await reopen(app, session);
+    }
+  }
+}
+
+/**
+ * The device answered: the Not-Responding clock is reset and Sync-Requested moves on
+ * (docs/sync.md). `extra` adds what else the request changes. Undefined (no write) when only the
+ * last-seen times would move and they may wait (domain/last-seen.ts); an idle access that is
+ * written joins the device's recent accesses (the timeline's "each access").
+ */
+export function answeredChange(
+  session: DeviceSession,
+  unlocked: boolean,
+  at: string,
+  opts: { idle?: boolean; extra?: (d: Device) => void } = {},
+): DeviceChange | undefined {
+  const before = session.device;
+  const change = syncChange(before, { type: 'device-answered', unlocked }, at);
+  opts.extra?.(change.device);
+  if (seenOnlyChange(before, change.device, at)) return undefined;
+  if (opts.idle) change.device.recentAccesses = withAccess(before.recentAccesses, at);
+  return change;
+}
+
+/**
+ * Records a status report. Idempotent per command id: a report for a command no longer in the
+ * queue (already finished) changes nothing. Returns the session as it is after the report.
+ */
+export async function recordReport(app: App, session: DeviceSession, report: CommandReport): Promise<DeviceSession> {
   const at = app.clock.now().toISOString();
-  // An inventory query handed out from the device's pending read: it is not in the queue.
+  const { tenantId, id: deviceId } = session.device;
+  // An inventory query handed out from the device's pending read: it is not in the queue
+  // (docs/sync.md §Inventory reads). Its answer may end the read and queue the next phase.
   const read = report.status === 'Idle' ? undefined : parseReadCommandId(report.commandId);
-  if (read) return recordReadAnswer(app, device, report, read);
-  const live = await app.stores.commands.liveQueue(device.tenantId, device.id);
-  const command = report.commandId ? live.find((c) => c.id === report.commandId) : undefined;
+  if (read) {
+    await recordReadAnswer(app, session.device, report, read);
+    return reopen(app, session);
+  }
+  const commandIn = (s: DeviceSession) =>
+    report.commandId ? s.live.find((c) => c.id === report.commandId) : undefined;
+  const command = commandIn(session);
   const finished = finishedStatus(report.status);
   // Something that only runs unlocked was acknowledged: the device was unlocked (the "security check").
   const unlocked = report.unlocked ?? (!!command && finished === 'Acknowledged' && command.needsUnlock);
-  let current = await deviceAnswered(app, device.tenantId, device.id, unlocked, (d) => {
-    if (report.status === 'Idle') countReadStart(d); // before lastNotNowAt is cleared: it tells why the last try stopped
-    if (report.status === 'NotNow') d.lastNotNowAt = at;
-    else if (report.status === 'Idle') delete d.lastNotNowAt; // a new session: try everything again
-  });
 
   if (report.status === 'Idle') {
-    // One entry per device session: the timeline's "each access".
-    await logEvent(
-      app,
-      device.tenantId,
-      'device-access',
-      `device connected${live.length ? ` (${live.length} command(s) waiting)` : ''}`,
-      { deviceId: device.id, data: { queued: live.length } },
+    session = await changeSessionDevice(app, session, (s) =>
+      answeredChange(s, unlocked, at, {
+        // An idle session with nothing queued is kept on the device; one with work is logged below.
+        idle: s.live.length === 0,
+        extra: (d) => {
+          countReadStart(d); // before lastNotNowAt is cleared: it tells why the last try stopped
+          delete d.lastNotNowAt; // a new session: try everything again
+        },
+      }),
     );
-    current = (await retryOrExpireLost(app, current, live)) ?? current;
-    return expireReadIfStuck(app, current);
+    if (session.live.length) {
+      // A session with work: one entry for the timeline's "each access".
+      await logEvent(app, tenantId, 'device-access', `device connected (${session.live.length} command(s) waiting)`, {
+        deviceId,
+        data: { queued: session.live.length },
+      });
+      session = await retryOrExpireLost(app, session);
+    }
+    if (!session.device.pendingRead) return session;
+    const device = await expireReadIfStuck(app, session.device);
+    // An expired read concludes its phase, which may queue the next one's commands.
+    return device === session.device ? session : reopen(app, session);
   }
-  if (!command) return current;
+  if (!command) {
+    return changeSessionDevice(app, session, (s) => answeredChange(s, unlocked, at));
+  }
 
   if (report.status === 'NotNow') {
-    await app.stores.commands.update({
-      ...command,
-      status: 'NotNow',
-      notNowCount: command.notNowCount + 1,
-      updatedAt: at,
-    });
+    session = await changeSessionDevice(app, session, (s) =>
+      answeredChange(s, unlocked, at, {
+        extra: (d) => {
+          d.lastNotNowAt = at;
+        },
+      }),
+    );
+    const postponed: Command = { ...command, status: 'NotNow', notNowCount: command.notNowCount + 1, updatedAt: at };
+    await app.stores.commands.update(postponed);
     await logEvent(
       app,
-      device.tenantId,
+      tenantId,
       'not-now',
       `${command.requestType} postponed by the device (locked or busy); it runs when the device is unlocked`,
-      { deviceId: device.id, data: { commandId: command.id, requestType: command.requestType, locked: true } },
+      { deviceId, data: { commandId: command.id, requestType: command.requestType, locked: true } },
     );
-    return current;
+    return { ...session, live: session.live.map((c) => (c.id === command.id ? postponed : c)) };
   }
-  if (finished) {
-    const adapter = platformFor(current.platform);
-    const update =
-      finished === 'Acknowledged' && report.result ? adapter.readResult(command.requestType, report.result) : undefined;
-    const finish = (inventory: typeof update) =>
-      mutateDevice(app, device.tenantId, device.id, (d) => {
-        let next = inventory ? mergeInventory(d, inventory, at) : d;
-        if (command.adminType) {
-          const pending = { ...next.pendingCommands };
-          pending[command.adminType] = Math.max(0, (pending[command.adminType] ?? 0) - 1);
-          if (!pending[command.adminType]) delete pending[command.adminType];
-          next = { ...next, pendingCommands: pending };
-          if (finished === 'Acknowledged' && command.adminType === 'AdminLock') next.adminLocked = true;
-          if (finished === 'Acknowledged' && command.adminType === 'AdminUnlock') next.adminLocked = false;
-        }
-        if (finished === 'Acknowledged' && command.action) {
-          next.deliveredProfiles = deliveredAfter(
-            next.deliveredProfiles ?? [],
-            command.action as Parameters<typeof deliveredAfter>[1],
-          );
-        }
-        return { device: next };
-      });
-    // A result too large to store finishes its command as Error (the device is not asked again and
-    // again), and the device is told with a 400 once the rest of its report is recorded.
-    let refused: StoredLimitError | undefined;
-    try {
-      current = await finish(update);
-    } catch (err) {
-      if (!(err instanceof StoredLimitError)) throw err;
-      refused = err;
-      current = await finish(undefined);
-    }
-    const errors = refused
-      ? [{ code: 'result-too-large', domain: 'MDMServer', message: refused.message }]
-      : boundErrors(report.errors);
-    await finishCommand(app, current, command, refused ? 'Error' : finished, errors);
-    if (refused) {
-      await advanceSync(app, device.tenantId, device.id);
-      throw refused;
-    }
-    if (finished === 'Acknowledged' && (command.adminType === 'Wipe' || command.adminType === 'Unenroll')) {
-      const { withdrawDevice } = await import('./enrollment');
-      current = await withdrawDevice(app, current, command.adminType === 'Wipe' ? 'wiped' : 'unenrolled');
-      return current;
-    }
-    // The device as the sync left it: a read it started is handed out in this session.
-    current = (await advanceSync(app, device.tenantId, device.id)) ?? current;
+  if (!finished) return changeSessionDevice(app, session, (s) => answeredChange(s, unlocked, at));
+
+  const adapter = platformFor(session.device.platform);
+  const update =
+    finished === 'Acknowledged' && report.result ? adapter.readResult(command.requestType, report.result) : undefined;
+  // The answer and what the finished command changes on the device: one write. Finishing a
+  // command another session already finished (a repeated report) changes nothing more.
+  let finishing = false;
+  const finish = (inventory: typeof update) =>
+    changeSessionDevice(app, session, (s) =>
+      answeredChange(s, unlocked, at, {
+        extra: (d) => {
+          finishing = !!commandIn(s);
+          if (finishing) Object.assign(d, finishedChange(d, command, finished, inventory, at));
+        },
+      }),
+    );
+  // A result too large to store finishes its command as Error (the device is not asked again and
+  // again), and the device is told with a 400 once the rest of its report is recorded.
+  let refused: StoredLimitError | undefined;
+  try {
+    session = await finish(update);
+  } catch (err) {
+    if (!(err instanceof StoredLimitError)) throw err;
+    refused = err;
+    session = await finish(undefined);
   }
-  return current;
+  if (!finishing) return session;
+  const errors = refused
+    ? [{ code: 'result-too-large', domain: 'MDMServer', message: refused.message }]
+    : boundErrors(report.errors);
+  await finishCommand(app, session.device, command, refused ? 'Error' : finished, errors);
+  if (refused) {
+    await advanceSync(app, tenantId, deviceId);
+    throw refused;
+  }
+  if (finished === 'Acknowledged' && (command.adminType === 'Wipe' || command.adminType === 'Unenroll')) {
+    const { withdrawDevice } = await import('./enrollment');
+    const device = await withdrawDevice(app, session.device, command.adminType === 'Wipe' ? 'wiped' : 'unenrolled');
+    return { ...session, device, live: [] };
+  }
+  const live = session.live.filter((c) => c.id !== command.id);
+  // Outside a sync (no phase in the device this session wrote) the sync engine has nothing to
+  // move on: a sync requested after that write queues its own reads, whose reports move it.
+  if (!session.device.syncPhase) return { ...session, live };
+  // The sync engine may have queued the next phase's commands, or started a read to hand out now.
+  const advanced = await advanceSync(app, tenantId, deviceId);
+  return {
+    ...session,
+    device: advanced ?? session.device,
+    live: await app.stores.commands.liveQueue(tenantId, deviceId),
+  };
+}
+
+/** What a finished command changes on its device: admin counts, lock flag, delivered profiles, inventory. */
+function finishedChange(
+  device: Device,
+  command: Command,
+  finished: 'Acknowledged' | 'Error',
+  inventory: InventoryUpdate | undefined,
+  at: string,
+): Device {
+  let next = inventory ? mergeInventory(device, inventory, at) : device;
+  if (command.adminType) {
+    const pending = { ...next.pendingCommands };
+    pending[command.adminType] = Math.max(0, (pending[command.adminType] ?? 0) - 1);
+    if (!pending[command.adminType]) delete pending[command.adminType];
+    next = { ...next, pendingCommands: pending };
+    if (finished === 'Acknowledged' && command.adminType === 'AdminLock') next.adminLocked = true;
+    if (finished === 'Acknowledged' && command.adminType === 'AdminUnlock') next.adminLocked = false;
+  }
+  if (finished === 'Acknowledged' && command.action) {
+    next.deliveredProfiles = deliveredAfter(
+      next.deliveredProfiles ?? [],
+      command.action as Parameters<typeof deliveredAfter>[1],
+    );
+  }
+  return next;
 }
 
 /**
@@ -206,41 +323,45 @@ export async function recordReport(app: App, device: Device, report: CommandRepo
  */
 export async function reportAndHandOut(
   app: App,
-  device: Device,
+  session: DeviceSession,
   report: CommandReport,
 ): Promise<HandedOut | undefined> {
-  const after = await recordReport(app, device, report);
-  if (after.registrationState === 'Withdrawn') return undefined;
+  const after = await recordReport(app, session, report);
+  if (after.device.registrationState === 'Withdrawn') return undefined;
   return nextCommand(app, after, report);
 }
 
 /**
  * No stuck queue: a command handed out that the device never reported (it came back Idle) is
  * sent again, up to maxCommandAttempts, then finished as Error `no-result` so the work behind it
- * can run.
+ * can run. Returns the session with its live queue as it is now.
  */
-async function retryOrExpireLost(app: App, device: Device, live: Command[]): Promise<Device | undefined> {
-  for (const command of live.filter((c) => c.status === 'Sent')) {
-    if (command.secretErased) {
-      // Its PIN or passcode left with the first hand-out and is not kept: the admin sends it again.
-      await finishCommand(app, device, command, 'Error', [
-        {
-          code: 'no-result',
-          domain: 'MDMServer',
-          message: 'the device did not report a result; the PIN/passcode is not kept, so send the command again',
-        },
-      ]);
-    } else if (command.attempts >= app.config.maxCommandAttempts) {
-      await finishCommand(app, device, command, 'Error', [
-        { code: 'no-result', domain: 'MDMServer', message: `handed out ${command.attempts} times without a result` },
-      ]);
+async function retryOrExpireLost(app: App, session: DeviceSession): Promise<DeviceSession> {
+  const { device } = session;
+  let live = session.live;
+  let expired = false;
+  for (const command of session.live.filter((c) => c.status === 'Sent')) {
+    if (command.secretErased || command.attempts >= app.config.maxCommandAttempts) {
+      // A PIN or passcode left with the first hand-out and is not kept: the admin sends it again.
+      const message = command.secretErased
+        ? 'the device did not report a result; the PIN/passcode is not kept, so send the command again'
+        : `handed out ${command.attempts} times without a result`;
+      await finishCommand(app, device, command, 'Error', [{ code: 'no-result', domain: 'MDMServer', message }]);
+      live = live.filter((c) => c.id !== command.id);
+      expired = true;
     } else {
-      await app.stores.commands.update({ ...command, status: 'Queued', updatedAt: app.clock.now().toISOString() });
+      const requeued: Command = { ...command, status: 'Queued', updatedAt: app.clock.now().toISOString() };
+      await app.stores.commands.update(requeued);
+      live = live.map((c) => (c.id === command.id ? requeued : c));
     }
   }
-  if (live.some((c) => c.status === 'Sent' && (c.secretErased || c.attempts >= app.config.maxCommandAttempts)))
-    return advanceSync(app, device.tenantId, device.id);
-  return undefined;
+  if (!expired) return { ...session, live };
+  const advanced = await advanceSync(app, device.tenantId, device.id);
+  return {
+    ...session,
+    device: advanced ?? device,
+    live: await app.stores.commands.liveQueue(device.tenantId, device.id),
+  };
 }
 
 /**
@@ -250,10 +371,10 @@ async function retryOrExpireLost(app: App, device: Device, live: Command[]): Pro
  */
 export async function nextCommand(
   app: App,
-  device: Device,
+  session: DeviceSession,
   after: Pick<CommandReport, 'status' | 'commandId'> = { status: 'Idle' },
 ): Promise<HandedOut | undefined> {
-  const live = await app.stores.commands.liveQueue(device.tenantId, device.id);
+  const { device, live } = session;
   const locked = !!device.lastNotNowAt;
   // After a NotNow an Apple device gets only what never answers NotNow (docs/protocol.md §NotNow);
   // anything else would NotNow again or cost the device's own re-poll for nothing.

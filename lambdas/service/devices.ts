@@ -47,7 +47,8 @@ export function syncChange(device: Device, event: SyncEvent, at: string, extraLo
   return { device: next, logs };
 }
 
-const MAX_ATTEMPTS = 8;
+/** How many times a device write lost to a concurrent writer is tried again from a fresh read. */
+export const MAX_ATTEMPTS = 8;
 
 export async function getDevice(app: App, tenantId: string, id: string): Promise<Device> {
   const device = await app.stores.devices.get(tenantId, id);
@@ -88,23 +89,36 @@ export async function mutateDevice(
     // Nothing changed and nothing to log: no write (a report that only finishes a command, say).
     if (!result || (!result.logs?.length && isDeepStrictEqual(result.device, before))) return before;
     try {
-      // Device-reported fields within their stored limits (docs/operations.md "Limits"); an inventory over them is refused.
-      const after = await app.stores.devices.save({
-        ...boundDevice(result.device),
-        rev: before.rev,
-        updatedAt: app.clock.now().toISOString(),
-      });
-      await app.stores.counters.add(tenantId, counterDeltas(before, after), id);
-      for (const log of result.logs ?? []) {
-        await logEvent(app, tenantId, log.event, log.message, { deviceId: id, severity: log.severity, data: log.data });
-      }
-      await emitEvents(app, tenantId, deviceChangeEvents(before, after));
-      return after;
+      return await writeDeviceChange(app, before, result);
     } catch (err) {
       if (!(err instanceof ConcurrentUpdateError) || attempt >= MAX_ATTEMPTS) throw err;
-      await new Promise((r) => setTimeout(r, Math.random() * 10 * attempt));
+      await pauseBeforeRetry(attempt);
     }
   }
+}
+
+/** A short random pause before trying a lost write again, longer each attempt. */
+export const pauseBeforeRetry = (attempt: number) => new Promise((r) => setTimeout(r, Math.random() * 10 * attempt));
+
+/**
+ * Writes a device change if the device is still at `before.rev` (ConcurrentUpdateError when
+ * another writer won), then moves the dashboard counters, writes the change's logs and emits its
+ * events. One conditional write of the device.
+ */
+export async function writeDeviceChange(app: App, before: Device, result: DeviceChange): Promise<Device> {
+  const { tenantId, id } = before;
+  // Device-reported fields within their stored limits (docs/operations.md "Limits"); an inventory over them is refused.
+  const after = await app.stores.devices.save({
+    ...boundDevice(result.device),
+    rev: before.rev,
+    updatedAt: app.clock.now().toISOString(),
+  });
+  await app.stores.counters.add(tenantId, counterDeltas(before, after), id);
+  for (const log of result.logs ?? []) {
+    await logEvent(app, tenantId, log.event, log.message, { deviceId: id, severity: log.severity, data: log.data });
+  }
+  await emitEvents(app, tenantId, deviceChangeEvents(before, after));
+  return after;
 }
 
 /** The device as admins see it (docs/api.md §Device detail): every field present, `null` when unset; internal fields stay inside. */

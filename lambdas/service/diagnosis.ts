@@ -50,17 +50,26 @@ export async function diagnoseDevice(app: App, tenantId: string, deviceId: strin
   });
 }
 
-/** The device's recent history as one ordered story (oldest first). */
+/**
+ * The device's recent history as one ordered story (oldest first): its logs, and its recent idle
+ * accesses kept on the device (an idle poll writes no log line; docs/architecture.md §The device session).
+ */
 export async function deviceTimeline(app: App, tenantId: string, deviceId: string) {
-  await getDevice(app, tenantId, deviceId);
+  const device = await getDevice(app, tenantId, deviceId);
   const logs = (await deviceLogs(app, tenantId, deviceId, 300)).reverse();
-  return {
-    deviceId,
-    entries: logs.map((l) => ({
+  const entries: Array<{ at: string; kind: string; message: string; data?: Record<string, unknown> }> = logs.map(
+    (l) => ({
       at: l.at,
       kind: l.type === 'command' ? 'command' : l.event,
       message: l.message,
       ...(l.data ? { data: l.data } : {}),
-    })),
-  };
+    }),
+  );
+  const oldest = entries[0]?.at ?? '';
+  const accesses = (device.recentAccesses ?? [])
+    .map((seconds) => new Date(seconds * 1000).toISOString())
+    // Not older than the logs shown: the story has no gap.
+    .filter((at) => logs.length < 300 || at >= oldest)
+    .map((at) => ({ at, kind: 'device-access', message: 'device connected (nothing waiting)' }));
+  return { deviceId, entries: [...entries, ...accesses].sort((a, b) => a.at.localeCompare(b.at)) };
 }

@@ -9,7 +9,7 @@ import { KmsSecretBox } from '../adapters/kms/kms-secret-box';
 import { SqsBulkQueue, SqsPushQueue, SqsWebhookQueue, sqsClient } from '../adapters/sqs/sqs-queues';
 import { sha256Hex } from '../ids';
 import type { Clock, PushSender, Stores } from '../ports';
-import type { App } from '../service/container';
+import { type App, withTenantCache } from '../service/container';
 import { appConfig, type Env, readEnv } from './env';
 
 export type PushSenderFactory = (stores: Stores, env: Env, clock: Clock) => App['push'];
@@ -40,7 +40,9 @@ async function build(senders: PushSenderFactory): Promise<App> {
   const clock: Clock = { now: () => new Date() };
   if (!env.SECRETS_KEY_ID) throw new Error('SECRETS_KEY_ID is not set');
   const box = new KmsSecretBox(env.SECRETS_KEY_ID);
-  const stores = makeDynamoStores(new DynamoDBClient({}), { main: env.MAIN_TABLE, logs: env.LOGS_TABLE }, clock, box);
+  const { stores, tenantCache } = withTenantCache(
+    makeDynamoStores(new DynamoDBClient({}), { main: env.MAIN_TABLE, logs: env.LOGS_TABLE }, clock, box),
+  );
   let operatorKeyHash: string | undefined;
   if (env.OPERATOR_KEY_SECRET_ARN) {
     const { GetSecretValueCommand, SecretsManagerClient } = await import('@aws-sdk/client-secrets-manager');
@@ -53,6 +55,7 @@ async function build(senders: PushSenderFactory): Promise<App> {
   const config = appConfig(env, { operatorKeyHash });
   return {
     stores,
+    tenantCache,
     box,
     clock,
     config,

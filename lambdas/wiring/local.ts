@@ -27,7 +27,7 @@ import type { HttpRequest, HttpResponse } from '../http/types';
 import { logger } from '../logger';
 import type { Clock, PushSender } from '../ports';
 import { runBulkWork } from '../service/bulk-commands';
-import { type App, type AppConfig, DEFAULT_CONFIG } from '../service/container';
+import { type App, type AppConfig, DEFAULT_CONFIG, withTenantCache } from '../service/container';
 import { runJob } from '../service/jobs';
 import { apnsCredentials, fcmCredentials } from '../service/push-credential-loaders';
 import { handlePushBatch } from '../service/push-worker';
@@ -90,7 +90,7 @@ export async function startLocal(opts: LocalOptions = {}): Promise<LocalServer> 
   const box = opts.inMemory
     ? new AesSecretBox(Buffer.alloc(32, 7))
     : AesSecretBox.fromKeyFile(join(dataDir, 'secret.key'));
-  const stores = makeDynamoStores(dynamo.client, TABLES, clock, box);
+  const { stores, tenantCache } = withTenantCache(makeDynamoStores(dynamo.client, TABLES, clock, box));
   // With data on disk, queued work is durable too: what a crash interrupts runs after the next start.
   const journal = opts.inMemory ? undefined : new DynamoQueueJournal(makeDynamo(dynamo.client, TABLES));
   const queue = new InProcessPushQueue({
@@ -132,6 +132,7 @@ export async function startLocal(opts: LocalOptions = {}): Promise<LocalServer> 
   const eventBus = new InMemoryEventBus();
   const app: App = {
     stores,
+    tenantCache,
     box,
     clock,
     config,

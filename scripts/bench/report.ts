@@ -169,7 +169,7 @@ export function renderMarkdown(r: BenchReport): string {
   p();
   const idle = phase('idle-connect');
   p(
-    `Why an idle connect costs what it does: it makes ${f(idle.perDevice.calls, 0)} DynamoDB calls (${f(idle.perDevice.reads, 0)} reads, ${f(idle.perDevice.writes, 0)} writes: the device's lastSeenAt and a device-access log line), ` +
+    `Why an idle connect costs what it does: it makes ${f(idle.perDevice.calls, 0)} DynamoDB calls (${f(idle.perDevice.reads, 0)} reads, ${f(idle.perDevice.writes, 0)} writes; one session: the tenant cached per container, the device and its live queue one Query, lastSeenAt written at most every 5 minutes unless it answers a push, no log line; docs/architecture.md §The device session), ` +
       'each through the AWS SDK v3 with CPU of its own (middleware stack, SigV4 signing, JSON (de)serialisation, an HTTP request), and an Apple request also verifies a CMS signature in JavaScript (pkijs/asn1js). ' +
       "The server's self time by package or area, from the V8 sampling profiler during a separate run of each idle-connect scenario (not the run measured above; the profiler's own overhead is in the busy time):",
   );

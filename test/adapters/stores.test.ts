@@ -439,6 +439,22 @@ describe('CommandStore', () => {
     expect(await commands.liveQueue('acme', 'q2')).toHaveLength(1);
   });
 
+  it('reads a device with its live queue in queue order, and nothing of a device with a longer id', async () => {
+    const { commands, devices } = fx.stores;
+    await devices.create(newDevice({ id: 'sq1', inventory: { apps: [{ identifier: 'com.example.a' }] } }));
+    await devices.create(newDevice({ id: 'sq10' }));
+    await commands.enqueue(newCommand({ deviceId: 'sq1', id: '0001', priority: 5 }));
+    await commands.enqueue(newCommand({ deviceId: 'sq1', id: '0002', priority: 0 }));
+    await commands.enqueue(newCommand({ deviceId: 'sq10', id: '0003' }));
+    const session = await devices.getWithQueue('acme', 'sq1');
+    expect(session?.device).toEqual(await devices.get('acme', 'sq1'));
+    expect(session?.device.inventory?.apps).toEqual([{ identifier: 'com.example.a' }]);
+    expect(session?.live.map((c) => c.id)).toEqual(['0002', '0001']);
+    expect((await devices.getWithQueue('acme', 'sq10'))?.live.map((c) => c.id)).toEqual(['0003']);
+    expect(await devices.getWithQueue('acme', 'nobody')).toBeUndefined();
+    expect(await devices.getWithQueue('other', 'sq1')).toBeUndefined();
+  });
+
   it('queues a command id once: a second enqueue of the same id writes nothing and says so', async () => {
     const { commands } = fx.stores;
     expect(await commands.enqueue(newCommand({ deviceId: 'q3', id: 'fixed', requestType: 'DeviceLock' }))).toBe(true);

@@ -4,7 +4,7 @@
 // ends as Error no-result instead of being asked for ever.
 import type { SimulatedAppleDevice } from '../../kit/apple-device';
 import { type E2E, sampleProfile, startE2E } from '../../kit/e2e';
-import { reportAndHandOut } from '../../lambdas/service/device-session';
+import { openSession, reportAndHandOut } from '../../lambdas/service/device-session';
 import { runJob } from '../../lambdas/service/jobs';
 import { requestSync } from '../../lambdas/service/sync';
 
@@ -15,6 +15,9 @@ describe('inventory reads of the daily resync', () => {
   const logs = async (d: SimulatedAppleDevice) =>
     ((await e.api('GET', `/admin/v1/logs?deviceId=${d.udid}&limit=200`)).body.items as LogLine[]).reverse();
   const stored = (d: SimulatedAppleDevice) => e.local.app.stores.devices.get('demo', d.udid);
+  // What a device request works on, as the connect endpoint opens it.
+  const sessionOf = async (d: SimulatedAppleDevice) =>
+    (await openSession(e.local.app, (await e.local.app.stores.tenants.get('demo'))!, d.udid))!;
 
   beforeAll(async () => {
     e = await startE2E();
@@ -104,13 +107,13 @@ describe('inventory reads of the daily resync', () => {
     const handedOut: string[] = [];
     for (let session = 1; session <= app.config.maxCommandAttempts; session++) {
       // Idle, the first query is handed out, and the device goes away without answering.
-      const next = await reportAndHandOut(app, (await stored(device))!, { status: 'Idle' });
+      const next = await reportAndHandOut(app, await sessionOf(device), { status: 'Idle' });
       expect(next?.command.requestType).toBe('DeviceInformation');
       handedOut.push(next!.command.id);
     }
     // Every session asked for the same query of the same read.
     expect(new Set(handedOut).size).toBe(1);
-    const next = await reportAndHandOut(app, (await stored(device))!, { status: 'Idle' });
+    const next = await reportAndHandOut(app, await sessionOf(device), { status: 'Idle' });
     expect(next).toBeUndefined();
     const after = (await stored(device))!;
     expect(after.pendingRead).toBeUndefined();
@@ -152,7 +155,7 @@ describe('inventory reads of the daily resync', () => {
   it('an answer to a read that is no longer pending changes nothing (idempotent reports)', async () => {
     const { app } = e.local;
     const before = (await stored(device))!;
-    await reportAndHandOut(app, before, {
+    await reportAndHandOut(app, await sessionOf(device), {
       status: 'Acknowledged',
       commandId: 'read-0000000000000stale-2',
       result: { InstalledApplicationList: [] },

@@ -3,7 +3,13 @@
 // session (Idle) tries everything again.
 import type { PushRequest } from '../../lambdas/domain/types';
 import { enqueueCommands } from '../../lambdas/service/command-queue';
-import { NOT_NOW_RETRY_SECONDS, nextCommand, recordReport } from '../../lambdas/service/device-session';
+import {
+  type CommandReport,
+  NOT_NOW_RETRY_SECONDS,
+  nextCommand,
+  openSession,
+  recordReport,
+} from '../../lambdas/service/device-session';
 import { createDevice } from '../../lambdas/service/devices';
 import { type LocalServer, startLocal } from '../../lambdas/wiring/local';
 import { newDevice } from '../support/factories';
@@ -44,22 +50,24 @@ describe('NotNow policy', () => {
       'admin',
     );
 
-    let current = await recordReport(app, device, { status: 'Idle' });
-    expect((await nextCommand(app, current))?.command.id).toBe(install.id);
-    current = await recordReport(app, current, { status: 'NotNow', commandId: install.id });
+    // One connect request each: a session of its own, the report, the command handed out.
+    const connect = async (report: CommandReport) => {
+      const session = await openSession(app, (await app.tenantCache.get('demo'))!, device.id);
+      return nextCommand(app, await recordReport(app, session!, report));
+    };
+    expect((await connect({ status: 'Idle' }))?.command.id).toBe(install.id);
 
-    const served = await nextCommand(app, current);
+    const served = await connect({ status: 'NotNow', commandId: install.id });
     expect(served?.command.id).toBe(info.id); // RemoveProfile may NotNow too: held back
     expect(pushes.at(-1)).toMatchObject({
       delay: NOT_NOW_RETRY_SECONDS,
       batch: [{ deviceId: 'UDID-NOTNOW', reason: 'not-now-retry' }],
     });
 
-    current = await recordReport(app, current, { status: 'Acknowledged', commandId: info.id, result: {} });
-    expect(await nextCommand(app, current)).toBeUndefined(); // the rest waits for the next session
+    // the rest waits for the next session
+    expect(await connect({ status: 'Acknowledged', commandId: info.id, result: {} })).toBeUndefined();
 
-    current = await recordReport(app, current, { status: 'Idle' }); // unlocked: a new session
-    expect((await nextCommand(app, current))?.command.id).toBe(remove.id);
+    expect((await connect({ status: 'Idle' }))?.command.id).toBe(remove.id); // unlocked: a new session
     const queue = await app.stores.commands.liveQueue('demo', 'UDID-NOTNOW');
     expect(queue.find((c) => c.id === install.id)?.status).toBe('NotNow');
   });

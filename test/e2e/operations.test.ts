@@ -6,7 +6,7 @@ import { handleBulkEvent } from '../../lambdas/handlers/bulk-worker';
 import { handleSqsEvent } from '../../lambdas/handlers/push-worker';
 import type { PushSender } from '../../lambdas/ports';
 import { enqueueCommands } from '../../lambdas/service/command-queue';
-import { nextCommand, recordReport } from '../../lambdas/service/device-session';
+import { type CommandReport, nextCommand, openSession, recordReport } from '../../lambdas/service/device-session';
 import { createDevice } from '../../lambdas/service/devices';
 import { type LocalServer, startLocal } from '../../lambdas/wiring/local';
 import { FakeClock } from '../support/dynamo';
@@ -62,13 +62,15 @@ describe('operations', () => {
       ],
       'admin',
     );
-    let current = device;
+    // One connect request each: a session of its own, the report, the command handed out.
+    const connect = async (report: CommandReport) => {
+      const session = await openSession(app, (await app.tenantCache.get('demo'))!, device.id);
+      return nextCommand(app, await recordReport(app, session!, report));
+    };
     for (let attempt = 1; attempt <= app.config.maxCommandAttempts; attempt++) {
-      current = await recordReport(app, current, { status: 'Idle' }); // the device lost the command
-      expect((await nextCommand(app, current))?.command.id).toBe(lost.id);
+      expect((await connect({ status: 'Idle' }))?.command.id).toBe(lost.id); // the device lost the command
     }
-    current = await recordReport(app, current, { status: 'Idle' });
-    expect((await nextCommand(app, current))?.command.id).toBe(behind.id);
+    expect((await connect({ status: 'Idle' }))?.command.id).toBe(behind.id);
     const history = await admin<{
       history: Array<{ data: { commandId: string; status: string; errors: Array<{ code: string }> } }>;
     }>('GET', '/devices/UDID-LOST/commands');

@@ -4,7 +4,14 @@ import { createHash } from 'node:crypto';
 import { DeleteCommand, GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { ConcurrentUpdateError, conflict } from '../../domain/errors';
 import type { Command, Device, Page } from '../../domain/types';
-import { AWAITING_SHARDS, type CommandStore, type DeviceFilter, type DeviceLink, type DeviceStore } from '../../ports';
+import {
+  AWAITING_SHARDS,
+  type CommandStore,
+  type DeviceFilter,
+  type DeviceLink,
+  type DeviceStore,
+  type DeviceWithQueue,
+} from '../../ports';
 import { batchGet, type Dynamo, isConditionFailed, queryPages, strip } from './client';
 import { type CursorCodec, cursorScope } from './cursor';
 import { DETAIL_ATTRIBUTE, DETAIL_SK, joinDevice, splitDevice } from './device-detail';
@@ -22,6 +29,9 @@ const devicePk = (tenantId: string, id: string) => `DEVICE#${tenantId}#${id}`;
 const DEVICE_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 /** The cursor of a page that ended within a search's exact matches: how many of them were shown. */
 const EXACT_SHOWN = 'exactShown';
+/** A queued command's sort key prefix, next to its device's `DEVICE` item. */
+const COMMAND_SK = 'CMD#';
+const queueOrder = (a: Command, b: Command) => a.priority - b.priority || a.id.localeCompare(b.id);
 
 export function awaitingShard(deviceId: string): number {
   return createHash('sha1').update(deviceId).digest()[0] % AWAITING_SHARDS;
@@ -162,6 +172,24 @@ export class DynamoDeviceStore implements DeviceStore {
       ]),
     );
     return devicesFromBatch(devices, items);
+  }
+
+  async getWithQueue(tenantId: string, id: string): Promise<DeviceWithQueue | undefined> {
+    let deviceItem: Record<string, unknown> | undefined;
+    let detailItem: Record<string, unknown> | undefined;
+    const live: Command[] = [];
+    for await (const page of queryPages(this.db, {
+      TableName: this.db.tables.main,
+      KeyConditionExpression: 'pk = :pk',
+      ExpressionAttributeValues: { ':pk': devicePk(tenantId, id) },
+      ConsistentRead: true,
+    }))
+      for (const item of page.items) {
+        if (item.sk === 'DEVICE') deviceItem = item;
+        else if (item.sk === DETAIL_SK) detailItem = item;
+        else if (String(item.sk).startsWith(COMMAND_SK)) live.push(strip<Command>(item));
+      }
+    return deviceItem && { device: deviceFromItems(deviceItem, detailItem), live: live.sort(queueOrder) };
   }
 
   async delete(tenantId: string, id: string, rev?: number): Promise<boolean> {
@@ -386,7 +414,7 @@ export class DynamoCommandStore implements CommandStore {
   constructor(private readonly db: Dynamo) {}
 
   private key(tenantId: string, deviceId: string, id: string) {
-    return { pk: devicePk(tenantId, deviceId), sk: `CMD#${id}` };
+    return { pk: devicePk(tenantId, deviceId), sk: `${COMMAND_SK}${id}` };
   }
 
   async enqueue(command: Command): Promise<boolean> {
@@ -410,11 +438,11 @@ export class DynamoCommandStore implements CommandStore {
     for await (const page of queryPages(this.db, {
       TableName: this.db.tables.main,
       KeyConditionExpression: 'pk = :pk AND begins_with(sk, :p)',
-      ExpressionAttributeValues: { ':pk': devicePk(tenantId, deviceId), ':p': 'CMD#' },
+      ExpressionAttributeValues: { ':pk': devicePk(tenantId, deviceId), ':p': COMMAND_SK },
       ConsistentRead: true,
     }))
       items.push(...page.items.map((i) => strip<Command>(i)));
-    return items.sort((a, b) => a.priority - b.priority || a.id.localeCompare(b.id));
+    return items.sort(queueOrder);
   }
 
   async get(tenantId: string, deviceId: string, id: string): Promise<Command | undefined> {
