@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto';
 import type { Clock, PushSender } from '../lambdas/ports';
 import { buildPlist } from '../lambdas/protocol/apple/plist';
 import type { AppConfig } from '../lambdas/service/container';
-import { handlePushBatch } from '../lambdas/service/push-worker';
+import { handlePushMessage } from '../lambdas/service/push-worker';
 import { type LocalServer, startLocal } from '../lambdas/wiring/local';
 import { SimulatedAppleDevice } from './apple-device';
 import { FakeApns, type RecordedPush } from './fake-apns';
@@ -104,7 +104,7 @@ export interface E2E {
    * several Lambda instances would), for tests of what one batch sees of the previous ones.
    */
   onePushWorker: boolean;
-  /** Push batches the worker began and finished handling (a test can wait for the worker's next try). */
+  /** Push messages (batches and backlog drains) the worker began and finished handling (a test can wait for the worker's next try). */
   pushBatches: { started: number; finished: number };
   /** Errors thrown by device polls driven by pushes. */
   pollErrors: unknown[];
@@ -156,12 +156,12 @@ export async function startE2E(opts: E2EOptions = {}): Promise<E2E> {
   const deliveries = new Set<Promise<unknown>>();
   let stopping = false;
   let previousBatch: Promise<unknown> = Promise.resolve();
-  local.queue.consume(async (batch) => {
+  local.queue.consume(async (message) => {
     if (stopping) return; // shutting down: a deferred batch must not reach a closed database
     const handle = async () => {
       e2e.pushBatches.started += 1;
       try {
-        return await handlePushBatch(local.app, batch);
+        return await handlePushMessage(local.app, message);
       } finally {
         e2e.pushBatches.finished += 1;
       }

@@ -1,10 +1,13 @@
-// The push worker: takes push requests off the queue, spends each tenant's per-minute budget
-// (global across workers: a conditional counter per tenant-minute), sends, and defers the rest
-// to the next minute. Admin pushes go before bulk ones; one tenant's backlog never spends
-// another tenant's budget.
-import { planMinute, type TenantBudget } from '../domain/push-plan';
+// The push worker (docs/operations.md §Push backlog). Fresh requests spend their tenant's budget
+// for the current minute (global across workers: a conditional counter per tenant-minute); what
+// does not fit waits in the tenant's own backlog in DynamoDB, not in the shared queue. One drain
+// message per backlogged tenant and minute spends the next minute's budget on it, admin pushes
+// first. So an admin push waits one minute boundary at most, another tenant's push never waits
+// behind this backlog, and a deferred request costs a DynamoDB write and delete, not a trip
+// through the queue every minute.
+import { planMinute } from '../domain/push-plan';
 import type { Device, PushRequest } from '../domain/types';
-import type { PushOutcome, PushSender, PushTarget } from '../ports';
+import type { PushMessage, PushOutcome, PushSender, PushTarget } from '../ports';
 import { logEvent, raiseAlarm } from './audit';
 import type { App } from './container';
 import { mutateDevice, syncChange } from './devices';
@@ -12,49 +15,125 @@ import { APNS_ALARM, FCM_ALARM } from './push-credential-loaders';
 
 export interface PushBatchResult {
   sent: number;
+  /** Requests that wait in the tenant's backlog for a later minute. */
   deferred: number;
   dead: number;
   skipped: number;
 }
 
+/** A drain reads the backlog in pages of this many requests. */
+const DRAIN_PAGE = 100;
+
 const minuteOf = (d: Date) => Math.floor(d.getTime() / 60_000);
+
+/** One message of the push queue: fresh requests, or a tenant's backlog to drain. */
+export async function handlePushMessage(app: App, message: PushMessage | PushRequest[]): Promise<PushBatchResult> {
+  if (Array.isArray(message)) return handlePushBatch(app, message); // journaled by an earlier version
+  if ('drain' in message) return drainBacklog(app, message.drain.tenantId, message.drain.minute);
+  return handlePushBatch(app, message.requests);
+}
 
 export async function handlePushBatch(app: App, requests: PushRequest[]): Promise<PushBatchResult> {
   const now = app.clock.now();
   const minute = minuteOf(now);
   const result: PushBatchResult = { sent: 0, deferred: 0, dead: 0, skipped: 0 };
-  const tenantIds = [...new Set(requests.map((r) => r.tenantId))];
-  const budgets = new Map<string, TenantBudget>();
-  for (const tenantId of tenantIds) {
-    const tenant = await app.stores.tenants.get(tenantId);
-    budgets.set(tenantId, { cap: tenant?.pushCapPerMinute ?? app.config.pushCapPerMinute, used: 0 });
+  for (const tenantId of new Set(requests.map((r) => r.tenantId))) {
+    const mine = requests.filter((r) => r.tenantId === tenantId);
+    // While the tenant has a backlog, bulk requests join its end: only the drain spends the budget
+    // on them, admin first. Admin requests always try the current minute's budget.
+    const backlogged = (await app.stores.pushBacklog.head(tenantId, 1)).length > 0;
+    const tryNow = backlogged ? mine.filter((r) => r.priority === 'admin') : mine;
+    const outcome = await pushWithinBudget(app, tenantId, minute, tryNow);
+    addUp(result, outcome);
+    const waiting = [...(backlogged ? mine.filter((r) => r.priority !== 'admin') : []), ...outcome.over];
+    if (waiting.length) {
+      await app.stores.pushBacklog.add(waiting);
+      await scheduleDrain(app, tenantId, minute + 1, now);
+      result.deferred += waiting.length;
+    }
   }
-  const plan = planMinute(requests, budgets);
-  const deferred = [...plan.defer];
-  for (const tenantId of tenantIds) {
-    // Requests nothing can be pushed for, or that a later push already covered, spend no budget.
-    const { wanted, skipped } = await pushable(
-      app,
-      tenantId,
-      plan.sendNow.filter((r) => r.tenantId === tenantId),
-    );
-    result.skipped += skipped;
-    if (!wanted.length) continue;
-    const granted = await app.stores.budget.reserve(tenantId, minute, wanted.length, budgets.get(tenantId)!.cap);
-    deferred.push(...wanted.slice(granted).map((e) => e.request));
-    const outcome = await sendForTenant(app, tenantId, wanted.slice(0, granted));
-    result.sent += outcome.sent;
-    result.dead += outcome.dead;
-    result.skipped += outcome.skipped;
-    deferred.push(...outcome.retry);
-  }
-  if (deferred.length) {
-    // Into the next minute, in order: nothing is dropped.
-    const delay = app.config.pushDeferDelaySeconds ?? Math.max(1, 60 - now.getUTCSeconds());
-    for (let i = 0; i < deferred.length; i += 100) await app.pushQueue.send(deferred.slice(i, i + 100), delay);
-  }
-  result.deferred = deferred.length;
   return result;
+}
+
+/**
+ * Spends the current minute's budget on a tenant's backlog, admin pushes first, then oldest first,
+ * and queues the next minute's drain while anything is left.
+ */
+export async function drainBacklog(app: App, tenantId: string, dueMinute: number): Promise<PushBatchResult> {
+  const now = app.clock.now();
+  const minute = minuteOf(now);
+  const result: PushBatchResult = { sent: 0, deferred: 0, dead: 0, skipped: 0 };
+  let left = true;
+  for (;;) {
+    const page = await app.stores.pushBacklog.head(tenantId, DRAIN_PAGE);
+    if (!page.length) {
+      left = false;
+      break;
+    }
+    const outcome = await pushWithinBudget(app, tenantId, minute, page);
+    addUp(result, outcome);
+    const waiting = new Set(outcome.over);
+    await app.stores.pushBacklog.remove(page.filter((r) => !waiting.has(r)));
+    // The budget is spent (or APNs asked to retry): the rest waits for the next minute.
+    if (waiting.size) break;
+  }
+  if (left) {
+    // Early (the queue's delay ran ahead of this process's clock): the drain of dueMinute is this one.
+    if (minute < dueMinute) await app.pushQueue.sendDrain(tenantId, dueMinute, delayUntil(app, dueMinute, now));
+    else await scheduleDrain(app, tenantId, minute + 1, now);
+  }
+  return result;
+}
+
+/** Queues the tenant's drain for `minute` once, however many workers find the backlog. */
+async function scheduleDrain(app: App, tenantId: string, minute: number, now: Date): Promise<void> {
+  if (!(await app.stores.pushBacklog.claimDrain(tenantId, minute))) return;
+  try {
+    await app.pushQueue.sendDrain(tenantId, minute, delayUntil(app, minute, now));
+  } catch (err) {
+    await app.stores.pushBacklog.releaseDrain(tenantId, minute);
+    throw err;
+  }
+}
+
+function delayUntil(app: App, minute: number, now: Date): number {
+  return app.config.pushDeferDelaySeconds ?? Math.max(1, Math.ceil((minute * 60_000 - now.getTime()) / 1000));
+}
+
+function addUp(total: PushBatchResult, part: Omit<PushBatchResult, 'deferred'>): void {
+  total.sent += part.sent;
+  total.dead += part.dead;
+  total.skipped += part.skipped;
+}
+
+/**
+ * Pushes what one tenant's budget allows this minute, admin first, duplicates collapsed;
+ * returns the outcome counts and the requests that did not fit (or that APNs asked to retry).
+ */
+async function pushWithinBudget(
+  app: App,
+  tenantId: string,
+  minute: number,
+  requests: PushRequest[],
+): Promise<Omit<PushBatchResult, 'deferred'> & { over: PushRequest[] }> {
+  const out = { sent: 0, dead: 0, skipped: 0, over: [] as PushRequest[] };
+  if (!requests.length) return out;
+  const tenant = await app.stores.tenants.get(tenantId);
+  const cap = tenant?.pushCapPerMinute ?? app.config.pushCapPerMinute;
+  const plan = planMinute(requests, new Map([[tenantId, { cap, used: 0 }]]));
+  out.over.push(...plan.defer);
+  // Requests nothing can be pushed for, or that a later push already covered, spend no budget.
+  const { wanted, skipped } = await pushable(app, tenantId, plan.sendNow);
+  out.skipped += skipped;
+  if (!wanted.length) return out;
+  const granted = await app.stores.budget.reserve(tenantId, minute, wanted.length, cap);
+  out.over.push(...wanted.slice(granted).map((e) => e.request));
+  const sent = await sendForTenant(app, tenantId, wanted.slice(0, granted));
+  out.sent += sent.sent;
+  out.dead += sent.dead;
+  out.skipped += sent.skipped;
+  out.over.push(...sent.retry);
+  return out;
 }
 
 interface Pushable {

@@ -28,7 +28,7 @@ import { runBulkWork } from '../service/bulk-commands';
 import { type App, type AppConfig, DEFAULT_CONFIG } from '../service/container';
 import { runJob } from '../service/jobs';
 import { apnsCredentials, fcmCredentials } from '../service/push-credential-loaders';
-import { handlePushBatch } from '../service/push-worker';
+import { handlePushMessage } from '../service/push-worker';
 import { createApiKey, createTenant } from '../service/tenants';
 
 export interface LocalOptions {
@@ -89,8 +89,12 @@ export async function startLocal(opts: LocalOptions = {}): Promise<LocalServer> 
   const journal = opts.inMemory ? undefined : new DynamoQueueJournal(makeDynamo(dynamo.client, TABLES));
   const queue = new InProcessPushQueue({
     journal: journal && { store: journal, queue: 'push' },
-    onDeadLetter: (batch, err) =>
-      logger.error({ msg: 'push batch dead-lettered', size: batch.length, error: String(err) }),
+    onDeadLetter: (message, err) =>
+      logger.error({
+        msg: 'push message dead-lettered',
+        ...('drain' in message ? { drain: message.drain.tenantId } : { size: message.requests.length }),
+        error: String(err),
+      }),
   });
   const apns =
     opts.push?.apns ??
@@ -113,8 +117,8 @@ export async function startLocal(opts: LocalOptions = {}): Promise<LocalServer> 
       }),
   });
   const app: App = { stores, box, clock, config, pushQueue: queue, bulkQueue, push: { apns, fcm } };
-  queue.consume(async (batch) => {
-    await handlePushBatch(app, batch);
+  queue.consume(async (message) => {
+    await handlePushMessage(app, message);
   });
   bulkQueue.consume((work) => runBulkWork(app, work));
   const resumed = { push: await queue.resume(), bulk: await bulkQueue.resume() };

@@ -1,13 +1,13 @@
 // The SQS queues: push batches for the push worker and bulk fan-out steps for the bulk worker.
 import { SendMessageBatchCommand, SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { PushRequest } from '../../domain/types';
-import type { BulkQueue, BulkWork, PushQueue } from '../../ports';
+import type { BulkQueue, BulkWork, PushMessage, PushQueue } from '../../ports';
 
 /** SQS's limits: 10 entries per SendMessageBatch, delays up to 15 minutes. */
 const SEND_BATCH_MAX = 10;
 const MAX_DELAY_SECONDS = 900;
 
-/** One message per batch of up to 100 push requests (well under SQS's message size limit). */
+/** One message per batch of up to 100 push requests (well under SQS's message size limit), or per drain. */
 export class SqsPushQueue implements PushQueue {
   constructor(
     private readonly sqs: SQSClient,
@@ -15,12 +15,20 @@ export class SqsPushQueue implements PushQueue {
   ) {}
 
   async send(batch: PushRequest[], delaySeconds = 0): Promise<void> {
-    if (!batch.length) return;
+    if (batch.length) await this.sendMessage({ requests: batch }, delaySeconds);
+  }
+
+  async sendDrain(tenantId: string, minute: number, delaySeconds: number): Promise<void> {
+    await this.sendMessage({ drain: { tenantId, minute } }, delaySeconds);
+  }
+
+  private async sendMessage(message: PushMessage, delaySeconds: number): Promise<void> {
     await this.sqs.send(
       new SendMessageCommand({
         QueueUrl: this.queueUrl,
-        MessageBody: JSON.stringify({ requests: batch }),
-        DelaySeconds: Math.min(MAX_DELAY_SECONDS, Math.max(0, Math.round(delaySeconds))),
+        MessageBody: JSON.stringify(message),
+        // Rounded up: a drain must not arrive before the minute it is for.
+        DelaySeconds: Math.min(MAX_DELAY_SECONDS, Math.max(0, Math.ceil(delaySeconds))),
       }),
     );
   }
