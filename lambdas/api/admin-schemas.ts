@@ -131,7 +131,9 @@ export const tenantSchema = z
   })
   .register(z.globalRegistry, { id: 'Tenant' });
 
-export const tenantRenameSchema = z.object({ name: tenantNameSchema }).register(z.globalRegistry, { id: 'TenantRename' });
+export const tenantRenameSchema = z
+  .object({ name: tenantNameSchema })
+  .register(z.globalRegistry, { id: 'TenantRename' });
 
 export const tenantUpdateSchema = z
   .object({

@@ -1,7 +1,7 @@
 // A tenant's waiting pushes (docs/operations.md §Push backlog): one Main-table item per request in
 // the tenant's own partition, sorted admin first and then by request time, so a drain is one Query
 // and no tenant's backlog sits in the shared push queue.
-import { BatchWriteCommand, PutCommand, QueryCommand, DeleteCommand } from '@aws-sdk/lib-dynamodb';
+import { BatchWriteCommand, DeleteCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import type { PushPriority, PushRequest } from '../../domain/types';
 import type { PushBacklogStore } from '../../ports';
 import { type Dynamo, isConditionFailed } from './client';
@@ -36,7 +36,9 @@ export class DynamoPushBacklogStore implements PushBacklogStore {
   }
 
   async remove(requests: PushRequest[]): Promise<void> {
-    await this.write(requests.map((r) => ({ DeleteRequest: { Key: { pk: backlogPk(r.tenantId), sk: requestSk(r) } } })));
+    await this.write(
+      requests.map((r) => ({ DeleteRequest: { Key: { pk: backlogPk(r.tenantId), sk: requestSk(r) } } })),
+    );
   }
 
   async claimDrain(tenantId: string, minute: number): Promise<boolean> {
