@@ -2,7 +2,7 @@
 // port, a fake APNs (HTTP/2 + TLS with client certificates) and simulated Apple devices that poll
 // the server when a push for their token reaches the fake, as real devices do.
 import { randomUUID } from 'node:crypto';
-import type { Clock, PushSender } from '../lambdas/ports';
+import type { Clock, PushMessage, PushSender } from '../lambdas/ports';
 import { buildPlist } from '../lambdas/protocol/apple/plist';
 import type { AppConfig } from '../lambdas/service/container';
 import { handlePushMessage } from '../lambdas/service/push-worker';
@@ -106,6 +106,8 @@ export interface E2E {
   onePushWorker: boolean;
   /** Push messages (batches and backlog drains) the worker began and finished handling (a test can wait for the worker's next try). */
   pushBatches: { started: number; finished: number };
+  /** Errors thrown by push messages (each is retried by the queue, then dead-lettered), newest last. */
+  pushErrors: Array<{ message: PushMessage; error: unknown }>;
   /** Errors thrown by device polls driven by pushes. */
   pollErrors: unknown[];
   stop(): Promise<void>;
@@ -162,6 +164,9 @@ export async function startE2E(opts: E2EOptions = {}): Promise<E2E> {
       e2e.pushBatches.started += 1;
       try {
         return await handlePushMessage(local.app, message);
+      } catch (error) {
+        e2e.pushErrors.push({ message, error });
+        throw error;
       } finally {
         e2e.pushBatches.finished += 1;
       }
@@ -196,6 +201,7 @@ export async function startE2E(opts: E2EOptions = {}): Promise<E2E> {
     autoPoll: !opts.manualPolls,
     onePushWorker: false,
     pushBatches: { started: 0, finished: 0 },
+    pushErrors: [],
 
     async api(method, path, body, key = adminKey) {
       const res = await fetch(`${local.url}${path}`, {

@@ -48,7 +48,8 @@ export async function handlePushBatch(app: App, requests: PushRequest[]): Promis
     const waiting = [...(backlogged ? mine.filter((r) => r.priority !== 'admin') : []), ...outcome.over];
     if (waiting.length) {
       await app.stores.pushBacklog.add(waiting);
-      await scheduleDrain(app, tenantId, minute + 1, now);
+      // The minute is read after the write, so the drain claimed has not read the backlog yet.
+      await scheduleDrain(app, tenantId, minuteOf(app.clock.now()) + 1);
       result.deferred += waiting.length;
     }
   }
@@ -58,38 +59,46 @@ export async function handlePushBatch(app: App, requests: PushRequest[]): Promis
 /**
  * Spends the current minute's budget on a tenant's backlog, admin pushes first, then oldest first,
  * and queues the next minute's drain while anything is left.
+ *
+ * The chain never breaks while the backlog holds anything: a drain delivered before its minute
+ * (the queue's delay ran ahead of this process's clock) only re-queues itself, and a drain that
+ * leaves requests behind claims the next minute's drain before it returns. A drain that throws is
+ * retried by the queue. A drain reads the backlog only once its minute has begun, and a deferred
+ * request claims the drain of the minute after the clock read *after* it was written, so a request
+ * added after a drain found the backlog empty always claims a drain that has not run yet.
  */
 export async function drainBacklog(app: App, tenantId: string, dueMinute: number): Promise<PushBatchResult> {
   const now = app.clock.now();
   const minute = minuteOf(now);
   const result: PushBatchResult = { sent: 0, deferred: 0, dead: 0, skipped: 0 };
-  let left = true;
+  if (minute < dueMinute) {
+    // Early: this message is still the drain of dueMinute, and it must not spend this minute's budget.
+    await app.pushQueue.sendDrain(tenantId, dueMinute, delayUntil(app, dueMinute, now));
+    return result;
+  }
   for (;;) {
     const page = await app.stores.pushBacklog.head(tenantId, DRAIN_PAGE);
-    if (!page.length) {
-      left = false;
-      break;
-    }
+    if (!page.length) return result; // the chain ends: the next deferred request starts a new one
     const outcome = await pushWithinBudget(app, tenantId, minute, page);
     addUp(result, outcome);
     const waiting = new Set(outcome.over);
     await app.stores.pushBacklog.remove(page.filter((r) => !waiting.has(r)));
-    // The budget is spent (or APNs asked to retry): the rest waits for the next minute.
-    if (waiting.size) break;
+    if (waiting.size) break; // the budget is spent (or APNs asked to retry): the rest waits
   }
-  if (left) {
-    // Early (the queue's delay ran ahead of this process's clock): the drain of dueMinute is this one.
-    if (minute < dueMinute) await app.pushQueue.sendDrain(tenantId, dueMinute, delayUntil(app, dueMinute, now));
-    else await scheduleDrain(app, tenantId, minute + 1, now);
-  }
+  // What is left was in the backlog before this drain read it, so a drain of the next minute that
+  // already ran saw it too and queued its own successor.
+  await scheduleDrain(app, tenantId, minute + 1);
   return result;
 }
 
-/** Queues the tenant's drain for `minute` once, however many workers find the backlog. */
-async function scheduleDrain(app: App, tenantId: string, minute: number, now: Date): Promise<void> {
+/**
+ * Queues the tenant's drain for `minute` once, however many workers find the backlog. If the claim
+ * exists, that drain is pending or has read the backlog after the caller's requests were there.
+ */
+async function scheduleDrain(app: App, tenantId: string, minute: number): Promise<void> {
   if (!(await app.stores.pushBacklog.claimDrain(tenantId, minute))) return;
   try {
-    await app.pushQueue.sendDrain(tenantId, minute, delayUntil(app, minute, now));
+    await app.pushQueue.sendDrain(tenantId, minute, delayUntil(app, minute, app.clock.now()));
   } catch (err) {
     await app.stores.pushBacklog.releaseDrain(tenantId, minute);
     throw err;

@@ -93,6 +93,16 @@ describe('push backlog: admin first, tenants apart', () => {
     expect(await e.operation(changed.body.syncOperationId)).toMatchObject({ status: 'done', queued: FLEET });
     const fleetPushes = () => arrivals.filter((a) => a.at >= phaseStart && fleetTokens.includes(a.token));
     const bulkPushed = () => new Set(fleetPushes().map((a) => a.token)).size;
+    /** What a failed wait reports: the pushes, the ledger, the backlog and the worker's errors. */
+    const backlogReport = async () => {
+      const left = await e.local.app.stores.pushBacklog.head('demo', 100);
+      return (
+        `${bulkPushed()} devices pushed, ledger ${await ledger('demo', first, minuteNow())}, ` +
+        `${left.length} waiting (${left.map((r) => `${r.priority}:${r.deviceId}`).join(' ')}), ` +
+        `batches ${e.pushBatches.started}/${e.pushBatches.finished}, dead letters ${e.local.queue.deadLetters.length}, ` +
+        `errors: ${e.pushErrors.map((x) => `${JSON.stringify(x.message).slice(0, 80)} ${String(x.error)}`).join('; ') || 'none'}`
+      );
+    };
     await e.waitFor(
       async () => (await ledger('demo', first, first))[0] === CAP,
       undefined,
@@ -122,11 +132,7 @@ describe('push backlog: admin first, tenants apart', () => {
     await e
       .waitFor(async () => (await ledger('demo', first + 1, first + 1))[0] === CAP, undefined, 'minute two')
       .catch(async (err: Error) => {
-        const left = await e.local.app.stores.pushBacklog.head('demo', 100);
-        throw new Error(
-          `${err.message}: ${bulkPushed()} devices pushed, ledger ${await ledger('demo', first, minuteNow())}, ` +
-            `${left.length} waiting, batches ${e.pushBatches.started}/${e.pushBatches.finished}`,
-        );
+        throw new Error(`${err.message}: ${await backlogReport()}`);
       });
     // The Lock spent this minute's budget ahead of the bulk pushes still waiting after it.
     expect(bulkPushed()).toBeLessThan(FLEET);
@@ -144,16 +150,14 @@ describe('push backlog: admin first, tenants apart', () => {
           `the pushes of minute ${minute}`,
         )
         .catch(async (err: Error) => {
-          const left = await e.local.app.stores.pushBacklog.head('demo', 100);
-          throw new Error(
-            `${err.message}: ${bulkPushed()} devices pushed, ledger ${await ledger('demo', first, minuteNow())}, ` +
-              `${left.length} waiting (${left.map((r) => `${r.priority}:${r.deviceId}`).join(' ')}), ` +
-              `batches ${e.pushBatches.started}/${e.pushBatches.finished}`,
-          );
+          throw new Error(`${err.message}: ${await backlogReport()}`);
         });
       if (bulkPushed() < FLEET) e.clock.nextMinute();
     }
+    // The drain due at the next minute boundary finds nothing left to push: the chain ends, the queue drains.
+    e.clock.nextMinute();
     await e.settle();
+    expect(e.local.queue.deadLetters).toEqual([]); // no push message was given up on
     const demoLedger = await ledger('demo', first, minuteNow());
     const otherLedger = await ledger(OTHER, first, minuteNow());
     expect(Math.max(...demoLedger)).toBeLessThanOrEqual(CAP);
