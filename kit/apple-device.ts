@@ -8,6 +8,7 @@ import { enrollmentProfileIdentifier } from '../lambdas/protocol/apple/enrollmen
 import { CHECKIN_CONTENT_TYPE, CONNECT_CONTENT_TYPE } from '../lambdas/protocol/apple/messages';
 import { buildPlist, parsePlist } from '../lambdas/protocol/apple/plist';
 import { signMdmMessage, unwrapSignedProfile } from '../lambdas/protocol/apple/sign';
+import { ScepClient } from './scep-client';
 
 type Dict = Record<string, unknown>;
 
@@ -66,6 +67,19 @@ export type AfterCommand = 'unenroll' | 'wipe' | undefined;
 export interface CommandAnswer {
   report: Dict;
   after?: AfterCommand;
+  /**
+   * An InstallProfile of the MDM profile itself with a new SCEP payload (a renewal): the device
+   * gets the new identity by SCEP before it acknowledges, and signs from then on with it.
+   */
+  renewIdentity?: ScepSettings;
+}
+
+/** What a SCEP payload asks the device to do. */
+interface ScepSettings {
+  url: string;
+  challenge: string;
+  subjectCn: string;
+  keySize: number;
 }
 
 export interface HttpReply {
@@ -131,6 +145,8 @@ export class SimulatedAppleDevice {
   private readonly doFetch: typeof fetch;
   private readonly appCatalog: NonNullable<SimulatedAppleDeviceOptions['appCatalog']>;
   private identity: { certPem: string; keyPem: string } | undefined;
+  private pendingScep: ScepSettings | undefined;
+  private scepClient: ScepClient | undefined;
   private serverUrl: string | undefined;
   private checkInUrl: string | undefined;
   private topicValue: string | undefined;
@@ -225,7 +241,46 @@ export class SimulatedAppleDevice {
     if (res.status !== 200)
       throw new Error(`enrollment profile download failed: HTTP ${res.status} ${body.toString('utf8').slice(0, 200)}`);
     this.installEnrollmentProfile(body);
+    if (this.pendingScep) await this.obtainIdentity();
     return profileBytesToDict(body);
+  }
+
+  /** True when the installed profile asks for a SCEP identity the device does not have yet. */
+  get needsScepIdentity(): boolean {
+    return this.pendingScep !== undefined && this.identity === undefined;
+  }
+
+  /** The SCEP client of the installed profile (its `last` exchange lets a test look at the CertRep). */
+  get scep(): ScepClient {
+    if (!this.pendingScep) throw new Error('the enrollment profile has no SCEP payload');
+    this.scepClient ??= new ScepClient({
+      url: this.route(this.pendingScep.url),
+      fetch: this.doFetch,
+      keySize: this.pendingScep.keySize,
+    });
+    return this.scepClient;
+  }
+
+  /** SCEP PKCSReq with the profile's challenge: the device's own key, the tenant CA's certificate. */
+  async obtainIdentity(): Promise<void> {
+    if (this.offline) throw new Error(`device ${this.udid} is offline`);
+    const scep = this.pendingScep;
+    if (!scep) throw new Error('the enrollment profile has no SCEP payload');
+    this.identity = await this.scep.enroll(scep.challenge, scep.subjectCn);
+  }
+
+  /** SCEP RenewalReq signed with the current identity: a new key and certificate, same device. */
+  async renewIdentity(): Promise<void> {
+    if (!this.identity) throw new Error(`device ${this.udid} has no identity to renew`);
+    this.identity = await this.scep.renew(this.identity);
+  }
+
+  /**
+   * Uses another device's identity (fleet tests with signatures off, and impostor tests), or an
+   * identity given as PEMs (a replaced certificate, in renewal tests).
+   */
+  adoptIdentityOf(other: SimulatedAppleDevice | { certPem: string; keyPem: string }): void {
+    this.identity = other instanceof SimulatedAppleDevice ? other.identity : other;
   }
 
   /** Installs an enrollment profile given as bytes (what enroll() does after the download). */
@@ -235,22 +290,57 @@ export class SimulatedAppleDevice {
     const mdm = payloads.find((p) => p.PayloadType === 'com.apple.mdm');
     if (!mdm) throw new Error('enrollment profile has no com.apple.mdm payload');
     const idPayload = payloads.find((p) => p.PayloadUUID === mdm.IdentityCertificateUUID);
-    if (
-      !idPayload ||
-      idPayload.PayloadType !== 'com.apple.security.pkcs12' ||
-      !Buffer.isBuffer(idPayload.PayloadContent)
-    ) {
-      throw new Error('enrollment profile has no PKCS#12 identity payload matching IdentityCertificateUUID');
+    this.identity = undefined;
+    this.pendingScep = undefined;
+    if (idPayload?.PayloadType === 'com.apple.security.scep') {
+      // The device makes its own key and asks the SCEP service for a certificate (enroll(), obtainIdentity()).
+      this.pendingScep = this.scepSettingsOf(idPayload);
+    } else if (idPayload?.PayloadType === 'com.apple.security.pkcs12' && Buffer.isBuffer(idPayload.PayloadContent)) {
+      this.identity = identityFromP12(
+        idPayload.PayloadContent,
+        typeof idPayload.Password === 'string' ? idPayload.Password : '',
+      );
+    } else {
+      throw new Error('enrollment profile has no SCEP or PKCS#12 identity payload matching IdentityCertificateUUID');
     }
-    this.identity = identityFromP12(
-      idPayload.PayloadContent,
-      typeof idPayload.Password === 'string' ? idPayload.Password : '',
-    );
     this.serverUrl = String(mdm.ServerURL);
     this.checkInUrl = typeof mdm.CheckInURL === 'string' ? mdm.CheckInURL : undefined;
     this.topicValue = String(mdm.Topic);
     this.enrollmentProfile = summarizeProfile(profile);
     this.enrolled = true;
+  }
+
+  private scepSettingsOf(payload: Dict): ScepSettings {
+    const c = (payload.PayloadContent ?? {}) as Dict;
+    const subject = Array.isArray(c.Subject)
+      ? (c.Subject as string[][][]).flat().find((rdn) => rdn[0] === 'CN')
+      : undefined;
+    return {
+      url: String(c.URL),
+      challenge: String(c.Challenge ?? ''),
+      subjectCn: subject?.[1] ?? this.udid,
+      keySize: typeof c.Keysize === 'number' ? c.Keysize : 2048,
+    };
+  }
+
+  /**
+   * What an InstallProfile of the installed MDM profile's identifier may change: only the identity,
+   * by a SCEP payload (same server, same topic), as iOS and macOS allow. Undefined when it may not.
+   */
+  private identityReplacementOf(profile: Dict): ScepSettings | undefined {
+    const payloads = (Array.isArray(profile.PayloadContent) ? profile.PayloadContent : []) as Dict[];
+    const mdm = payloads.find((p) => p.PayloadType === 'com.apple.mdm');
+    if (!mdm || mdm.ServerURL !== this.serverUrl || mdm.Topic !== this.topicValue) return undefined;
+    const idPayload = payloads.find((p) => p.PayloadUUID === mdm.IdentityCertificateUUID);
+    return idPayload?.PayloadType === 'com.apple.security.scep' ? this.scepSettingsOf(idPayload) : undefined;
+  }
+
+  /** A PKCSReq with the new profile's challenge (a new key, self-signed as on first enrollment); then it is the identity. */
+  private async replaceIdentity(settings: ScepSettings): Promise<void> {
+    const client = new ScepClient({ url: this.route(settings.url), fetch: this.doFetch, keySize: settings.keySize });
+    this.scepClient = client;
+    this.pendingScep = settings;
+    this.identity = await client.enroll(settings.challenge, settings.subjectCn);
   }
 
   async authenticate(): Promise<HttpReply> {
@@ -339,7 +429,20 @@ export class SimulatedAppleDevice {
       } catch {
         envelope = {};
       }
-      const { report, after } = this.answerCommand(envelope);
+      const answer = this.answerCommand(envelope);
+      const { after } = answer;
+      let { report } = answer;
+      if (answer.renewIdentity) {
+        try {
+          await this.replaceIdentity(answer.renewIdentity);
+        } catch (err) {
+          // The old identity stays: the profile was not installed.
+          report = {
+            CommandUUID: report.CommandUUID,
+            ...errorReport(22013, 'MCSCEPErrorDomain', `The SCEP server returned an error: ${(err as Error).message}`),
+          };
+        }
+      }
       const command = (
         typeof envelope.Command === 'object' && envelope.Command !== null ? envelope.Command : {}
       ) as Dict;
@@ -427,18 +530,26 @@ export class SimulatedAppleDevice {
         return ack({ ProfileList: this.installedProfiles().map(profileListItem) });
       case 'InstalledApplicationList': {
         const only = Array.isArray(command.Identifiers) ? new Set(command.Identifiers as string[]) : undefined;
+        // iOS 14+ answers only the keys `Items` names (and Identifier); macOS ignores `Items`.
+        const keys =
+          Array.isArray(command.Items) && this.platform !== 'macos'
+            ? new Set(['Identifier', ...command.Items])
+            : undefined;
         const list = [...this.apps.values()]
           .filter((a) => (!only || only.has(a.identifier)) && (!command.ManagedAppsOnly || a.managed))
-          .map((a) => ({
-            Identifier: a.identifier,
-            Name: a.name,
-            Version: a.version,
-            ShortVersion: a.version,
-            BundleSize: 1_000_000,
-            DynamicSize: 0,
-            Installing: false,
-            IsValidated: true,
-          }));
+          .map((a) => {
+            const item: Record<string, unknown> = {
+              Identifier: a.identifier,
+              Name: a.name,
+              Version: a.version,
+              ShortVersion: a.version,
+              BundleSize: 1_000_000,
+              DynamicSize: 0,
+              Installing: false,
+              IsValidated: true,
+            };
+            return keys ? Object.fromEntries(Object.entries(item).filter(([k]) => keys.has(k))) : item;
+          });
         return ack({ InstalledApplicationList: list });
       }
       case 'ManagedApplicationList': {
@@ -490,8 +601,12 @@ export class SimulatedAppleDevice {
         const p = summarizeProfile(dict);
         if (!p.identifier || !p.uuid)
           return fail(1002, 'MCProfileErrorDomain', 'The profile is missing a required field.');
-        if (p.identifier === this.enrollmentProfileIdentifier)
-          return fail(4010, 'MCInstallationErrorDomain', 'Cannot replace the MDM profile.');
+        if (p.identifier === this.enrollmentProfileIdentifier) {
+          const renewIdentity = this.identityReplacementOf(dict);
+          if (!renewIdentity) return fail(4010, 'MCInstallationErrorDomain', 'Cannot replace the MDM profile.');
+          this.enrollmentProfile = p;
+          return { ...ack(), renewIdentity };
+        }
         this.profiles.set(p.identifier, p);
         return ack();
       }

@@ -78,7 +78,11 @@ export interface E2E {
     name?: string;
   }): Promise<{ token: string; url: string; expiresAt: string }>;
   /** A simulated device the push wiring knows (not enrolled). */
-  newDevice(opts?: { platform?: 'ios' | 'macos'; sendsUnlockToken?: boolean }): SimulatedAppleDevice;
+  newDevice(opts?: {
+    platform?: 'ios' | 'macos';
+    sendsUnlockToken?: boolean;
+    fetch?: typeof fetch;
+  }): SimulatedAppleDevice;
   /** Enrolls `n` new devices (Authenticate + TokenUpdate), `concurrency` at a time. */
   enrollDevices(n: number, opts?: { templateId?: string; concurrency?: number }): Promise<SimulatedAppleDevice[]>;
   /**
@@ -247,8 +251,14 @@ export async function startE2E(opts: E2EOptions = {}): Promise<E2E> {
       return r.body;
     },
 
-    newDevice({ platform = 'ios', sendsUnlockToken } = {}) {
-      const device = new SimulatedAppleDevice({ baseUrl: local.url, tenant: 'demo', platform, sendsUnlockToken });
+    newDevice({ platform = 'ios', sendsUnlockToken, fetch: deviceFetch } = {}) {
+      const device = new SimulatedAppleDevice({
+        baseUrl: local.url,
+        tenant: 'demo',
+        platform,
+        sendsUnlockToken,
+        fetch: deviceFetch,
+      });
       devices.set(device.udid, device);
       return device;
     },
@@ -274,6 +284,10 @@ export async function startE2E(opts: E2EOptions = {}): Promise<E2E> {
       const res = await fetch(url);
       if (res.status !== 200) throw new Error(`enrollment profile download failed: ${res.status}`);
       const profile = Buffer.from(await res.arrayBuffer());
+      // One identity for the whole fleet: a SCEP challenge is good for one certificate only.
+      const source = new SimulatedAppleDevice({ baseUrl: local.url, tenant: 'demo', platform: 'ios' });
+      source.installEnrollmentProfile(profile);
+      if (source.needsScepIdentity) await source.obtainIdentity();
       const out: SimulatedAppleDevice[] = [];
       let next = 0;
       const check = (what: string, r: { status: number; body: Buffer | string }) => {
@@ -284,6 +298,7 @@ export async function startE2E(opts: E2EOptions = {}): Promise<E2E> {
           next++;
           const device = e2e.newDevice();
           device.installEnrollmentProfile(profile);
+          device.adoptIdentityOf(source);
           check('Authenticate', await device.authenticate());
           if (templateId) {
             const r = await e2e.api('PUT', `/admin/v1/devices/${device.udid}/template`, { templateId });

@@ -1,6 +1,7 @@
 import type { CfnElement, StackProps } from 'aws-cdk-lib';
 import { CfnOutput, CrossStackReferences, Duration, ReferenceStrength, Stack, Validations } from 'aws-cdk-lib';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
+import { EventBus } from 'aws-cdk-lib/aws-events';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
@@ -11,7 +12,7 @@ import type { Surface } from '../lambdas/http/types';
 import { Alarms } from './constructs/alarms';
 import { HttpApiRoutes } from './constructs/http-api-routes';
 import type { FunctionConfig } from './constructs/mdm-function';
-import { MdmFunction } from './constructs/mdm-function';
+import { eventsEnvironment, MdmFunction } from './constructs/mdm-function';
 import { QueueWorker } from './constructs/queue-worker';
 import { DEFAULT_SCHEDULES, Schedules } from './constructs/schedules';
 
@@ -66,12 +67,17 @@ export const DEFAULTS = {
    * devices in about 90 minutes, within the push cap's 100.
    */
   bulkWorker: { batchSize: 1, maxConcurrency: 15, timeoutSeconds: 120 },
+  /**
+   * The webhook worker: each delivery waits at most 10 s for its receiver, so 5 per invocation fit
+   * well within the timeout. A failed delivery is re-queued by the worker with its backoff delay.
+   */
+  webhookWorker: { batchSize: 5, maxConcurrency: 10, timeoutSeconds: 60 },
 } as const;
 
 /** Envelope encryption with the secrets key: data keys out, sealed data keys back in. No wildcards. */
 const KMS_ACTIONS = ['kms:Encrypt', 'kms:Decrypt', 'kms:GenerateDataKey'] as const;
 
-export type FunctionName = Surface | 'pushWorker' | 'bulkWorker' | 'jobs';
+export type FunctionName = Surface | 'pushWorker' | 'bulkWorker' | 'webhookWorker' | 'jobs';
 
 /**
  * Everything stateless: the HTTP API generated from the route table, one function per surface,
@@ -82,6 +88,10 @@ export class AppStack extends Stack {
   readonly api: HttpApiRoutes;
   readonly push: QueueWorker;
   readonly bulk: QueueWorker;
+  /** Webhook deliveries (docs/api.md §Webhooks). */
+  readonly webhooks: QueueWorker;
+  /** Every event goes on this bus (docs/operations.md §Events). */
+  readonly eventBus: EventBus;
   readonly schedules: Schedules;
   readonly alarms: Alarms;
   readonly operatorKey: Secret;
@@ -186,9 +196,35 @@ export class AppStack extends Stack {
       timeout: Duration.minutes(15),
       config: withQueue,
     }).function;
+    this.eventBus = new EventBus(this, 'EventBus', { eventBusName: `${this.stackName}-events` });
+    this.webhooks = new QueueWorker(this, 'Webhook', {
+      queueUrlKey: 'webhookQueueUrl',
+      batchSize: DEFAULTS.webhookWorker.batchSize,
+      maxConcurrency: DEFAULTS.webhookWorker.maxConcurrency,
+      worker: {
+        ...common,
+        entry: 'lambdas/handlers/webhook-worker.ts',
+        description: 'Serverless MDM webhook worker: signed deliveries, retried with backoff for a day',
+        timeout: Duration.seconds(DEFAULTS.webhookWorker.timeoutSeconds),
+        config: withQueue,
+      },
+    });
     const pushWorker = this.push.worker.function;
     const bulkWorker = this.bulk.worker.function;
-    this.functions = { apple, android, admin, pushWorker, bulkWorker, jobs };
+    const webhookWorker = this.webhooks.worker.function;
+    this.functions = { apple, android, admin, pushWorker, bulkWorker, webhookWorker, jobs };
+
+    // Every function reports events where it commits a change: onto the bus, and into the delivery queue.
+    const eventsEnv = eventsEnvironment({
+      eventBusName: this.eventBus.eventBusName,
+      webhookQueueUrl: this.webhooks.queue.queueUrl,
+    });
+    for (const fn of Object.values(this.functions)) {
+      for (const [name, value] of Object.entries(eventsEnv))
+        (fn as MdmFunction['function']).addEnvironment(name, value);
+      this.eventBus.grantPutEventsTo(fn);
+      this.webhooks.queue.grantSendMessages(fn);
+    }
 
     for (const fn of Object.values(this.functions)) {
       props.mainTable.grantReadWriteData(fn);
@@ -223,7 +259,11 @@ export class AppStack extends Stack {
 
     this.alarms = new Alarms(this, 'Alarms', {
       functions: this.functions,
-      deadLetterQueues: { Push: this.push.deadLetterQueue, Bulk: this.bulk.deadLetterQueue },
+      deadLetterQueues: {
+        Push: this.push.deadLetterQueue,
+        Bulk: this.bulk.deadLetterQueue,
+        Webhook: this.webhooks.deadLetterQueue,
+      },
       alarmEmail: props.alarmEmail,
     });
 
@@ -239,6 +279,12 @@ export class AppStack extends Stack {
     new CfnOutput(this, 'DeadLetterQueueUrl', { value: this.push.deadLetterQueue.queueUrl });
     new CfnOutput(this, 'BulkQueueUrl', { value: this.bulk.queue.queueUrl });
     new CfnOutput(this, 'BulkDeadLetterQueueUrl', { value: this.bulk.deadLetterQueue.queueUrl });
+    new CfnOutput(this, 'WebhookQueueUrl', { value: this.webhooks.queue.queueUrl });
+    new CfnOutput(this, 'WebhookDeadLetterQueueUrl', { value: this.webhooks.deadLetterQueue.queueUrl });
+    new CfnOutput(this, 'EventBusName', {
+      value: this.eventBus.eventBusName,
+      description: 'Every event (docs/api.md §Events) is put here; route them with EventBridge rules',
+    });
     new CfnOutput(this, 'MainTableName', { value: props.mainTable.tableName });
     new CfnOutput(this, 'LogsTableName', { value: props.logsTable.tableName });
     new CfnOutput(this, 'AlarmTopicArn', {

@@ -88,20 +88,10 @@ export async function getCsv(path: string, query: Query): Promise<{ csv: string;
   return { csv: await res.text(), nextCursor: res.headers.get('x-next-cursor') ?? undefined };
 }
 
-/**
- * Signs in: the key must read the dashboard (401 otherwise), and its role is learnt from a write
- * it cannot complete: an empty API-key creation is 403 for a viewer and 400 (validation) for an admin.
- */
+/** Signs in: GET /admin/v1/me says whose key it is (401 for a bad key, 403 for an operator key). */
 export async function signIn(key: string): Promise<Session> {
-  await api('GET', '/dashboard', undefined, key);
-  try {
-    await api('POST', '/api-keys', {}, key);
-  } catch (e) {
-    if (e instanceof ApiError && e.status === 403) return { key, role: 'viewer' };
-    if (e instanceof ApiError && e.status === 400) return { key, role: 'admin' };
-    throw e;
-  }
-  throw new ApiError(500, 'unexpected', 'unexpected answer to the role check');
+  const me = await api<{ role: Role }>('GET', '/me', undefined, key);
+  return { key, role: me.role };
 }
 
 // Shapes of docs/api.md (GET /admin/v1/openapi.json has the full contract).
@@ -143,6 +133,14 @@ export interface Device {
   pendingCommands: Record<string, number>;
   pushTokenDead?: boolean;
 }
+/** GET /admin/v1/devices/{id}/inventory: a list absent is one the server has not read yet. */
+export interface Inventory {
+  deviceId: string;
+  readAt?: string;
+  apps?: Array<{ identifier: string; version?: string; managed?: boolean }>;
+  profiles?: Array<{ identifier: string; uuid?: string; managed?: boolean }>;
+  books?: Array<{ identifier: string; version?: string }>;
+}
 export type TemplateItem =
   | { kind: 'profile'; identifier: string; name?: string; payload?: string; policy?: Record<string, unknown> }
   | { kind: 'app'; identifier: string; version?: string; source?: string }
@@ -182,27 +180,8 @@ export interface DeviceCommands {
   history: LogItem[];
   cursor?: string;
 }
-export interface Diagnosis {
-  deviceId: string;
-  syncState: string;
-  verdict: string;
-  steps: Array<{
-    step: number;
-    question: string;
-    ok: boolean | null;
-    evidence: Record<string, unknown>;
-    advice?: string;
-  }>;
-  errors: Array<{
-    commandId: string;
-    requestType: string;
-    code: number | string;
-    domain: string;
-    message: string;
-    explanation?: string;
-    fix?: string;
-  }>;
-}
+/** The diagnosis is the domain's own shape, served as is. */
+export type { Diagnosis } from '../../lambdas/domain/diagnosis';
 export interface Timeline {
   deviceId: string;
   entries: Array<{ at: string; kind: string; message: string }>;

@@ -28,6 +28,9 @@ export function useRoute(): Route {
   useEffect(() => {
     const on = () => setRoute(parseHash(location.hash));
     addEventListener('hashchange', on);
+    // The hash may have changed between the first render and this effect (e.g. right after
+    // sign-in): a hashchange in that gap reached no listener, so read it again now.
+    on();
     return () => removeEventListener('hashchange', on);
   }, []);
   return route;

@@ -1,8 +1,10 @@
-// Small shared pieces: loading and error states, links, badges, pagers and the polling hook.
+// Small shared pieces: loading and error states, links, badges, pagers, the polling hook, the
+// filter form of the list pages, the template picker and the file field.
 import type { ComponentChildren } from 'preact';
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
-import { ApiError } from './api';
+import { ApiError, get, type Page, type Template } from './api';
 import { type MessageKey, t } from './i18n';
+import { navigate } from './router';
 
 export interface Async<T> {
   data?: T;
@@ -202,4 +204,156 @@ export function readFile(file: File, as: 'text' | 'base64'): Promise<string> {
     if (as === 'text') reader.readAsText(file);
     else reader.readAsDataURL(file);
   });
+}
+
+/**
+ * A list page's filters: those in the URL (so a link can carry them), a draft the form edits, and
+ * the pager, which goes back to the first page when the filters change.
+ */
+export function useFilters<K extends string>(params: URLSearchParams, names: readonly K[]) {
+  const filters: Partial<Record<K, string>> = Object.fromEntries(
+    names.map((f) => [f, params.get(f) ?? undefined]).filter(([, v]) => v),
+  );
+  const filterKey = JSON.stringify(filters);
+  const pager = usePager(filterKey);
+  const [draft, setDraft] = useState(filters);
+  useEffect(() => setDraft(filters), [filterKey]);
+  const set = (k: K) => (v: string) => setDraft((d) => ({ ...d, [k]: v || undefined }));
+  return { filters, filterKey, pager, draft, set };
+}
+
+/** A filter chosen among the API's names, "any" when empty, bound to a useFilters draft. */
+export function FilterSelect<K extends string>({
+  label,
+  name,
+  options,
+  form,
+}: {
+  label: string;
+  name: K;
+  options: readonly string[];
+  form: { draft: Partial<Record<K, string>>; set: (k: K) => (v: string) => void };
+}) {
+  return (
+    <Select
+      label={label}
+      name={name}
+      value={form.draft[name] ?? ''}
+      options={options}
+      anyLabel={t('common.any')}
+      onChange={form.set(name)}
+    />
+  );
+}
+
+/** The filter form of a list page: applying it puts the draft in the URL; clearing goes to `path` bare. */
+export function FilterForm({
+  id,
+  path,
+  draft,
+  children,
+  actions,
+}: {
+  id: string;
+  path: string;
+  draft: Record<string, string | undefined>;
+  children: ComponentChildren;
+  actions?: ComponentChildren;
+}) {
+  return (
+    <form
+      class="filters"
+      id={id}
+      onSubmit={(e) => {
+        e.preventDefault();
+        navigate(path, draft);
+      }}
+    >
+      {children}
+      <div class="actions">
+        <button type="submit">{t('common.apply')}</button>
+        <a class="button secondary" href={`#${path}`}>
+          {t('common.clear')}
+        </a>
+        {actions}
+      </div>
+    </form>
+  );
+}
+
+/** The tenant's templates (the first 500), for pickers and names. */
+export const useTemplates = () => useAsync(() => get<Page<Template>>('/templates', { limit: 500 }), []);
+
+/** A template picker; the empty choice is `emptyLabel` (any template, or none). */
+export function TemplateSelect({
+  templates,
+  value,
+  onChange,
+  emptyLabel,
+  id,
+  name,
+}: {
+  templates?: Template[];
+  value: string;
+  onChange: (id: string) => void;
+  emptyLabel: string;
+  id?: string;
+  name?: string;
+}) {
+  return (
+    <Field label={t('dev.template')}>
+      <select
+        id={id}
+        name={name}
+        value={value}
+        onChange={(e) => onChange((e.currentTarget as HTMLSelectElement).value)}
+      >
+        <option value="">{emptyLabel}</option>
+        {templates?.map((x) => (
+          <option key={x.id} value={x.id}>
+            {x.name}
+          </option>
+        ))}
+      </select>
+    </Field>
+  );
+}
+
+/** A required file input that hands over the chosen file. */
+export function FileField({ label, accept, onFile }: { label: string; accept: string; onFile: (f?: File) => void }) {
+  return (
+    <Field label={label}>
+      <input
+        type="file"
+        required
+        accept={accept}
+        onChange={(e) => onFile((e.currentTarget as HTMLInputElement).files?.[0])}
+      />
+    </Field>
+  );
+}
+
+/** A yes-only filter as a checkbox: checked puts `true` in the draft, unchecked leaves it out. */
+export function CheckFilter({
+  label,
+  name,
+  checked,
+  onChange,
+}: {
+  label: string;
+  name: string;
+  checked: boolean;
+  onChange: (v: string) => void;
+}) {
+  return (
+    <label class="field check">
+      <input
+        type="checkbox"
+        name={name}
+        checked={checked}
+        onChange={(e) => onChange((e.currentTarget as HTMLInputElement).checked ? 'true' : '')}
+      />{' '}
+      <span>{label}</span>
+    </label>
+  );
 }

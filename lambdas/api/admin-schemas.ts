@@ -3,14 +3,18 @@
 // document, so the documentation cannot drift from what the server accepts. A schema registered
 // with an `id` is a named component of that document.
 
+import { EVENT_TYPES } from '../domain/events';
 import { ID_MAX_LENGTH, ID_PATTERN, ID_RULE, TENANT_ID_PATTERN, TENANT_ID_RULE } from '../domain/identifiers';
 import { JOB_NAMES } from '../domain/jobs';
 import {
   ADMIN_COMMAND_TYPES,
+  APPLE_IDENTITY_METHODS,
+  BULK_COMMAND_TYPES,
   COMMAND_STATUSES,
   ENROLLMENT_PLATFORMS,
   LOG_TYPES,
   PLATFORMS,
+  PUSH_OUTCOMES,
   REGISTRATION_STATES,
   SEVERITIES,
   SYNC_STATES,
@@ -111,7 +115,21 @@ export const apiKeySchema = z
   .register(z.globalRegistry, { id: 'ApiKey' });
 
 export const tenantInputSchema = z
-  .object({ id: tenantIdSchema, name: z.string().check(z.minLength(1), z.maxLength(200)) })
+  .object({
+    id: tenantIdSchema,
+    name: z.string().check(z.minLength(1), z.maxLength(200)),
+    appleIdentity: z.optional(
+      z.enum(APPLE_IDENTITY_METHODS).register(z.globalRegistry, {
+        description:
+          'how Apple devices get their identity: scep (default; the device makes its own key) or pkcs12 (key and certificate made by the server, inside the enrollment profile)',
+      }),
+    ),
+    deviceCertificateDays: z.optional(
+      integer()
+        .check(z.minimum(1), z.maximum(825))
+        .register(z.globalRegistry, { description: 'lifetime of issued device certificates, in days (default 730)' }),
+    ),
+  })
   .register(z.globalRegistry, { id: 'TenantInput' });
 
 const tenantNameSchema = z.string().check(z.minLength(1), z.maxLength(200));
@@ -146,6 +164,12 @@ export const tenantUpdateSchema = z
   })
   .register(z.globalRegistry, { id: 'TenantUpdate' });
 
+/** The query of /scep/{tenant} (RFC 8894 §4). */
+export const scepQuerySchema = z.object({
+  operation: z.enum(['GetCACaps', 'GetCACert', 'PKIOperation']),
+  message: z.optional(z.string().check(z.maxLength(128 * 1024))),
+});
+
 export const enrollmentInputSchema = z
   .object({
     platform: z.enum(ENROLLMENT_PLATFORMS),
@@ -169,43 +193,108 @@ export const enrollmentSchema = z
 /** A `limit` query parameter: a string in the query, a number to the operation. */
 const limitParam = (max: number) => z.optional(z.coerce.number().check(z.int(), z.minimum(1), z.maximum(max)));
 
+/**
+ * A yes-only filter: `true` in a query (a string there) or in a bulk command's JSON filter. There is
+ * no `false`: leaving the filter out lists every device.
+ */
+const onlyIfTrue = (description: string) =>
+  z
+    .optional(
+      z.pipe(
+        z.union([z.literal('true'), z.literal(true)]),
+        z.transform((): true => true),
+      ),
+    )
+    .register(z.globalRegistry, { description });
+
 export const deviceListQuerySchema = z.object({
   syncState: z.optional(z.enum(SYNC_STATES)),
   registrationState: z.optional(z.enum(REGISTRATION_STATES)),
   platform: z.optional(z.enum(PLATFORMS)),
   templateId: z.optional(id),
   q: z.optional(z.string().check(z.maxLength(200))),
+  adminLocked: onlyIfTrue('true: only devices under admin lock'),
+  prohibitedApps: onlyIfTrue('true: only devices with a prohibited app installed'),
   limit: limitParam(500),
   cursor: z.optional(z.string().check(z.maxLength(2048))),
 });
+
+/** A field of the device detail: always present, `null` when unset (docs/api.md §Device detail). */
+const maybe = <T extends z.ZodMiniType>(schema: T) => z.nullable(schema);
 
 export const deviceSchema = z
   .object({
     id,
     platform: z.enum(PLATFORMS),
-    name: z.optional(z.string()),
-    model: z.optional(z.string()),
-    osVersion: z.optional(z.string()),
-    serialNumber: z.optional(z.string()),
-    templateId: z.optional(z.string()),
+    name: maybe(z.string()),
+    model: maybe(z.string()),
+    osVersion: maybe(z.string()),
+    serialNumber: maybe(z.string()),
+    templateId: maybe(z.string()),
     syncState: z.enum(SYNC_STATES),
     registrationState: z.enum(REGISTRATION_STATES),
-    withdrawalReason: z.optional(z.enum(WITHDRAWAL_REASONS)),
-    lastPushAt: z.optional(z.string()),
-    lastSeenAt: z.optional(z.string()),
-    lastUnlockedSeenAt: z.optional(z.string()),
-    lastSyncedAt: z.optional(z.string()),
-    checkedInAt: z.optional(z.string()),
-    checkInAddress: z.optional(z.string()),
-    userAgent: z.optional(z.string()),
-    accessRights: z.optional(z.string()),
-    identityCertNotAfter: z.optional(z.string()),
+    withdrawalReason: maybe(z.enum(WITHDRAWAL_REASONS)),
+    lastPushAt: maybe(z.string()),
+    lastSeenAt: maybe(z.string()),
+    lastUnlockedSeenAt: maybe(z.string()),
+    lastSyncedAt: maybe(z.string()),
+    checkedInAt: maybe(z.string()),
+    checkInAddress: maybe(z.string()),
+    userAgent: maybe(z.string()),
+    accessRights: maybe(z.string()),
+    identityCertNotAfter: maybe(z.string()),
     adminLocked: z.boolean(),
     prohibitedApps: z.array(z.string()),
     pendingCommands: z.record(z.string(), z.number()),
-    pushTokenDead: z.optional(z.boolean()),
+    pushTokenDead: z.boolean(),
+    supervised: maybe(z.boolean()),
+    syncRequestedAt: maybe(z.string()),
+    syncRequestedBy: maybe(z.string()),
+    selectiveWipe: maybe(
+      z.object({ at: z.string(), templateId: z.nullable(z.string()), removed: z.array(z.string()) }),
+    ).register(z.globalRegistry, {
+      description: 'the last SelectiveWipe: when, the template it unassigned, the identifiers it removed',
+    }),
   })
   .register(z.globalRegistry, { id: 'Device' });
+
+export const deviceInventorySchema = z
+  .object({
+    deviceId: z.string(),
+    readAt: z.optional(z.string()).register(z.globalRegistry, {
+      description: 'when the server last read part of it; absent: not read yet',
+    }),
+    apps: z
+      .optional(
+        z.array(
+          z.object({ identifier: z.string(), version: z.optional(z.string()), managed: z.optional(z.boolean()) }),
+        ),
+      )
+      .register(z.globalRegistry, { description: 'installed apps; absent: not read yet' }),
+    profiles: z
+      .optional(
+        z.array(
+          z.object({
+            identifier: z.string(),
+            uuid: z.optional(z.string()),
+            hash: z.optional(z.string()),
+            managed: z.optional(z.boolean()),
+          }),
+        ),
+      )
+      .register(z.globalRegistry, { description: 'installed profiles (Android: policies); absent: not read yet' }),
+    books: z
+      .optional(z.array(z.object({ identifier: z.string(), version: z.optional(z.string()) })))
+      .register(z.globalRegistry, { description: 'installed books; absent: not read yet' }),
+    osVersion: z.optional(z.string()),
+    locked: z.optional(z.boolean()),
+    passcodeSet: z.optional(z.boolean()),
+  })
+  .register(z.globalRegistry, { id: 'DeviceInventory' });
+
+export const callerSchema = z
+  .object({ tenantId: z.string(), role: z.enum(['admin', 'viewer']), keyId: z.string() })
+  .register(z.globalRegistry, { id: 'Caller' });
 
 export const assignTemplateSchema = z
   .object({ templateId: z.nullable(id) })
@@ -227,6 +316,9 @@ export const commandInputSchema = z
 
 export const bulkCommandInputSchema = z
   .extend(commandInputSchema, {
+    type: z.enum(BULK_COMMAND_TYPES).register(z.globalRegistry, {
+      description: 'an admin command type, or Retire (DELETE /admin/v1/devices/{id} for each device)',
+    }),
     deviceIds: z.optional(z.array(id).check(z.minLength(1), z.maxLength(10_000))),
     filter: z.optional(z.omit(deviceListQuerySchema, { limit: true, cursor: true })),
   })
@@ -288,6 +380,18 @@ export const apnsInputSchema = z
   })
   .register(z.globalRegistry, { id: 'ApnsCredentialInput' });
 
+export const signingInputSchema = z
+  .object({
+    certificatePem: z.string().check(z.minLength(1), z.maxLength(50_000)).register(z.globalRegistry, {
+      description: 'the signing certificate, then its intermediates (PEM)',
+    }),
+    privateKeyPem: z.string().check(z.minLength(1), z.maxLength(20_000)),
+  })
+  .register(z.globalRegistry, { id: 'SigningCredentialInput' });
+export const signingResultSchema = z
+  .object({ subject: z.string(), notAfter: z.string() })
+  .register(z.globalRegistry, { id: 'SigningResult' });
+
 export const fcmInputSchema = z
   .object({ serviceAccountJson: z.string().check(z.minLength(2), z.maxLength(20_000)) })
   .register(z.globalRegistry, { id: 'FcmCredentialInput' });
@@ -335,7 +439,17 @@ export const apiKeyCreatedSchema = z
   })
   .register(z.globalRegistry, { id: 'ApiKeyCreated' });
 export const commandAcceptedSchema = z
-  .object({ commandId: z.string(), warning: z.optional(z.string()) })
+  .object({
+    commandId: z.optional(z.string()).register(z.globalRegistry, {
+      description:
+        'the command queued (its status: GET /admin/v1/devices/{id}/commands); absent for Sync and SelectiveWipe',
+    }),
+    operationId: z.optional(z.string()).register(z.globalRegistry, {
+      description:
+        'Sync and SelectiveWipe: the operation of the commands they produce, GET /admin/v1/commands/{operationId}',
+    }),
+    warning: z.optional(z.string()),
+  })
   .register(z.globalRegistry, { id: 'CommandAccepted' });
 const bulkRefusalSchema = z.object({ deviceId: z.string(), code: z.string(), message: z.string() });
 export const bulkAcceptedSchema = z
@@ -344,13 +458,28 @@ export const bulkAcceptedSchema = z
       description: 'distinct device ids accepted; 0 for a filter (the fan-out counts the devices as it lists them)',
     }),
     commandIds: z.array(z.string()).register(z.globalRegistry, {
-      description: 'the command id of each given device, in the order given; empty for a filter and for Sync',
+      description:
+        'the command id of each given device, in the order given; empty for a filter and for Sync, SelectiveWipe and Retire',
+    }),
+    operationIds: z.optional(z.array(z.string())).register(z.globalRegistry, {
+      description:
+        'Sync and SelectiveWipe by deviceIds: the operation of each given device, in the order given (readable once the fan-out reached the device)',
     }),
     operationId: z
       .string()
       .register(z.globalRegistry, { description: 'GET /admin/v1/commands/{operationId} shows the progress' }),
   })
   .register(z.globalRegistry, { id: 'BulkAccepted' });
+const operationCommandSchema = z.object({
+  id: z.string(),
+  requestType: z.string(),
+  status: z.enum(COMMAND_STATUSES),
+  createdAt: z.string(),
+  finishedAt: z.optional(z.string()),
+  errors: z.optional(
+    z.array(z.object({ code: z.union([z.number(), z.string()]), domain: z.string(), message: z.string() })),
+  ),
+});
 export const bulkOperationSchema = z
   .object({
     id: z.string(),
@@ -365,6 +494,12 @@ export const bulkOperationSchema = z
     refusals: z.array(bulkRefusalSchema).register(z.globalRegistry, { description: 'the first 1,000 refusals' }),
     createdAt: z.string(),
     finishedAt: z.optional(z.string()),
+    deviceId: z.optional(z.string()).register(z.globalRegistry, {
+      description: 'the operation of one device (a Sync or SelectiveWipe): its device',
+    }),
+    commands: z.optional(z.array(operationCommandSchema)).register(z.globalRegistry, {
+      description: 'the operation of one device: the commands it produced and their outcomes, oldest first',
+    }),
   })
   .register(z.globalRegistry, { id: 'BulkOperation' });
 export const deviceCommandsSchema = z
@@ -402,6 +537,7 @@ export const diagnosisSchema = z
         fix: z.optional(z.string()),
       }),
     ),
+    notes: z.array(z.string()),
   })
   .register(z.globalRegistry, { id: 'Diagnosis' });
 export const timelineSchema = z
@@ -420,6 +556,27 @@ export const timelineSchema = z
 export const apnsResultSchema = z
   .object({ topic: z.string(), notAfter: z.string() })
   .register(z.globalRegistry, { id: 'ApnsResult' });
+const lastPushFields = {
+  lastPushAt: z.nullable(z.string()),
+  lastOutcome: z.nullable(z.enum(PUSH_OUTCOMES)).register(z.globalRegistry, {
+    description: 'the last push batch: sent (at least one push accepted), failed, or credential-error',
+  }),
+};
+export const pushStateSchema = z
+  .object({
+    apns: z.nullable(
+      z.object({
+        topic: z.string(),
+        notAfter: z.string(),
+        daysLeft: integer().register(z.globalRegistry, {
+          description: 'whole days until notAfter (negative: expired)',
+        }),
+        ...lastPushFields,
+      }),
+    ),
+    fcm: z.nullable(z.object({ projectId: z.string(), ...lastPushFields })),
+  })
+  .register(z.globalRegistry, { id: 'PushState' });
 export const fcmResultSchema = z.object({ projectId: z.string() }).register(z.globalRegistry, { id: 'FcmResult' });
 export const jobResultSchema = z
   .object({
@@ -430,3 +587,56 @@ export const jobResultSchema = z
     operationIds: z.optional(z.array(z.string())),
   })
   .register(z.globalRegistry, { id: 'JobResult' });
+
+// --- Webhooks (docs/api.md §Webhooks) ---
+export const webhookInputSchema = z
+  .object({
+    url: z.url().check(z.maxLength(2048)).register(z.globalRegistry, {
+      description: 'https to a public address (local mode also allows http://127.0.0.1 and localhost)',
+    }),
+    events: z
+      .optional(z.array(z.enum(EVENT_TYPES)).check(z.maxLength(EVENT_TYPES.length * 2)))
+      .register(z.globalRegistry, { description: 'event types to receive; absent or empty: all of them' }),
+    description: z.optional(z.string().check(z.maxLength(500))),
+    paused: z
+      .optional(z.boolean())
+      .register(z.globalRegistry, { description: 'PUT only: true pauses the webhook; false or absent resumes it' }),
+  })
+  .register(z.globalRegistry, { id: 'WebhookInput' });
+
+export const webhookSchema = z
+  .object({
+    id: z.string(),
+    url: z.string(),
+    events: z.array(z.string()),
+    description: z.optional(z.string()),
+    status: z.enum(['active', 'paused']),
+    pausedAt: z.optional(z.string()),
+    pausedReason: z.optional(z.string()),
+    failingSince: z
+      .optional(z.string())
+      .register(z.globalRegistry, { description: 'first failed attempt since the last delivered one' }),
+    createdAt: z.string(),
+    updatedAt: z.string(),
+  })
+  .register(z.globalRegistry, { id: 'Webhook' });
+
+export const webhookCreatedSchema = z
+  .extend(webhookSchema, {
+    secret: z.string().register(z.globalRegistry, { description: 'the signing secret, shown once' }),
+  })
+  .register(z.globalRegistry, { id: 'WebhookCreated' });
+
+export const deliveryAttemptSchema = z
+  .object({
+    webhookId: z.string(),
+    eventId: z.string(),
+    eventType: z.string(),
+    attempt: integer(),
+    at: z.string(),
+    outcome: z.enum(['delivered', 'retrying', 'failed']),
+    status: z.optional(integer()).register(z.globalRegistry, { description: "the receiver's HTTP status" }),
+    error: z.optional(z.string()),
+    nextAttemptAt: z.optional(z.string()),
+  })
+  .register(z.globalRegistry, { id: 'DeliveryAttempt' });

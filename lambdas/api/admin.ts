@@ -3,17 +3,18 @@
 import { badRequest, notFound } from '../domain/errors';
 import { baseUrl } from '../http/base-url';
 import { type HttpResponse, json, noContent, type OperationInput } from '../http/types';
-import type { Principal } from '../service/auth';
+import { putSigningCredential } from '../service/apple-enrollment';
+import { callerView, type Principal } from '../service/auth';
 import { getBulkProgress, startBulkCommand } from '../service/bulk-commands';
 import type { App } from '../service/container';
 import { dashboard } from '../service/dashboard';
-import { assignTemplate, deviceCommands, sendCommand } from '../service/device-admin';
-import { deviceView, getDevice } from '../service/devices';
+import { assignTemplate, deviceCommands, retireDevice, sendCommand } from '../service/device-admin';
+import { deviceInventory, deviceView, getDevice } from '../service/devices';
 import { deviceTimeline, diagnoseDevice } from '../service/diagnosis';
 import { createEnrollment } from '../service/enrollment';
 import { runJob } from '../service/jobs';
 import { exportLogsCsv } from '../service/logs';
-import { putApnsCredential, putFcmCredential } from '../service/push-credential-upload';
+import { pushCredentialState, putApnsCredential, putFcmCredential } from '../service/push-credential-upload';
 import { createTemplate, deleteTemplate, getTemplate, replaceTemplate, templateView } from '../service/templates';
 import {
   createApiKey,
@@ -24,6 +25,16 @@ import {
   readTenant,
   updateTenant,
 } from '../service/tenants';
+import {
+  createWebhook,
+  deleteWebhook,
+  getWebhook,
+  listWebhooks,
+  pingWebhook,
+  replaceWebhook,
+  webhookDeliveries,
+  webhookView,
+} from '../service/webhooks';
 import type * as z from '../zod';
 import type * as s from './admin-schemas';
 import { openApiDocument } from './openapi';
@@ -69,6 +80,8 @@ export const adminOperations: Record<
   getOwnTenant: async ({ principal }, app) => json(200, await readTenant(app, tenantOf(principal))),
   renameOwnTenant: async ({ principal, body }: In<z.infer<typeof s.tenantRenameSchema>>, app) =>
     json(200, await updateTenant(app, tenantOf(principal), { name: body.name })),
+  getCaller: async ({ principal }, _app) => json(200, callerView(principal)),
+
   createApiKey: async ({ body, principal }: In<z.infer<typeof s.apiKeyInputSchema>>, app) => {
     const { apiKey, key } = await createApiKey(app, tenantOf(principal), body);
     return json(201, { ...publicApiKey(apiKey), key });
@@ -107,6 +120,12 @@ export const adminOperations: Record<
   },
   getDevice: async ({ params, principal }, app) =>
     json(200, deviceView(await getDevice(app, tenantOf(principal), params.id))),
+  deviceInventory: async ({ params, principal }, app) =>
+    json(200, await deviceInventory(app, tenantOf(principal), params.id)),
+  retireDevice: async ({ params, principal }, app) => {
+    await retireDevice(app, tenantOf(principal), params.id);
+    return noContent();
+  },
   assignTemplate: async ({ params, body, principal }: In<z.infer<typeof s.assignTemplateSchema>>, app) =>
     json(200, deviceView(await assignTemplate(app, tenantOf(principal), params.id, body.templateId))),
   sendCommand: async ({ params, body, principal }: In<z.infer<typeof s.commandInputSchema>>, app) =>
@@ -135,11 +154,31 @@ export const adminOperations: Record<
     return json(200, { items: page.items.map(({ tenantId: _t, ...rest }) => rest), cursor: page.cursor });
   },
 
+  pushState: async ({ principal }, app) => json(200, await pushCredentialState(app, tenantOf(principal))),
   putApns: async ({ body, principal }: In<z.infer<typeof s.apnsInputSchema>>, app) =>
     json(200, await putApnsCredential(app, tenantOf(principal), body)),
   putFcm: async ({ body, principal }: In<z.infer<typeof s.fcmInputSchema>>, app) =>
     json(200, await putFcmCredential(app, tenantOf(principal), body.serviceAccountJson)),
 
+  putSigning: async ({ body, principal }: In<z.infer<typeof s.signingInputSchema>>, app) =>
+    json(200, await putSigningCredential(app, tenantOf(principal), body)),
+
   runJob: async ({ params, principal }, app) =>
     json(200, await runJob(app, params.job, { tenantId: tenantOf(principal) })),
+
+  createWebhook: async ({ body, principal }: In<z.infer<typeof s.webhookInputSchema>>, app) =>
+    json(201, await createWebhook(app, tenantOf(principal), body)),
+  listWebhooks: async ({ principal }, app) =>
+    json(200, { items: (await listWebhooks(app, tenantOf(principal))).map(webhookView) }),
+  getWebhook: async ({ params, principal }, app) =>
+    json(200, webhookView(await getWebhook(app, tenantOf(principal), params.id))),
+  replaceWebhook: async ({ params, body, principal }: In<z.infer<typeof s.webhookInputSchema>>, app) =>
+    json(200, webhookView(await replaceWebhook(app, tenantOf(principal), params.id, body))),
+  deleteWebhook: async ({ params, principal }, app) => {
+    await deleteWebhook(app, tenantOf(principal), params.id);
+    return noContent();
+  },
+  testWebhook: async ({ params, principal }, app) => json(200, await pingWebhook(app, tenantOf(principal), params.id)),
+  listWebhookDeliveries: async ({ params, query, principal }: In<unknown, z.infer<typeof s.pageQuerySchema>>, app) =>
+    json(200, await webhookDeliveries(app, tenantOf(principal), params.id, query.cursor, query.limit)),
 };

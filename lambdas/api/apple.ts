@@ -17,17 +17,19 @@ import {
   platformFromAuthenticate,
 } from '../protocol/apple/messages';
 import { MalformedPlistError } from '../protocol/apple/plist';
+import { SCEP_CA_CAPS, SCEP_CA_CERT_CONTENT_TYPE, SCEP_PKI_MESSAGE_CONTENT_TYPE } from '../protocol/apple/scep';
 import { type VerifiedSigner, verifyMdmSignature } from '../protocol/apple/signature';
 import {
   appleEnrollmentProfile,
   authenticateAppleDevice,
   recordAppleTokenUpdate,
-  requireBoundCertificate,
+  requireCurrentCertificate,
 } from '../service/apple-enrollment';
 import { logEvent } from '../service/audit';
 import type { App } from '../service/container';
 import { reportAndHandOut } from '../service/device-session';
 import { withdrawDevice } from '../service/enrollment';
+import { scepCaCertificate, scepPkiOperation } from '../service/scep';
 import type { SurfaceOp } from './routes';
 
 const EMPTY = Buffer.alloc(0);
@@ -48,20 +50,57 @@ async function verifySigner(app: App, tenant: Tenant, req: HttpRequest): Promise
   return verifyMdmSignature(req.headers['mdm-signature'], req.body, tenant.caCertificatePem, app.clock.now());
 }
 
-/** Parses a device plist; a malformed one is logged with its raw body cut to 4 KB, then 400. */
-async function parseOrLog<T>(app: App, tenant: Tenant, req: HttpRequest, parse: (b: Buffer) => T): Promise<T> {
+/** Parses a device plist; anything the parser throws is a malformed plist (400). */
+function parseDevicePlist<T>(req: HttpRequest, parse: (b: Buffer) => T): T {
   try {
     return parse(req.body);
   } catch (err) {
-    if (err instanceof DomainError) {
-      await logEvent(app, tenant.id, 'malformed-request', `malformed device request: ${err.message}`, {
-        severity: 'minor',
-        data: { route: req.path, raw: req.body.subarray(0, RAW_LOG_BYTES).toString('utf8') },
-      });
+    throw err instanceof DomainError ? err : new MalformedPlistError(String((err as Error).message));
+  }
+}
+
+/** Secret values a device message can carry (TokenUpdate, SetBootstrapToken): never logged. */
+const SECRET_VALUES = /(<key>(?:UnlockToken|PushMagic|Token|BootstrapToken)<\/key>\s*<(data|string)>)[^<]*(<\/\2>)/g;
+
+/** The raw body as logged: secret values redacted first, then cut to 4 KB. */
+function loggableBody(body: Buffer): string {
+  const text = body.toString('utf8').replace(SECRET_VALUES, '$1(redacted)$3');
+  return Buffer.from(text, 'utf8').subarray(0, RAW_LOG_BYTES).toString('utf8');
+}
+
+/**
+ * Runs a device request; a 400 it ends in is logged with its reason and the raw body (docs/apple.md
+ * §Status codes), so an operator can see why a device was refused.
+ */
+async function logRefusals(
+  app: App,
+  tenant: Tenant,
+  req: HttpRequest,
+  handle: () => Promise<HttpResponse>,
+): Promise<HttpResponse> {
+  try {
+    return await handle();
+  } catch (err) {
+    if (err instanceof DomainError && err.status === 400) {
+      const malformed = err instanceof MalformedPlistError;
+      const signatureFailure = typeof err.details?.reason === 'string' ? err.details.reason : undefined;
+      await logEvent(
+        app,
+        tenant.id,
+        malformed ? 'malformed-request' : 'device-request-refused',
+        `${malformed ? 'malformed device request' : 'device request refused'}: ${err.message}`,
+        {
+          severity: 'minor',
+          data: {
+            route: req.path,
+            reason: err.message,
+            ...(signatureFailure ? { signatureFailure } : {}),
+            raw: loggableBody(req.body),
+          },
+        },
+      );
     }
-    throw err instanceof MalformedPlistError || err instanceof DomainError
-      ? err
-      : new MalformedPlistError(String((err as Error).message));
+    throw err;
   }
 }
 
@@ -89,75 +128,114 @@ export const appleOperations: Record<
     };
   },
 
+  scepGet: async ({ params, query }, app) => scep(app, params, query as ScepQuery, undefined),
+  scepPost: async ({ params, query, req }, app) => scep(app, params, query as ScepQuery, req.body),
+
   appleCheckin: async ({ params, req }, app) => {
     const tenant = await tenantFor(app, params);
     if (!tenant) return unrecognizedDevice();
-    const signer = await verifySigner(app, tenant, req);
-    const msg = await parseOrLog(app, tenant, req, parseCheckin);
-    checkTopic(tenant, msg);
-    if (msg.type === 'Authenticate') {
-      const facts = {
-        udid: msg.udid,
-        platform: platformFromAuthenticate(msg),
-        serialNumber: msg.serialNumber,
-        model: msg.modelName ?? msg.productName ?? msg.model,
-        osVersion: msg.osVersion,
-        deviceName: msg.deviceName,
-        userAgent: req.headers['user-agent'],
-      };
-      return (await authenticateAppleDevice(app, tenant, facts, signer)) === 'unrecognized'
-        ? unrecognizedDevice()
-        : okEmpty();
-    }
-    if (msg.type === 'TokenUpdate' || msg.type === 'CheckOut') {
-      const device = await app.stores.devices.get(tenant.id, msg.udid);
-      if (!device || device.registrationState === 'Withdrawn')
-        return msg.type === 'CheckOut' ? okEmpty() : unrecognizedDevice();
-      requireBoundCertificate(device, signer);
-      if (msg.type === 'TokenUpdate') {
-        // User channels are declined at UserAuthenticate.
-        if (msg.channel !== 'user') {
-          await recordAppleTokenUpdate(app, device, {
-            token: msg.token,
-            pushMagic: msg.pushMagic,
-            unlockToken: msg.unlockToken,
-            sourceIp: req.sourceIp,
-            userAgent: req.headers['user-agent'],
-          });
-        }
-        return okEmpty();
-      }
-      if (msg.channel === 'device') await withdrawDevice(app, device, 'checked-out');
-      return okEmpty();
-    }
-    const reply = checkinResponse(msg);
-    return {
-      status: reply.status,
-      headers: reply.contentType ? { 'content-type': reply.contentType } : {},
-      body: reply.body,
-    };
+    return logRefusals(app, tenant, req, () => checkin(app, tenant, req));
   },
 
   appleConnect: async ({ params, req }, app) => {
     const tenant = await tenantFor(app, params);
     if (!tenant) return unrecognizedDevice();
-    const signer = await verifySigner(app, tenant, req);
-    const report = await parseOrLog(app, tenant, req, parseCommandReport);
-    const device = await app.stores.devices.get(tenant.id, report.udid);
-    if (!device || device.registrationState === 'Withdrawn') return unrecognizedDevice();
-    requireBoundCertificate(device, signer);
-    if (report.channel === 'user') return okEmpty(); // no user-channel commands are queued
-    const next = await reportAndHandOut(app, device, {
-      status: report.status,
-      commandId: report.commandUuid,
-      result: report.raw,
-      errors: report.errorChain?.map((e) => ({ code: e.code, domain: e.domain, message: e.message })),
-    });
-    if (!next) return okEmpty(); // the empty command response is zero bytes (docs/protocol.md §Zero-length answer)
-    return {
-      status: 200,
-      headers: { 'content-type': 'application/xml' },
-      body: encodeCommand(next.command.id, next.payload),
-    };
+    return logRefusals(app, tenant, req, () => connect(app, tenant, req));
   },
 };
+
+type ScepQuery = { operation: 'GetCACaps' | 'GetCACert' | 'PKIOperation'; message?: string };
+
+/** SCEP: capabilities, the CA certificate, or a certificate request (POST body, or GET `message` in base64). */
+async function scep(
+  app: App,
+  params: Record<string, string>,
+  query: ScepQuery,
+  body: Buffer | undefined,
+): Promise<HttpResponse> {
+  const tenant = await tenantFor(app, params);
+  if (!tenant) throw new DomainError('not-found', 'tenant not found');
+  if (query.operation === 'GetCACaps')
+    return { status: 200, headers: { 'content-type': 'text/plain' }, body: `${SCEP_CA_CAPS.join('\n')}\n` };
+  if (query.operation === 'GetCACert')
+    return {
+      status: 200,
+      headers: { 'content-type': SCEP_CA_CERT_CONTENT_TYPE },
+      body: scepCaCertificate(tenant),
+    };
+  const request = body && body.length > 0 ? body : Buffer.from(query.message ?? '', 'base64');
+  if (request.length === 0) throw new DomainError('bad-request', 'PKIOperation needs a request body or message');
+  return {
+    status: 200,
+    headers: { 'content-type': SCEP_PKI_MESSAGE_CONTENT_TYPE },
+    body: await scepPkiOperation(app, tenant, request),
+  };
+}
+
+async function checkin(app: App, tenant: Tenant, req: HttpRequest): Promise<HttpResponse> {
+  const signer = await verifySigner(app, tenant, req);
+  const msg = parseDevicePlist(req, parseCheckin);
+  checkTopic(tenant, msg);
+  if (msg.type === 'Authenticate') {
+    const facts = {
+      udid: msg.udid,
+      platform: platformFromAuthenticate(msg),
+      serialNumber: msg.serialNumber,
+      model: msg.modelName ?? msg.productName ?? msg.model,
+      osVersion: msg.osVersion,
+      deviceName: msg.deviceName,
+      userAgent: req.headers['user-agent'],
+    };
+    return (await authenticateAppleDevice(app, tenant, facts, signer)) === 'unrecognized'
+      ? unrecognizedDevice()
+      : okEmpty();
+  }
+  if (msg.type === 'TokenUpdate' || msg.type === 'CheckOut') {
+    const device = await app.stores.devices.get(tenant.id, msg.udid);
+    if (!device || device.registrationState === 'Withdrawn')
+      return msg.type === 'CheckOut' ? okEmpty() : unrecognizedDevice();
+    await requireCurrentCertificate(app, device, signer);
+    if (msg.type === 'TokenUpdate') {
+      // User channels are declined at UserAuthenticate.
+      if (msg.channel !== 'user') {
+        await recordAppleTokenUpdate(app, device, {
+          token: msg.token,
+          pushMagic: msg.pushMagic,
+          unlockToken: msg.unlockToken,
+          sourceIp: req.sourceIp,
+          userAgent: req.headers['user-agent'],
+        });
+      }
+      return okEmpty();
+    }
+    if (msg.channel === 'device') await withdrawDevice(app, device, 'checked-out');
+    return okEmpty();
+  }
+  const reply = checkinResponse(msg);
+  return {
+    status: reply.status,
+    headers: reply.contentType ? { 'content-type': reply.contentType } : {},
+    body: reply.body,
+  };
+}
+
+async function connect(app: App, tenant: Tenant, req: HttpRequest): Promise<HttpResponse> {
+  const signer = await verifySigner(app, tenant, req);
+  const report = parseDevicePlist(req, parseCommandReport);
+  const device = await app.stores.devices.get(tenant.id, report.udid);
+  if (!device || device.registrationState === 'Withdrawn') return unrecognizedDevice();
+  await requireCurrentCertificate(app, device, signer);
+  if (report.channel === 'user') return okEmpty(); // no user-channel commands are queued
+  const next = await reportAndHandOut(app, device, {
+    status: report.status,
+    commandId: report.commandUuid,
+    result: report.raw,
+    errors: report.errorChain?.map((e) => ({ code: e.code, domain: e.domain, message: e.message })),
+  });
+  if (!next) return okEmpty(); // the empty command response is zero bytes (docs/protocol.md §Zero-length answer)
+  return {
+    status: 200,
+    headers: { 'content-type': 'application/xml' },
+    body: encodeCommand(next.command.id, next.payload),
+  };
+}

@@ -66,6 +66,8 @@ export interface Diagnosis {
   verdict: DiagnosisVerdict;
   steps: DiagnosisStep[];
   errors: ExplainedCommandError[];
+  /** What a failing step found that did not keep the device from Synchronized (verdict `synchronized`). */
+  notes: string[];
 }
 
 const ms = (iso: string | undefined): number => (iso === undefined ? Number.NaN : Date.parse(iso));
@@ -252,20 +254,38 @@ function errorStep(input: DiagnosisInput): { step: DiagnosisStep; errors: Explai
   return { step, errors };
 }
 
-/** The diagnosis: every step, the first failing one as the verdict. */
+/** A failing step of a Synchronized device, said as a note: it did not block the sync. */
+function nonBlockingNote(step: DiagnosisStep, errors: readonly ExplainedCommandError[]): string {
+  if (step.step === 4) {
+    const list = errors.map((e) => `${e.requestType} (${e.domain} ${e.code}: ${e.message})`).join('; ');
+    return `${errors.length} command error(s) did not block the sync: ${list}`;
+  }
+  return `step ${step.step} (${step.question}) failed without blocking the sync${step.advice ? `: ${step.advice}` : ''}`;
+}
+
+/**
+ * The diagnosis: every step, the first failing one as the verdict. The verdict agrees with the sync
+ * state: a Synchronized device is `synchronized`, and what its failing steps found becomes notes
+ * (e.g. a query the device does not know, MCMDMErrorDomain 12021, while its contents match).
+ */
 export function diagnose(input: DiagnosisInput): Diagnosis {
   const push = pushStep(input);
   const reach = reachStep(input);
   const unlock = unlockStep(input);
   const { step: errorsStep, errors } = errorStep(input);
   const steps = [push.step, reach, unlock, errorsStep];
+  const base = { deviceId: input.device.id, syncState: input.device.syncState, steps, errors };
 
+  if (input.device.syncState === 'Synchronized') {
+    const notes = steps.filter((s) => s.ok === false).map((s) => nonBlockingNote(s, errors));
+    return { ...base, verdict: 'synchronized', notes };
+  }
   let verdict: DiagnosisVerdict;
   if (push.step.ok === false) verdict = push.verdict ?? 'push-not-sent';
   else if (reach.ok === false) verdict = 'device-unreachable';
   else if (unlock.ok === false) verdict = 'device-locked';
   else if (errorsStep.ok === false) verdict = 'command-errors';
-  else verdict = input.device.syncState === 'Synchronized' ? 'synchronized' : 'in-progress';
+  else verdict = 'in-progress';
 
-  return { deviceId: input.device.id, syncState: input.device.syncState, verdict, steps, errors };
+  return { ...base, verdict, notes: [] };
 }

@@ -12,7 +12,7 @@ export type SyncState = (typeof SYNC_STATES)[number];
 export const REGISTRATION_STATES = ['Awaiting-Check-In', 'Checked-In', 'Expired', 'Withdrawn'] as const;
 export type RegistrationState = (typeof REGISTRATION_STATES)[number];
 
-export const WITHDRAWAL_REASONS = ['checked-out', 'wiped', 'unenrolled', 're-enrolled'] as const;
+export const WITHDRAWAL_REASONS = ['checked-out', 'wiped', 'unenrolled', 're-enrolled', 'retired'] as const;
 export type WithdrawalReason = (typeof WITHDRAWAL_REASONS)[number];
 
 /** A device's platform. Enrollments say `ios` for any Apple device; Authenticate tells iOS from macOS. */
@@ -33,6 +33,13 @@ export const ADMIN_COMMAND_TYPES = [
   'AdminUnlock',
 ] as const;
 export type AdminCommandType = (typeof ADMIN_COMMAND_TYPES)[number];
+
+/** Admin command types that expand into several device commands: their answer is an operation to follow. */
+export const EXPANDING_COMMAND_TYPES = ['Sync', 'SelectiveWipe'] as const satisfies readonly AdminCommandType[];
+
+/** What a bulk command may do: any admin command, or retire the devices (DELETE /admin/v1/devices/{id} for each). */
+export const BULK_COMMAND_TYPES = [...ADMIN_COMMAND_TYPES, 'Retire'] as const;
+export type BulkCommandType = (typeof BULK_COMMAND_TYPES)[number];
 
 export const COMMAND_STATUSES = ['Queued', 'Sent', 'NotNow', 'Acknowledged', 'Error'] as const;
 export type CommandStatus = (typeof COMMAND_STATUSES)[number];
@@ -58,11 +65,34 @@ export interface Tenant {
   /** APNs push certificate facts (the key itself lives in the secret store). */
   apns?: { topic: string; notAfter: string; uploadedAt: string; invalidSince?: string };
   fcm?: { projectId: string; uploadedAt: string; invalidSince?: string };
+  /** The last push outcome per push service, recorded at most once a minute (GET /admin/v1/push). */
+  apnsLastPush?: PushOutcomeRecord;
+  fcmLastPush?: PushOutcomeRecord;
+  /** The certificate that signs enrollment profiles (its key lives in the secret store). */
+  signing?: { subject: string; notAfter: string; uploadedAt: string };
   /** Device CA certificate (PEM, public). Its key lives in the secret store. */
   caCertificatePem?: string;
   /** Require a valid Mdm-Signature on every Apple device request (default true). */
   requireSignature?: boolean;
+  /**
+   * How an Apple device gets its identity (docs/apple.md §SCEP): `scep` (the default) the device
+   * makes its key and the tenant CA signs its request; `pkcs12` the server makes key and
+   * certificate and ships them inside the enrollment profile.
+   */
+  appleIdentity?: AppleIdentityMethod;
+  /** Lifetime of the device certificates the tenant CA issues, in days (default 730). */
+  deviceCertificateDays?: number;
 }
+
+export const PUSH_OUTCOMES = ['sent', 'failed', 'credential-error'] as const;
+export type PushOutcomeKind = (typeof PUSH_OUTCOMES)[number];
+export interface PushOutcomeRecord {
+  at: string;
+  outcome: PushOutcomeKind;
+}
+
+export const APPLE_IDENTITY_METHODS = ['scep', 'pkcs12'] as const;
+export type AppleIdentityMethod = (typeof APPLE_IDENTITY_METHODS)[number];
 
 export interface ApiKey {
   id: string;
@@ -143,6 +173,10 @@ export interface Device {
   lastNotNowAt?: string;
   /** The current sync has sent its commands and is waiting for them to finish before the read-back. */
   syncPhase?: 'inventory' | 'applying' | 'verifying';
+  /** The admin operation (GET /admin/v1/commands/{id}) the current sync belongs to: its commands carry that id. */
+  syncOperationId?: string;
+  /** The last SelectiveWipe (docs/sync.md §SelectiveWipe): when, which template it unassigned, what it removed. */
+  selectiveWipe?: { at: string; operationId: string; templateId?: string; removed: string[] };
   /** When the current sync was requested, and by whom (admin, template-change, resync, enrollment). */
   syncRequestedAt?: string;
   syncRequestedBy?: string;
@@ -180,8 +214,10 @@ export interface Command {
   requestType: string;
   /** The admin command this came from, when an admin sent it. */
   adminType?: AdminCommandType;
-  /** Why it was queued: `sync`, `admin`, `verify`. */
-  origin: 'sync' | 'admin' | 'verify';
+  /** The admin operation that produced it (a Sync or SelectiveWipe of one device), for GET /admin/v1/commands/{id}. */
+  operationId?: string;
+  /** Why it was queued: `sync`, `admin`, `verify`, `renewal` (the device's identity, docs/apple.md §Renewal). */
+  origin: 'sync' | 'admin' | 'verify' | 'renewal';
   /** Lower runs first: admin commands (0) before sync work (5). */
   priority: number;
   /** Platform payload (Apple command dict / Android payload). Secrets are sealed, see `sealed`. */

@@ -123,7 +123,9 @@ export function createPipeline(app: App, table: RouteTable, operations: Operatio
         logger.info(logLine(request.event, request.response?.status ?? 0));
       },
       onError: async (request) => {
-        logger.info(logLine(request.event, request.response?.status ?? 500));
+        // A refusal's reason is what the caller was told (never a secret): logged so the line says why.
+        const reason = request.error instanceof DomainError ? { reason: request.error.message } : {};
+        logger.info({ ...logLine(request.event, request.response?.status ?? 500), ...reason });
       },
     })
     .use({

@@ -18,6 +18,9 @@ import type {
   Template,
   Tenant,
 } from '../domain/types';
+import type { WebhookStore } from './events';
+
+export * from './events';
 
 export interface Clock {
   now(): Date;
@@ -47,11 +50,29 @@ export interface TemplateStore {
   list(tenantId: string, cursor?: string, limit?: number): Promise<Page<Template>>;
 }
 
+/** What a SCEP challenge was made for: an enrollment's first identity, or a device's renewal. */
+export type ScepChallengeBinding = { enrollment: string } | { device: string };
+
 export interface EnrollmentStore {
   create(enrollment: Enrollment): Promise<void>;
   get(tenantId: string, tokenHash: string): Promise<Enrollment | undefined>;
   /** Marks it used once; false when it was already used. */
   markUsed(tenantId: string, tokenHash: string, deviceId: string, at: string): Promise<boolean>;
+  /**
+   * Keeps a SCEP challenge (by its hash) until `expiresAt`: bound to an enrollment (a first identity,
+   * until the enrollment expires) or to an enrolled device (a renewal, until its identity expires).
+   */
+  putScepChallenge(
+    tenantId: string,
+    challengeHash: string,
+    binding: ScepChallengeBinding,
+    expiresAt: string,
+  ): Promise<void>;
+  /**
+   * Uses a SCEP challenge, once: what it is bound to, or undefined when it is unknown (another
+   * tenant's too), already used, or expired at `at`.
+   */
+  useScepChallenge(tenantId: string, challengeHash: string, at: string): Promise<ScepChallengeBinding | undefined>;
 }
 
 export interface DeviceFilter {
@@ -60,14 +81,21 @@ export interface DeviceFilter {
   platform?: Platform;
   templateId?: string;
   q?: string;
+  /** Only devices under admin lock (the dashboard's adminLocked count). */
+  adminLocked?: true;
+  /** Only devices with a prohibited app installed (the dashboard's prohibitedApps count). */
+  prohibitedApps?: true;
 }
 
 export interface DeviceStore {
   /** Creates the device; conflict if it exists. */
   create(device: Device): Promise<void>;
   get(tenantId: string, id: string): Promise<Device | undefined>;
-  /** Deletes a device record (a pending enrollment taken over by the device that enrolled). */
-  delete(tenantId: string, id: string): Promise<void>;
+  /**
+   * Deletes a device record (a pending enrollment taken over by the device that enrolled). With
+   * `rev`, only if it is still at that rev: false when another writer changed or deleted it first.
+   */
+  delete(tenantId: string, id: string, rev?: number): Promise<boolean>;
   /**
    * Writes the whole device if nobody changed it since it was read (`device.rev` is the rev read;
    * the stored rev becomes rev+1). Throws ConcurrentUpdateError when another writer won.
@@ -78,6 +106,12 @@ export interface DeviceStore {
   listAwaitingSince(shard: number, before: string, cursor?: string, limit?: number): Promise<Page<Device>>;
   /** Points a lookup value (Android serial number or device-token hash) at a device. */
   link(tenantId: string, kind: DeviceLink, value: string, deviceId: string): Promise<void>;
+  /**
+   * Points a lookup value at `deviceId` unless it already points elsewhere (a conditional put: of
+   * two concurrent claims, one wins). Returns what it points at afterwards: `deviceId` when this
+   * claim won or the value was already this device's, else the other device's id.
+   */
+  claimLink(tenantId: string, kind: DeviceLink, value: string, deviceId: string): Promise<string>;
   unlink(tenantId: string, kind: DeviceLink, value: string): Promise<void>;
   findByLink(tenantId: string, kind: DeviceLink, value: string): Promise<Device | undefined>;
   /** What a link points at (a device id, or an enrollment token hash for `identity`). */
@@ -166,6 +200,7 @@ export interface SecretBox {
 export interface SecretStore {
   put(tenantId: string, name: string, value: string): Promise<void>;
   get(tenantId: string, name: string): Promise<string | undefined>;
+  delete(tenantId: string, name: string): Promise<void>;
 }
 
 /** Every store a service uses; one implementation builds them all (lambdas/adapters/dynamodb/stores.ts). */
@@ -183,6 +218,7 @@ export interface Stores {
   pushBacklog: PushBacklogStore;
   secrets: SecretStore;
   bulk: BulkOperationStore;
+  webhooks: WebhookStore;
 }
 
 /**
@@ -248,6 +284,8 @@ export interface BulkOperation {
   target: { deviceIds: number } | { filter: DeviceFilter };
   /** Set for a sync fan-out the server starts itself (a template change, the daily resync). */
   requester?: string;
+  /** Set for the operation of one device (a Sync or SelectiveWipe): its commands carry its id. */
+  deviceId?: string;
   /** The command params, sealed (they may hold a PIN); erased when the operation is done. */
   sealedParams?: string;
   /** Devices found on each listed page (filters). */

@@ -53,10 +53,8 @@ export async function enrollAndroidAgent(
     },
     push: { token: input.fcmToken },
     registrationState: 'Checked-In',
-    links: [
-      ...(existing ? [] : [{ kind: 'serial' as const, value: input.serialNumber }]),
-      { kind: 'token', value: tokenHash },
-    ],
+    identifiedBy: { kind: 'serial', value: input.serialNumber },
+    links: [{ kind: 'token', value: tokenHash }],
     log: {
       event: 'checked-in',
       created: 'Android agent enrolled',

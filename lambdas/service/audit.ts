@@ -1,7 +1,9 @@
 // Writing logs and alarms: one place, so every event, command result and alarm has the same shape
 // and the dashboard's alarm counters move with the alarms.
+import { alarmChanged } from '../domain/events';
 import type { AlarmSeverity, LogItem, Severity } from '../domain/types';
 import type { App } from './container';
+import { emitEvents } from './events';
 
 export async function logEvent(
   app: App,
@@ -31,14 +33,8 @@ export async function raiseAlarm(
   message: string,
   deviceId?: string,
 ): Promise<void> {
-  const previous = await app.stores.alarms.raise({
-    tenantId,
-    key,
-    severity,
-    message,
-    deviceId,
-    raisedAt: app.clock.now().toISOString(),
-  });
+  const alarm = { tenantId, key, severity, message, deviceId, raisedAt: app.clock.now().toISOString() };
+  const previous = await app.stores.alarms.raise(alarm);
   if (previous?.severity === severity) return;
   const deltas: Record<string, number> = { [`alarm:${severity}`]: 1 };
   if (previous) deltas[`alarm:${previous.severity}`] = (deltas[`alarm:${previous.severity}`] ?? 0) - 1;
@@ -49,6 +45,7 @@ export async function raiseAlarm(
     deviceId,
     data: { key, state: 'raised' },
   });
+  await emitEvents(app, tenantId, [alarmChanged('raised', alarm)]);
 }
 
 export async function clearAlarm(app: App, tenantId: string, key: string, message: string): Promise<void> {
@@ -61,4 +58,5 @@ export async function clearAlarm(app: App, tenantId: string, key: string, messag
     deviceId: cleared.deviceId,
     data: { key, state: 'cleared' },
   });
+  await emitEvents(app, tenantId, [alarmChanged('cleared', { ...cleared, message })]);
 }

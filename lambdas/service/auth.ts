@@ -64,3 +64,9 @@ export async function authenticateCaller(
   }
   return { kind: 'key', tenantId: key.tenantId, role: key.role as 'admin' | 'viewer', keyId: key.id };
 }
+
+/** Who a tenant key is (GET /admin/v1/me): never the key itself. */
+export function callerView(principal: Principal): { tenantId: string; role: 'admin' | 'viewer'; keyId: string } {
+  if (principal.kind !== 'key') throw new DomainError('bad-request', 'this route needs a tenant API key');
+  return { tenantId: principal.tenantId, role: principal.role, keyId: principal.keyId };
+}

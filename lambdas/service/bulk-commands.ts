@@ -7,14 +7,22 @@
 // Every step is idempotent: a device's command id is derived from the operation and the device,
 // so a retried chunk queues nothing twice, and a chunk's result is recorded once.
 import { createHash } from 'node:crypto';
+import { bulkCompleted } from '../domain/events';
 import type { SyncRequester } from '../domain/sync/state-machine';
-import type { AdminCommandType, PushRequest } from '../domain/types';
+import {
+  type AdminCommandType,
+  type BulkCommandType,
+  EXPANDING_COMMAND_TYPES,
+  type PushRequest,
+} from '../domain/types';
 import { timeOrderedId } from '../ids';
 import type { BulkChunkResult, BulkOperation, BulkRefusal, BulkWork, DeviceFilter } from '../ports';
 import type { AdminParams } from '../ports/platform';
 import { logEvent } from './audit';
 import type { App } from './container';
-import { sendCommand } from './device-admin';
+import { retireDevice, sendCommand } from './device-admin';
+import { DEVICE_OPERATION_PREFIX, type DeviceOperationProgress, deviceOperationProgress } from './device-operations';
+import { emitEvents } from './events';
 import { requestPush } from './push-requests';
 import { requestSync } from './sync';
 
@@ -28,7 +36,7 @@ export const REFUSALS_SHOWN = 1000;
 const OPERATION_PREFIX = 'bulk_';
 
 export interface BulkInput {
-  type: AdminCommandType;
+  type: BulkCommandType;
   params?: AdminParams;
   deviceIds?: string[];
   filter?: DeviceFilter;
@@ -37,8 +45,10 @@ export interface BulkInput {
 export interface BulkAccepted {
   /** Devices accepted: the distinct ids given, or 0 for a filter (the fan-out counts them as it lists). */
   accepted: number;
-  /** The command id each given device gets, in the order given (none for a filter, nor for Sync). */
+  /** The command id each given device gets, in the order given (none for a filter, nor for Sync, SelectiveWipe, Retire). */
   commandIds: string[];
+  /** Sync and SelectiveWipe by ids: the operation each given device gets, in the order given. */
+  operationIds?: string[];
   operationId: string;
 }
 
@@ -67,6 +77,13 @@ function chunksOf<T>(items: T[], size: number): T[][] {
   for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
   return out;
 }
+
+/** A bulk Sync's or SelectiveWipe's operation for one device, the same on every retry (GET /admin/v1/commands/{it}). */
+export function bulkDeviceOperationId(operationId: string, deviceId: string): string {
+  return `${DEVICE_OPERATION_PREFIX}${bulkCommandId(operationId, deviceId)}`;
+}
+
+const expands = (type: BulkCommandType) => (EXPANDING_COMMAND_TYPES as readonly string[]).includes(type);
 
 /** Records the operation, queues its first steps and answers at once (202). */
 export async function startBulkCommand(app: App, tenantId: string, input: BulkInput): Promise<BulkAccepted> {
@@ -98,11 +115,17 @@ export async function startBulkCommand(app: App, tenantId: string, input: BulkIn
     await logEvent(app, tenantId, 'bulk-command', `${input.type} accepted for ${deviceIds.length} devices`, {
       data: { operationId },
     });
-    return {
-      accepted: deviceIds.length,
-      commandIds: input.type === 'Sync' ? [] : deviceIds.map((d) => bulkCommandId(operationId, d)),
-      operationId,
-    };
+    const perDevice = (id: (op: string, device: string) => string) => deviceIds.map((d) => id(operationId, d));
+    if (expands(input.type))
+      return {
+        accepted: deviceIds.length,
+        commandIds: [],
+        operationIds: perDevice(bulkDeviceOperationId),
+        operationId,
+      };
+    // Retire queues no command: the operation's progress is what there is to follow.
+    const commandIds = input.type === 'Retire' ? [] : perDevice(bulkCommandId);
+    return { accepted: deviceIds.length, commandIds, operationId };
   }
   await startListing(app, tenantId, { ...base, target: { filter: input.filter ?? {} } }, `${input.type} accepted`);
   return { accepted: 0, commandIds: [], operationId };
@@ -218,16 +241,19 @@ async function commandDevices(
   const params: AdminParams = op.sealedParams
     ? JSON.parse(await app.box.open(op.sealedParams, paramsContext(work.tenantId, op.id)))
     : {};
-  const type = op.type as AdminCommandType;
+  const type = op.type as BulkCommandType;
   const refusals: BulkRefusal[] = [];
   let queued = 0;
   for (const deviceId of work.deviceIds) {
     try {
-      await sendCommand(app, work.tenantId, deviceId, type, params, {
-        priority: 'bulk',
-        commandId: bulkCommandId(op.id, deviceId),
-        via: `by bulk operation ${op.id}`,
-      });
+      if (type === 'Retire') await retireDevice(app, work.tenantId, deviceId);
+      else
+        await sendCommand(app, work.tenantId, deviceId, type as AdminCommandType, params, {
+          priority: 'bulk',
+          commandId: bulkCommandId(op.id, deviceId),
+          operationId: bulkDeviceOperationId(op.id, deviceId),
+          via: `by bulk operation ${op.id}`,
+        });
       queued += 1;
     } catch (err) {
       // A domain refusal (withdrawn, unsupported, unknown device) is reported; anything else fails the step for a retry.
@@ -273,6 +299,16 @@ async function finishIfComplete(
         data: { operationId: op.id, targeted: progress.targeted, queued: progress.queued, refused: progress.refused },
       },
     );
+    await emitEvents(app, tenantId, [
+      bulkCompleted({
+        operationId: op.id,
+        type: op.type,
+        requester: op.requester,
+        targeted: progress.targeted,
+        queued: progress.queued,
+        refused: progress.refused,
+      }),
+    ]);
   }
   return true;
 }
@@ -295,10 +331,18 @@ function summarize(op: BulkOperation, chunks: BulkChunkResult[], finishedAt?: st
   };
 }
 
-/** Progress of a bulk operation, summed from its chunk results (exact, whatever the counters say). */
-export async function getBulkProgress(app: App, tenantId: string, id: string): Promise<BulkProgress | undefined> {
+/**
+ * Progress of a bulk operation, summed from its chunk results (exact, whatever the counters say);
+ * for the operation of one device (a Sync or SelectiveWipe), its commands and their outcomes.
+ */
+export async function getBulkProgress(
+  app: App,
+  tenantId: string,
+  id: string,
+): Promise<BulkProgress | DeviceOperationProgress | undefined> {
   const op = await app.stores.bulk.get(tenantId, id);
   if (!op) return undefined;
+  if (op.deviceId) return deviceOperationProgress(app, tenantId, { ...op, deviceId: op.deviceId });
   const chunks = await app.stores.bulk.chunks(tenantId, id);
   if (!op.finishedAt && (await finishIfComplete(app, tenantId, op, chunks))) {
     return summarize(op, chunks, (await app.stores.bulk.get(tenantId, id))?.finishedAt);

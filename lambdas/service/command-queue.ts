@@ -20,7 +20,7 @@ export async function enqueueCommands(
   device: Device,
   specs: CommandSpec[],
   origin: Command['origin'],
-  opts: { adminType?: Command['adminType']; idBase?: string } = {},
+  opts: { adminType?: Command['adminType']; idBase?: string; operationId?: string } = {},
 ): Promise<Command[]> {
   const commands: Command[] = [];
   for (const [index, spec] of specs.entries()) {
@@ -32,6 +32,7 @@ export async function enqueueCommands(
       id,
       requestType: spec.requestType,
       adminType: opts.adminType,
+      ...(opts.operationId ? { operationId: opts.operationId } : {}),
       origin,
       priority: origin === 'admin' ? PRIORITY.admin : PRIORITY.sync,
       payload: spec.payload,

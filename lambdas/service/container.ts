@@ -1,9 +1,24 @@
 // Everything a service needs (the dependency container), built once per process by lambdas/wiring/{aws,local}.ts.
-import type { BulkQueue, Clock, PushQueue, PushSender, SecretBox, Stores } from '../ports';
+import type {
+  BulkQueue,
+  Clock,
+  EventPublisher,
+  PushQueue,
+  PushSender,
+  SecretBox,
+  Stores,
+  WebhookQueue,
+  WebhookTransport,
+} from '../ports';
 
 export interface AppConfig {
   /** Base URL devices and admins reach (custom domain when deployed); falls back to the request host. */
   publicBaseUrl?: string;
+  /**
+   * Local mode: the URL the server listens at, for work no request carries a host for (the renewal
+   * profiles of the daily certificate check) when publicBaseUrl is unset.
+   */
+  listenUrl?: string;
   pushCapPerMinute: number;
   notRespondingAfterDays: number;
   /** Verify Mdm-Signature on Apple device requests (default true). */
@@ -17,6 +32,13 @@ export interface AppConfig {
    * of at the start of the next minute (a test with a fake clock must not wait real minutes).
    */
   pushDeferDelaySeconds?: number;
+  /**
+   * Webhooks may reach loopback addresses over http or https (local mode, so a receiver on the
+   * same machine works); deployed, only https to public addresses.
+   */
+  allowLoopbackHttp: boolean;
+  /** Tests only: retry a failed webhook delivery after this many seconds instead of the backoff. */
+  webhookRetryDelaySeconds?: number;
 }
 
 export interface App {
@@ -29,6 +51,11 @@ export interface App {
   /** Bulk command fan-out steps (lambdas/service/bulk-commands.ts). */
   bulkQueue: BulkQueue;
   push: { apns: PushSender; fcm: PushSender };
+  /** The deployment's event bus (lambdas/service/events.ts). */
+  events: EventPublisher;
+  /** Pending webhook deliveries (lambdas/service/webhooks.ts). */
+  webhookQueue: WebhookQueue;
+  webhookTransport: WebhookTransport;
 }
 
 export const DEFAULT_CONFIG: AppConfig = {
@@ -36,4 +63,5 @@ export const DEFAULT_CONFIG: AppConfig = {
   notRespondingAfterDays: 7,
   requireSignature: true,
   maxCommandAttempts: 3,
+  allowLoopbackHttp: false,
 };

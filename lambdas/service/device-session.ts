@@ -1,5 +1,7 @@
 // The device's command queue as a session sees it: which command to hand out next, and what a
 // reported status does. Shared by the Apple connect endpoint and the Android agent.
+import { explainError } from '../domain/error-explanations';
+import { commandCompleted } from '../domain/events';
 import { boundErrors, StoredLimitError } from '../domain/limits';
 import { deliveredAfter } from '../domain/sync/plan';
 import type { Command, CommandError, Device } from '../domain/types';
@@ -7,6 +9,7 @@ import { logEvent } from './audit';
 import { commandSecretContext } from './command-queue';
 import type { App } from './container';
 import { mutateDevice } from './devices';
+import { emitEvents } from './events';
 import { platformFor } from './platform-adapters';
 import { requestPush } from './push-requests';
 import { advanceSync, deviceAnswered, mergeInventory } from './sync';
@@ -61,6 +64,7 @@ async function finishCommand(
         requestType: command.requestType,
         adminType: command.adminType,
         origin: command.origin,
+        ...(command.operationId ? { operationId: command.operationId } : {}),
         status,
         createdAt: command.createdAt,
         sentAt: command.sentAt,
@@ -72,6 +76,17 @@ async function finishCommand(
     },
   );
   await app.stores.commands.remove(device.tenantId, device.id, command.id);
+  const explanation = first && explainError(first.domain, first.code);
+  await emitEvents(app, device.tenantId, [
+    commandCompleted(device, {
+      commandId: command.id,
+      requestType: command.requestType,
+      adminType: command.adminType,
+      status,
+      ...(first ? { error: { code: first.code, domain: first.domain, message: first.message } } : {}),
+      ...(explanation ? { explanation } : {}),
+    }),
+  ]);
 }
 
 /**

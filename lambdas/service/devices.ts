@@ -2,11 +2,13 @@
 // counters moved by the same change, and the change's logs written once it has landed.
 import { counterDeltas } from '../domain/counters';
 import { ConcurrentUpdateError, notFound } from '../domain/errors';
+import { deviceChangeEvents } from '../domain/events';
 import { boundDevice } from '../domain/limits';
 import { applyTransition, type SyncEvent, transition } from '../domain/sync/state-machine';
 import type { Device, Severity } from '../domain/types';
 import { logEvent } from './audit';
 import type { App } from './container';
+import { emitEvents } from './events';
 
 export interface DeviceLog {
   event: string;
@@ -61,6 +63,7 @@ export async function createDevice(app: App, device: Device, logs: DeviceLog[] =
       severity: log.severity,
       data: log.data,
     });
+  await emitEvents(app, device.tenantId, deviceChangeEvents(undefined, device));
   return device;
 }
 
@@ -90,6 +93,7 @@ export async function mutateDevice(
       for (const log of result.logs ?? []) {
         await logEvent(app, tenantId, log.event, log.message, { deviceId: id, severity: log.severity, data: log.data });
       }
+      await emitEvents(app, tenantId, deviceChangeEvents(before, after));
       return after;
     } catch (err) {
       if (!(err instanceof ConcurrentUpdateError) || attempt >= MAX_ATTEMPTS) throw err;
@@ -98,34 +102,44 @@ export async function mutateDevice(
   }
 }
 
-/** The device as admins see it (docs/api.md §Device detail): internal fields stay inside. */
+/** The device as admins see it (docs/api.md §Device detail): every field present, `null` when unset; internal fields stay inside. */
 export function deviceView(d: Device) {
   return {
     id: d.id,
     platform: d.platform,
-    name: d.name,
-    model: d.model,
-    osVersion: d.osVersion,
-    serialNumber: d.serialNumber,
-    templateId: d.templateId,
+    name: d.name ?? null,
+    model: d.model ?? null,
+    osVersion: d.osVersion ?? null,
+    serialNumber: d.serialNumber ?? null,
+    templateId: d.templateId ?? null,
     syncState: d.syncState,
     registrationState: d.registrationState,
-    withdrawalReason: d.withdrawalReason,
-    lastPushAt: d.lastPushAt,
-    lastSeenAt: d.lastSeenAt,
-    lastUnlockedSeenAt: d.lastUnlockedSeenAt,
-    lastSyncedAt: d.lastSyncedAt,
-    checkedInAt: d.checkedInAt,
-    checkInAddress: d.checkInAddress,
-    userAgent: d.userAgent,
-    accessRights: d.accessRights,
-    identityCertNotAfter: d.identityCertNotAfter,
+    withdrawalReason: d.withdrawalReason ?? null,
+    lastPushAt: d.lastPushAt ?? null,
+    lastSeenAt: d.lastSeenAt ?? null,
+    lastUnlockedSeenAt: d.lastUnlockedSeenAt ?? null,
+    lastSyncedAt: d.lastSyncedAt ?? null,
+    checkedInAt: d.checkedInAt ?? null,
+    checkInAddress: d.checkInAddress ?? null,
+    userAgent: d.userAgent ?? null,
+    accessRights: d.accessRights ?? null,
+    identityCertNotAfter: d.identityCertNotAfter ?? null,
     adminLocked: d.adminLocked,
     prohibitedApps: d.prohibitedApps,
     pendingCommands: d.pendingCommands,
     pushTokenDead: d.push?.dead ?? false,
-    supervised: d.supervised,
-    syncRequestedAt: d.syncRequestedAt,
-    syncRequestedBy: d.syncRequestedBy,
+    supervised: d.supervised ?? null,
+    syncRequestedAt: d.syncRequestedAt ?? null,
+    syncRequestedBy: d.syncRequestedBy ?? null,
+    selectiveWipe: d.selectiveWipe
+      ? { at: d.selectiveWipe.at, templateId: d.selectiveWipe.templateId ?? null, removed: d.selectiveWipe.removed }
+      : null,
   };
+}
+
+/** The device's inventory as the server last read it (docs/api.md §Device inventory); lists not read yet are absent. */
+export async function deviceInventory(app: App, tenantId: string, id: string) {
+  const { readAt, apps, profiles, books, osVersion, locked, passcodeSet } =
+    (await getDevice(app, tenantId, id)).inventory ?? {};
+  return { deviceId: id, readAt, apps, profiles, books, osVersion, locked, passcodeSet };
 }

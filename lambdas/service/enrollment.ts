@@ -1,7 +1,7 @@
 // Enrollment tokens, enrolling a device (both platforms) and the end of management (withdrawal).
 
 import { counterDeltas } from '../domain/counters';
-import { gone, notFound } from '../domain/errors';
+import { DomainError, gone, notFound } from '../domain/errors';
 import type {
   Device,
   Enrollment,
@@ -106,15 +106,20 @@ export async function useableEnrollment(
 
 /**
  * The device that enrolls takes over its enrollment's pending record: the record goes (counters
- * follow) and its id is returned for devices whose id the server chooses (Android).
+ * follow) and its id is returned for devices whose id the server chooses (Android). The delete is
+ * conditional on the rev read, so of several devices enrolling with one token at once exactly one
+ * takes the record over and its counters are removed once; the others enroll as devices of their own.
  */
 export async function takeOverPendingDevice(app: App, enrollment: Enrollment): Promise<string | undefined> {
   if (!enrollment.pendingDeviceId) return undefined;
-  const pending = await app.stores.devices.get(enrollment.tenantId, enrollment.pendingDeviceId);
-  if (!pending?.pendingEnrollmentExpiresAt || pending.registrationState === 'Checked-In') return undefined;
-  await app.stores.devices.delete(enrollment.tenantId, pending.id);
-  await app.stores.counters.add(enrollment.tenantId, counterDeltas(pending, undefined), pending.id);
-  return pending.id;
+  for (;;) {
+    const pending = await app.stores.devices.get(enrollment.tenantId, enrollment.pendingDeviceId);
+    if (!pending?.pendingEnrollmentExpiresAt || pending.registrationState === 'Checked-In') return undefined;
+    // Lost: taken over by another device (the re-read ends) or changed by an admin (taken over then).
+    if (!(await app.stores.devices.delete(enrollment.tenantId, pending.id, pending.rev))) continue;
+    await app.stores.counters.add(enrollment.tenantId, counterDeltas(pending, undefined), pending.id);
+    return pending.id;
+  }
 }
 
 /** A device id the server chooses (Android devices, pending enrollment records). */
@@ -149,7 +154,13 @@ export interface DeviceEnrollment {
   push?: Device['push'];
   /** An Apple device is Awaiting-Check-In until its first TokenUpdate; an Android agent is Checked-In at once. */
   registrationState: Extract<RegistrationState, 'Awaiting-Check-In' | 'Checked-In'>;
-  /** Lookups pointing at the device once it is enrolled (Android serial number and token, the Apple certificate binding). */
+  /**
+   * The lookup that identifies the device when `existing` is not known (the Android serial
+   * number): claimed before the device is created, so two enrollments of one device at once make
+   * one device (the later one enrolls it again).
+   */
+  identifiedBy?: { kind: DeviceLink; value: string };
+  /** Lookups pointing at the device once it is enrolled (the Android device token). */
   links: Array<{ kind: DeviceLink; value: string }>;
   log: { event: string; created: string; again: string };
 }
@@ -159,46 +170,41 @@ export interface DeviceEnrollment {
  * dropped, the old device token stops working, and the session state (withdrawal, awaited answer,
  * sync phase, NotNow) is forgotten. The enrollment's pending record is taken over and its token
  * marked used. Returns the device id.
+ *
+ * Safe when the same device enrolls twice at once (dynalite has no transactions: each step is a
+ * single-item conditional write): the identifying lookup is claimed first, and a create that
+ * finds the device already there enrolls it again instead.
  */
 export async function enrollDevice(app: App, e: DeviceEnrollment): Promise<string> {
   const now = app.clock.now().toISOString();
   const pendingId = e.enrollment ? await takeOverPendingDevice(app, e.enrollment) : undefined;
-  const facts = Object.fromEntries(
+  let deviceId = e.existing?.id ?? e.deviceId ?? pendingId ?? newDeviceId(e.platform);
+  if (!e.existing && e.identifiedBy)
+    deviceId = await app.stores.devices.claimLink(e.tenantId, e.identifiedBy.kind, e.identifiedBy.value, deviceId);
+  if (e.existing || !(await createEnrolledDevice(app, e, deviceId, now))) await enrollAgain(app, e, deviceId, now);
+  if (e.enrolledVia) await app.stores.enrollments.markUsed(e.tenantId, e.enrolledVia, deviceId, now);
+  for (const link of e.links) await app.stores.devices.link(e.tenantId, link.kind, link.value, deviceId);
+  return deviceId;
+}
+
+/** What the device reported, the enrollment's name when it reported none. */
+function reportedFacts(e: DeviceEnrollment): Partial<Device> {
+  return Object.fromEntries(
     Object.entries({ ...e.facts, name: e.facts.name ?? e.enrollment?.name }).filter(([, v]) => v !== undefined),
   );
-  const checkedIn = e.registrationState === 'Checked-In' ? { checkedInAt: now } : {};
-  let deviceId: string;
-  if (e.existing) {
-    deviceId = e.existing.id;
-    if (e.existing.deviceTokenHash) await app.stores.devices.unlink(e.tenantId, 'token', e.existing.deviceTokenHash);
-    await app.stores.commands.clear(e.tenantId, deviceId);
-    await mutateDevice(app, e.tenantId, deviceId, (d) => {
-      const { withdrawalReason: _w, awaitingAnswerSince: _a, syncPhase: _s, lastNotNowAt: _n, ...rest } = d;
-      return {
-        device: {
-          ...rest,
-          ...facts,
-          ...checkedIn,
-          platform: e.platform,
-          registrationState: e.registrationState,
-          push: e.push,
-          pendingCommands: {},
-          templateId: e.enrollment?.templateId ?? d.templateId,
-          enrolledVia: e.enrolledVia ?? d.enrolledVia,
-        },
-        logs: [{ event: e.log.event, message: e.log.again }],
-      };
-    });
-  } else {
-    deviceId = e.deviceId ?? pendingId ?? newDeviceId(e.platform);
+}
+
+/** A new device; false (nothing written) when a device with this id exists already. */
+async function createEnrolledDevice(app: App, e: DeviceEnrollment, deviceId: string, now: string): Promise<boolean> {
+  try {
     await createDevice(
       app,
       {
         tenantId: e.tenantId,
         id: deviceId,
         platform: e.platform,
-        ...facts,
-        ...checkedIn,
+        ...reportedFacts(e),
+        ...(e.registrationState === 'Checked-In' ? { checkedInAt: now } : {}),
         templateId: e.enrollment?.templateId,
         syncState: 'Sync-Required',
         registrationState: e.registrationState,
@@ -213,10 +219,37 @@ export async function enrollDevice(app: App, e: DeviceEnrollment): Promise<strin
       },
       [{ event: e.log.event, message: e.log.created }],
     );
+    return true;
+  } catch (err) {
+    if (err instanceof DomainError && err.code === 'conflict') return false;
+    throw err;
   }
-  if (e.enrolledVia) await app.stores.enrollments.markUsed(e.tenantId, e.enrolledVia, deviceId, now);
-  for (const link of e.links) await app.stores.devices.link(e.tenantId, link.kind, link.value, deviceId);
-  return deviceId;
+}
+
+/** The device enrolls again: a fresh start, and the device token it had stops working. */
+async function enrollAgain(app: App, e: DeviceEnrollment, deviceId: string, now: string): Promise<void> {
+  await app.stores.commands.clear(e.tenantId, deviceId);
+  let replacedToken: string | undefined;
+  await mutateDevice(app, e.tenantId, deviceId, (d) => {
+    replacedToken = d.deviceTokenHash; // the last run's is the one the landed write replaced
+    const { withdrawalReason: _w, awaitingAnswerSince: _a, syncPhase: _s, lastNotNowAt: _n, ...rest } = d;
+    return {
+      device: {
+        ...rest,
+        ...reportedFacts(e),
+        ...(e.registrationState === 'Checked-In' ? { checkedInAt: now } : {}),
+        platform: e.platform,
+        registrationState: e.registrationState,
+        push: e.push,
+        pendingCommands: {},
+        templateId: e.enrollment?.templateId ?? d.templateId,
+        enrolledVia: e.enrolledVia ?? d.enrolledVia,
+      },
+      logs: [{ event: e.log.event, message: e.log.again }],
+    };
+  });
+  if (replacedToken && replacedToken !== e.facts.deviceTokenHash)
+    await app.stores.devices.unlink(e.tenantId, 'token', replacedToken);
 }
 
 /** Pending enrollment records whose token expired unused become Expired (run by the hourly sweep). */
@@ -248,11 +281,21 @@ export async function expireUnusedEnrollments(app: App, tenantId: string): Promi
   return expired;
 }
 
-/** Stops managing a device: Withdrawn with its reason, its queue dropped, its alarms cleared. */
+/**
+ * Stops managing a device: Withdrawn with its reason, its queue dropped, its push token forgotten
+ * (a new enrollment brings a new one), its alarms cleared. Its history stays in the logs.
+ */
 export async function withdrawDevice(app: App, device: Device, reason: WithdrawalReason): Promise<Device> {
   const updated = await mutateDevice(app, device.tenantId, device.id, (d) => {
-    if (d.registrationState === 'Withdrawn') return undefined;
-    const { awaitingAnswerSince: _a, syncPhase: _s, lastNotNowAt: _n, ...rest } = d;
+    if (d.registrationState === 'Withdrawn') {
+      // Retiring a device already withdrawn (say wiped) records the admin's last word; anything else keeps the first reason.
+      if (reason !== 'retired' || d.withdrawalReason === 'retired') return undefined;
+      return {
+        device: { ...d, withdrawalReason: reason },
+        logs: [{ event: 'withdrawn', message: 'device retired', severity: 'info', data: { reason } }],
+      };
+    }
+    const { awaitingAnswerSince: _a, syncPhase: _s, lastNotNowAt: _n, push: _p, ...rest } = d;
     return {
       device: {
         ...rest,

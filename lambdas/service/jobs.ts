@@ -2,15 +2,18 @@
 // Each pages through devices, is safe to run twice, and records its run as an event log.
 import { recount } from '../domain/counters';
 import { badRequest } from '../domain/errors';
+import { pushCredentialExpiring } from '../domain/events';
 import { isJobName, JOB_NAMES } from '../domain/jobs';
-import type { Device } from '../domain/types';
+import type { Device, Tenant } from '../domain/types';
 import { pages } from '../paging';
 import { AWAITING_SHARDS } from '../ports';
+import { queueIdentityRenewals } from './apple-identity-renewal';
 import { clearAlarm, logEvent, raiseAlarm } from './audit';
 import { startSyncFanout } from './bulk-commands';
 import type { App } from './container';
 import { mutateDevice, syncChange } from './devices';
 import { expireUnusedEnrollments } from './enrollment';
+import { emitEvents } from './events';
 import { APNS_ALARM } from './push-credential-loaders';
 
 export interface JobRun {
@@ -92,18 +95,34 @@ async function reconcile(app: App, tenantId: string): Promise<number> {
   return devices.length;
 }
 
-/** Alarms before the Apple push certificate expires: major at 30 days, critical at 7 and after. */
+/** From this many days before it expires, the daily check reports `push_credential.expiring`. */
+const CREDENTIAL_EXPIRING_DAYS = 30;
+
+/**
+ * Alarms before the Apple push certificate expires: major at 30 days, critical at 7 and after;
+ * within 30 days a `push_credential.expiring` event each day. Then the device identities: those
+ * about to expire get a renewal (apple-identity-renewal.ts); they count as the devices touched.
+ */
 async function certificateCheck(app: App, tenantId: string): Promise<number> {
   const tenant = await app.stores.tenants.get(tenantId);
   if (!tenant?.apns) return 0;
-  const daysLeft = (Date.parse(tenant.apns.notAfter) - app.clock.now().getTime()) / 86_400_000;
+  await checkPushCredential(app, tenantId, tenant.apns);
+  return queueIdentityRenewals(app, tenant);
+}
+
+async function checkPushCredential(app: App, tenantId: string, apns: NonNullable<Tenant['apns']>): Promise<void> {
+  const daysLeft = (Date.parse(apns.notAfter) - app.clock.now().getTime()) / 86_400_000;
+  if (daysLeft <= CREDENTIAL_EXPIRING_DAYS)
+    await emitEvents(app, tenantId, [
+      pushCredentialExpiring({ platform: 'apns', topic: apns.topic, notAfter: apns.notAfter }, Math.ceil(daysLeft)),
+    ]);
   if (daysLeft <= 0)
     await raiseAlarm(
       app,
       tenantId,
       APNS_ALARM,
       'critical',
-      `the Apple push certificate expired on ${tenant.apns.notAfter}: renew the Apple push certificate`,
+      `the Apple push certificate expired on ${apns.notAfter}: renew the Apple push certificate`,
     );
   else if (daysLeft <= 7)
     await raiseAlarm(
@@ -121,9 +140,7 @@ async function certificateCheck(app: App, tenantId: string): Promise<number> {
       'major',
       `the Apple push certificate expires in ${Math.ceil(daysLeft)} days: renew the Apple push certificate`,
     );
-  else if (!tenant.apns.invalidSince)
-    await clearAlarm(app, tenantId, APNS_ALARM, 'the Apple push certificate is valid');
-  return 1;
+  else if (!apns.invalidSince) await clearAlarm(app, tenantId, APNS_ALARM, 'the Apple push certificate is valid');
 }
 
 export async function runJob(app: App, job: string, opts: { tenantId?: string } = {}): Promise<JobRun> {

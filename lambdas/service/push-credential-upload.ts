@@ -1,6 +1,8 @@
-// An admin uploads a tenant's push credentials: the APNs MDM certificate and the FCM service account.
+// An admin uploads a tenant's push credentials (the APNs MDM certificate, the FCM service account)
+// and reads their state.
 
 import { conflict } from '../domain/errors';
+import type { Tenant } from '../domain/types';
 import { pages } from '../paging';
 import { parseServiceAccount } from '../protocol/android/service-account';
 import { parsePushCertificate } from '../protocol/apple/push-cert';
@@ -66,4 +68,24 @@ async function repushWaiting(app: App, tenantId: string, family: 'apple' | 'andr
       waiting.map((d) => ({ tenantId, deviceId: d.id, priority: 'bulk' as const, reason: 'credential-renewed' })),
     );
   }
+}
+
+const DAY_MS = 24 * 3600_000;
+
+/** The push credentials' state (GET /admin/v1/push): facts and the last outcome, never a secret. */
+export async function pushCredentialState(app: App, tenantId: string) {
+  const tenant = await requireTenant(app, tenantId);
+  const last = (r: Tenant['apnsLastPush']) => ({ lastPushAt: r?.at ?? null, lastOutcome: r?.outcome ?? null });
+  const now = app.clock.now().getTime();
+  return {
+    apns: tenant.apns
+      ? {
+          topic: tenant.apns.topic,
+          notAfter: tenant.apns.notAfter,
+          daysLeft: Math.floor((Date.parse(tenant.apns.notAfter) - now) / DAY_MS),
+          ...last(tenant.apnsLastPush),
+        }
+      : null,
+    fcm: tenant.fcm ? { projectId: tenant.fcm.projectId, ...last(tenant.fcmLastPush) } : null,
+  };
 }

@@ -1,3 +1,4 @@
+<<<<<<< HEAD
 // The push worker (docs/operations.md §Push backlog). Fresh requests spend their tenant's budget
 // for the current minute (global across workers: a conditional counter per tenant-minute); what
 // does not fit waits in the tenant's own backlog in DynamoDB, not in the shared queue. One drain
@@ -8,6 +9,15 @@
 import { planMinute } from '../domain/push-plan';
 import type { Device, PushRequest } from '../domain/types';
 import type { PushMessage, PushOutcome, PushSender, PushTarget } from '../ports';
+=======
+// The push worker: takes push requests off the queue, spends each tenant's per-minute budget
+// (global across workers: a conditional counter per tenant-minute), sends, and defers the rest
+// to the next minute. Admin pushes go before bulk ones; one tenant's backlog never spends
+// another tenant's budget.
+import { planMinute, type TenantBudget } from '../domain/push-plan';
+import type { Device, PushOutcomeKind, PushRequest, Tenant } from '../domain/types';
+import type { PushOutcome, PushSender, PushTarget } from '../ports';
+>>>>>>> main
 import { logEvent, raiseAlarm } from './audit';
 import type { App } from './container';
 import { mutateDevice, syncChange } from './devices';
@@ -200,6 +210,7 @@ async function sendForTenant(app: App, tenantId: string, entries: Pushable[]) {
     const sentAt = app.clock.now().toISOString();
     const outcomes = await (sender as PushSender).send(tenantId, targets);
     if (!Array.isArray(outcomes)) {
+      await recordLastPush(app, tenant, service, 'credential-error');
       await credentialFailed(app, tenantId, service, alarmKey, outcomes.reason);
       out.skipped += group.length;
       continue;
@@ -212,8 +223,24 @@ async function sendForTenant(app: App, tenantId: string, entries: Pushable[]) {
       if (outcome.status === 'dead-token') out.dead += 1;
       if (outcome.status === 'retry') out.retry.push(entry.request);
     }
+    await recordLastPush(app, tenant, service, outcomes.some((o) => o.status === 'sent') ? 'sent' : 'failed');
   }
   return out;
+}
+
+/** Records a push service's last outcome on the tenant (GET /admin/v1/push): at most one write a minute unless it changed. */
+async function recordLastPush(
+  app: App,
+  tenant: Tenant | undefined,
+  service: 'apns' | 'fcm',
+  outcome: PushOutcomeKind,
+): Promise<void> {
+  if (!tenant) return;
+  const field = service === 'apns' ? 'apnsLastPush' : 'fcmLastPush';
+  const last = tenant[field];
+  const now = app.clock.now();
+  if (last && last.outcome === outcome && now.getTime() - Date.parse(last.at) < 60_000) return;
+  await app.stores.tenants.update(tenant.id, { [field]: { at: now.toISOString(), outcome } });
 }
 
 async function credentialFailed(

@@ -1,6 +1,7 @@
 // The sync engine (docs/sync.md): requests, the device session's progress through
 // inventory → applying → verifying, and the commands in between. Platform-neutral: Apple and
 // Android differ only in their PlatformAdapter.
+import { ConcurrentUpdateError } from '../domain/errors';
 import { planSync } from '../domain/sync/plan';
 import type { SyncRequester } from '../domain/sync/state-machine';
 import type { Command, Device, PushPriority, Template } from '../domain/types';
@@ -16,31 +17,46 @@ async function templateOf(app: App, device: Device): Promise<Template | undefine
   return device.templateId ? app.stores.templates.get(device.tenantId, device.templateId) : undefined;
 }
 
-/** Queues the inventory read unless one is already queued (dedup by request type). */
+/**
+ * Queues the inventory read unless one is already queued (dedup by request type). A read already
+ * queued serves the new cycle: it is handed over to the cycle's operation, if it has one.
+ */
 async function queueInventoryRead(app: App, device: Device, live: Command[]): Promise<void> {
-  const queued = new Set(live.filter((c) => c.origin === 'verify').map((c) => c.requestType));
+  const pending = live.filter((c) => c.origin === 'verify');
+  const operationId = device.syncOperationId;
+  for (const c of pending) {
+    if (!operationId || c.operationId === operationId || c.status !== 'Queued') continue;
+    // Finished meanwhile: nothing to hand over.
+    await app.stores.commands.update({ ...c, operationId }).catch((err) => {
+      if (!(err instanceof ConcurrentUpdateError)) throw err;
+    });
+  }
+  const queued = new Set(pending.map((c) => c.requestType));
   const specs = platformFor(device.platform)
     .inventoryQueries(device, await templateOf(app, device))
     .filter((s) => !queued.has(s.requestType));
-  await enqueueCommands(app, device, specs, 'verify');
+  await enqueueCommands(app, device, specs, 'verify', { operationId: device.syncOperationId });
 }
 
 /**
  * Marks a device Sync-Required, queues the inventory read that starts the cycle and, unless the
- * caller batches pushes itself, asks for a push.
+ * caller batches pushes itself, asks for a push. With `operationId` (an admin's Sync or
+ * SelectiveWipe), every command of the cycle carries that id; a sync requested without one ends that.
  */
 export async function requestSync(
   app: App,
   tenantId: string,
   deviceId: string,
   by: SyncRequester,
-  opts: { push?: boolean; priority?: PushPriority } = {},
+  opts: { push?: boolean; priority?: PushPriority; operationId?: string } = {},
 ): Promise<Device | undefined> {
   const at = app.clock.now().toISOString();
   const device = await mutateDevice(app, tenantId, deviceId, (d) => {
     if (d.registrationState !== 'Checked-In') return undefined;
     const change = syncChange(d, { type: 'sync-requested', by }, at);
     change.device.syncPhase = 'inventory';
+    if (opts.operationId) change.device.syncOperationId = opts.operationId;
+    else delete change.device.syncOperationId;
     return change;
   });
   if (device.registrationState !== 'Checked-In') return undefined;
@@ -134,6 +150,7 @@ export async function advanceSync(app: App, tenantId: string, deviceId: string):
       updated,
       plan.actions.map((a) => adapter.syncAction(a, updated)),
       'sync',
+      { operationId: updated.syncOperationId },
     );
   }
 }

@@ -1,10 +1,12 @@
 // Templates: what devices must hold. A change re-syncs every device that uses it.
 import { conflict, notFound, unprocessable } from '../domain/errors';
+import { templateChanged } from '../domain/events';
 import type { Template, TemplateItem } from '../domain/types';
 import { randomId } from '../ids';
 import { logEvent } from './audit';
 import { startSyncFanout } from './bulk-commands';
 import type { App } from './container';
+import { emitEvents } from './events';
 
 export interface TemplateInput {
   name: string;
@@ -90,6 +92,7 @@ export async function replaceTemplate(
     { templateId: id, registrationState: 'Checked-In' },
     'template-change',
   );
+  await emitEvents(app, tenantId, [templateChanged(template, syncOperationId)]);
   return { template, syncOperationId };
 }
 

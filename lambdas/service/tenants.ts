@@ -1,6 +1,6 @@
 // Tenants and their API keys.
 import { notFound } from '../domain/errors';
-import type { ApiKey, Role, Tenant } from '../domain/types';
+import type { ApiKey, AppleIdentityMethod, Role, Tenant } from '../domain/types';
 import { randomId, secretToken, sha256Hex } from '../ids';
 import { createTenantCa } from '../protocol/apple/ca';
 import { logEvent } from './audit';
@@ -9,7 +9,7 @@ import { CA_KEY_SECRET } from './secret-names';
 
 export async function createTenant(
   app: App,
-  input: { id: string; name: string },
+  input: { id: string; name: string; appleIdentity?: AppleIdentityMethod; deviceCertificateDays?: number },
 ): Promise<{ tenant: Tenant; adminKey: string }> {
   const now = app.clock.now();
   const ca = createTenantCa(input.id, now);
@@ -19,6 +19,8 @@ export async function createTenant(
     createdAt: now.toISOString(),
     caCertificatePem: ca.certPem,
     requireSignature: app.config.requireSignature,
+    appleIdentity: input.appleIdentity ?? 'scep',
+    ...(input.deviceCertificateDays ? { deviceCertificateDays: input.deviceCertificateDays } : {}),
   };
   await app.stores.tenants.create(tenant); // 409 when the id is taken: nothing else written yet
   await app.stores.secrets.put(input.id, CA_KEY_SECRET, ca.keyPem);

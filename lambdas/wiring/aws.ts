@@ -4,8 +4,10 @@ import { KMSClient } from '@aws-sdk/client-kms';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { makeDynamoStores } from '../adapters/dynamodb/stores';
+import { EventBridgePublisher } from '../adapters/eventbridge/event-bus';
+import { HttpWebhookTransport } from '../adapters/http/webhook-transport';
 import { KmsSecretBox } from '../adapters/kms/kms-secret-box';
-import { SqsBulkQueue, SqsPushQueue } from '../adapters/sqs/sqs-queues';
+import { SqsBulkQueue, SqsPushQueue, SqsWebhookQueue } from '../adapters/sqs/sqs-queues';
 import { sha256Hex } from '../ids';
 import type { Clock, PushSender, Stores } from '../ports';
 import type { App } from '../service/container';
@@ -48,13 +50,17 @@ async function build(senders: PushSenderFactory): Promise<App> {
     if (secret.SecretString) operatorKeyHash = sha256Hex(secret.SecretString);
   }
   const sqs = new SQSClient({});
+  const config = appConfig(env, { operatorKeyHash });
   return {
     stores,
     box,
     clock,
-    config: appConfig(env, { operatorKeyHash }),
+    config,
     pushQueue: new SqsPushQueue(sqs, env.PUSH_QUEUE_URL ?? ''),
     bulkQueue: new SqsBulkQueue(sqs, env.BULK_QUEUE_URL ?? ''),
     push: senders(stores, env, clock),
+    events: new EventBridgePublisher(env.EVENT_BUS_NAME ?? ''),
+    webhookQueue: new SqsWebhookQueue(sqs, env.WEBHOOK_QUEUE_URL ?? ''),
+    webhookTransport: new HttpWebhookTransport({ allowLoopbackHttp: config.allowLoopbackHttp }),
   };
 }

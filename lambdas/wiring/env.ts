@@ -8,6 +8,8 @@ const envSchema = z.object({
   LOGS_TABLE: z._default(z.string().check(z.minLength(1)), 'Logs'),
   PUSH_QUEUE_URL: z.optional(z.string()),
   BULK_QUEUE_URL: z.optional(z.string()),
+  EVENT_BUS_NAME: z.optional(z.string()),
+  WEBHOOK_QUEUE_URL: z.optional(z.string()),
   SECRETS_KEY_ID: z.optional(z.string()),
   OPERATOR_KEY_SECRET_ARN: z.optional(z.string()),
   PUBLIC_BASE_URL: z.optional(z.url()),
@@ -37,6 +39,8 @@ export function appConfig(env: Env, extra: Partial<AppConfig> = {}): AppConfig {
     notRespondingAfterDays: env.NOT_RESPONDING_AFTER_DAYS,
     requireSignature: env.REQUIRE_SIGNATURE === 'true',
     maxCommandAttempts: env.MAX_COMMAND_ATTEMPTS,
+    // Deployed: webhooks reach https on public addresses only.
+    allowLoopbackHttp: false,
     ...extra,
   };
 }

@@ -10,8 +10,10 @@ import { makeDynamo } from '../adapters/dynamodb/client';
 import { type EmbeddedDynamo, ensureTables, startEmbeddedDynamo } from '../adapters/dynamodb/embedded';
 import { makeDynamoStores } from '../adapters/dynamodb/stores';
 import { FcmSender } from '../adapters/fcm/fcm-sender';
+import { HttpWebhookTransport } from '../adapters/http/webhook-transport';
 import { makeDataDirPrivate } from '../adapters/local/data-dir';
-import { InProcessBulkQueue, InProcessPushQueue } from '../adapters/local/in-process-queue';
+import { InMemoryEventBus } from '../adapters/local/event-list';
+import { InProcessBulkQueue, InProcessPushQueue, InProcessWebhookQueue } from '../adapters/local/in-process-queue';
 import { DynamoQueueJournal } from '../adapters/local/queue-journal';
 import { InProcessScheduler } from '../adapters/local/scheduler';
 import { AesSecretBox } from '../adapters/local/secret-box';
@@ -30,6 +32,7 @@ import { runJob } from '../service/jobs';
 import { apnsCredentials, fcmCredentials } from '../service/push-credential-loaders';
 import { handlePushMessage } from '../service/push-worker';
 import { createApiKey, createTenant } from '../service/tenants';
+import { deliverWebhook } from '../service/webhooks';
 
 export interface LocalOptions {
   dataDir?: string;
@@ -56,6 +59,9 @@ export interface LocalServer {
   server: Server;
   queue: InProcessPushQueue;
   bulkQueue: InProcessBulkQueue;
+  webhookQueue: InProcessWebhookQueue;
+  /** What a deployment would have put on its EventBridge bus. */
+  eventBus: InMemoryEventBus;
   /** Resolves once the bulk fan-out and the pushes it asked for are done (within the queue's horizon). */
   settled(): Promise<void>;
   dynamo: EmbeddedDynamo;
@@ -105,7 +111,8 @@ export async function startLocal(opts: LocalOptions = {}): Promise<LocalServer> 
       ca: opts.apnsCa,
     });
   const fcm = opts.push?.fcm ?? new FcmSender({ credentials: fcmCredentials({ stores }) });
-  const config: AppConfig = { ...DEFAULT_CONFIG, ...opts.config };
+  // Local mode: a webhook receiver on this machine (http://127.0.0.1, localhost) works.
+  const config: AppConfig = { ...DEFAULT_CONFIG, allowLoopbackHttp: true, ...opts.config };
   const bulkQueue = new InProcessBulkQueue({
     journal: journal && { store: journal, queue: 'bulk' },
     onDeadLetter: (work, err) =>
@@ -116,13 +123,49 @@ export async function startLocal(opts: LocalOptions = {}): Promise<LocalServer> 
         error: String(err),
       }),
   });
+<<<<<<< HEAD
   const app: App = { stores, box, clock, config, pushQueue: queue, bulkQueue, push: { apns, fcm } };
   queue.consume(async (message) => {
     await handlePushMessage(app, message);
+=======
+  const webhookQueue = new InProcessWebhookQueue({
+    journal: journal && { store: journal, queue: 'webhook' },
+    onDeadLetter: (delivery, err) =>
+      logger.error({
+        msg: 'webhook delivery dead-lettered',
+        webhookId: delivery.webhookId,
+        eventId: delivery.event.id,
+        error: String(err),
+      }),
+  });
+  const eventBus = new InMemoryEventBus();
+  const app: App = {
+    stores,
+    box,
+    clock,
+    config,
+    pushQueue: queue,
+    bulkQueue,
+    push: { apns, fcm },
+    events: eventBus,
+    webhookQueue,
+    webhookTransport: new HttpWebhookTransport({ allowLoopbackHttp: config.allowLoopbackHttp }),
+  };
+  queue.consume(async (batch) => {
+    await handlePushBatch(app, batch);
+>>>>>>> main
   });
   bulkQueue.consume((work) => runBulkWork(app, work));
-  const resumed = { push: await queue.resume(), bulk: await bulkQueue.resume() };
-  if (resumed.push || resumed.bulk) logger.info({ msg: 'resumed queued work from the last run', ...resumed });
+  webhookQueue.consume(async (delivery) => {
+    await deliverWebhook(app, delivery);
+  });
+  const resumed = {
+    push: await queue.resume(),
+    bulk: await bulkQueue.resume(),
+    webhook: await webhookQueue.resume(),
+  };
+  if (resumed.push || resumed.bulk || resumed.webhook)
+    logger.info({ msg: 'resumed queued work from the last run', ...resumed });
 
   const credentials = await bootstrapDemo(app, dataDir, !!opts.inMemory);
 
@@ -139,6 +182,7 @@ export async function startLocal(opts: LocalOptions = {}): Promise<LocalServer> 
   });
   const { port } = server.address() as AddressInfo;
   const url = `http://${opts.host ?? '127.0.0.1'}:${port}`;
+  config.listenUrl = url;
 
   const scheduler = new InProcessScheduler((job, err) =>
     logger.error({ msg: 'scheduled job failed', job, error: String(err) }),
@@ -156,6 +200,8 @@ export async function startLocal(opts: LocalOptions = {}): Promise<LocalServer> 
     server,
     queue,
     bulkQueue,
+    webhookQueue,
+    eventBus,
     dynamo,
     credentials,
     settled: async () => {
@@ -171,6 +217,7 @@ export async function startLocal(opts: LocalOptions = {}): Promise<LocalServer> 
       // Before the database closes: no step or batch may reach a closed store.
       await bulkQueue.close();
       await queue.close();
+      await webhookQueue.close();
       (apns as { close?: () => void }).close?.();
       await (fcm as { close?: () => Promise<void> | void }).close?.();
       await dynamo.stop();

@@ -28,6 +28,15 @@ export interface FunctionConfig {
   readonly publicBaseUrl: string;
   /** Only the admin function gets it (and read access to the secret). */
   readonly operatorKeySecretArn?: string;
+  /** The webhook delivery queue (every function reports events; AppStack adds it to all of them). */
+  readonly webhookQueueUrl?: string;
+  /** The deployment's event bus (same). */
+  readonly eventBusName?: string;
+}
+
+/** Where events go: the bus and the webhook delivery queue. */
+export function eventsEnvironment(c: { eventBusName: string; webhookQueueUrl: string }): Record<string, string> {
+  return { EVENT_BUS_NAME: c.eventBusName, WEBHOOK_QUEUE_URL: c.webhookQueueUrl };
 }
 
 export function toEnvironment(c: FunctionConfig): Record<string, string> {
@@ -45,6 +54,8 @@ export function toEnvironment(c: FunctionConfig): Record<string, string> {
   };
   if (c.operatorKeySecretArn !== undefined) env.OPERATOR_KEY_SECRET_ARN = c.operatorKeySecretArn;
   if (c.bulkQueueUrl !== undefined) env.BULK_QUEUE_URL = c.bulkQueueUrl;
+  if (c.eventBusName !== undefined && c.webhookQueueUrl !== undefined)
+    Object.assign(env, eventsEnvironment({ eventBusName: c.eventBusName, webhookQueueUrl: c.webhookQueueUrl }));
   return env;
 }
 

@@ -6,7 +6,7 @@ import type { FunctionConfig, MdmFunctionProps } from './mdm-function';
 import { MdmFunction } from './mdm-function';
 
 /** The config entry through which a worker learns its own queue's URL. */
-export type QueueUrlKey = 'pushQueueUrl' | 'bulkQueueUrl';
+export type QueueUrlKey = 'pushQueueUrl' | 'bulkQueueUrl' | 'webhookQueueUrl';
 
 export interface QueueWorkerProps {
   /** The worker function; its own queue's URL is filled in under `queueUrlKey`. */
@@ -23,8 +23,8 @@ export interface QueueWorkerProps {
 }
 
 /**
- * A queue (with a DLQ) feeding a worker function: the push pipeline (push batches → push worker)
- * and the bulk fan-out (bulk steps → bulk worker). The worker reports partial batch failures, so
+ * A queue (with a DLQ) feeding a worker function: the push pipeline (push batches → push worker),
+ * the bulk fan-out (bulk steps → bulk worker) and webhook deliveries (→ webhook worker). The worker reports partial batch failures, so
  * one bad message is retried alone; after `maxReceiveCount` tries it lands in the DLQ (alarmed by
  * `Alarms`). The worker may send to its own queue (re-queued pushes, next fan-out steps).
  */

@@ -11,6 +11,7 @@ export const PRICES = {
   dynamoPerMillionRru: 0.125,
   dynamoStoragePerGbMonth: 0.25,
   sqsPerMillionRequests: 0.4,
+  eventBridgePerMillionEvents: 1.0,
   schedulerPerMillionInvocations: 1.0,
   kmsPerTenThousandRequests: 0.03,
   cloudWatchLogsIngestPerGb: 0.5,
@@ -33,6 +34,8 @@ export interface EventUsage {
   wru: number;
   /** SQS messages (push batches); each is sent, received and deleted. */
   sqsMessages: number;
+  /** Events put on the deployment's EventBridge bus (docs/api.md §Events; webhook deliveries are SQS messages). */
+  busEvents: number;
   /** SecretBox seal/open: one KMS request each when deployed. */
   kmsRequests: number;
   /** Items and bytes written to the Logs table (kept 90 days). */
@@ -50,6 +53,7 @@ export const ZERO_USAGE: EventUsage = {
   rru: 0,
   wru: 0,
   sqsMessages: 0,
+  busEvents: 0,
   kmsRequests: 0,
   logItems: 0,
   logBytes: 0,
@@ -165,6 +169,11 @@ export function costLines(monthly: EventUsage, a: Assumptions, p: Prices = PRICE
       service: 'SQS',
       usd: ((monthly.sqsMessages * a.sqsRequestsPerMessage) / 1e6) * p.sqsPerMillionRequests,
       basis: `${fmt(monthly.sqsMessages)} messages × ${a.sqsRequestsPerMessage} requests`,
+    },
+    {
+      service: 'EventBridge (custom events)',
+      usd: (monthly.busEvents / 1e6) * p.eventBridgePerMillionEvents,
+      basis: `${fmt(monthly.busEvents)} events`,
     },
     {
       service: 'KMS',

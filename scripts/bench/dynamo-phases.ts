@@ -46,6 +46,8 @@ export interface PhaseMeasure {
     responseBytes: number;
     pushes: number;
     queueMessages: number;
+    /** Events put on the bus (each also one SQS message per subscribed webhook; the bench has none). */
+    busEvents: number;
     kms: number;
     logItems: number;
     logBytes: number;
@@ -88,6 +90,7 @@ interface Counters {
   http: HttpRecord[];
   pushes: number;
   queueMessages: number;
+  busEvents: number;
   kms: number;
 }
 
@@ -153,6 +156,7 @@ export function summarizePhase(
       responseBytes: c.http.reduce((s, h) => s + h.responseBytes, 0) / n,
       pushes: c.pushes / n,
       queueMessages: c.queueMessages / n,
+      busEvents: c.busEvents / n,
       kms: c.kms / n,
       logItems: logItems / n,
       logBytes: logBytes / n,
@@ -177,7 +181,7 @@ export async function measureDynamoPhases(opts: {
   const tables = tableDefsFrom(tableDefinitions(TABLE_NAMES));
   const meter = new DynamoMeter(e2e.local.dynamo.endpoint, tables);
   meter.install(e2e.local.dynamo.client);
-  const counters: Counters = { http: [], pushes: 0, queueMessages: 0, kms: 0 };
+  const counters: Counters = { http: [], pushes: 0, queueMessages: 0, busEvents: 0, kms: 0 };
   instrumentServer(e2e.local.server, (r) => counters.http.push(r));
   instrumentApp(e2e, counters);
 
@@ -198,6 +202,7 @@ export async function measureDynamoPhases(opts: {
       counters.http = [];
       counters.pushes = 0;
       counters.queueMessages = 0;
+      counters.busEvents = 0;
       counters.kms = 0;
       const pushesBefore = e2e.apns.pushes.length;
       meter.start();
@@ -298,7 +303,8 @@ export async function measureDynamoPhases(opts: {
 
 /**
  * Counts queue messages (push and bulk: each is an SQS message and a worker invocation when
- * deployed) and SecretBox calls (each a KMS request), and runs each worker as its own actor.
+ * deployed), events put on the bus, and SecretBox calls (each a KMS request), and runs each
+ * worker as its own actor.
  */
 function instrumentApp(e2e: E2E, counters: Counters): void {
   const app = e2e.local.app;
@@ -316,6 +322,12 @@ function instrumentApp(e2e: E2E, counters: Counters): void {
     return sendBulk(...args);
   };
   bulk.consume((work) => runAs('bulk-worker', () => runBulkWork(app, work)));
+  const bus = app.events;
+  const publish = bus.publish.bind(bus);
+  bus.publish = async (events) => {
+    counters.busEvents += events.length;
+    return publish(events);
+  };
   const box = app.box;
   const seal = box.seal.bind(box);
   const open = box.open.bind(box);

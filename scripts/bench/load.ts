@@ -480,12 +480,17 @@ export async function measureMemory(opts: { devices: number; log?: (s: string) =
     );
     const profile = await send(cluster.url, 'GET', new URL(url).pathname, {});
     if (profile.status !== 200) throw new Error(`profile download: ${profile.status}`);
+    // A SCEP challenge is good for one certificate: the fleet shares the first device's identity.
+    const source = new SimulatedAppleDevice({ baseUrl: cluster.url, tenant: 'demo', platform: 'ios' });
+    source.installEnrollmentProfile(profile.body);
+    if (source.needsScepIdentity) await source.obtainIdentity();
     let enrolled = 0;
     const enroll = async (n: number) => {
       await eachLimited(Array.from({ length: n }), 8, async () => {
         const d = new SimulatedAppleDevice({ baseUrl: cluster.url, tenant: 'demo', platform: 'ios' });
         cluster.devices.set(d.udid, d);
         d.installEnrollmentProfile(profile.body);
+        d.adoptIdentityOf(source);
         for (const step of [() => d.authenticate(), () => d.tokenUpdate()]) {
           const r = await step();
           if (r.status !== 200) throw new Error(`check-in: ${r.status} ${r.body.toString().slice(0, 200)}`);

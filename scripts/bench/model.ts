@@ -69,6 +69,7 @@ function usageOf(p: PhaseMeasure, cpuMs: number): EventUsage {
     rru: p.perDevice.rru,
     wru: p.perDevice.wru,
     sqsMessages: p.perDevice.queueMessages,
+    busEvents: p.perDevice.busEvents,
     kmsRequests: p.perDevice.kms,
     logItems: p.perDevice.logItems,
     logBytes: p.perDevice.logBytes,

@@ -1,5 +1,5 @@
 // The simulated fleet's devices behind one face: Apple devices (the real MDM protocol, signed
-// with the identity from their enrollment profile) and Android agents (the JSON agent API), each
+// with the identity their enrollment profile gets them: SCEP, or a PKCS#12 inside it) and Android agents (the JSON agent API), each
 // counting what it did. The fleet wakes them when a push for their token arrives.
 import { SimulatedAndroidAgent } from '../../kit/android-agent';
 import { SimulatedAppleDevice } from '../../kit/apple-device';
@@ -84,7 +84,7 @@ export class SimApple extends SimDevice {
     this.device.locked = locked;
   }
 
-  /** Downloads the enrollment profile (the server issues this device's identity), then Authenticate and TokenUpdate. */
+  /** Downloads the enrollment profile (the device gets its identity by SCEP, or from the PKCS#12 inside), then Authenticate and TokenUpdate. */
   async enroll(profileUrl: string): Promise<void> {
     await this.device.enrollFully(profileUrl);
   }

@@ -247,6 +247,35 @@ describe('DeviceStore', () => {
     await devices.unlink('acme', 'serial', 'SN123');
     expect(await devices.findByLink('acme', 'serial', 'SN123')).toBeUndefined();
   });
+
+  it('claims a link once: of concurrent claims one wins and every claimer learns the owner', async () => {
+    const { devices } = fx.stores;
+    const claims = await Promise.all(
+      ['c1', 'c2', 'c3'].map((id) => devices.claimLink('acme', 'serial', 'SNCLAIM', id)),
+    );
+    expect(new Set(claims).size).toBe(1);
+    expect(['c1', 'c2', 'c3']).toContain(claims[0]);
+    // The owner claiming again keeps it; after an unlink the value is free again.
+    expect(await devices.claimLink('acme', 'serial', 'SNCLAIM', claims[0])).toBe(claims[0]);
+    await devices.unlink('acme', 'serial', 'SNCLAIM');
+    expect(await devices.claimLink('acme', 'serial', 'SNCLAIM', 'c4')).toBe('c4');
+  });
+
+  it('deletes at a rev only once: a second delete, or one at a stale rev, reports false', async () => {
+    const { devices } = fx.stores;
+    await devices.create(newDevice({ id: 'pending1' }));
+    const read = (await devices.get('acme', 'pending1'))!;
+    await devices.save({ ...read, name: 'renamed' });
+    expect(await devices.delete('acme', 'pending1', read.rev)).toBe(false); // changed since read
+    expect(await devices.get('acme', 'pending1')).toBeDefined();
+    const fresh = (await devices.get('acme', 'pending1'))!;
+    const both = await Promise.all([
+      devices.delete('acme', 'pending1', fresh.rev),
+      devices.delete('acme', 'pending1', fresh.rev),
+    ]);
+    expect(both.sort()).toEqual([false, true]);
+    expect(await devices.get('acme', 'pending1')).toBeUndefined();
+  });
 });
 
 describe('CommandStore', () => {

@@ -1,5 +1,7 @@
+import type { CfnElement } from 'aws-cdk-lib';
 import type { Template } from 'aws-cdk-lib/assertions';
 import { Match } from 'aws-cdk-lib/assertions';
+import type { Construct } from 'constructs';
 import { ROUTES } from '../../lambdas/api/routes';
 import { JOB_NAMES } from '../../lambdas/domain/jobs';
 import type { AppStack, FunctionName } from '../../lib/app-stack';
@@ -22,8 +24,29 @@ describe('AppStack (defaults)', () => {
     >;
   });
 
+  /** The functions whose policies allow `action` on `resource` (a logical id). */
+  const allowedOn = (action: string, resource: string) =>
+    (Object.keys(fnId) as FunctionName[])
+      .filter((name) => {
+        const role = (
+          t.findResources('AWS::Lambda::Function')[fnId[name]].Properties.Role as { 'Fn::GetAtt': string[] }
+        )['Fn::GetAtt'][0];
+        return Object.values(t.findResources('AWS::IAM::Policy') as Resources)
+          .filter((p) => (p.Properties.Roles as { Ref: string }[]).some((r) => r.Ref === role))
+          .flatMap((p) => p.Properties.PolicyDocument.Statement)
+          .some(
+            (st: { Action: string | string[]; Resource: unknown }) =>
+              ([] as string[]).concat(st.Action).includes(action) &&
+              JSON.stringify(st.Resource).includes(`"${resource}"`),
+          );
+      })
+      .sort();
+
+  /** The logical id of any construct of the stack (queues, the bus). */
+  const idOf = (c: Construct) => stack.getLogicalId(c.node.defaultChild as CfnElement);
+
   describe('functions', () => {
-    it('are six, all arm64 on nodejs22.x', () => {
+    it('are seven, all arm64 on nodejs22.x', () => {
       const fns = t.findResources('AWS::Lambda::Function');
       expect(Object.keys(fns).sort()).toEqual(Object.values(fnId).sort());
       for (const f of Object.values(fns)) {
@@ -45,6 +68,8 @@ describe('AppStack (defaults)', () => {
         'APNS_ORIGIN',
         'PUBLIC_BASE_URL',
         'NODE_OPTIONS',
+        'EVENT_BUS_NAME',
+        'WEBHOOK_QUEUE_URL',
       ];
       for (const [name, id] of Object.entries(fnId)) {
         const env = fns[id].Properties.Environment.Variables;
@@ -66,8 +91,8 @@ describe('AppStack (defaults)', () => {
 
     it('log to their own log group with 90 days retention', () => {
       const groups = t.findResources('AWS::Logs::LogGroup');
-      // six functions + API access logs
-      expect(Object.keys(groups)).toHaveLength(7);
+      // seven functions + API access logs
+      expect(Object.keys(groups)).toHaveLength(8);
       for (const g of Object.values(groups)) expect(g.Properties.RetentionInDays).toBe(90);
     });
   });
@@ -122,15 +147,64 @@ describe('AppStack (defaults)', () => {
       }
     });
 
-    it('only admin, jobs and the workers may send to the queues; only admin reads the operator key', () => {
-      const senders = (Object.keys(fnId) as FunctionName[])
-        .filter((n) => actionsOfFunction(n).has('sqs:SendMessage'))
-        .sort();
-      expect(senders).toEqual(['admin', 'bulkWorker', 'jobs', 'pushWorker']);
+    it('only admin, jobs and the workers may send to the push and bulk queues; only admin reads the operator key', () => {
+      expect(allowedOn('sqs:SendMessage', idOf(stack.push.queue))).toEqual([
+        'admin',
+        'bulkWorker',
+        'jobs',
+        'pushWorker',
+      ]);
+      expect(allowedOn('sqs:SendMessage', idOf(stack.bulk.queue))).toEqual(['admin', 'bulkWorker']);
       const readers = (Object.keys(fnId) as FunctionName[]).filter((n) =>
         actionsOfFunction(n).has('secretsmanager:GetSecretValue'),
       );
       expect(readers).toEqual(['admin']);
+    });
+  });
+
+  describe('events', () => {
+    it('every function may put events on the bus (only that bus) and queue webhook deliveries', () => {
+      const busId = idOf(stack.eventBus);
+      const all = (Object.keys(fnId) as FunctionName[]).sort();
+      expect(allowedOn('events:PutEvents', busId)).toEqual(all);
+      expect(allowedOn('sqs:SendMessage', idOf(stack.webhooks.queue))).toEqual(all);
+      const fns = t.findResources('AWS::Lambda::Function');
+      for (const id of Object.values(fnId)) {
+        const env = fns[id].Properties.Environment.Variables;
+        expect(env.EVENT_BUS_NAME).toEqual({ Ref: busId });
+        expect(env.WEBHOOK_QUEUE_URL).toEqual({ Ref: idOf(stack.webhooks.queue) });
+      }
+    });
+
+    it('has its own custom bus, named after the stack, and outputs its name', () => {
+      t.resourceCountIs('AWS::Events::EventBus', 1);
+      t.hasResourceProperties('AWS::Events::EventBus', { Name: 'MdmApp-events' });
+      t.hasOutput('EventBusName', { Value: { Ref: idOf(stack.eventBus) } });
+    });
+
+    it('delivers webhooks from a queue with a DLQ (alarmed), five deliveries per worker invocation', () => {
+      const timeout = t.findResources('AWS::Lambda::Function')[fnId.webhookWorker].Properties.Timeout as number;
+      // Five receivers that each take the full 10 s still finish within the worker's timeout.
+      expect(timeout).toBeGreaterThan(5 * 10);
+      t.hasResourceProperties('AWS::SQS::Queue', {
+        VisibilityTimeout: timeout * 6,
+        RedrivePolicy: {
+          deadLetterTargetArn: { 'Fn::GetAtt': [idOf(stack.webhooks.deadLetterQueue), 'Arn'] },
+          maxReceiveCount: 5,
+        },
+      });
+      t.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+        FunctionName: { Ref: fnId.webhookWorker },
+        BatchSize: 5,
+        FunctionResponseTypes: ['ReportBatchItemFailures'],
+      });
+      t.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        MetricName: 'ApproximateNumberOfMessagesVisible',
+        Dimensions: [
+          { Name: 'QueueName', Value: { 'Fn::GetAtt': [idOf(stack.webhooks.deadLetterQueue), 'QueueName'] } },
+        ],
+      });
+      for (const o of ['WebhookQueueUrl', 'WebhookDeadLetterQueueUrl']) t.hasOutput(o, {});
     });
   });
 
@@ -179,8 +253,8 @@ describe('AppStack (defaults)', () => {
 
   describe('queues: push fan-out and bulk fan-out', () => {
     it('each worker has an encrypted, TLS-only queue with a DLQ after 5 receives and a visibility timeout of 6x its timeout', () => {
-      t.resourceCountIs('AWS::SQS::Queue', 4);
-      for (const worker of ['pushWorker', 'bulkWorker'] as const) {
+      t.resourceCountIs('AWS::SQS::Queue', 6);
+      for (const worker of ['pushWorker', 'bulkWorker', 'webhookWorker'] as const) {
         const timeout = t.findResources('AWS::Lambda::Function')[fnId[worker]].Properties.Timeout as number;
         t.hasResourceProperties('AWS::SQS::Queue', {
           SqsManagedSseEnabled: true,
@@ -192,14 +266,15 @@ describe('AppStack (defaults)', () => {
       for (const p of Object.values(t.findResources('AWS::SQS::QueuePolicy') as Resources)) {
         expect(JSON.stringify(p.Properties.PolicyDocument)).toContain('"aws:SecureTransport":"false"');
       }
-      t.resourceCountIs('AWS::SQS::QueuePolicy', 4);
+      t.resourceCountIs('AWS::SQS::QueuePolicy', 6);
     });
 
     it('feeds each worker with partial batch failures: push batches 10 at a time, bulk steps one at a time', () => {
-      t.resourceCountIs('AWS::Lambda::EventSourceMapping', 2);
+      t.resourceCountIs('AWS::Lambda::EventSourceMapping', 3);
       for (const [worker, batch, concurrency] of [
         ['pushWorker', 10, 10],
         ['bulkWorker', 1, 15],
+        ['webhookWorker', 5, 10],
       ] as const) {
         t.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
           FunctionName: { Ref: fnId[worker] },
@@ -240,7 +315,7 @@ describe('AppStack (defaults)', () => {
 
   describe('alarms', () => {
     it("alarm on each DLQ's depth and on every function's Errors and Throttles, to the SNS topic", () => {
-      t.resourceCountIs('AWS::CloudWatch::Alarm', 2 + 2 * 6);
+      t.resourceCountIs('AWS::CloudWatch::Alarm', 3 + 2 * 7);
       t.hasResourceProperties('AWS::CloudWatch::Alarm', {
         MetricName: 'ApproximateNumberOfMessagesVisible',
         Namespace: 'AWS/SQS',

@@ -131,11 +131,36 @@ describe('Apple device endpoints refuse bad input', () => {
     const first = device();
     const clone = device();
     first.installEnrollmentProfile(profile);
+    await first.obtainIdentity(); // SCEP: the device's own key
     clone.installEnrollmentProfile(profile);
+    clone.adoptIdentityOf(first); // the identity copied to another device
     expect((await first.authenticate()).status).toBe(200);
     expect((await clone.authenticate()).status).toBe(400);
     expect((await e.api('GET', `/admin/v1/devices/${clone.udid}`)).status).toBe(404);
     expect((await first.authenticate()).status).toBe(200); // the device itself may authenticate again
+    // The refusal is logged with its reason and the raw body (cut to 4 KB).
+    const logs = await e.api('GET', '/admin/v1/logs?q=refused');
+    const refusal = (logs.body.items as Array<{ event: string; data: { reason: string; raw: string } }>).find((i) =>
+      i.data.raw.includes(clone.udid),
+    );
+    expect(refusal).toMatchObject({
+      event: 'device-request-refused',
+      data: { reason: 'the identity certificate belongs to another device' },
+    });
+    expect(refusal?.data.raw).toContain('<key>MessageType</key>');
+  });
+
+  it('logs a refused TokenUpdate without its secrets', async () => {
+    const { url } = await e.createEnrollment();
+    const impostor = device('demo', bound.udid);
+    await impostor.enroll(url); // another identity claiming the bound device's UDID
+    expect((await impostor.tokenUpdate()).status).toBe(400);
+    const logs = await e.api('GET', '/admin/v1/logs?q=refused');
+    const items = logs.body.items as Array<{ data: { reason: string; raw: string } }>;
+    const refusal = items.find((i) => i.data.raw.includes('TokenUpdate'));
+    expect(refusal?.data.reason).toBe('the identity certificate does not belong to this device');
+    expect(refusal?.data.raw).toMatch(/<key>PushMagic<\/key>\s*<string>\(redacted\)<\/string>/);
+    expect(refusal?.data.raw).toMatch(/<key>Token<\/key>\s*<data>\(redacted\)<\/data>/);
   });
 
   it('answers a malformed plist with 400 and logs it with the raw body cut to 4 KB', async () => {

@@ -17,6 +17,9 @@ beforeAll(async () => {
   [fleet, browser] = await Promise.all([startConsoleFleet(), launchBrowser()]);
   base = `${fleet.e.local.url}/console/`;
   ({ page, problems } = await consolePage(browser, fleet.e.local.url));
+  // A hang guard sized for a loaded 2-core CI machine (the e2e suites run beside this one), not a
+  // performance bound: every wait below is for an outcome on the page.
+  page.setDefaultTimeout(90_000);
 });
 afterAll(async () => {
   await browser?.close();
@@ -44,7 +47,7 @@ const waitForText = (selector: string, needle: string) =>
       Array.from((globalThis as unknown as BrowserWindow).document.querySelectorAll(s)).some((el) =>
         el.textContent?.includes(n),
       ),
-    { timeout: 30_000 },
+    { timeout: 90_000 },
     selector,
     needle,
   );
@@ -151,6 +154,45 @@ describe('console', () => {
     expect(await text('#detail')).toContain((await fleet.e.device(fleet.failing.udid)).serialNumber);
   });
 
+  it('shows the inventory the server last read, with counts, on the device page', async () => {
+    const device = fleet.synced[0];
+    await go(`#/devices/${device.udid}`);
+    await page.waitForSelector('#inventory [data-inventory="profiles"] [data-item="com.example.wifi"]');
+    const api = (await fleet.e.api('GET', `/admin/v1/devices/${device.udid}/inventory`)).body;
+    for (const kind of ['apps', 'profiles'] as const) {
+      const rows = await page.$$eval(`#inventory [data-inventory="${kind}"] tbody tr`, (trs) =>
+        trs.map((tr) => tr.getAttribute('data-item')),
+      );
+      expect([kind, rows.sort()]).toEqual([kind, api[kind].map((x: { identifier: string }) => x.identifier).sort()]);
+      expect(await text(`#inventory [data-inventory="${kind}"] h3`)).toContain(`(${api[kind].length})`);
+    }
+    // An enrollment nobody has used yet: nothing read.
+    const spare = (await fleet.e.api('GET', '/admin/v1/devices?q=Spare')).body.items[0];
+    await go(`#/devices/${spare.id}`);
+    await waitForText('#inventory', 'Not read from the device yet');
+  });
+
+  it('lists the admin-locked devices from the dashboard count', async () => {
+    const agent = fleet.agents[0];
+    const lock = await fleet.e.api('POST', `/admin/v1/devices/${agent.deviceId}/commands`, { type: 'AdminLock' });
+    expect(lock.status).toBe(202);
+    await fleet.e.waitFor(async () => (await fleet.e.device(agent.deviceId!)).adminLocked === true);
+    await go('#/logs'); // the dashboard reads its counts when it opens
+    await page.waitForSelector('#log-filters');
+    await go('#/');
+    await waitForText('[data-count="locked-android"]', '1');
+    await page.click('[data-count="locked-android"]');
+    await page.waitForSelector(`#device-table [data-device="${agent.deviceId}"]`);
+    expect(await page.$$eval('#device-table tbody tr', (rows) => rows.length)).toBe(1);
+    expect(page.url()).toContain('adminLocked=true');
+    expect(
+      await page.$eval(
+        '#device-filters input[name=adminLocked]',
+        (el) => (el as unknown as { checked: boolean }).checked,
+      ),
+    ).toBe(true);
+  });
+
   it("sends a Lock with the Mac's PIN and shows it in the queue; a command the device cannot do shows the 422 reason", async () => {
     fleet.e.autoPoll = false; // the Mac stays away, so the Lock waits in its queue
     await go(`#/devices/${fleet.mac.udid}`);
@@ -248,7 +290,11 @@ describe('console', () => {
     ];
     for (const [hash, ready] of pages) {
       await go(hash);
-      await page.waitForSelector(ready);
+      await page.waitForSelector(ready).catch(async (err: Error) => {
+        throw new Error(`${hash}: ${ready} never showed; the page says: ${(await text('main')).slice(0, 500)}`, {
+          cause: err,
+        });
+      });
       expect([hash, await page.$$eval(admin, (els) => els.length)]).toEqual([hash, 0]);
     }
   });

@@ -6,6 +6,7 @@ import type { SimulatedAndroidAgent } from '../../kit/android-agent';
 import type { SimulatedAppleDevice } from '../../kit/apple-device';
 import { type E2E, startE2E } from '../../kit/e2e';
 import { STORED_LIMITS, TRUNCATION_MARKER } from '../../lambdas/domain/limits';
+import { installedApplicationList } from '../../lambdas/protocol/apple/command-builders';
 import { buildPlist } from '../../lambdas/protocol/apple/plist';
 import { type AndroidWorld, startAndroidWorld } from './android-helpers';
 
@@ -127,18 +128,19 @@ describe('Apple: stored device data', () => {
   const commandLogs = async (d: SimulatedAppleDevice) =>
     (await e.api<{ items: LogItem[] }>('GET', `/admin/v1/logs?type=command&deviceId=${d.udid}&limit=100`)).body.items;
 
-  it('stores an InstalledApplicationList of 878 KB (1,640 apps)', async () => {
+  /** A simulated iPhone holding `count` apps with realistic names and versions. */
+  const deviceWithApps = (count: number): SimulatedAppleDevice => {
     const device = e.newDevice();
-    for (let i = 0; i < 1640; i++) {
+    for (let i = 0; i < count; i++) {
       const app = realisticApp(i);
-      device.apps.set(app.id, {
-        identifier: app.id,
-        version: app.version,
-        name: `Product App ${i} for Mobile`,
-        managed: false,
-        managementFlags: 0,
-      });
+      const name = `Product App ${i} for Mobile`;
+      device.apps.set(app.id, { identifier: app.id, version: app.version, name, managed: false, managementFlags: 0 });
     }
+    return device;
+  };
+
+  it('stores an InstalledApplicationList of 878 KB (1,640 apps)', async () => {
+    const device = deviceWithApps(1640);
     const list = device.answerCommand({
       CommandUUID: 'size',
       Command: { RequestType: 'InstalledApplicationList' },
@@ -149,6 +151,25 @@ describe('Apple: stored device data', () => {
     await e.settle(async () => (await e.device(device.udid)).syncState === 'Synchronized');
     const stored = await e.local.app.stores.devices.get('demo', device.udid);
     expect(stored?.inventory?.apps).toHaveLength(1640);
+  });
+
+  it('stores the inventory of an iPhone with 3,000 apps: the app list asks only for the keys it reads', async () => {
+    const device = deviceWithApps(3000);
+    const everyKey = device.answerCommand({
+      CommandUUID: 'all',
+      Command: { RequestType: 'InstalledApplicationList' },
+    }).report;
+    expect(Buffer.byteLength(buildPlist(everyKey))).toBeGreaterThan(1024 * 1024); // would be refused with 413
+    const asked = device.answerCommand({ CommandUUID: 'asked', Command: installedApplicationList().command }).report;
+    expect(Buffer.byteLength(buildPlist(asked))).toBeLessThan(1024 * 1024);
+    await device.enrollFully((await e.createEnrollment()).url);
+    await e.settle(async () => (await e.device(device.udid)).syncState === 'Synchronized');
+    const stored = await e.local.app.stores.devices.get('demo', device.udid);
+    expect(stored?.inventory?.apps).toHaveLength(3000);
+    expect(stored?.inventory?.apps?.[2999]).toEqual({
+      identifier: realisticApp(2999).id,
+      version: realisticApp(2999).version,
+    });
   });
 
   it('finishes a result too large to store as Error with the reason, answers 400, and never asks for it again and again', async () => {

@@ -46,7 +46,15 @@ describe('bench cost model', () => {
 
   it('prices each line at the published rate', () => {
     const lines = costLines(
-      usage({ apiRequests: 1e6, lambdaInvocations: 1e6, wru: 1e6, rru: 1e6, sqsMessages: 1e6, kmsRequests: 1e4 }),
+      usage({
+        apiRequests: 1e6,
+        lambdaInvocations: 1e6,
+        wru: 1e6,
+        rru: 1e6,
+        sqsMessages: 1e6,
+        busEvents: 1e6,
+        kmsRequests: 1e4,
+      }),
       { ...assumptions, deviceItemBytes: 0, itemOverheadBytes: 0 },
     );
     const usd = Object.fromEntries(lines.map((l) => [l.service, l.usd]));
@@ -55,6 +63,7 @@ describe('bench cost model', () => {
     expect(usd['DynamoDB writes']).toBeCloseTo(0.625);
     expect(usd['DynamoDB reads']).toBeCloseTo(0.125);
     expect(usd.SQS).toBeCloseTo(1.2); // send + receive + delete
+    expect(usd['EventBridge (custom events)']).toBeCloseTo(1.0);
     expect(usd.KMS).toBeCloseTo(0.03);
     expect(usd['CloudWatch Logs ingestion']).toBeCloseTo(((1e6 * 600) / 1024 ** 3) * 0.5);
   });

@@ -167,15 +167,13 @@ describe('diagnose: verdicts', () => {
     expect(d.errors[0].explanation).toBeUndefined();
     expect(d.steps[3]).toMatchObject({ ok: false, evidence: { errorCount: 2, newest: { commandId: 'cmd-2' } } });
   });
-  it('command-errors on a Synchronized device is still reported', () => {
-    expect(
-      diagnose(
-        input(
-          { recentCommandErrors: [err({ code: 12063, domain: 'MCMDMErrorDomain' })] },
-          { syncState: 'Synchronized' },
-        ),
-      ).verdict,
-    ).toBe('command-errors');
+  it('command errors on a Synchronized device are reported as notes, not as the verdict', () => {
+    const d = diagnose(
+      input({ recentCommandErrors: [err({ code: 12063, domain: 'MCMDMErrorDomain' })] }, { syncState: 'Synchronized' }),
+    );
+    expect(d.verdict).toBe('synchronized');
+    expect(d.errors.map((e) => e.code)).toEqual([12063]);
+    expect(d.notes[0]).toMatch(/MCMDMErrorDomain 12063/);
   });
   it('ignores errors older than the last sync request', () => {
     const d = diagnose(input({ recentCommandErrors: [err({ at: t(-1) })] }));
@@ -227,6 +225,28 @@ describe('diagnose: timestamp edges', () => {
     );
     expect(oks(d)).toEqual([null, null, null, true]);
     expect(d.verdict).toBe('synchronized');
+  });
+  it('a Synchronized device is synchronized whatever errors its sync met; they are notes', () => {
+    // A device that does not know one inventory query (MCMDMErrorDomain 12021) but whose contents match.
+    const unknownQuery = err({
+      requestType: 'DeviceInformation',
+      code: 12021,
+      domain: 'MCMDMErrorDomain',
+      message: 'Unknown command',
+    });
+    const d = diagnose(input({ recentCommandErrors: [unknownQuery] }, { syncState: 'Synchronized' }));
+    expect(d.verdict).toBe('synchronized');
+    expect(oks(d)).toEqual([true, true, true, false]);
+    expect(d.errors).toHaveLength(1);
+    expect(d.notes).toEqual([
+      '1 command error(s) did not block the sync: DeviceInformation (MCMDMErrorDomain 12021: Unknown command)',
+    ]);
+    expect(diagnosisSchema.parse(d)).toEqual(d);
+  });
+  it('the same errors on a device that is not Synchronized are the verdict, with no notes', () => {
+    const d = diagnose(input({ recentCommandErrors: [err()] }));
+    expect(d.verdict).toBe('command-errors');
+    expect(d.notes).toEqual([]);
   });
   it('a never-pushed, never-requested device that is not Synchronized fails step 1', () => {
     expect(

@@ -8,6 +8,8 @@ import { Badge, ErrorBox, Loading, useAsync, useInterval } from '../ui';
 
 const REFRESH_SECONDS = 15;
 const SEVERITIES = ['critical', 'major', 'minor', 'warning'] as const;
+/** The admin-lock and prohibited-app counts leave out Withdrawn and Expired devices (docs/api.md §Dashboard). */
+const COUNTED = { registrationState: 'Checked-In' };
 
 function Count({ n, label, link, id }: { n: number; label: string; link?: string; id: string }) {
   const body = (
@@ -124,13 +126,25 @@ export function DashboardPage() {
               <h2>{t('dash.adminLocked')}</h2>
               <ul class="counts">
                 {(['ios', 'android'] as const).map((p) => (
-                  <Count key={p} id={`locked-${p}`} n={d.adminLocked[p]} label={p} />
+                  <Count
+                    key={p}
+                    id={`locked-${p}`}
+                    n={d.adminLocked[p]}
+                    label={p}
+                    link={href('/devices', { adminLocked: 'true', platform: p, ...COUNTED })}
+                  />
                 ))}
               </ul>
               <h2>{t('dash.prohibited')}</h2>
               <ul class="counts">
                 {(['ios', 'macos', 'android'] as const).map((p) => (
-                  <Count key={p} id={`prohibited-${p}`} n={d.prohibitedApps[p]} label={p} />
+                  <Count
+                    key={p}
+                    id={`prohibited-${p}`}
+                    n={d.prohibitedApps[p]}
+                    label={p}
+                    link={href('/devices', { prohibitedApps: 'true', platform: p, ...COUNTED })}
+                  />
                 ))}
               </ul>
             </section>

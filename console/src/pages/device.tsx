@@ -1,19 +1,22 @@
 // One device: detail, diagnosis (the troubleshooting steps with their evidence and advice),
-// timeline, command queue and history, the commands its platform allows, template assignment.
+// timeline, command queue and history, its inventory (apps, profiles, books as last read), the
+// commands its platform allows, template assignment.
 import { useState } from 'preact/hooks';
-import {
-  api,
-  type Device,
-  type DeviceCommands,
-  type Diagnosis,
-  get,
-  type Page,
-  type Template,
-  type Timeline,
-} from '../api';
+import { api, type Device, type DeviceCommands, type Diagnosis, get, type Inventory, type Timeline } from '../api';
 import { formatTime, type MessageKey, t } from '../i18n';
 import { href } from '../router';
-import { Badge, Empty, ErrorBox, Field, Loading, messageOf, Notice, useAsync, useInterval } from '../ui';
+import {
+  Badge,
+  Empty,
+  ErrorBox,
+  Loading,
+  messageOf,
+  Notice,
+  TemplateSelect,
+  useAsync,
+  useInterval,
+  useTemplates,
+} from '../ui';
 import { CommandForm, type CommandInput, PLATFORM_COMMANDS } from './commands';
 
 const REFRESH_MS = 5000;
@@ -24,11 +27,13 @@ export function DevicePage({ id, canWrite }: { id: string; canWrite: boolean }) 
   const diagnosis = useAsync(() => get<Diagnosis>(`${path}/diagnosis`), [id]);
   const timeline = useAsync(() => get<Timeline>(`${path}/timeline`), [id]);
   const commands = useAsync(() => get<DeviceCommands>(`${path}/commands`), [id]);
+  const inventory = useAsync(() => get<Inventory>(`${path}/inventory`), [id]);
   const reloadAll = () => {
     device.reload();
     diagnosis.reload();
     timeline.reload();
     commands.reload();
+    inventory.reload();
   };
   useInterval(reloadAll, REFRESH_MS);
   const d = device.data;
@@ -100,6 +105,7 @@ export function DevicePage({ id, canWrite }: { id: string; canWrite: boolean }) 
           <a href={href('/logs', { deviceId: d.id })}>{t('nav.logs')}</a>
         </section>
       </div>
+      <InventoryCard inventory={inventory.data} error={inventory.error} />
       <section class="card" id="timeline">
         <h2>{t('dev.timeline')}</h2>
         <ErrorBox error={timeline.error} />
@@ -116,6 +122,75 @@ export function DevicePage({ id, canWrite }: { id: string; canWrite: boolean }) 
             </ol>
           ))}
       </section>
+    </section>
+  );
+}
+
+/** One inventory list: a table with its count, "not read yet" when absent, "none" when empty. */
+function InventoryList<T extends { identifier: string; version?: string; managed?: boolean }>({
+  kind,
+  title,
+  items,
+  managed,
+}: {
+  kind: string;
+  title: MessageKey;
+  items?: T[];
+  managed: boolean;
+}) {
+  return (
+    <section class="inventory" data-inventory={kind}>
+      <h3>{t(title, { n: items?.length ?? '—' })}</h3>
+      {!items ? (
+        <Empty message="inv.notRead" />
+      ) : items.length === 0 ? (
+        <Empty message="inv.none" />
+      ) : (
+        <table>
+          <thead>
+            <tr>
+              <th>{t('inv.identifier')}</th>
+              {kind !== 'profiles' && <th>{t('inv.version')}</th>}
+              {managed && <th>{t('inv.managed')}</th>}
+            </tr>
+          </thead>
+          <tbody>
+            {[...items]
+              .sort((a, b) => a.identifier.localeCompare(b.identifier))
+              .map((x) => (
+                <tr key={x.identifier} data-item={x.identifier}>
+                  <td>
+                    <code>{x.identifier}</code>
+                  </td>
+                  {kind !== 'profiles' && <td>{x.version ?? '—'}</td>}
+                  {managed && <td>{x.managed ? t('common.yes') : t('common.no')}</td>}
+                </tr>
+              ))}
+          </tbody>
+        </table>
+      )}
+    </section>
+  );
+}
+
+function InventoryCard({ inventory, error }: { inventory?: Inventory; error?: string }) {
+  return (
+    <section class="card" id="inventory">
+      <h2>{t('dev.inventory')}</h2>
+      <ErrorBox error={error} />
+      {inventory &&
+        (inventory.readAt ? (
+          <>
+            <p class="help">{t('inv.readAt', { time: formatTime(inventory.readAt) })}</p>
+            <div class="grid">
+              <InventoryList kind="apps" title="inv.apps" items={inventory.apps} managed />
+              <InventoryList kind="profiles" title="inv.profiles" items={inventory.profiles} managed />
+              <InventoryList kind="books" title="inv.books" items={inventory.books} managed={false} />
+            </div>
+          </>
+        ) : (
+          <Empty message="inv.notRead" />
+        ))}
     </section>
   );
 }
@@ -168,7 +243,7 @@ function DetailCard({ d }: { d: Device }) {
 }
 
 function ActionsCard({ d, path, onChange }: { d: Device; path: string; onChange: () => void }) {
-  const templates = useAsync(() => get<Page<Template>>('/templates', { limit: 500 }), []);
+  const templates = useTemplates();
   const [templateId, setTemplateId] = useState(d.templateId ?? '');
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string>();
@@ -215,20 +290,13 @@ function ActionsCard({ d, path, onChange }: { d: Device; path: string; onChange:
       )}
       <h2>{t('dev.assign')}</h2>
       <form id="assign" data-write onSubmit={assign} class="inline">
-        <Field label={t('dev.template')}>
-          <select
-            id="assign-template"
-            value={templateId}
-            onChange={(e) => setTemplateId((e.currentTarget as HTMLSelectElement).value)}
-          >
-            <option value="">{t('dev.noTemplate')}</option>
-            {templates.data?.items.map((x) => (
-              <option key={x.id} value={x.id}>
-                {x.name}
-              </option>
-            ))}
-          </select>
-        </Field>
+        <TemplateSelect
+          id="assign-template"
+          templates={templates.data?.items}
+          value={templateId}
+          emptyLabel={t('dev.noTemplate')}
+          onChange={setTemplateId}
+        />
         <button type="submit" disabled={busy}>
           {t('dev.assignButton')}
         </button>

@@ -2,36 +2,45 @@
 // command on the selection or on the whole filter, with its live progress and refusals.
 import { useEffect, useState } from 'preact/hooks';
 import { PLATFORMS, REGISTRATION_STATES, SYNC_STATES } from '../../../lambdas/domain/types';
-import { api, type BulkOperation, type Device, get, type Page, type Template } from '../api';
+import { api, type BulkOperation, type Device, get, type Page } from '../api';
 import { formatTime, t } from '../i18n';
-import { href, navigate } from '../router';
+import { href } from '../router';
 import {
   Badge,
+  CheckFilter,
   Empty,
   ErrorBox,
   Field,
+  FilterForm,
+  FilterSelect,
   inputValue,
   Loading,
   messageOf,
   Pager,
-  Select,
+  TemplateSelect,
   useAsync,
-  usePager,
+  useFilters,
+  useTemplates,
 } from '../ui';
 import { BULK_COMMANDS, CommandForm, type CommandInput } from './commands';
 import { OperationProgress } from './operation';
 
-const FILTERS = ['syncState', 'registrationState', 'platform', 'templateId', 'q'] as const;
+const FILTERS = [
+  'syncState',
+  'registrationState',
+  'platform',
+  'templateId',
+  'q',
+  'adminLocked',
+  'prohibitedApps',
+] as const;
 type Filters = Partial<Record<(typeof FILTERS)[number], string>>;
 const PAGE_SIZE = 50;
 
 export function DevicesPage({ params, canWrite }: { params: URLSearchParams; canWrite: boolean }) {
-  const filters: Filters = Object.fromEntries(FILTERS.map((f) => [f, params.get(f) ?? undefined]).filter(([, v]) => v));
-  const filterKey = JSON.stringify(filters);
-  const pager = usePager(filterKey);
-  const [draft, setDraft] = useState<Filters>(filters);
-  useEffect(() => setDraft(filters), [filterKey]);
-  const templates = useAsync(() => get<Page<Template>>('/templates', { limit: 500 }), []);
+  const form = useFilters(params, FILTERS);
+  const { filters, filterKey, pager, draft, set } = form;
+  const templates = useTemplates();
   const list = useAsync(
     () => get<Page<Device>>('/devices', { ...filters, limit: PAGE_SIZE, cursor: pager.cursor }),
     [filterKey, pager.cursor],
@@ -48,67 +57,42 @@ export function DevicesPage({ params, canWrite }: { params: URLSearchParams; can
       else n.add(id);
       return n;
     });
-  const set = (k: keyof Filters) => (v: string) => setDraft((d) => ({ ...d, [k]: v || undefined }));
 
   return (
     <section>
       <h1>{t('dev.title')}</h1>
-      <form
-        class="filters"
-        id="device-filters"
-        onSubmit={(e) => {
-          e.preventDefault();
-          navigate('/devices', draft);
-        }}
-      >
-        <Select
-          label={t('dev.syncState')}
-          name="syncState"
-          value={draft.syncState ?? ''}
-          options={SYNC_STATES}
-          anyLabel={t('common.any')}
-          onChange={set('syncState')}
-        />
-        <Select
+      <FilterForm id="device-filters" path="/devices" draft={draft}>
+        <FilterSelect label={t('dev.syncState')} name="syncState" options={SYNC_STATES} form={form} />
+        <FilterSelect
           label={t('dev.registrationState')}
           name="registrationState"
-          value={draft.registrationState ?? ''}
           options={REGISTRATION_STATES}
-          anyLabel={t('common.any')}
-          onChange={set('registrationState')}
+          form={form}
         />
-        <Select
-          label={t('dev.platform')}
-          name="platform"
-          value={draft.platform ?? ''}
-          options={PLATFORMS}
-          anyLabel={t('common.any')}
-          onChange={set('platform')}
+        <FilterSelect label={t('dev.platform')} name="platform" options={PLATFORMS} form={form} />
+        <TemplateSelect
+          name="templateId"
+          templates={templates.data?.items}
+          value={draft.templateId ?? ''}
+          emptyLabel={t('common.any')}
+          onChange={set('templateId')}
         />
-        <Field label={t('dev.template')}>
-          <select
-            name="templateId"
-            value={draft.templateId ?? ''}
-            onChange={(e) => set('templateId')((e.currentTarget as HTMLSelectElement).value)}
-          >
-            <option value="">{t('common.any')}</option>
-            {templates.data?.items.map((x) => (
-              <option key={x.id} value={x.id}>
-                {x.name}
-              </option>
-            ))}
-          </select>
-        </Field>
         <Field label={t('dev.q')}>
           <input name="q" type="search" value={draft.q ?? ''} onInput={(e) => set('q')(inputValue(e))} />
         </Field>
-        <div class="actions">
-          <button type="submit">{t('common.apply')}</button>
-          <a class="button secondary" href="#/devices">
-            {t('common.clear')}
-          </a>
-        </div>
-      </form>
+        <CheckFilter
+          label={t('dev.onlyAdminLocked')}
+          name="adminLocked"
+          checked={draft.adminLocked === 'true'}
+          onChange={set('adminLocked')}
+        />
+        <CheckFilter
+          label={t('dev.onlyProhibited')}
+          name="prohibitedApps"
+          checked={draft.prohibitedApps === 'true'}
+          onChange={set('prohibitedApps')}
+        />
+      </FilterForm>
       <ErrorBox error={list.error} />
       <Loading show={list.loading} />
       {!list.loading && items.length === 0 && !list.error && <Empty message="dev.empty" />}

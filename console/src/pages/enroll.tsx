@@ -4,9 +4,9 @@
 import { useState } from 'preact/hooks';
 import qrcode from 'qrcode-generator';
 import { ENROLLMENT_PLATFORMS } from '../../../lambdas/domain/types';
-import { api, type Enrollment, get, type Page, type Template } from '../api';
+import { api, type Enrollment } from '../api';
 import { formatTime, t } from '../i18n';
-import { ErrorBox, Field, inputValue, messageOf, useAsync } from '../ui';
+import { ErrorBox, Field, inputValue, messageOf, TemplateSelect, useTemplates } from '../ui';
 
 function qrDataUrl(text: string): string {
   const qr = qrcode(0, 'M');
@@ -16,7 +16,7 @@ function qrDataUrl(text: string): string {
 }
 
 export function EnrollPage({ canWrite }: { canWrite: boolean }) {
-  const templates = useAsync(() => get<Page<Template>>('/templates', { limit: 500 }), []);
+  const templates = useTemplates();
   const [platform, setPlatform] = useState<(typeof ENROLLMENT_PLATFORMS)[number]>('ios');
   const [name, setName] = useState('');
   const [templateId, setTemplateId] = useState('');
@@ -67,20 +67,13 @@ export function EnrollPage({ canWrite }: { canWrite: boolean }) {
           <Field label={t('enr.name')}>
             <input id="enroll-name" maxLength={200} value={name} onInput={(e) => setName(inputValue(e))} />
           </Field>
-          <Field label={t('dev.template')}>
-            <select
-              id="enroll-template"
-              value={templateId}
-              onChange={(e) => setTemplateId((e.currentTarget as HTMLSelectElement).value)}
-            >
-              <option value="">{t('dev.noTemplate')}</option>
-              {templates.data?.items.map((x) => (
-                <option key={x.id} value={x.id}>
-                  {x.name}
-                </option>
-              ))}
-            </select>
-          </Field>
+          <TemplateSelect
+            id="enroll-template"
+            templates={templates.data?.items}
+            value={templateId}
+            emptyLabel={t('dev.noTemplate')}
+            onChange={setTemplateId}
+          />
           <Field label={t('enr.expires')}>
             <input
               id="enroll-hours"

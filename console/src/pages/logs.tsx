@@ -1,27 +1,26 @@
 // Logs: the API's filters (type, severity, device, time range, text), cursor paging, CSV export
 // (every part of the export, following X-Next-Cursor, saved as one file).
-import { useEffect, useState } from 'preact/hooks';
+import { useState } from 'preact/hooks';
 import { LOG_TYPES, SEVERITIES } from '../../../lambdas/domain/types';
 import { get, getCsv, type LogItem, type Page } from '../api';
 import { formatTime, t } from '../i18n';
-import { navigate } from '../router';
 import {
   Badge,
   Empty,
   ErrorBox,
   Field,
+  FilterForm,
+  FilterSelect,
   inputValue,
   Loading,
   messageOf,
   Notice,
   Pager,
-  Select,
   useAsync,
-  usePager,
+  useFilters,
 } from '../ui';
 
 const FILTERS = ['type', 'severity', 'deviceId', 'from', 'to', 'q'] as const;
-type Filters = Partial<Record<(typeof FILTERS)[number], string>>;
 
 /** datetime-local (the browser's local time) ⇄ the API's ISO 8601 instants. */
 const toIso = (local?: string) => (local ? new Date(local).toISOString() : undefined);
@@ -32,11 +31,8 @@ const toLocal = (iso?: string) => {
 };
 
 export function LogsPage({ params }: { params: URLSearchParams }) {
-  const filters: Filters = Object.fromEntries(FILTERS.map((f) => [f, params.get(f) ?? undefined]).filter(([, v]) => v));
-  const filterKey = JSON.stringify(filters);
-  const pager = usePager(filterKey);
-  const [draft, setDraft] = useState<Filters>(filters);
-  useEffect(() => setDraft(filters), [filterKey]);
+  const form = useFilters(params, FILTERS);
+  const { filters, filterKey, pager, draft, set } = form;
   const list = useAsync(
     () => get<Page<LogItem>>('/logs', { ...filters, limit: 100, cursor: pager.cursor }),
     [filterKey, pager.cursor],
@@ -44,7 +40,6 @@ export function LogsPage({ params }: { params: URLSearchParams }) {
   const [exporting, setExporting] = useState(false);
   const [exportError, setExportError] = useState<string>();
   const [exported, setExported] = useState<string>();
-  const set = (k: keyof Filters) => (v: string) => setDraft((d) => ({ ...d, [k]: v || undefined }));
 
   const exportCsv = async () => {
     setExporting(true);
@@ -80,30 +75,18 @@ export function LogsPage({ params }: { params: URLSearchParams }) {
   return (
     <section>
       <h1>{t('log.title')}</h1>
-      <form
-        class="filters"
+      <FilterForm
         id="log-filters"
-        onSubmit={(e) => {
-          e.preventDefault();
-          navigate('/logs', draft);
-        }}
+        path="/logs"
+        draft={draft}
+        actions={
+          <button type="button" id="export-csv" class="secondary" disabled={exporting} onClick={() => void exportCsv()}>
+            {t('log.export')}
+          </button>
+        }
       >
-        <Select
-          label={t('log.type')}
-          name="type"
-          value={draft.type ?? ''}
-          options={LOG_TYPES}
-          anyLabel={t('common.any')}
-          onChange={set('type')}
-        />
-        <Select
-          label={t('log.severity')}
-          name="severity"
-          value={draft.severity ?? ''}
-          options={SEVERITIES}
-          anyLabel={t('common.any')}
-          onChange={set('severity')}
-        />
+        <FilterSelect label={t('log.type')} name="type" options={LOG_TYPES} form={form} />
+        <FilterSelect label={t('log.severity')} name="severity" options={SEVERITIES} form={form} />
         <Field label={t('log.device')}>
           <input name="deviceId" value={draft.deviceId ?? ''} onInput={(e) => set('deviceId')(inputValue(e))} />
         </Field>
@@ -126,16 +109,7 @@ export function LogsPage({ params }: { params: URLSearchParams }) {
         <Field label={t('log.q')}>
           <input name="q" type="search" value={draft.q ?? ''} onInput={(e) => set('q')(inputValue(e))} />
         </Field>
-        <div class="actions">
-          <button type="submit">{t('common.apply')}</button>
-          <a class="button secondary" href="#/logs">
-            {t('common.clear')}
-          </a>
-          <button type="button" id="export-csv" class="secondary" disabled={exporting} onClick={() => void exportCsv()}>
-            {t('log.export')}
-          </button>
-        </div>
-      </form>
+      </FilterForm>
       <ErrorBox error={list.error ?? exportError} />
       {exporting && <Loading show />}
       {exported && <Notice>{exported}</Notice>}

@@ -2,7 +2,7 @@
 import { useState } from 'preact/hooks';
 import { type ApiKey, api, get, type Page } from '../api';
 import { formatTime, t } from '../i18n';
-import { Empty, ErrorBox, Field, inputValue, messageOf, Notice, readFile, useAsync } from '../ui';
+import { Empty, ErrorBox, Field, FileField, inputValue, messageOf, Notice, readFile, useAsync } from '../ui';
 
 const JOBS = ['resync', 'not-responding-sweep', 'reconcile-counters', 'certificate-check'] as const;
 const DAY_MS = 86_400_000;
@@ -66,22 +66,8 @@ function ApnsCard({ canWrite }: { canWrite: boolean }) {
       <p class="help">{t('set.apnsHelp')}</p>
       {canWrite && (
         <form data-write onSubmit={upload}>
-          <Field label={t('set.apnsCert')}>
-            <input
-              type="file"
-              required
-              accept=".pem,.crt,.cer"
-              onChange={(e) => setCert((e.currentTarget as HTMLInputElement).files?.[0])}
-            />
-          </Field>
-          <Field label={t('set.apnsKey')}>
-            <input
-              type="file"
-              required
-              accept=".pem,.key"
-              onChange={(e) => setKey((e.currentTarget as HTMLInputElement).files?.[0])}
-            />
-          </Field>
+          <FileField label={t('set.apnsCert')} accept=".pem,.crt,.cer" onFile={setCert} />
+          <FileField label={t('set.apnsKey')} accept=".pem,.key" onFile={setKey} />
           <label>
             <input
               type="checkbox"
@@ -127,14 +113,7 @@ function FcmCard({ canWrite }: { canWrite: boolean }) {
       <h2>{t('set.fcm')}</h2>
       {canWrite && (
         <form data-write onSubmit={upload}>
-          <Field label={t('set.fcmFile')}>
-            <input
-              type="file"
-              required
-              accept=".json,application/json"
-              onChange={(e) => setFile((e.currentTarget as HTMLInputElement).files?.[0])}
-            />
-          </Field>
+          <FileField label={t('set.fcmFile')} accept=".json,application/json" onFile={setFile} />
           <button type="submit" disabled={action.busy}>
             {t('set.upload')}
           </button>

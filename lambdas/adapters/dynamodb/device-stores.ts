@@ -59,6 +59,8 @@ function matchesFilter(d: Device, f: DeviceFilter): boolean {
   if (f.registrationState && d.registrationState !== f.registrationState) return false;
   if (f.platform && d.platform !== f.platform) return false;
   if (f.templateId && d.templateId !== f.templateId) return false;
+  if (f.adminLocked && !d.adminLocked) return false;
+  if (f.prohibitedApps && !(d.prohibitedApps?.length > 0)) return false;
   if (f.q) {
     const q = f.q.toLowerCase();
     if (![d.name, d.serialNumber, d.model, d.id].some((v) => v?.toLowerCase().includes(q))) return false;
@@ -98,10 +100,22 @@ export class DynamoDeviceStore implements DeviceStore {
     return out.Item ? deviceFromItem(out.Item) : undefined;
   }
 
-  async delete(tenantId: string, id: string): Promise<void> {
-    await this.db.doc.send(
-      new DeleteCommand({ TableName: this.db.tables.main, Key: { pk: devicePk(tenantId, id), sk: 'DEVICE' } }),
-    );
+  async delete(tenantId: string, id: string, rev?: number): Promise<boolean> {
+    try {
+      await this.db.doc.send(
+        new DeleteCommand({
+          TableName: this.db.tables.main,
+          Key: { pk: devicePk(tenantId, id), sk: 'DEVICE' },
+          ...(rev === undefined
+            ? {}
+            : { ConditionExpression: 'rev = :rev', ExpressionAttributeValues: { ':rev': rev } }),
+        }),
+      );
+      return true;
+    } catch (err) {
+      if (isConditionFailed(err)) return false;
+      throw err;
+    }
   }
 
   async save(device: Device): Promise<Device> {
@@ -123,7 +137,7 @@ export class DynamoDeviceStore implements DeviceStore {
   }
 
   async list(tenantId: string, filter: DeviceFilter, cursor?: string, limit = 100): Promise<Page<Device>> {
-    // The most selective index first; the rest of the filter is applied to the fetched page.
+    // The most selective index first; the rest of the filter is applied to the fetched devices.
     const [index, pk] = filter.templateId
       ? ['gsi3', `${tenantId}#tpl#${filter.templateId}`]
       : filter.syncState
@@ -132,25 +146,29 @@ export class DynamoDeviceStore implements DeviceStore {
           ? ['gsi4', `${tenantId}#reg#${filter.registrationState}`]
           : ['gsi1', `${tenantId}#devices`];
     const scope = cursorScope('devices', tenantId, filter);
-    const out = await this.db.doc.send(
-      new QueryCommand({
-        TableName: this.db.tables.main,
-        IndexName: index,
-        KeyConditionExpression: `${index}pk = :pk`,
-        ExpressionAttributeValues: { ':pk': pk },
-        ExclusiveStartKey: await this.cursors.decode(scope, cursor),
-        Limit: limit,
-      }),
-    );
-    const devices = await batchGet<Record<string, unknown>>(
-      this.db,
-      this.db.tables.main,
-      (out.Items ?? []).map((k) => ({ pk: String(k.pk), sk: String(k.sk) })),
-    );
-    return {
-      items: devices.map(deviceFromItem).filter((d) => matchesFilter(d, filter)),
-      cursor: await this.cursors.encode(scope, out.LastEvaluatedKey),
-    };
+    // Index pages whose devices all fail the rest of the filter are read through: a page comes
+    // back empty only when the list is at its end (docs/api.md "Paging").
+    let startKey = await this.cursors.decode(scope, cursor);
+    for (;;) {
+      const out = await this.db.doc.send(
+        new QueryCommand({
+          TableName: this.db.tables.main,
+          IndexName: index,
+          KeyConditionExpression: `${index}pk = :pk`,
+          ExpressionAttributeValues: { ':pk': pk },
+          ExclusiveStartKey: startKey,
+          Limit: limit,
+        }),
+      );
+      const devices = await batchGet<Record<string, unknown>>(
+        this.db,
+        this.db.tables.main,
+        (out.Items ?? []).map((k) => ({ pk: String(k.pk), sk: String(k.sk) })),
+      );
+      const items = devices.map(deviceFromItem).filter((d) => matchesFilter(d, filter));
+      startKey = out.LastEvaluatedKey;
+      if (items.length > 0 || !startKey) return { items, cursor: await this.cursors.encode(scope, startKey) };
+    }
   }
 
   async listAwaitingSince(shard: number, before: string, cursor?: string, limit = 100): Promise<Page<Device>> {
@@ -181,6 +199,27 @@ export class DynamoDeviceStore implements DeviceStore {
     await this.db.doc.send(
       new PutCommand({ TableName: this.db.tables.main, Item: { ...this.linkKey(tenantId, kind, value), deviceId } }),
     );
+  }
+
+  async claimLink(tenantId: string, kind: DeviceLink, value: string, deviceId: string): Promise<string> {
+    for (;;) {
+      try {
+        await this.db.doc.send(
+          new PutCommand({
+            TableName: this.db.tables.main,
+            Item: { ...this.linkKey(tenantId, kind, value), deviceId },
+            ConditionExpression: 'attribute_not_exists(pk) OR deviceId = :d',
+            ExpressionAttributeValues: { ':d': deviceId },
+          }),
+        );
+        return deviceId;
+      } catch (err) {
+        if (!isConditionFailed(err)) throw err;
+      }
+      // Another device holds it; unless it was unlinked in between (then claim again).
+      const owner = await this.resolveLink(tenantId, kind, value);
+      if (owner !== undefined) return owner;
+    }
   }
 
   async unlink(tenantId: string, kind: DeviceLink, value: string): Promise<void> {

@@ -15,6 +15,7 @@ import {
   DynamoTemplateStore,
   DynamoTenantStore,
 } from './tenant-stores';
+import { DynamoWebhookStore } from './webhook-store';
 
 export function makeDynamoStores(client: DynamoDBClient, tables: TableNames, clock: Clock, box: SecretBox): Stores {
   const db = makeDynamo(client, tables);
@@ -33,5 +34,6 @@ export function makeDynamoStores(client: DynamoDBClient, tables: TableNames, clo
     pushBacklog: new DynamoPushBacklogStore(db),
     secrets: new DynamoSecretStore(db, box),
     bulk: new DynamoBulkOperationStore(db),
+    webhooks: new DynamoWebhookStore(db, clock, cursors),
   };
 }

@@ -2,7 +2,15 @@
 import { DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { ConcurrentUpdateError, conflict, notFound } from '../../domain/errors';
 import type { ApiKey, Enrollment, Page, Template, Tenant } from '../../domain/types';
-import type { ApiKeyStore, EnrollmentStore, SecretBox, SecretStore, TemplateStore, TenantStore } from '../../ports';
+import type {
+  ApiKeyStore,
+  EnrollmentStore,
+  ScepChallengeBinding,
+  SecretBox,
+  SecretStore,
+  TemplateStore,
+  TenantStore,
+} from '../../ports';
 import { type Dynamo, isConditionFailed, queryPages, strip } from './client';
 import { type CursorCodec, cursorScope } from './cursor';
 
@@ -279,7 +287,56 @@ export class DynamoEnrollmentStore implements EnrollmentStore {
       throw err;
     }
   }
+
+  private challengeKey(tenantId: string, challengeHash: string) {
+    return { pk: tenantPk(tenantId), sk: `SCEPCHALLENGE#${challengeHash}` };
+  }
+
+  async putScepChallenge(
+    tenantId: string,
+    challengeHash: string,
+    binding: ScepChallengeBinding,
+    expiresAt: string,
+  ): Promise<void> {
+    const bound = 'enrollment' in binding ? { tokenHash: binding.enrollment } : { deviceId: binding.device };
+    await this.db.doc.send(
+      new PutCommand({
+        TableName: this.db.tables.main,
+        // expiresAt in epoch seconds: DynamoDB's TTL removes the item some time after it expired.
+        Item: { ...this.challengeKey(tenantId, challengeHash), ...bound, expiresAt: epochSeconds(expiresAt) },
+        ConditionExpression: 'attribute_not_exists(pk)',
+      }),
+    );
+  }
+
+  async useScepChallenge(
+    tenantId: string,
+    challengeHash: string,
+    at: string,
+  ): Promise<ScepChallengeBinding | undefined> {
+    try {
+      const out = await this.db.doc.send(
+        new UpdateCommand({
+          TableName: this.db.tables.main,
+          Key: this.challengeKey(tenantId, challengeHash),
+          UpdateExpression: 'SET usedAt = :at',
+          ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(usedAt) AND expiresAt > :now',
+          ExpressionAttributeValues: { ':at': at, ':now': epochSeconds(at) },
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      const item = out.Attributes;
+      if (typeof item?.tokenHash === 'string') return { enrollment: item.tokenHash };
+      if (typeof item?.deviceId === 'string') return { device: item.deviceId };
+      return undefined;
+    } catch (err) {
+      if (isConditionFailed(err)) return undefined;
+      throw err;
+    }
+  }
 }
+
+const epochSeconds = (iso: string): number => Math.floor(Date.parse(iso) / 1000);
 
 /** Tenant secrets, sealed by the SecretBox before they reach the table. */
 export class DynamoSecretStore implements SecretStore {
@@ -303,5 +360,11 @@ export class DynamoSecretStore implements SecretStore {
       new GetCommand({ TableName: this.db.tables.main, Key: { pk: tenantPk(tenantId), sk: `SECRET#${name}` } }),
     );
     return out.Item ? this.box.open(String(out.Item.sealed), `${tenantId}/${name}`) : undefined;
+  }
+
+  async delete(tenantId: string, name: string): Promise<void> {
+    await this.db.doc.send(
+      new DeleteCommand({ TableName: this.db.tables.main, Key: { pk: tenantPk(tenantId), sk: `SECRET#${name}` } }),
+    );
   }
 }

@@ -5,7 +5,11 @@
 import type { PushRequest } from '../../domain/types';
 import { timeOrderedId } from '../../ids';
 import { logger } from '../../logger';
+<<<<<<< HEAD
 import type { BulkQueue, BulkWork, PushMessage, PushQueue } from '../../ports';
+=======
+import type { BulkQueue, BulkWork, PushQueue, WebhookDelivery, WebhookQueue } from '../../ports';
+>>>>>>> main
 import type { JournaledMessage, QueueJournal } from './queue-journal';
 
 export type MessageConsumer<T> = (message: T) => Promise<void>;
@@ -135,5 +139,12 @@ export class InProcessPushQueue extends InProcessQueue<PushMessage> implements P
 export class InProcessBulkQueue extends InProcessQueue<BulkWork> implements BulkQueue {
   async send(work: BulkWork[]): Promise<void> {
     for (const step of work) await this.enqueue(step, 0);
+  }
+}
+
+/** Pending webhook deliveries for the delivery worker, one message per delivery as on SQS. */
+export class InProcessWebhookQueue extends InProcessQueue<WebhookDelivery> implements WebhookQueue {
+  async send(deliveries: WebhookDelivery[], delaySeconds = 0): Promise<void> {
+    for (const delivery of deliveries) await this.enqueue(delivery, delaySeconds);
   }
 }

@@ -1,7 +1,11 @@
 // The SQS queues: push batches for the push worker and bulk fan-out steps for the bulk worker.
 import { SendMessageBatchCommand, SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { PushRequest } from '../../domain/types';
+<<<<<<< HEAD
 import type { BulkQueue, BulkWork, PushMessage, PushQueue } from '../../ports';
+=======
+import type { BulkQueue, BulkWork, PushQueue, WebhookDelivery, WebhookQueue } from '../../ports';
+>>>>>>> main
 
 /** SQS's limits: 10 entries per SendMessageBatch, delays up to 15 minutes. */
 const SEND_BATCH_MAX = 10;
@@ -50,6 +54,26 @@ export class SqsBulkQueue implements BulkQueue {
       // A partly refused batch is an error: the caller (a request or a worker step) fails and is retried.
       if (out.Failed?.length)
         throw new Error(`SQS refused ${out.Failed.length} bulk messages: ${out.Failed[0].Code ?? 'unknown'}`);
+    }
+  }
+}
+
+/** One message per pending webhook delivery (the event travels in it: it is durable until delivered or failed). */
+export class SqsWebhookQueue implements WebhookQueue {
+  constructor(
+    private readonly sqs: SQSClient,
+    private readonly queueUrl: string,
+  ) {}
+
+  async send(deliveries: WebhookDelivery[], delaySeconds = 0): Promise<void> {
+    const delay = Math.min(MAX_DELAY_SECONDS, Math.max(0, Math.round(delaySeconds)));
+    for (let i = 0; i < deliveries.length; i += SEND_BATCH_MAX) {
+      const entries = deliveries
+        .slice(i, i + SEND_BATCH_MAX)
+        .map((d, n) => ({ Id: String(n), MessageBody: JSON.stringify(d), DelaySeconds: delay }));
+      const out = await this.sqs.send(new SendMessageBatchCommand({ QueueUrl: this.queueUrl, Entries: entries }));
+      if (out.Failed?.length)
+        throw new Error(`SQS refused ${out.Failed.length} webhook deliveries: ${out.Failed[0].Code ?? 'unknown'}`);
     }
   }
 }

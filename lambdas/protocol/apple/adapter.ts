@@ -158,7 +158,7 @@ export const appleAdapter: PlatformAdapter = {
     return { inventory, device };
   },
 
-  // After a NotNow an Apple device gets only what never answers NotNow (PROTOCOL.md §0.5);
+  // After a NotNow an Apple device gets only what never answers NotNow (docs/protocol.md §NotNow);
   // anything else would NotNow again or cost the device's own re-poll for nothing.
   runsWhileLocked: (command) => !command.needsUnlock && cmd.NEVER_NOT_NOW.has(command.requestType),
   servingLockedCancelsReturn: true,

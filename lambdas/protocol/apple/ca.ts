@@ -1,4 +1,5 @@
-// The per-tenant device CA and the device identities it issues (PKCS#12 in the enrollment profile).
+// The per-tenant device CA and the device certificates it issues: for a key the device made (SCEP,
+// scep.ts) or, where a tenant chose it, with a key made here (PKCS#12 in the enrollment profile).
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import forge from 'node-forge';
 
@@ -65,18 +66,38 @@ export function createTenantCa(tenantId: string, now: Date): CaMaterial {
   return { certPem: forge.pki.certificateToPem(cert), keyPem: forge.pki.privateKeyToPem(privateKey) };
 }
 
-export function issueDeviceIdentity(ca: CaMaterial, commonName: string, now: Date): DeviceIdentity {
+/** Default lifetime of a device certificate (a tenant may set its own). */
+export const DEFAULT_DEVICE_CERT_DAYS = 730;
+
+/** What a device certificate names: the tenant and the device (docs/apple.md §SCEP). */
+export interface DeviceCertificateSubject {
+  tenantId: string;
+  /** The device: its UDID on renewal, the enrollment's pending device at first issuance. */
+  device: string;
+}
+
+/** A device certificate (clientAuth) for `publicKey`, signed by the tenant CA. */
+export function issueDeviceCertificate(
+  ca: CaMaterial,
+  publicKey: forge.pki.PublicKey,
+  subject: DeviceCertificateSubject,
+  now: Date,
+  days = DEFAULT_DEVICE_CERT_DAYS,
+): { cert: forge.pki.Certificate; notAfter: Date } {
   const caCert = forge.pki.certificateFromPem(ca.certPem);
   const caKey = forge.pki.privateKeyFromPem(ca.keyPem);
-  const { privateKey, publicKey } = newRsaKey();
   const cert = forge.pki.createCertificate();
   cert.publicKey = publicKey;
   cert.serialNumber = randomSerial();
   // Certificates carry whole seconds; report exactly what is in the certificate.
-  const notAfter = new Date(Math.floor(addYears(now, 2).getTime() / 1000) * 1000);
+  const notAfter = new Date(Math.floor((now.getTime() + days * 86_400_000) / 1000) * 1000);
   cert.validity.notBefore = new Date(now.getTime() - BACKDATE_MS);
   cert.validity.notAfter = notAfter;
-  cert.setSubject([{ name: 'commonName', value: commonName }]);
+  cert.setSubject([
+    { name: 'commonName', value: subject.device },
+    { name: 'organizationalUnitName', value: subject.tenantId },
+    { name: 'organizationName', value: 'serverless-mdm' },
+  ]);
   cert.setIssuer(caCert.subject.attributes);
   cert.setExtensions([
     { name: 'basicConstraints', cA: false, critical: true },
@@ -86,6 +107,19 @@ export function issueDeviceIdentity(ca: CaMaterial, commonName: string, now: Dat
     { name: 'authorityKeyIdentifier', keyIdentifier: caCert.generateSubjectKeyIdentifier().getBytes() },
   ]);
   cert.sign(caKey, forge.md.sha256.create());
+  return { cert, notAfter };
+}
+
+/** A device identity made here, key included, as a PKCS#12 (the per-tenant `pkcs12` choice). */
+export function issueDeviceIdentity(
+  ca: CaMaterial,
+  subject: DeviceCertificateSubject,
+  now: Date,
+  days = DEFAULT_DEVICE_CERT_DAYS,
+): DeviceIdentity {
+  const { privateKey, publicKey } = newRsaKey();
+  const { cert, notAfter } = issueDeviceCertificate(ca, publicKey, subject, now, days);
+  const commonName = subject.device;
 
   const password = randomBytes(18).toString('base64url');
   // forge's own default is AES-128 (PBES2); Apple devices have rejected those, so force 3DES.

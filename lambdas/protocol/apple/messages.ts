@@ -291,12 +291,56 @@ export function parseCommandReport(body: Buffer | string): CommandReport {
 const MAC_PREFIXES = /^(Mac|iMac|MacBook|Macmini|MacPro|VirtualMac|Xserve)/;
 const IOS_PREFIXES = /^(iPhone|iPad|iPod|AppleTV|Watch|RealityDevice)/;
 
-/** iOS or macOS, from what Authenticate says about the hardware. */
-export function platformFromAuthenticate(msg: AuthenticateMessage): Extract<Platform, 'ios' | 'macos'> {
-  const ids = [msg.productName, msg.model, msg.modelName].filter((v): v is string => !!v);
-  if (ids.some((v) => IOS_PREFIXES.test(v))) return 'ios';
-  if (ids.some((v) => MAC_PREFIXES.test(v))) return 'macos';
-  // Only macOS sends DeviceName/Model/ModelName at Authenticate, and it has no cellular ids.
-  if ((msg.deviceName || msg.model || msg.modelName) && !msg.imei && !msg.meid) return 'macos';
+type ApplePlatform = Extract<Platform, 'ios' | 'macos'>;
+
+/** The platform a hardware name (ProductName, Model, ModelName) names, if it is a known one. */
+function platformFromHardwareName(name: string | undefined): ApplePlatform | undefined {
+  if (!name) return undefined;
+  if (IOS_PREFIXES.test(name)) return 'ios';
+  if (MAC_PREFIXES.test(name)) return 'macos';
+  return undefined;
+}
+
+/**
+ * The platform OSVersion and BuildVersion name together. Apple's build numbers run in step with the
+ * OS: an iOS build's major is the OS major + 4 (iOS 4–18: iOS 17.0 is 21A329) or − 3 (iOS 26 is
+ * 23A…); a macOS build's is the OS major + 9 (macOS 11–15: 14.0 is 23A344), the minor + 4 (10.x:
+ * 10.15 is 19A…) or − 1 (macOS 26 is 25A…). Alone, an OS major that only one of them ever had.
+ */
+function platformFromVersions(
+  osVersion: string | undefined,
+  buildVersion: string | undefined,
+): ApplePlatform | undefined {
+  const os = /^(\d+)(?:\.(\d+))?/.exec(osVersion ?? '');
+  if (!os) return undefined;
+  const major = Number(os[1]);
+  const minor = Number(os[2] ?? 0);
+  if (major === 10 && minor >= 4) return 'macos'; // Mac OS X 10.4–10.15; iOS 10 ended at 10.3
+  const build = /^(\d+)[A-Z]/.exec(buildVersion ?? '');
+  if (build) {
+    const b = Number(build[1]);
+    if (b === major + 4 || b === major - 3) return 'ios';
+    if (b === major + 9 || b === major - 1) return 'macos';
+  }
+  if (major < 10 || (major >= 16 && major <= 18)) return 'ios'; // no macOS had these majors
+  return undefined;
+}
+
+/**
+ * iOS or macOS from everything an Authenticate carries, strongest evidence first (docs/apple.md
+ * §Platform): a known hardware name (ProductName, then Model, then ModelName); the OSVersion and
+ * BuildVersion pair; a cellular id (IMEI, MEID: iOS); the macOS-only keys DeviceName, Model and
+ * ModelName (Apple's schema: not sent by iOS); else iOS.
+ */
+export function platformFromAuthenticate(msg: AuthenticateMessage): ApplePlatform {
+  const named =
+    platformFromHardwareName(msg.productName) ??
+    platformFromHardwareName(msg.model) ??
+    platformFromHardwareName(msg.modelName);
+  if (named) return named;
+  const versioned = platformFromVersions(msg.osVersion, msg.buildVersion);
+  if (versioned) return versioned;
+  if (msg.imei || msg.meid) return 'ios';
+  if (msg.deviceName || msg.model || msg.modelName) return 'macos';
   return 'ios';
 }

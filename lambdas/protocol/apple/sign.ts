@@ -1,7 +1,9 @@
-// CMS signing, for the simulator and tests: Mdm-Signature headers as a device sends them, and
-// signed profiles. The server itself only verifies (signature.ts), so no Lambda bundle imports this.
-import { constants, createPrivateKey, privateEncrypt } from 'node:crypto';
+// CMS signing: signed enrollment profiles (the server signs them when the tenant has a signing
+// certificate, docs/apple.md §Signed enrollment profiles), and for the simulator and tests
+// Mdm-Signature headers as a device sends them (the server only verifies those: signature.ts).
+import { constants, createPrivateKey, createPublicKey, privateEncrypt, X509Certificate } from 'node:crypto';
 import forge from 'node-forge';
+import { unprocessable } from '../../domain/errors';
 
 /**
  * forge builds the CMS; the RSA operation runs in node:crypto (forge's pure-JS RSA is ~20x
@@ -28,12 +30,20 @@ function nodeSigningKey(keyPem: string): forge.pki.rsa.PrivateKey {
   return { sign } as unknown as forge.pki.rsa.PrivateKey;
 }
 
+const PEM_CERTIFICATE = /-----BEGIN CERTIFICATE-----[^-]+-----END CERTIFICATE-----/g;
+
+/** The certificates of a PEM bundle, in order (the signer first, then its intermediates). */
+const pemCertificates = (pem: string): string[] => pem.match(PEM_CERTIFICATE) ?? [];
+
 function signedData(content: Buffer, certPem: string, keyPem: string): forge.pkcs7.PkcsSignedData {
-  const cert = forge.pki.certificateFromPem(certPem);
+  const [signerPem, ...chain] = pemCertificates(certPem);
+  const cert = forge.pki.certificateFromPem(signerPem ?? certPem);
   const key = nodeSigningKey(keyPem);
   const p7 = forge.pkcs7.createSignedData();
   p7.content = forge.util.createBuffer(content.toString('binary'));
   p7.addCertificate(cert);
+  // The intermediates travel in the CMS, so the device can build the chain to a root it trusts.
+  for (const pem of chain) p7.addCertificate(forge.pki.certificateFromPem(pem));
   p7.addSigner({
     key,
     certificate: cert,
@@ -56,6 +66,34 @@ export function signMdmMessage(body: Buffer, certPem: string, keyPem: string): s
   const p7 = signedData(body, certPem, keyPem);
   p7.sign({ detached: true });
   return toDer(p7).toString('base64');
+}
+
+/**
+ * Checks a profile-signing certificate (PEM: the signer first, then any intermediates) and its
+ * unencrypted RSA key before they are stored; throws unprocessable with a reason an admin can act on.
+ */
+export function checkSigningIdentity(certPem: string, keyPem: string, now: Date): { subject: string; notAfter: Date } {
+  const [signerPem] = pemCertificates(certPem);
+  let cert: X509Certificate;
+  try {
+    cert = new X509Certificate(signerPem ?? certPem);
+    for (const pem of pemCertificates(certPem)) forge.pki.certificateFromPem(pem);
+  } catch {
+    throw unprocessable('the signing certificate is not a readable PEM certificate (RSA)');
+  }
+  let publicOfKey: Buffer;
+  try {
+    const key = createPrivateKey(keyPem);
+    if (key.asymmetricKeyType !== 'rsa') throw new Error('not rsa');
+    publicOfKey = createPublicKey(key).export({ type: 'spki', format: 'der' });
+  } catch {
+    throw unprocessable('the signing key is not a readable, unencrypted PEM RSA private key');
+  }
+  if (!publicOfKey.equals(cert.publicKey.export({ type: 'spki', format: 'der' })))
+    throw unprocessable('the private key does not belong to the signing certificate');
+  const notAfter = new Date(cert.validTo);
+  if (notAfter.getTime() <= now.getTime()) throw unprocessable(`the signing certificate expired on ${cert.validTo}`);
+  return { subject: cert.subject.replace(/\n/g, ', '), notAfter };
 }
 
 /** Attached CMS SignedData (DER) around a profile: what Apple calls a signed .mobileconfig. */

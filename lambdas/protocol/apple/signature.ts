@@ -41,7 +41,7 @@ const OID_CLIENT_AUTH = '1.3.6.1.5.5.7.3.2';
 const MAX_HEADER_CHARS = 64 * 1024;
 
 let engineReady = false;
-function ensureEngine(): void {
+export function ensureEngine(): void {
   if (engineReady) return;
   // pkijs looks for a WebCrypto engine; Node has one but not as `self.crypto`.
   type EngineCrypto = ConstructorParameters<typeof pkijs.CryptoEngine>[0]['crypto'];
@@ -49,7 +49,7 @@ function ensureEngine(): void {
   engineReady = true;
 }
 
-function toArrayBuffer(b: Buffer): ArrayBuffer {
+export function toArrayBuffer(b: Buffer): ArrayBuffer {
   return b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength) as ArrayBuffer;
 }
 
@@ -80,11 +80,7 @@ export async function verifyMdmSignature(
 
   let signed: pkijs.SignedData;
   try {
-    const asn = asn1js.fromBER(toArrayBuffer(der));
-    if (asn.offset === -1) throw new Error(asn.result.error);
-    const info = new pkijs.ContentInfo({ schema: asn.result });
-    if (info.contentType !== OID_SIGNED_DATA) throw new Error(`content type ${info.contentType}`);
-    signed = new pkijs.SignedData({ schema: info.content });
+    signed = readSignedData(der);
   } catch (e) {
     throw new SignatureError('garbled', `Mdm-Signature is not CMS SignedData: ${(e as Error).message}`);
   }
@@ -97,18 +93,9 @@ export async function verifyMdmSignature(
 
   let signerCert: pkijs.Certificate | undefined;
   try {
-    const result = await signed.verify({
-      signer: 0,
-      data: toArrayBuffer(rawBody),
-      checkChain: false,
-      extendedMode: true,
-    });
-    if (!result.signatureVerified) throw new Error(result.message || 'signature does not verify');
-    signerCert = result.signerCertificate ?? undefined;
+    signerCert = await verifySigner(signed, rawBody);
   } catch (e) {
-    // pkijs throws a SignedDataVerifyError (not always an Error) on failure.
-    const message = e instanceof Error ? e.message : String((e as { message?: unknown }).message ?? e);
-    throw new SignatureError('bad-signature', `Mdm-Signature does not verify: ${message}`);
+    throw new SignatureError('bad-signature', `Mdm-Signature does not verify: ${(e as Error).message}`);
   }
   if (!signerCert) throw new SignatureError('signer', 'Mdm-Signature carries no signer certificate');
 
@@ -147,4 +134,38 @@ export async function verifyMdmSignature(
     certHash: createHash('sha256').update(certDer).digest('hex'),
     notAfter,
   };
+}
+
+/** Reads a DER ContentInfo that holds a CMS SignedData; throws an Error saying why it is not one. */
+export function readSignedData(der: Buffer): pkijs.SignedData {
+  const asn = asn1js.fromBER(toArrayBuffer(der));
+  if (asn.offset === -1) throw new Error(asn.result.error);
+  const info = new pkijs.ContentInfo({ schema: asn.result });
+  if (info.contentType !== OID_SIGNED_DATA) throw new Error(`content type ${info.contentType}`);
+  return new pkijs.SignedData({ schema: info.content });
+}
+
+/**
+ * Verifies the first signer of a SignedData over its own content, or over `detached` content, and
+ * returns the signer's certificate (undefined when the message carries none). Throws an Error with
+ * pkijs's reason when the signature does not verify.
+ */
+export async function verifySigner(
+  signed: pkijs.SignedData,
+  detached?: Buffer,
+): Promise<pkijs.Certificate | undefined> {
+  let result: pkijs.SignedDataVerifyResult;
+  try {
+    result = await signed.verify({
+      signer: 0,
+      ...(detached ? { data: toArrayBuffer(detached) } : {}),
+      checkChain: false,
+      extendedMode: true,
+    });
+  } catch (e) {
+    // pkijs throws a SignedDataVerifyError (not always an Error) on failure.
+    throw new Error(e instanceof Error ? e.message : String((e as { message?: unknown }).message ?? e));
+  }
+  if (!result.signatureVerified) throw new Error(result.message || 'signature does not verify');
+  return result.signerCertificate ?? undefined;
 }

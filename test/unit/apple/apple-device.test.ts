@@ -19,7 +19,7 @@ const NOW = new Date();
 const TOPIC = 'com.apple.mgmt.External.11111111-2222-3333-4444-555555555555';
 const ca = createTenantCa('t1', NOW);
 // One identity for all: key generation is the slow part.
-const identity = issueDeviceIdentity(ca, 'sim', NOW);
+const identity = issueDeviceIdentity(ca, { tenantId: 'demo', device: 'sim' }, NOW);
 
 function profile(signed = false): Buffer {
   const xml = buildEnrollmentProfile({
@@ -28,7 +28,7 @@ function profile(signed = false): Buffer {
     serverUrl: 'https://mdm.example.com/mdm/t1/connect',
     checkInUrl: 'https://mdm.example.com/mdm/t1/checkin',
     topic: TOPIC,
-    identity,
+    identity: { kind: 'pkcs12', ...identity },
   });
   return signed ? signProfile(xml, ca.certPem, ca.keyPem) : xml;
 }

@@ -8,7 +8,7 @@ import { readFixture } from '../../support/fixtures';
 const NOW = new Date('2025-03-01T12:00:00Z');
 const caA = createTenantCa('tenant-a', NOW);
 const caB = createTenantCa('tenant-b', NOW);
-const device = issueDeviceIdentity(caA, 'device-1', NOW);
+const device = issueDeviceIdentity(caA, { tenantId: 'a', device: 'device-1' }, NOW);
 
 function keyFromP12(p12: Buffer, password: string): { certPem: string; keyPem: string } {
   const parsed = forge.pkcs12.pkcs12FromAsn1(forge.asn1.fromDer(p12.toString('binary')), password);
@@ -55,7 +55,7 @@ describe('issueDeviceIdentity', () => {
   });
 
   it('gives every device a different serial and key', () => {
-    const other = issueDeviceIdentity(caA, 'device-1', NOW);
+    const other = issueDeviceIdentity(caA, { tenantId: 'a', device: 'device-1' }, NOW);
     const a = new X509Certificate(device.certPem);
     const b = new X509Certificate(other.certPem);
     expect(a.serialNumber).not.toBe(b.serialNumber);

@@ -91,6 +91,46 @@ describe('parseCheckin', () => {
     expect(platformFromAuthenticate({ ...base })).toBe('ios');
   });
 
+  describe('platform without ProductName: every field counts', () => {
+    const base = {
+      type: 'Authenticate',
+      messageType: 'Authenticate',
+      udid: 'u',
+      topic: 't',
+      userEnrollment: false,
+      channel: 'device',
+      raw: {},
+      deviceName: 'Sim',
+      serialNumber: 'S1',
+    } as const;
+    it.each([
+      // [OSVersion, BuildVersion, platform]
+      ['17.0', '21A329', 'ios'],
+      ['18.2', '22C152', 'ios'],
+      ['26.0', '23A341', 'ios'],
+      ['10.3.3', '14G60', 'ios'],
+      ['17.5', undefined, 'ios'],
+      ['14.4', '23E214', 'macos'],
+      ['13.6', '22G120', 'macos'],
+      ['26.0', '25A354', 'macos'],
+      ['10.15.7', '19H2', 'macos'],
+    ] as const)('OSVersion %s, BuildVersion %s is %s', (osVersion, buildVersion, platform) => {
+      expect(platformFromAuthenticate({ ...base, osVersion, buildVersion })).toBe(platform);
+    });
+    it('a known hardware name wins over the versions, and the versions over the macOS-only keys', () => {
+      expect(platformFromAuthenticate({ ...base, model: 'iPad13,4', osVersion: '14.4', buildVersion: '23E214' })).toBe(
+        'ios',
+      );
+      expect(platformFromAuthenticate({ ...base, model: 'Z1', modelName: 'Thing', osVersion: '17.0' })).toBe('ios');
+    });
+    it('with nothing but the name, the macOS-only DeviceName says macOS; a cellular id says iOS', () => {
+      expect(platformFromAuthenticate({ ...base })).toBe('macos');
+      expect(platformFromAuthenticate({ ...base, imei: '35 000000 000000 0' })).toBe('ios');
+      // Versions that fit neither rule (macOS 14 with an iOS-shaped build is not a thing) fall through.
+      expect(platformFromAuthenticate({ ...base, osVersion: '14.0', buildVersion: '99A1' })).toBe('macos');
+    });
+  });
+
   it('reads a TokenUpdate: token as lowercase hex, PushMagic, UnlockToken', () => {
     const m = checkin('nanomdm', 'TokenUpdate.1.plist');
     if (m.type !== 'TokenUpdate') throw new Error(m.type);

@@ -151,6 +151,46 @@ describe('commands against the apple/device-management schemas', () => {
   });
 });
 
+describe('SCEP enrollment profile against the schemas', () => {
+  const profile = parsePlist(
+    buildEnrollmentProfile({
+      tenantId: 't1',
+      tenantName: 'Acme',
+      serverUrl: 'https://mdm.example.com/mdm/t1/connect',
+      topic: 'com.apple.mgmt.External.11111111-2222-3333-4444-555555555555',
+      identity: {
+        kind: 'scep',
+        url: 'https://mdm.example.com/scep/t1',
+        challenge: 'c'.repeat(32),
+        subject: 't1 device',
+      },
+    }),
+  );
+  const payloads = profile.PayloadContent as Array<Record<string, unknown>>;
+  const scep = payloads.find((p) => p.PayloadType === 'com.apple.security.scep')!;
+  const common = loadSchema('mdm', 'profiles', 'CommonPayloadKeys.yaml').payloadkeys!;
+
+  it('com.apple.security.scep.yaml payload has its required keys and only known keys', () => {
+    const schema = loadSchema('mdm', 'profiles', 'com.apple.security.scep.yaml');
+    expect(schema.payload.payloadtype).toBe('com.apple.security.scep');
+    expect(schemaProblems(scep, [...common, ...schema.payloadkeys!])).toEqual([]);
+  });
+
+  it('asks for a 2048-bit RSA key the device makes, and the MDM payload uses it', () => {
+    expect(scep.PayloadContent).toEqual({
+      URL: 'https://mdm.example.com/scep/t1',
+      Subject: [[['CN', 't1 device']]],
+      Challenge: 'c'.repeat(32),
+      Keysize: 2048,
+      'Key Type': 'RSA',
+      'Key Usage': 5,
+    });
+    const mdm = payloads.find((p) => p.PayloadType === 'com.apple.mdm')!;
+    expect(mdm.IdentityCertificateUUID).toBe(scep.PayloadUUID);
+    expect(payloads).toHaveLength(2);
+  });
+});
+
 describe('enrollment profile against the schemas', () => {
   const profile = parsePlist(
     buildEnrollmentProfile({
@@ -159,7 +199,7 @@ describe('enrollment profile against the schemas', () => {
       serverUrl: 'https://mdm.example.com/mdm/t1/connect',
       checkInUrl: 'https://mdm.example.com/mdm/t1/checkin',
       topic: 'com.apple.mgmt.External.11111111-2222-3333-4444-555555555555',
-      identity: { p12: Buffer.from('p12'), password: 'pw' },
+      identity: { kind: 'pkcs12', p12: Buffer.from('p12'), password: 'pw' },
     }),
   );
   const payloads = profile.PayloadContent as Array<Record<string, unknown>>;
