@@ -1,4 +1,3 @@
-<<<<<<< HEAD
 // The push worker (docs/operations.md §Push backlog). Fresh requests spend their tenant's budget
 // for the current minute (global across workers: a conditional counter per tenant-minute); what
 // does not fit waits in the tenant's own backlog in DynamoDB, not in the shared queue. One drain
@@ -7,17 +6,8 @@
 // behind this backlog, and a deferred request costs a DynamoDB write and delete, not a trip
 // through the queue every minute.
 import { planMinute } from '../domain/push-plan';
-import type { Device, PushRequest } from '../domain/types';
-import type { PushMessage, PushOutcome, PushSender, PushTarget } from '../ports';
-=======
-// The push worker: takes push requests off the queue, spends each tenant's per-minute budget
-// (global across workers: a conditional counter per tenant-minute), sends, and defers the rest
-// to the next minute. Admin pushes go before bulk ones; one tenant's backlog never spends
-// another tenant's budget.
-import { planMinute, type TenantBudget } from '../domain/push-plan';
 import type { Device, PushOutcomeKind, PushRequest, Tenant } from '../domain/types';
-import type { PushOutcome, PushSender, PushTarget } from '../ports';
->>>>>>> main
+import type { PushMessage, PushOutcome, PushSender, PushTarget } from '../ports';
 import { logEvent, raiseAlarm } from './audit';
 import type { App } from './container';
 import { mutateDevice, syncChange } from './devices';

@@ -123,11 +123,6 @@ export async function startLocal(opts: LocalOptions = {}): Promise<LocalServer> 
         error: String(err),
       }),
   });
-<<<<<<< HEAD
-  const app: App = { stores, box, clock, config, pushQueue: queue, bulkQueue, push: { apns, fcm } };
-  queue.consume(async (message) => {
-    await handlePushMessage(app, message);
-=======
   const webhookQueue = new InProcessWebhookQueue({
     journal: journal && { store: journal, queue: 'webhook' },
     onDeadLetter: (delivery, err) =>
@@ -151,9 +146,8 @@ export async function startLocal(opts: LocalOptions = {}): Promise<LocalServer> 
     webhookQueue,
     webhookTransport: new HttpWebhookTransport({ allowLoopbackHttp: config.allowLoopbackHttp }),
   };
-  queue.consume(async (batch) => {
-    await handlePushBatch(app, batch);
->>>>>>> main
+  queue.consume(async (message) => {
+    await handlePushMessage(app, message);
   });
   bulkQueue.consume((work) => runBulkWork(app, work));
   webhookQueue.consume(async (delivery) => {

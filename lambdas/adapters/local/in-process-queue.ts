@@ -5,11 +5,7 @@
 import type { PushRequest } from '../../domain/types';
 import { timeOrderedId } from '../../ids';
 import { logger } from '../../logger';
-<<<<<<< HEAD
-import type { BulkQueue, BulkWork, PushMessage, PushQueue } from '../../ports';
-=======
-import type { BulkQueue, BulkWork, PushQueue, WebhookDelivery, WebhookQueue } from '../../ports';
->>>>>>> main
+import type { BulkQueue, BulkWork, PushMessage, PushQueue, WebhookDelivery, WebhookQueue } from '../../ports';
 import type { JournaledMessage, QueueJournal } from './queue-journal';
 
 export type MessageConsumer<T> = (message: T) => Promise<void>;

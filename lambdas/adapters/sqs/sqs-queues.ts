@@ -1,11 +1,7 @@
 // The SQS queues: push batches for the push worker and bulk fan-out steps for the bulk worker.
 import { SendMessageBatchCommand, SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { PushRequest } from '../../domain/types';
-<<<<<<< HEAD
-import type { BulkQueue, BulkWork, PushMessage, PushQueue } from '../../ports';
-=======
-import type { BulkQueue, BulkWork, PushQueue, WebhookDelivery, WebhookQueue } from '../../ports';
->>>>>>> main
+import type { BulkQueue, BulkWork, PushMessage, PushQueue, WebhookDelivery, WebhookQueue } from '../../ports';
 
 /** SQS's limits: 10 entries per SendMessageBatch, delays up to 15 minutes. */
 const SEND_BATCH_MAX = 10;
