@@ -63,7 +63,8 @@ export async function handlePushBatch(app: App, requests: PushRequest[]): Promis
  * The chain never breaks while the backlog holds anything: a drain delivered before its minute
  * (the queue's delay ran ahead of this process's clock) only re-queues itself, and a drain that
  * leaves requests behind claims the next minute's drain before it returns. A drain that throws is
- * retried by the queue. A drain reads the backlog only once its minute has begun, and a deferred
+ * retried by the queue; run late, it takes over the current minute's claim or, if another drain
+ * holds it, leaves the backlog to that one. A drain reads the backlog only once its minute has begun, and a deferred
  * request claims the drain of the minute after the clock read *after* it was written, so a request
  * added after a drain found the backlog empty always claims a drain that has not run yet.
  */
@@ -76,6 +77,9 @@ export async function drainBacklog(app: App, tenantId: string, dueMinute: number
     await app.pushQueue.sendDrain(tenantId, dueMinute, delayUntil(app, dueMinute, now));
     return result;
   }
+  // Late (retried, or held up): it may drain only a minute no other drain owns, so two drains never
+  // read the same backlog at once (they would push the same requests twice).
+  if (minute > dueMinute && !(await app.stores.pushBacklog.claimDrain(tenantId, minute))) return result;
   for (;;) {
     const page = await app.stores.pushBacklog.head(tenantId, DRAIN_PAGE);
     if (!page.length) return result; // the chain ends: the next deferred request starts a new one
