@@ -14,6 +14,7 @@ import { measureBundles } from './bench/bundles';
 import { measureDynamoPhases } from './bench/dynamo-phases';
 import { measureLoad, measureMemory } from './bench/load';
 import { buildCostModel, evaluateTargets, scaleOnPaper } from './bench/model';
+import { measurePushBacklog, pushBacklogOnPaper } from './bench/push-backlog';
 import { type BenchReport, renderMarkdown } from './bench/report';
 
 const ROOT = join(__dirname, '..');
@@ -111,6 +112,10 @@ async function main(): Promise<void> {
     // deployment setting): the measurements stay, the model on paper is recomputed.
     const report = JSON.parse(readFileSync(join(ROOT, 'docs', 'performance.json'), 'utf8')) as BenchReport;
     report.scale = scaleOnPaper(report.dynamo, report.cost, report.scale.pushCapPerMinute);
+    report.pushBacklog = {
+      measured: report.pushBacklog?.measured,
+      paper: pushBacklogOnPaper(report.cost.assumptions, report.scale.pushCapPerMinute),
+    };
     writeFileSync(join(ROOT, 'docs', 'performance.json'), `${JSON.stringify(report, null, 2)}\n`);
     writeFileSync(join(ROOT, 'docs', 'performance.md'), renderMarkdown(report));
     return;
@@ -141,6 +146,8 @@ async function main(): Promise<void> {
   });
   log(`memory: ${opts.memoryDevices} more enrolled devices`);
   const memory = await measureMemory({ devices: opts.memoryDevices, log });
+  log('push backlog: a resync under a small cap, with admin Locks and another tenant acting meanwhile');
+  const backlog = await measurePushBacklog(process.argv.includes('--quick'));
 
   const cost = buildCostModel(load, dynamo, polledQueues());
   const report: BenchReport = {
@@ -166,6 +173,7 @@ async function main(): Promise<void> {
     cost,
     targets: evaluateTargets(load, dynamo, cost, bundles),
     scale: scaleOnPaper(dynamo, cost, DEFAULTS.pushCapPerMinute),
+    pushBacklog: { measured: backlog, paper: pushBacklogOnPaper(cost.assumptions, DEFAULTS.pushCapPerMinute) },
   };
   const markdown = renderMarkdown(report);
   if (opts.write) {

@@ -5,6 +5,7 @@
 // first. So an admin push waits one minute boundary at most, another tenant's push never waits
 // behind this backlog, and a deferred request costs a DynamoDB write and delete, not a trip
 // through the queue every minute.
+import { performance } from 'node:perf_hooks';
 import { planMinute } from '../domain/push-plan';
 import type { Device, PushOutcomeKind, PushRequest, Tenant } from '../domain/types';
 import type { PushMessage, PushOutcome, PushSender, PushTarget } from '../ports';
@@ -23,6 +24,10 @@ export interface PushBatchResult {
 
 /** A drain reads the backlog in pages of this many requests. */
 const DRAIN_PAGE = 100;
+/** Device reads and writes of one page in flight at once (each device is its own item). */
+export const PUSH_IO_CONCURRENCY = 16;
+/** Real time a drain works before it hands the rest of its minute to a fresh message (worker timeout: 60 s). */
+const DRAIN_SLICE_MS = 20_000;
 
 const minuteOf = (d: Date) => Math.floor(d.getTime() / 60_000);
 
@@ -34,8 +39,7 @@ export async function handlePushMessage(app: App, message: PushMessage | PushReq
 }
 
 export async function handlePushBatch(app: App, requests: PushRequest[]): Promise<PushBatchResult> {
-  const now = app.clock.now();
-  const minute = minuteOf(now);
+  const minute = minuteOf(app.clock.now());
   const result: PushBatchResult = { sent: 0, deferred: 0, dead: 0, skipped: 0 };
   for (const tenantId of new Set(requests.map((r) => r.tenantId))) {
     const mine = requests.filter((r) => r.tenantId === tenantId);
@@ -43,17 +47,30 @@ export async function handlePushBatch(app: App, requests: PushRequest[]): Promis
     // on them, admin first. Admin requests always try the current minute's budget.
     const backlogged = (await app.stores.pushBacklog.head(tenantId, 1)).length > 0;
     const tryNow = backlogged ? mine.filter((r) => r.priority === 'admin') : mine;
-    const outcome = await pushWithinBudget(app, tenantId, minute, tryNow);
-    addUp(result, outcome);
-    const waiting = [...(backlogged ? mine.filter((r) => r.priority !== 'admin') : []), ...outcome.over];
-    if (waiting.length) {
-      await app.stores.pushBacklog.add(waiting);
-      // The minute is read after the write, so the drain claimed has not read the backlog yet.
-      await scheduleDrain(app, tenantId, minuteOf(app.clock.now()) + 1);
-      result.deferred += waiting.length;
-    }
+    const budgeted = await reserveWithinBudget(app, tenantId, minute, tryNow);
+    result.skipped += budgeted.skipped;
+    // What waits is in the backlog before anything is sent: once a push of this batch has reached
+    // a device, the rest is there for the next batch and the next drain to see.
+    await defer(
+      app,
+      tenantId,
+      [...(backlogged ? mine.filter((r) => r.priority !== 'admin') : []), ...budgeted.over],
+      result,
+    );
+    const sent = await sendForTenant(app, tenantId, budgeted.granted);
+    addUp(result, sent);
+    await defer(app, tenantId, sent.retry, result);
   }
   return result;
+}
+
+/** Puts requests in the tenant's backlog and makes sure a drain is due at the next minute. */
+async function defer(app: App, tenantId: string, waiting: PushRequest[], result: PushBatchResult): Promise<void> {
+  if (!waiting.length) return;
+  await app.stores.pushBacklog.add(waiting);
+  // The minute is read after the write, so the drain claimed has not read the backlog yet.
+  await scheduleDrain(app, tenantId, minuteOf(app.clock.now()) + 1);
+  result.deferred += waiting.length;
 }
 
 /**
@@ -64,9 +81,12 @@ export async function handlePushBatch(app: App, requests: PushRequest[]): Promis
  * (the queue's delay ran ahead of this process's clock) only re-queues itself, and a drain that
  * leaves requests behind claims the next minute's drain before it returns. A drain that throws is
  * retried by the queue; run late, it takes over the current minute's claim or, if another drain
- * holds it, leaves the backlog to that one. A drain reads the backlog only once its minute has begun, and a deferred
- * request claims the drain of the minute after the clock read *after* it was written, so a request
- * added after a drain found the backlog empty always claims a drain that has not run yet.
+ * holds it, leaves the backlog to that one, so two drains never read one backlog at once (they
+ * would push the same requests twice). A drain reads the backlog only once its minute has begun,
+ * and a deferred request claims the drain of the minute after the clock read *after* it was
+ * written, so a request added after a drain found the backlog empty always claims a drain that has
+ * not run yet. A drain that has worked for DRAIN_SLICE_MS hands the rest of its minute to a fresh
+ * message, far from the worker's timeout.
  */
 export async function drainBacklog(app: App, tenantId: string, dueMinute: number): Promise<PushBatchResult> {
   const now = app.clock.now();
@@ -77,17 +97,22 @@ export async function drainBacklog(app: App, tenantId: string, dueMinute: number
     await app.pushQueue.sendDrain(tenantId, dueMinute, delayUntil(app, dueMinute, now));
     return result;
   }
-  // Late (retried, or held up): it may drain only a minute no other drain owns, so two drains never
-  // read the same backlog at once (they would push the same requests twice).
   if (minute > dueMinute && !(await app.stores.pushBacklog.claimDrain(tenantId, minute))) return result;
+  const started = performance.now();
   for (;;) {
     const page = await app.stores.pushBacklog.head(tenantId, DRAIN_PAGE);
     if (!page.length) return result; // the chain ends: the next deferred request starts a new one
-    const outcome = await pushWithinBudget(app, tenantId, minute, page);
-    addUp(result, outcome);
-    const waiting = new Set(outcome.over);
+    const budgeted = await reserveWithinBudget(app, tenantId, minute, page);
+    result.skipped += budgeted.skipped;
+    const sent = await sendForTenant(app, tenantId, budgeted.granted);
+    addUp(result, sent);
+    const waiting = new Set([...budgeted.over, ...sent.retry]);
     await app.stores.pushBacklog.remove(page.filter((r) => !waiting.has(r)));
     if (waiting.size) break; // the budget is spent (or APNs asked to retry): the rest waits
+    if (performance.now() - started > DRAIN_SLICE_MS) {
+      await app.pushQueue.sendDrain(tenantId, minute, 0);
+      return result;
+    }
   }
   // What is left was in the backlog before this drain read it, so a drain of the next minute that
   // already ran saw it too and queued its own successor.
@@ -113,40 +138,35 @@ function delayUntil(app: App, minute: number, now: Date): number {
   return app.config.pushDeferDelaySeconds ?? Math.max(1, Math.ceil((minute * 60_000 - now.getTime()) / 1000));
 }
 
-function addUp(total: PushBatchResult, part: Omit<PushBatchResult, 'deferred'>): void {
+function addUp(total: PushBatchResult, part: { sent: number; dead: number; skipped: number }): void {
   total.sent += part.sent;
   total.dead += part.dead;
   total.skipped += part.skipped;
 }
 
 /**
- * Pushes what one tenant's budget allows this minute, admin first, duplicates collapsed;
- * returns the outcome counts and the requests that did not fit (or that APNs asked to retry).
+ * Reserves what one tenant's budget allows this minute, admin first, duplicates collapsed, for the
+ * requests worth a push; returns those (to send), the ones that did not fit, and the count skipped.
  */
-async function pushWithinBudget(
+async function reserveWithinBudget(
   app: App,
   tenantId: string,
   minute: number,
   requests: PushRequest[],
-): Promise<Omit<PushBatchResult, 'deferred'> & { over: PushRequest[] }> {
-  const out = { sent: 0, dead: 0, skipped: 0, over: [] as PushRequest[] };
-  if (!requests.length) return out;
+): Promise<{ granted: Pushable[]; over: PushRequest[]; skipped: number }> {
+  if (!requests.length) return { granted: [], over: [], skipped: 0 };
   const tenant = await app.stores.tenants.get(tenantId);
   const cap = tenant?.pushCapPerMinute ?? app.config.pushCapPerMinute;
   const plan = planMinute(requests, new Map([[tenantId, { cap, used: 0 }]]));
-  out.over.push(...plan.defer);
   // Requests nothing can be pushed for, or that a later push already covered, spend no budget.
   const { wanted, skipped } = await pushable(app, tenantId, plan.sendNow);
-  out.skipped += skipped;
-  if (!wanted.length) return out;
+  if (!wanted.length) return { granted: [], over: plan.defer, skipped };
   const granted = await app.stores.budget.reserve(tenantId, minute, wanted.length, cap);
-  out.over.push(...wanted.slice(granted).map((e) => e.request));
-  const sent = await sendForTenant(app, tenantId, wanted.slice(0, granted));
-  out.sent += sent.sent;
-  out.dead += sent.dead;
-  out.skipped += sent.skipped;
-  out.over.push(...sent.retry);
-  return out;
+  return {
+    granted: wanted.slice(0, granted),
+    over: [...plan.defer, ...wanted.slice(granted).map((e) => e.request)],
+    skipped,
+  };
 }
 
 interface Pushable {
@@ -165,18 +185,37 @@ async function pushable(
   tenantId: string,
   requests: PushRequest[],
 ): Promise<{ wanted: Pushable[]; skipped: number }> {
+  const devices = await mapLimited(requests, PUSH_IO_CONCURRENCY, (r) => app.stores.devices.get(tenantId, r.deviceId));
   const wanted: Pushable[] = [];
   let skipped = 0;
-  for (const request of requests) {
-    const device = await app.stores.devices.get(tenantId, request.deviceId);
+  requests.forEach((request, i) => {
+    const device = devices[i];
     const covered = !!device?.lastPushAt && device.lastPushAt > request.requestedAt;
     if (!device || device.registrationState !== 'Checked-In' || !device.push?.token || device.push.dead || covered) {
       skipped += 1;
-      continue;
+      return;
     }
     wanted.push({ request, device });
-  }
+  });
   return { wanted, skipped };
+}
+
+/**
+ * Runs `work` on every item, at most `limit` at once, results in the items' order. A page of 100
+ * pushes is several hundred DynamoDB calls: one after the other they would take longer than a
+ * minute's budget allows at the default cap (docs/operations.md §Push backlog).
+ */
+async function mapLimited<T, R>(items: T[], limit: number, work: (item: T) => Promise<R>): Promise<R[]> {
+  const out: R[] = new Array(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await work(items[i]);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return out;
 }
 
 async function sendForTenant(app: App, tenantId: string, entries: Pushable[]) {
@@ -209,14 +248,14 @@ async function sendForTenant(app: App, tenantId: string, entries: Pushable[]) {
       out.skipped += group.length;
       continue;
     }
-    for (const outcome of outcomes) {
+    await mapLimited(outcomes, PUSH_IO_CONCURRENCY, async (outcome) => {
       const entry = byDevice.get(outcome.deviceId);
-      if (!entry) continue;
+      if (!entry) return;
       await applyOutcome(app, entry.device, entry.request, outcome, service, sentAt);
       if (outcome.status === 'sent') out.sent += 1;
       if (outcome.status === 'dead-token') out.dead += 1;
       if (outcome.status === 'retry') out.retry.push(entry.request);
-    }
+    });
     await recordLastPush(app, tenant, service, outcomes.some((o) => o.status === 'sent') ? 'sent' : 'failed');
   }
   return out;

@@ -1,8 +1,11 @@
 // docs/performance.md from the benchmark's JSON: every figure in it comes from that run.
+
+import type { BacklogReport } from '../sim/backlog';
 import type { BundleResult } from './bundles';
 import type { DynamoPhasesResult } from './dynamo-phases';
 import type { LoadResult, MemoryResult } from './load';
 import type { CostModel, ScaleOnPaper, Target } from './model';
+import { type PushBacklogOnPaper, renderPushBacklog } from './push-backlog';
 
 export interface BenchReport {
   generatedAt: string;
@@ -27,6 +30,8 @@ export interface BenchReport {
   cost: CostModel;
   targets: Target[];
   scale: ScaleOnPaper;
+  /** §7, the push backlog (issue 20): measured by the simulator's scenario, and on paper. */
+  pushBacklog?: { measured?: BacklogReport; paper: PushBacklogOnPaper };
 }
 
 const f = (n: number, d = 1) => n.toLocaleString('en-US', { minimumFractionDigits: d, maximumFractionDigits: d });
@@ -480,6 +485,7 @@ export function renderMarkdown(r: BenchReport): string {
     `- **Storage.** ${f(cost.lines.find((l) => l.service === 'DynamoDB storage')!.usd * 1_000_000, 0)} USD a month for a million devices, almost all of it the 90 days of log lines in three copies.`,
   );
   p();
+  for (const line of r.pushBacklog ? renderPushBacklog(r.pushBacklog.measured, r.pushBacklog.paper) : []) p(line);
   p('## Reproduce');
   p();
   p(
