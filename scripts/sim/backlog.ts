@@ -125,8 +125,9 @@ export async function runBacklogScenario(
     const pushedSince = (token: string, at: number) => arrivals.find((a) => a.token === token && a.at >= at);
     const resyncDone = () => large.every((d) => pushedSince(d.pushToken, resyncAt));
 
-    // The admin locks a device still waiting for its resync push once a server minute, at its
-    // middle; the small tenant locks one of its devices every ten server seconds.
+    // The admin locks a device still waiting for its resync push once a server minute, each time at
+    // another second of the minute (the wait depends on it); the small tenant locks one of its
+    // devices every ten server seconds.
     const adminLocks: Array<{ token: string; at: number }> = [];
     const otherLocks: Array<{ token: string; at: number }> = [];
     const lock = async (key: string, device: SimulatedAppleDevice, into: typeof adminLocks) => {
@@ -135,7 +136,8 @@ export async function runBacklogScenario(
       into.push({ token: device.pushToken, at });
     };
     const deadline = performance.now() + o.timeoutSeconds * 1000;
-    let nextAdmin = (firstMinute + 1) * 60_000 + 30_000;
+    const adminSecond = (n: number) => ((7 + 23 * n) % 60) * 1000;
+    let nextAdmin = (firstMinute + 1) * 60_000 + adminSecond(0);
     let nextOther = resyncAt + 10_000;
     let locked = 0;
     while (!resyncDone()) {
@@ -144,7 +146,8 @@ export async function runBacklogScenario(
       if (now >= nextAdmin) {
         const waiting = large.find((d) => !pushedSince(d.pushToken, resyncAt));
         if (waiting) await lock(adminKey, waiting, adminLocks);
-        nextAdmin += 60_000;
+        const minute = Math.floor(nextAdmin / 60_000) + 1;
+        nextAdmin = minute * 60_000 + adminSecond(minute - firstMinute - 1);
       }
       if (now >= nextOther) {
         await lock(smallKey, smallFleet[locked++ % smallFleet.length], otherLocks);
@@ -213,14 +216,22 @@ function figures(seconds: number[]): WaitFigures {
   };
 }
 
-/** Counts what the server sends to its push queue: fresh request batches and backlog drains. */
+/**
+ * Counts what the server sends to its push queue: fresh request batches, and backlog drains as a
+ * deployment sends them. A drain delivered before its minute re-queues itself; with the
+ * simulation's shortened queue delays (pushDeferDelaySeconds) that happens many times a minute,
+ * where SQS's delay to the minute boundary makes it one message. So a drain counts once per tenant
+ * and minute, plus each hand-over to a fresh message within its minute.
+ */
 function countQueueMessages(queue: PushQueue) {
+  const seen = new Set<string>();
   const counts = {
     requests: 0,
     drains: 0,
     reset() {
       counts.requests = 0;
       counts.drains = 0;
+      seen.clear();
     },
   };
   const send = queue.send.bind(queue);
@@ -230,7 +241,9 @@ function countQueueMessages(queue: PushQueue) {
     await send(batch, delay);
   };
   queue.sendDrain = async (tenantId, minute, delay) => {
-    counts.drains += 1;
+    const key = `${tenantId}#${minute}`;
+    if (!seen.has(key) || delay === 0) counts.drains += 1;
+    seen.add(key);
     await sendDrain(tenantId, minute, delay);
   };
   return counts;
