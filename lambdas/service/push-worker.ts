@@ -54,22 +54,34 @@ export async function handlePushBatch(app: App, requests: PushRequest[]): Promis
     await defer(
       app,
       tenantId,
+      minute,
       [...(backlogged ? mine.filter((r) => r.priority !== 'admin') : []), ...budgeted.over],
       result,
     );
     const sent = await sendForTenant(app, tenantId, budgeted.granted);
     addUp(result, sent);
-    await defer(app, tenantId, sent.retry, result);
+    await defer(app, tenantId, minute, sent.retry, result);
   }
   return result;
 }
 
-/** Puts requests in the tenant's backlog and makes sure a drain is due at the next minute. */
-async function defer(app: App, tenantId: string, waiting: PushRequest[], result: PushBatchResult): Promise<void> {
+/**
+ * Puts requests that did not fit in `minute` in the tenant's backlog and makes sure a drain will
+ * read them: the next minute's, or, when the minute turned while they were written, the current
+ * minute's if no drain has claimed it yet (else its budget would go unspent).
+ */
+async function defer(
+  app: App,
+  tenantId: string,
+  minute: number,
+  waiting: PushRequest[],
+  result: PushBatchResult,
+): Promise<void> {
   if (!waiting.length) return;
   await app.stores.pushBacklog.add(waiting);
-  // The minute is read after the write, so the drain claimed has not read the backlog yet.
-  await scheduleDrain(app, tenantId, minuteOf(app.clock.now()) + 1);
+  // The minute is read after the write, so a drain claimed now has not read the backlog yet.
+  const now = minuteOf(app.clock.now());
+  if (!(now > minute && (await scheduleDrain(app, tenantId, now)))) await scheduleDrain(app, tenantId, now + 1);
   result.deferred += waiting.length;
 }
 
@@ -121,17 +133,20 @@ export async function drainBacklog(app: App, tenantId: string, dueMinute: number
 }
 
 /**
- * Queues the tenant's drain for `minute` once, however many workers find the backlog. If the claim
- * exists, that drain is pending or has read the backlog after the caller's requests were there.
+ * Queues the tenant's drain for `minute` once, however many workers find the backlog; false if it
+ * was claimed already: that drain is pending, or has read the backlog (for the next minute's
+ * drain: after the caller's requests were there).
  */
-async function scheduleDrain(app: App, tenantId: string, minute: number): Promise<void> {
-  if (!(await app.stores.pushBacklog.claimDrain(tenantId, minute))) return;
+async function scheduleDrain(app: App, tenantId: string, minute: number): Promise<boolean> {
+  if (!(await app.stores.pushBacklog.claimDrain(tenantId, minute))) return false;
   try {
-    await app.pushQueue.sendDrain(tenantId, minute, delayUntil(app, minute, app.clock.now()));
+    const now = app.clock.now();
+    await app.pushQueue.sendDrain(tenantId, minute, minuteOf(now) >= minute ? 0 : delayUntil(app, minute, now));
   } catch (err) {
     await app.stores.pushBacklog.releaseDrain(tenantId, minute);
     throw err;
   }
+  return true;
 }
 
 function delayUntil(app: App, minute: number, now: Date): number {

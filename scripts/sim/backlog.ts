@@ -116,7 +116,10 @@ export async function runBacklogScenario(
     for (const tenant of [LARGE, SMALL])
       await api('PUT', `/admin/v1/tenants/${tenant}`, operatorKey, { pushCapPerMinute: o.cap });
 
-    const firstMinute = Math.floor(serverMs() / 60_000);
+    // The ledger is judged from the first minute that began under the new caps: the minute they
+    // were set in may hold enrollment pushes reserved under the default cap.
+    const firstMinute = Math.floor(serverMs() / 60_000) + 1;
+    while (serverMs() < firstMinute * 60_000) await sleep(20);
     const resyncAt = serverMs();
     const pushesBefore = arrivals.length;
     messages.reset();
