@@ -11,8 +11,17 @@ export const TTL_ATTRIBUTE = 'expiresAt';
 
 /** Main table device indexes; gsi5 is the sparse "awaiting an answer" index. All KEYS_ONLY. */
 export const MAIN_INDEXES = ['gsi1', 'gsi2', 'gsi3', 'gsi4', 'gsi5'] as const;
-/** Logs table indexes: name -> partition key (sort key is the table's `sk`). Projection ALL. */
-export const LOGS_INDEXES = { byDevice: 'deviceKey', byType: 'typeKey' } as const;
+/** Logs table indexes: name -> partition key and projection (sort key is the table's `sk`). */
+export const LOGS_INDEXES = {
+  // ALL: a device's timeline and command history page straight from the index.
+  byDevice: { partitionKey: 'deviceKey', projection: ProjectionType.ALL },
+  // KEYS_ONLY: written for every line; a page of a type reads its lines with one BatchGetItem.
+  byTypeShard: { partitionKey: 'typeShardKey', projection: ProjectionType.KEYS_ONLY },
+  // Retired (lines no longer carry `typeKey`, so it takes no writes): kept for one release so
+  // that updating a deployment adds one index and removes none (CloudFormation changes at most
+  // one index of a table per update). Remove it in a later release (docs/operations.md).
+  byType: { partitionKey: 'typeKey', projection: ProjectionType.ALL },
+} as const;
 
 export interface DataStackProps extends StackProps {
   /**
@@ -61,13 +70,13 @@ export class DataStack extends Stack {
     }
 
     const logs = new Table(this, 'Logs', common);
-    // ALL: the logs API and the CSV export page straight from the index without a second read.
-    for (const [indexName, pkName] of Object.entries(LOGS_INDEXES)) {
+    // Partition keys are sharded where one tenant writes at fleet rate (docs/architecture.md).
+    for (const [indexName, { partitionKey, projection }] of Object.entries(LOGS_INDEXES)) {
       logs.addGlobalSecondaryIndex({
         indexName,
-        partitionKey: { name: pkName, type: AttributeType.STRING },
+        partitionKey: { name: partitionKey, type: AttributeType.STRING },
         sortKey: { name: 'sk', type: AttributeType.STRING },
-        projectionType: ProjectionType.ALL,
+        projectionType: projection,
       });
     }
 

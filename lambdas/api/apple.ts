@@ -17,7 +17,6 @@ import {
   platformFromAuthenticate,
 } from '../protocol/apple/messages';
 import { MalformedPlistError } from '../protocol/apple/plist';
-import { SCEP_CA_CAPS, SCEP_CA_CERT_CONTENT_TYPE, SCEP_PKI_MESSAGE_CONTENT_TYPE } from '../protocol/apple/scep';
 import { type VerifiedSigner, verifyMdmSignature } from '../protocol/apple/signature';
 import {
   appleEnrollmentProfile,
@@ -29,7 +28,6 @@ import { logEvent } from '../service/audit';
 import type { App } from '../service/container';
 import { reportAndHandOut } from '../service/device-session';
 import { withdrawDevice } from '../service/enrollment';
-import { scepCaCertificate, scepPkiOperation } from '../service/scep';
 import type { SurfaceOp } from './routes';
 
 const EMPTY = Buffer.alloc(0);
@@ -155,6 +153,11 @@ async function scep(
 ): Promise<HttpResponse> {
   const tenant = await tenantFor(app, params);
   if (!tenant) throw new DomainError('not-found', 'tenant not found');
+  // Loaded here, not with the module: SCEP brings node-forge and pkijs, which a device's connect never needs.
+  const [
+    { SCEP_CA_CAPS, SCEP_CA_CERT_CONTENT_TYPE, SCEP_PKI_MESSAGE_CONTENT_TYPE },
+    { scepCaCertificate, scepPkiOperation },
+  ] = await Promise.all([import('../protocol/apple/scep'), import('../service/scep')]);
   if (query.operation === 'GetCACaps')
     return { status: 200, headers: { 'content-type': 'text/plain' }, body: `${SCEP_CA_CAPS.join('\n')}\n` };
   if (query.operation === 'GetCACert')

@@ -1,13 +1,12 @@
 // Deployed wiring: DynamoDB, KMS, SQS, APNs and FCM clients, built once per Lambda container.
+// Only DynamoDB, which every request uses, is imported with the bundle; the other SDK clients
+// (KMS, SQS, EventBridge, Secrets Manager) load at their first use, which keeps cold starts short.
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { KMSClient } from '@aws-sdk/client-kms';
-import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { SQSClient } from '@aws-sdk/client-sqs';
 import { makeDynamoStores } from '../adapters/dynamodb/stores';
 import { EventBridgePublisher } from '../adapters/eventbridge/event-bus';
 import { HttpWebhookTransport } from '../adapters/http/webhook-transport';
 import { KmsSecretBox } from '../adapters/kms/kms-secret-box';
-import { SqsBulkQueue, SqsPushQueue, SqsWebhookQueue } from '../adapters/sqs/sqs-queues';
+import { SqsBulkQueue, SqsPushQueue, SqsWebhookQueue, sqsClient } from '../adapters/sqs/sqs-queues';
 import { sha256Hex } from '../ids';
 import type { Clock, PushSender, Stores } from '../ports';
 import type { App } from '../service/container';
@@ -40,16 +39,17 @@ async function build(senders: PushSenderFactory): Promise<App> {
   const env = readEnv();
   const clock: Clock = { now: () => new Date() };
   if (!env.SECRETS_KEY_ID) throw new Error('SECRETS_KEY_ID is not set');
-  const box = new KmsSecretBox(new KMSClient({}), env.SECRETS_KEY_ID);
+  const box = new KmsSecretBox(env.SECRETS_KEY_ID);
   const stores = makeDynamoStores(new DynamoDBClient({}), { main: env.MAIN_TABLE, logs: env.LOGS_TABLE }, clock, box);
   let operatorKeyHash: string | undefined;
   if (env.OPERATOR_KEY_SECRET_ARN) {
+    const { GetSecretValueCommand, SecretsManagerClient } = await import('@aws-sdk/client-secrets-manager');
     const secret = await new SecretsManagerClient({}).send(
       new GetSecretValueCommand({ SecretId: env.OPERATOR_KEY_SECRET_ARN }),
     );
     if (secret.SecretString) operatorKeyHash = sha256Hex(secret.SecretString);
   }
-  const sqs = new SQSClient({});
+  const sqs = sqsClient();
   const config = appConfig(env, { operatorKeyHash });
   return {
     stores,

@@ -118,6 +118,9 @@ export class MdmFunction extends Construct {
         format: OutputFormat.CJS,
         target: 'node22',
         tsconfig: path.join(PROJECT_ROOT, 'tsconfig.json'),
+        // A lazy `import()` of an SDK client becomes require(): ESM resolution ignores NODE_PATH,
+        // which is how the runtime's own SDK (/var/runtime/node_modules) is found.
+        esbuildArgs: { '--supported:dynamic-import': 'false' },
       },
     });
     if (props.tracing) {

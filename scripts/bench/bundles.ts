@@ -25,8 +25,10 @@ export interface BundleResult {
   importMs: { median: number; samples: number[]; cpuMedian: number };
   /** With NODE_OPTIONS=--enable-source-maps, as the functions are deployed. */
   importWithSourceMapsMs: { median: number; samples: number[]; cpuMedian: number };
-  /** The external packages the bundle requires (the AWS SDK, from the runtime) imported alone: the floor. */
+  /** The external packages the bundle loads when imported (the AWS SDK, from the runtime) imported alone: the floor. */
   externals: string[];
+  /** External packages the bundle loads only later, on the paths that use them (lazy SDK clients). */
+  lazyExternals: string[];
   externalsImportMs: { median: number; cpuMedian: number };
   top: Contributor[];
 }
@@ -44,6 +46,7 @@ export function lambdaBuildOptions(root: string, entry: string, outfile: string)
     sourcemap: true,
     sourcesContent: false,
     external: ['@aws-sdk/*'],
+    supported: { 'dynamic-import': false },
     tsconfig: join(root, 'tsconfig.json'),
     metafile: true,
     logLevel: 'silent' as const,
@@ -83,11 +86,20 @@ export function topContributors(metafile: Metafile, limit = 10): Contributor[] {
     .map(([name, bytes]) => ({ name, bytes, share: bytes / all }));
 }
 
-/** Wall and CPU time of require() of `modules` in a fresh node, measured inside it (process start-up excluded). */
-function importTime(modules: string[], nodeModules: string, sourceMaps: boolean): { wall: number; cpu: number } {
+/**
+ * Wall and CPU time of require() of `modules` in a fresh node, measured inside it (process start-up
+ * excluded), and the external packages it loaded.
+ */
+function importTime(
+  modules: string[],
+  nodeModules: string,
+  sourceMaps: boolean,
+): { wall: number; cpu: number; loaded: string[] } {
   const script =
     `const c=process.cpuUsage(),t=process.hrtime.bigint();for(const m of ${JSON.stringify(modules)})require(m);` +
-    'const w=Number(process.hrtime.bigint()-t)/1e6,u=process.cpuUsage(c);process.stdout.write(JSON.stringify({wall:w,cpu:(u.user+u.system)/1000}))';
+    'const w=Number(process.hrtime.bigint()-t)/1e6,u=process.cpuUsage(c);' +
+    'const loaded=[...new Set(Object.keys(require.cache).map(k=>/node_modules\\/((?:@[^/]+\\/)?[^/]+)\\//.exec(k)?.[1]).filter(Boolean))];' +
+    'process.stdout.write(JSON.stringify({wall:w,cpu:(u.user+u.system)/1000,loaded}))';
   const out = execFileSync(process.execPath, [...(sourceMaps ? ['--enable-source-maps'] : []), '-e', script], {
     // The SDK is external: it resolves from the project's node_modules as from the Lambda runtime's.
     env: {
@@ -101,7 +113,7 @@ function importTime(modules: string[], nodeModules: string, sourceMaps: boolean)
     },
     encoding: 'utf8',
   });
-  return JSON.parse(out) as { wall: number; cpu: number };
+  return JSON.parse(out) as { wall: number; cpu: number; loaded: string[] };
 }
 
 export async function measureBundles(opts: {
@@ -119,17 +131,21 @@ export async function measureBundles(opts: {
     const out = await build(lambdaBuildOptions(opts.root, entry, outfile));
     writeFileSync(join(dir, 'meta.json'), JSON.stringify(out.metafile));
     const output = Object.values(out.metafile!.outputs).find((o) => o.entryPoint);
-    const externals = [
+    const required = [
       ...new Set(
         (output?.imports ?? [])
           .filter((x) => x.external && !x.path.startsWith('node:') && !builtinModules.includes(x.path))
           .map((x) => x.path),
       ),
     ].sort();
+    const nodeModules = join(opts.root, 'node_modules');
+    // Which of them an import loads (the rest load lazily, at first use): the floor is those alone.
+    const loadedAtImport = new Set(importTime([outfile], nodeModules, false).loaded);
+    const externals = required.filter((p) => loadedAtImport.has(p));
+    const lazyExternals = required.filter((p) => !loadedAtImport.has(p));
     const plain: Array<{ wall: number; cpu: number }> = [];
     const withMaps: Array<{ wall: number; cpu: number }> = [];
     const sdkOnly: Array<{ wall: number; cpu: number }> = [];
-    const nodeModules = join(opts.root, 'node_modules');
     // Interleaved, so a burst of load elsewhere on the machine hits all three alike.
     for (let i = 0; i < opts.runs; i++) {
       plain.push(importTime([outfile], nodeModules, false));
@@ -153,6 +169,7 @@ export async function measureBundles(opts: {
       },
       top: topContributors(out.metafile!),
       externals,
+      lazyExternals,
       externalsImportMs: { median: median(sdkOnly.map((x) => x.wall)), cpuMedian: median(sdkOnly.map((x) => x.cpu)) },
     };
     results.push(result);

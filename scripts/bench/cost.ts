@@ -69,9 +69,11 @@ export interface Assumptions {
   dynamoLatencyMs: number;
   /** CloudWatch Logs per invocation: our request line and Lambda's START/END/REPORT lines. */
   logBytesPerInvocation: number;
-  /** Log items live 90 days; each is stored in the table and its two ALL-projection indexes. */
+  /** Log items live 90 days; each is stored whole in the table and in byDevice (ALL)... */
   logRetentionMonths: number;
   logCopies: number;
+  /** ...and as its keys in byTypeShard (KEYS_ONLY): table key and index key, about 100 bytes. */
+  logKeyEntryBytes: number;
   /** DynamoDB counts 100 bytes of overhead per stored item (table and each index). */
   itemOverheadBytes: number;
   /** The device item, and the index entries it has (gsi1-gsi4 while enrolled). */
@@ -86,7 +88,8 @@ export const DEFAULT_ASSUMPTIONS: Omit<Assumptions, 'deviceItemBytes'> = {
   dynamoLatencyMs: 4,
   logBytesPerInvocation: 600,
   logRetentionMonths: 3,
-  logCopies: 3,
+  logCopies: 2,
+  logKeyEntryBytes: 100,
   itemOverheadBytes: 100,
   deviceIndexEntries: 4,
   sqsRequestsPerMessage: 3,
@@ -128,7 +131,10 @@ export function lambdaGbSeconds(
 /** Bytes one device keeps in DynamoDB on average: its item and index entries, and 90 days of logs. */
 export function storedBytesPerDevice(monthly: EventUsage, a: Assumptions): number {
   const device = a.deviceItemBytes + a.itemOverheadBytes * (1 + a.deviceIndexEntries);
-  const logs = a.logRetentionMonths * a.logCopies * (monthly.logBytes + monthly.logItems * a.itemOverheadBytes);
+  const logs =
+    a.logRetentionMonths *
+    (a.logCopies * (monthly.logBytes + monthly.logItems * a.itemOverheadBytes) +
+      monthly.logItems * (a.logKeyEntryBytes + a.itemOverheadBytes));
   return device + logs;
 }
 

@@ -67,7 +67,7 @@ export interface IdentityCpu {
 /** Medians of `runs` runs of each: the server's CPU for one device identity, each way. */
 export async function measureIdentityCpu(runs = 15): Promise<IdentityCpu> {
   const now = new Date();
-  const ca = createTenantCa('bench', now);
+  const ca = await createTenantCa('bench', now);
   const base = { tenantId: 'bench', tenantName: 'Bench', serverUrl: 'https://x/mdm/bench/connect', topic: TOPIC };
   const requests = await Promise.all(Array.from({ length: runs }, () => deviceRequest(ca.certPem)));
   const pkcs12: number[] = [];
@@ -76,8 +76,8 @@ export async function measureIdentityCpu(runs = 15): Promise<IdentityCpu> {
   await readScepMessage(requests[0]); // warm-up: pkijs engine, JIT
   for (let i = 0; i < runs; i++) {
     pkcs12.push(
-      await cpuMs(() => {
-        const id = issueDeviceIdentity(ca, { tenantId: 'bench', device: 'd' }, now);
+      await cpuMs(async () => {
+        const id = await issueDeviceIdentity(ca, { tenantId: 'bench', device: 'd' }, now);
         buildEnrollmentProfile({ ...base, identity: { kind: 'pkcs12', p12: id.p12, password: id.password } });
       }),
     );

@@ -1,6 +1,7 @@
 // From measurements to the cost table, the targets and the "scale on paper" arithmetic.
 
 import { COUNTER_SHARDS } from '../../lambdas/adapters/dynamodb/ops-stores';
+import { LOG_SHARDS, SYNC_STATE_SHARDS } from '../../lambdas/adapters/dynamodb/shards';
 import { AWAITING_SHARDS } from '../../lambdas/ports';
 import { BULK_CHUNK_SIZE } from '../../lambdas/service/bulk-commands';
 import { DEFAULTS } from '../../lib/app-stack';
@@ -217,10 +218,120 @@ export interface ScaleOnPaper {
   wruPerSecond: number;
   rruPerSecond: number;
   logWritesPerSecond: number;
-  logWruPerSecondOnTenantKey: number;
-  gsi2WruPerSecond: number;
-  counterWritesPerSecondPerShard: number;
-  awaitingWritesPerSecondPerShard: number;
+  /** Each partition key pattern the resync writes, and its busiest partition. */
+  partitions: PartitionLoad[];
+  /** Every partition within DynamoDB's per-partition limits (PARTITION_LIMITS). */
+  noPartitionOverLimit: boolean;
+}
+
+/** What one DynamoDB partition (of a table or of a GSI) serves a second. */
+export const PARTITION_LIMITS = { wru: 1000, rru: 3000 };
+
+export interface PartitionLoad {
+  /** The partition key, as docs/architecture.md writes it. */
+  key: string;
+  what: string;
+  /** How the load spreads: over `partitions` keys by hash, each device its own key, or one key. */
+  spread: 'shards' | 'per device' | 'one key';
+  partitions: number;
+  /** Over all the pattern's partitions during the resync (per device: one device's whole resync). */
+  wruPerSecond: number;
+  rruPerSecond: number;
+  /** The busiest partition: the total over the partitions (per device: the whole resync within one second). */
+  wruPerPartition: number;
+  rruPerPartition: number;
+  withinLimits: boolean;
+}
+
+function partitionLoad(
+  key: string,
+  what: string,
+  spread: PartitionLoad['spread'],
+  partitions: number,
+  wruPerSecond: number,
+  rruPerSecond = 0,
+): PartitionLoad {
+  const wruPerPartition = wruPerSecond / partitions;
+  const rruPerPartition = rruPerSecond / partitions;
+  return {
+    key,
+    what,
+    spread,
+    partitions,
+    wruPerSecond,
+    rruPerSecond,
+    wruPerPartition,
+    rruPerPartition,
+    withinLimits: wruPerPartition <= PARTITION_LIMITS.wru && rruPerPartition <= PARTITION_LIMITS.rru,
+  };
+}
+
+/**
+ * The resync's load on each partition key pattern at `perSecond` device sessions a second. A
+ * sharded pattern is charged as if all its writes went to one logical list (every log line of one
+ * type, every state move into one state): an upper bound. A per-device key is charged a device's
+ * whole resync within one second: an upper bound too (a session spreads over several).
+ */
+function partitionLoads(resync: PhaseMeasure, perSecond: number, logTableWru: number): PartitionLoad[] {
+  const kind = (name: string) => resync.byKind[name] ?? { wru: 0, rru: 0, indexWru: {} as Record<string, number> };
+  const index = (name: string) => resync.byIndexWru[name] ?? 0;
+  const tableWru = (name: string) =>
+    kind(name).wru - Object.values(kind(name).indexWru).reduce((s: number, v: number) => s + v, 0);
+  // A run measured before the sharded keys charged the type index as `byType`.
+  const typeIndexWru = index('byTypeShard') || index('byType');
+  return [
+    partitionLoad(
+      '`DEVICE#{t}#{id}`',
+      'a device and its commands (Main)',
+      'per device',
+      1,
+      tableWru('device') + tableWru('command'),
+      kind('device').rru + kind('query:table').rru,
+    ),
+    partitionLoad(
+      '`{t}#{0..' + (LOG_SHARDS - 1) + '}`',
+      'Logs table: the tenant’s lines, shard = hash(log id)',
+      'shards',
+      LOG_SHARDS,
+      perSecond * logTableWru,
+    ),
+    partitionLoad(
+      '`{t}#{type}#{0..' + (LOG_SHARDS - 1) + '}`',
+      'Logs byTypeShard (KEYS_ONLY): as if every line were of one type',
+      'shards',
+      LOG_SHARDS,
+      perSecond * typeIndexWru,
+    ),
+    partitionLoad('`{t}#{deviceId}`', 'Logs byDevice: a device’s lines', 'per device', 1, index('byDevice')),
+    partitionLoad(
+      '`{t}#sync#{state}#{0..' + (SYNC_STATE_SHARDS - 1) + '}`',
+      'gsi2, devices by sync state: as if every move went into one state',
+      'shards',
+      SYNC_STATE_SHARDS,
+      perSecond * index('gsi2'),
+    ),
+    partitionLoad(
+      '`COUNTERS#{t}#{0..' + (COUNTER_SHARDS - 1) + '}`',
+      'dashboard counters (`ADD` deltas)',
+      'shards',
+      COUNTER_SHARDS,
+      perSecond * tableWru('counters'),
+    ),
+    partitionLoad(
+      '`awaiting#{0..' + (AWAITING_SHARDS - 1) + '}`',
+      'gsi5, devices owing an answer to a push',
+      'shards',
+      AWAITING_SHARDS,
+      perSecond * index('gsi5'),
+    ),
+    partitionLoad(
+      '`BUDGET#{t}#{minute}`',
+      'the push budget: one conditional `ADD` per batch of pushes',
+      'one key',
+      1,
+      perSecond * tableWru('push-budget'),
+    ),
+  ];
 }
 
 export function scaleOnPaper(
@@ -244,6 +355,7 @@ export function scaleOnPaper(
     (s, [, v]) => s + v.wru - Object.values(v.indexWru).reduce((x, y) => x + y, 0),
     0,
   );
+  const partitions = partitionLoads(resync, perSecond, logTableWru);
   return {
     devices,
     pushCapPerMinute,
@@ -261,9 +373,7 @@ export function scaleOnPaper(
     wruPerSecond: perSecond * resync.perDevice.wru,
     rruPerSecond: perSecond * resync.perDevice.rru,
     logWritesPerSecond: perSecond * logWrites,
-    logWruPerSecondOnTenantKey: perSecond * logTableWru,
-    gsi2WruPerSecond: perSecond * (resync.byIndexWru.gsi2 ?? 0),
-    counterWritesPerSecondPerShard: (perSecond * (resync.byKind.counters?.writes ?? 0)) / COUNTER_SHARDS,
-    awaitingWritesPerSecondPerShard: (perSecond * (resync.byIndexWru.gsi5 ?? 0)) / AWAITING_SHARDS,
+    partitions,
+    noPartitionOverLimit: partitions.every((x) => x.withinLimits),
   };
 }

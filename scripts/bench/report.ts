@@ -265,8 +265,8 @@ export function renderMarkdown(r: BenchReport): string {
       'Fewer writes per session (merge the results of one session into one write), a device item under 1 KB (the inventory in its own item, written only when it changed), and no state change for a resync that finds nothing to do would cut most of it.',
   );
   p(
-    `- **Log lines: ${f(logs.wru)} WRU (${pct(logs.wru)}) in ${f(logs.writes)} lines.** Each line is written to the Logs table and to both ALL-projection indexes (\`byDevice\`, \`byType\`): 3 WRU a line. ` +
-      'KEYS_ONLY (or a short INCLUDE list) on `byType`, and not logging routine events of a resync that changes nothing (`sync-state` twice, `device-access`, `push-sent`, a `command` line per inventory query), would remove most of it.',
+    `- **Log lines: ${f(logs.wru)} WRU (${pct(logs.wru)}) in ${f(logs.writes)} lines.** Each line is written to the Logs table, to \`byDevice\` (ALL) and to \`byTypeShard\` (keys only): 3 WRU a line while it is under 1 KB (a keys-only entry still costs a write unit: it saves storage, and units only on lines over 1 KB). ` +
+      'Not logging routine events of a resync that changes nothing (`sync-state` twice, `device-access`, `push-sent`, a `command` line per inventory query), would remove most of it.',
   );
   p(
     `- **Inventory commands: ${f(cmd.wru)} WRU (${pct(cmd.wru)}).** Each query is put, updated (Sent) and deleted: 3 writes. The read-only queries of a resync could be handed out without being stored, or stored as one item.`,
@@ -294,7 +294,7 @@ export function renderMarkdown(r: BenchReport): string {
   p(
     `Lambda duration = measured server CPU × ${f(Math.max(1, a.fullVcpuMemoryMb / a.lambdaMemoryMb), 2)} (a ${a.lambdaMemoryMb} MB function gets ${a.lambdaMemoryMb}/${a.fullVcpuMemoryMb} of a vCPU; this machine's core is taken as equal to a Graviton vCPU) ` +
       `+ ${a.dynamoLatencyMs} ms per DynamoDB call (made one after another) + 0.5 ms per invocation (1 ms billing steps), at ${a.lambdaMemoryMb} MB (apple, admin and jobs have 1024 MB; android and the workers 512: this overstates them). ` +
-      `CloudWatch: ${a.logBytesPerInvocation} B per invocation. Storage: the device item (${i(a.deviceItemBytes)} B) with ${a.deviceIndexEntries} index entries, and ${a.logRetentionMonths} months of log lines in ${a.logCopies} copies (table + 2 ALL indexes), ${a.itemOverheadBytes} B overhead per stored item.`,
+      `CloudWatch: ${a.logBytesPerInvocation} B per invocation. Storage: the device item (${i(a.deviceItemBytes)} B) with ${a.deviceIndexEntries} index entries, and ${a.logRetentionMonths} months of log lines in ${a.logCopies} copies${a.logKeyEntryBytes ? ` (the table and byDevice) plus a ${a.logKeyEntryBytes} B key entry in byTypeShard` : ''}, ${a.itemOverheadBytes} B overhead per stored item.`,
   );
   p();
   p(
@@ -463,26 +463,46 @@ export function renderMarkdown(r: BenchReport): string {
   p(
     `- **DynamoDB throughput.** During the resync: ${i(s.wruPerSecond)} WRU/s and ${i(s.rruPerSecond)} RRU/s on the Main and Logs tables together. ` +
       'An on-demand table serves up to double its previous peak at once, and a new one about 4,000 WRU/s and 12,000 RRU/s; above that it scales over minutes. ' +
-      'Each partition serves at most 1,000 WRU/s and 3,000 RRU/s, so what matters is how the writes spread over keys:',
+      'Each partition serves at most 1,000 WRU/s and 3,000 RRU/s, so what matters is how the writes spread over keys.',
   );
+  p();
   p(
-    `  - Device items (\`DEVICE#{t}#{id}\`) and command items share the device's partition key: spread over a million keys, no hot key.`,
+    `Every partition key pattern the resync writes, at ${f(s.sessionsPerSecond, 0)} sessions/s (the busiest partition of each; docs/architecture.md "Hot keys"). ` +
+      'A sharded pattern is charged as if all its writes went to one list (every log line of one type, every move into one sync state), and a per-device key a whole resync within one second: both upper bounds.',
   );
+  p();
   p(
-    `  - **Logs table, partition key = tenant** (\`{t}\`): every log line of the tenant lands on one partition key, ${i(s.logWritesPerSecond)} lines/s = **${i(s.logWruPerSecondOnTenantKey)} WRU/s on one key** (plus the same again in \`byType\`, keyed \`{t}#{type}\`). ` +
-      `${s.logWruPerSecondOnTenantKey > 1000 ? 'Over' : 'Close to'} the 1,000 WRU/s a partition takes; DynamoDB splits a hot key by sort key, but the sort key is time-ordered, so the newest range stays the hot one. Spreading the table key (e.g. \`{t}#{day}#{shard}\`) would remove it.`,
+    table(
+      [
+        'partition key',
+        'what',
+        'spread',
+        'WRU/s (all)',
+        'busiest partition WRU/s',
+        'busiest partition RRU/s',
+        'within 1,000 WRU/s and 3,000 RRU/s',
+      ],
+      s.partitions.map((x) => [
+        x.key,
+        x.what,
+        x.spread === 'shards' ? `${x.partitions} shards` : x.spread,
+        x.spread === 'per device' ? '—' : i(x.wruPerSecond),
+        f(x.wruPerPartition, 1),
+        f(x.rruPerPartition, 1),
+        x.withinLimits ? 'yes' : '**no**',
+      ]),
+    ),
   );
+  p();
+  const hottest = [...s.partitions].sort((a, b) => b.wruPerPartition - a.wruPerPartition)[0];
   p(
-    `  - gsi2 (\`{t}#sync#{state}\`): every device moves out of and back into \`Synchronized\`: ${i(s.gsi2WruPerSecond)} WRU/s on a handful of index keys (a GSI partition takes 1,000 WRU/s too; a throttled GSI throttles the table's writes).`,
+    `**No partition over its limit: ${s.noPartitionOverLimit ? 'met' : 'not met'}** (busiest: ${hottest.key}, ${f(hottest.wruPerPartition, 0)} WRU/s, ${f((hottest.wruPerPartition / 1000) * 100, 0)} % of a partition). ` +
+      'The sharded lists are read back by merging their shards (lambdas/adapters/dynamodb/shards.ts): a page of a tenant’s logs or of a sync state queries each shard once, in parallel, for a little more than its share of the page, and again only when its share runs out; the cursor carries where the list stands in each shard. ' +
+      'The indexes not in the table (gsi1 by tenant, gsi3 by template, gsi4 by registration state) are not written by a resync: their keys do not change and they project keys only. The fan-out reads gsi4 (`{t}#reg#Checked-In`) in pages of 500 keys, a few RRU/s.',
   );
+  p();
   p(
-    `  - Dashboard counters: ${f(s.counterWritesPerSecondPerShard, 0)} writes/s on each of the ${8} counter shards (\`COUNTERS#{t}#{0..7}\`); gsi5 (\`awaiting#{0..7}\`, AWAITING_SHARDS): ${f(s.awaitingWritesPerSecondPerShard, 0)} WRU/s per shard. Both comfortable.`,
-  );
-  p(
-    `  - The push budget item (\`BUDGET#{t}#{minute}\`) takes one conditional ADD per batch of up to 100 pushes: a few per second.`,
-  );
-  p(
-    `- **Storage.** ${f(cost.lines.find((l) => l.service === 'DynamoDB storage')!.usd * 1_000_000, 0)} USD a month for a million devices, almost all of it the 90 days of log lines in three copies.`,
+    `- **Storage.** ${f(cost.lines.find((l) => l.service === 'DynamoDB storage')!.usd * 1_000_000, 0)} USD a month for a million devices, almost all of it the 90 days of log lines (each whole in the table and in byDevice, its keys in byTypeShard).`,
   );
   p();
   for (const line of r.pushBacklog ? renderPushBacklog(r.pushBacklog.measured, r.pushBacklog.paper) : []) p(line);

@@ -1,5 +1,6 @@
 import type { Template } from 'aws-cdk-lib/assertions';
 import { Match } from 'aws-cdk-lib/assertions';
+import { tableDefinitions } from '../../lambdas/adapters/dynamodb/tables';
 import { build, templates } from './stacks';
 
 describe('DataStack', () => {
@@ -42,19 +43,32 @@ describe('DataStack', () => {
     t.hasResourceProperties('AWS::DynamoDB::Table', tableWith([1, 2, 3, 4, 5].map(gsi)));
   });
 
-  it('Logs: byDevice (deviceKey/sk) and byType (typeKey/sk), projection ALL', () => {
-    const idx = (name: string, pk: string) => ({
+  it('Logs: byDevice (deviceKey/sk, ALL), sharded byTypeShard (typeShardKey/sk, KEYS_ONLY) and the retired byType', () => {
+    const idx = (name: string, pk: string, projection: string) => ({
       IndexName: name,
       KeySchema: [
         { AttributeName: pk, KeyType: 'HASH' },
         { AttributeName: 'sk', KeyType: 'RANGE' },
       ],
-      Projection: { ProjectionType: 'ALL' },
+      Projection: { ProjectionType: projection },
     });
     t.hasResourceProperties(
       'AWS::DynamoDB::Table',
-      tableWith([idx('byDevice', 'deviceKey'), idx('byType', 'typeKey')]),
+      tableWith([
+        idx('byDevice', 'deviceKey', 'ALL'),
+        idx('byTypeShard', 'typeShardKey', 'KEYS_ONLY'),
+        idx('byType', 'typeKey', 'ALL'),
+      ]),
     );
+  });
+
+  it('declares every index local mode creates (lambdas/adapters/dynamodb/tables.ts) with the same keys and projection', () => {
+    const deployed = Object.values(t.findResources('AWS::DynamoDB::Table')).flatMap(
+      (r) => r.Properties.GlobalSecondaryIndexes as object[],
+    );
+    for (const def of tableDefinitions({ main: 'Main', logs: 'Logs' })) {
+      for (const index of def.GlobalSecondaryIndexes ?? []) expect(deployed).toContainEqual(index);
+    }
   });
 
   it('uses the AWS managed key for tables (no customer key in SSESpecification)', () => {

@@ -7,6 +7,14 @@ import type { Command, Device, Page } from '../../domain/types';
 import { AWAITING_SHARDS, type CommandStore, type DeviceFilter, type DeviceLink, type DeviceStore } from '../../ports';
 import { batchGet, type Dynamo, isConditionFailed, queryPages, strip } from './client';
 import { type CursorCodec, cursorScope } from './cursor';
+import {
+  cursorKey,
+  mergePartitions,
+  positionsFrom,
+  SYNC_STATE_SHARDS,
+  syncStateKey,
+  syncStatePartition,
+} from './shards';
 import { INVENTORY_ATTRIBUTE, packInventory, unpackInventory } from './stored-inventory';
 
 const devicePk = (tenantId: string, id: string) => `DEVICE#${tenantId}#${id}`;
@@ -20,7 +28,7 @@ function deviceIndexKeys(d: Device): Record<string, string> {
   const keys: Record<string, string> = {
     gsi1pk: `${d.tenantId}#devices`,
     gsi1sk: d.id,
-    gsi2pk: `${d.tenantId}#sync#${d.syncState}`,
+    gsi2pk: syncStateKey(d.tenantId, d.syncState, d.id),
     gsi2sk: d.id,
     gsi4pk: `${d.tenantId}#reg#${d.registrationState}`,
     gsi4sk: d.id,
@@ -138,13 +146,13 @@ export class DynamoDeviceStore implements DeviceStore {
 
   async list(tenantId: string, filter: DeviceFilter, cursor?: string, limit = 100): Promise<Page<Device>> {
     // The most selective index first; the rest of the filter is applied to the fetched devices.
+    if (filter.syncState && !filter.templateId)
+      return this.listBySyncState(tenantId, filter.syncState, filter, cursor, limit);
     const [index, pk] = filter.templateId
       ? ['gsi3', `${tenantId}#tpl#${filter.templateId}`]
-      : filter.syncState
-        ? ['gsi2', `${tenantId}#sync#${filter.syncState}`]
-        : filter.registrationState
-          ? ['gsi4', `${tenantId}#reg#${filter.registrationState}`]
-          : ['gsi1', `${tenantId}#devices`];
+      : filter.registrationState
+        ? ['gsi4', `${tenantId}#reg#${filter.registrationState}`]
+        : ['gsi1', `${tenantId}#devices`];
     const scope = cursorScope('devices', tenantId, filter);
     // Index pages whose devices all fail the rest of the filter are read through: a page comes
     // back empty only when the list is at its end (docs/api.md "Paging").
@@ -168,6 +176,55 @@ export class DynamoDeviceStore implements DeviceStore {
       const items = devices.map(deviceFromItem).filter((d) => matchesFilter(d, filter));
       startKey = out.LastEvaluatedKey;
       if (items.length > 0 || !startKey) return { items, cursor: await this.cursors.encode(scope, startKey) };
+    }
+  }
+
+  /** gsi2 is sharded (shards.ts): the devices of a state come from its SYNC_STATE_SHARDS partitions, merged by id. */
+  private async listBySyncState(
+    tenantId: string,
+    syncState: string,
+    filter: DeviceFilter,
+    cursor: string | undefined,
+    limit: number,
+  ): Promise<Page<Device>> {
+    const scope = cursorScope('devices', tenantId, filter);
+    const shards = Array.from({ length: SYNC_STATE_SHARDS }, (_, shard) =>
+      syncStatePartition(tenantId, syncState, shard),
+    );
+    // A deployment updated from before the sharded keys keeps a device under its unsharded key
+    // until the device's next write: read that key too (docs/operations.md "Upgrading").
+    shards.push(`${tenantId}#sync#${syncState}`);
+    const partitions = shards.map((gsi2pk) => ({
+      read: async (after: string | undefined, n: number) => {
+        const out = await this.db.doc.send(
+          new QueryCommand({
+            TableName: this.db.tables.main,
+            IndexName: 'gsi2',
+            KeyConditionExpression: 'gsi2pk = :pk',
+            ExpressionAttributeValues: { ':pk': gsi2pk },
+            ExclusiveStartKey:
+              after === undefined ? undefined : { gsi2pk, gsi2sk: after, pk: devicePk(tenantId, after), sk: 'DEVICE' },
+            Limit: n,
+          }),
+        );
+        return { items: out.Items ?? [], last: out.LastEvaluatedKey ? String(out.LastEvaluatedKey.gsi2sk) : undefined };
+      },
+    }));
+    let positions = positionsFrom(await this.cursors.decode(scope, cursor), partitions.length);
+    // As in list(): a page comes back empty only when the list is at its end.
+    for (;;) {
+      const page = await mergePartitions(partitions, (k) => String(k.gsi2sk), 'asc', positions, limit);
+      // A device moving to its sharded key may show under both for a moment: next to each other in id order.
+      const ids = page.items.map((k) => String(k.gsi2sk)).filter((id, i, all) => id !== all[i - 1]);
+      const devices = await batchGet<Record<string, unknown>>(
+        this.db,
+        this.db.tables.main,
+        ids.map((id) => ({ pk: devicePk(tenantId, id), sk: 'DEVICE' })),
+      );
+      const items = devices.map(deviceFromItem).filter((d) => matchesFilter(d, filter));
+      positions = page.positions;
+      if (items.length > 0 || !positions)
+        return { items, cursor: positions && (await this.cursors.encode(scope, cursorKey(positions))) };
     }
   }
 

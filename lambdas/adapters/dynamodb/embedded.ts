@@ -3,7 +3,8 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, RequestListener, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { CreateTableCommand, DynamoDBClient, ListTablesCommand, waitUntilTableExists } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
+import { createTable, upgradeLocalData } from './local-upgrade';
 import { type TableNames, tableDefinitions } from './tables';
 
 // dynalite ships no types.
@@ -84,12 +85,17 @@ function requireAccessKey(server: Server, accessKeyId: string): void {
   });
 }
 
-/** Creates the tables that do not exist yet (idempotent: a restart keeps the data). */
+/**
+ * Creates the tables that do not exist yet (idempotent: a restart keeps the data) and brings data
+ * written by an earlier version up to the current key design (local-upgrade.ts).
+ */
 export async function ensureTables(client: DynamoDBClient, names: TableNames): Promise<void> {
   const existing = new Set((await client.send(new ListTablesCommand({}))).TableNames ?? []);
+  const created = new Set<string>();
   for (const def of tableDefinitions(names)) {
     if (existing.has(def.TableName!)) continue;
-    await client.send(new CreateTableCommand(def));
-    await waitUntilTableExists({ client, maxWaitTime: 30, minDelay: 1 }, { TableName: def.TableName! });
+    await createTable(client, def);
+    created.add(def.TableName!);
   }
+  await upgradeLocalData(client, names, created);
 }

@@ -4,10 +4,70 @@ import { createHash } from 'node:crypto';
 import { DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { type Alarm, LOG_RETENTION_SECONDS, type LogItem, type Page } from '../../domain/types';
 import { timeOrderedId } from '../../ids';
-import { pages } from '../../paging';
 import type { AlarmStore, Clock, CounterStore, LogQuery, LogStore, PushBudgetStore } from '../../ports';
 import { batchGet, type Dynamo, isConditionFailed, strip } from './client';
 import { type CursorCodec, cursorScope } from './cursor';
+import { cursorKey, LOG_SHARDS, logShard, mergePartitions, positionsFrom } from './shards';
+
+const logPartition = (tenantId: string, shard: number) => `${tenantId}#${shard}`;
+const typePartition = (tenantId: string, type: string, shard: number) => `${tenantId}#${type}#${shard}`;
+
+/** The stored form of a log line: its keys (docs/architecture.md "Logs table") and its fields. */
+export function logItemRecord(item: LogItem): Record<string, unknown> {
+  const shard = logShard(item.id);
+  return {
+    ...item,
+    pk: logPartition(item.tenantId, shard),
+    sk: `${item.at}#${item.id}`,
+    typeShardKey: typePartition(item.tenantId, item.type, shard),
+    ...(item.deviceId ? { deviceKey: `${item.tenantId}#${item.deviceId}` } : {}),
+  };
+}
+
+function logFromRecord(record: Record<string, unknown>): LogItem {
+  const { typeKey: _t, typeShardKey: _s, deviceKey: _d, ...rest } = strip<Record<string, unknown>>(record);
+  return rest as unknown as LogItem;
+}
+
+/** The log id at the end of a sort key `{at}#{id}`. */
+const idOfSortKey = (sk: string) => sk.slice(sk.lastIndexOf('#') + 1);
+
+/** Where a list of logs lives: one byDevice partition, or the LOG_SHARDS shards of the table or of byTypeShard. */
+interface LogPartition {
+  index?: string;
+  keyName: string;
+  keyValue: string;
+  /** The ExclusiveStartKey just after the line of sort key `sk`. */
+  startKey: (sk: string) => Record<string, unknown>;
+}
+
+function logPartitions(tenantId: string, deviceId: string | undefined, type: string | undefined): LogPartition[] {
+  if (deviceId) {
+    const deviceKey = `${tenantId}#${deviceId}`;
+    return [
+      {
+        index: 'byDevice',
+        keyName: 'deviceKey',
+        keyValue: deviceKey,
+        startKey: (sk) => ({ deviceKey, pk: logPartition(tenantId, logShard(idOfSortKey(sk))), sk }),
+      },
+    ];
+  }
+  const shards = Array.from({ length: LOG_SHARDS }, (_, shard) => shard);
+  if (type) {
+    return shards.map((shard) => ({
+      index: 'byTypeShard',
+      keyName: 'typeShardKey',
+      keyValue: typePartition(tenantId, type, shard),
+      startKey: (sk) => ({ typeShardKey: typePartition(tenantId, type, shard), pk: logPartition(tenantId, shard), sk }),
+    }));
+  }
+  return shards.map((shard) => ({
+    keyName: 'pk',
+    keyValue: logPartition(tenantId, shard),
+    startKey: (sk) => ({ pk: logPartition(tenantId, shard), sk }),
+  }));
+}
 
 export class DynamoLogStore implements LogStore {
   constructor(
@@ -19,89 +79,98 @@ export class DynamoLogStore implements LogStore {
   async append(input: Omit<LogItem, 'id' | 'expiresAt'> & { id?: string }): Promise<LogItem> {
     const id = input.id ?? timeOrderedId(new Date(input.at));
     const item: LogItem = { ...input, id, expiresAt: Math.floor(Date.parse(input.at) / 1000) + LOG_RETENTION_SECONDS };
-    await this.db.doc.send(
-      new PutCommand({
-        TableName: this.db.tables.logs,
-        Item: {
-          pk: item.tenantId,
-          sk: `${item.at}#${id}`,
-          typeKey: `${item.tenantId}#${item.type}`,
-          ...(item.deviceId ? { deviceKey: `${item.tenantId}#${item.deviceId}` } : {}),
-          ...item,
-        },
-      }),
-    );
+    await this.db.doc.send(new PutCommand({ TableName: this.db.tables.logs, Item: logItemRecord(item) }));
     return item;
   }
 
+  /**
+   * A device's logs come from one byDevice partition; a tenant's logs, and its logs of a type, from
+   * the LOG_SHARDS partitions of the table or of byTypeShard, merged newest first (shards.ts).
+   * byTypeShard holds keys only: a page's lines are read with one BatchGetItem per 100.
+   */
   async query(tenantId: string, q: LogQuery, cursor?: string, limit = 100): Promise<Page<LogItem>> {
-    const [index, keyName, keyValue] = q.deviceId
-      ? ['byDevice', 'deviceKey', `${tenantId}#${q.deviceId}`]
-      : q.type
-        ? ['byType', 'typeKey', `${tenantId}#${q.type}`]
-        : [undefined, 'pk', tenantId];
-    const names: Record<string, string> = { '#k': keyName, '#exp': 'expiresAt' };
-    const values: Record<string, unknown> = { ':k': keyValue, ':now': Math.floor(this.clock.now().getTime() / 1000) };
-    let keyCondition = '#k = :k';
-    // Sort keys are `${at}#${id}`: '#' < any digit, '~' > any id character.
-    if (q.from && q.to) {
-      keyCondition += ' AND sk BETWEEN :from AND :to';
-      values[':from'] = q.from;
-      values[':to'] = `${q.to}~`;
-    } else if (q.from) {
-      keyCondition += ' AND sk >= :from';
-      values[':from'] = q.from;
-    } else if (q.to) {
-      keyCondition += ' AND sk <= :to';
-      values[':to'] = `${q.to}~`;
-    }
-    const filters = ['#exp > :now'];
-    if (q.type && index !== 'byType') {
-      filters.push('#type = :type');
-      names['#type'] = 'type';
-      values[':type'] = q.type;
-    }
-    if (q.severity) {
-      filters.push('severity = :sev');
-      values[':sev'] = q.severity;
-    }
-    if (q.q) {
-      filters.push('(contains(#msg, :q) OR contains(#event, :q))');
-      names['#msg'] = 'message';
-      names['#event'] = 'event';
-      values[':q'] = q.q;
-    }
-
-    // A filtered page may come back short; keep reading until the page is full or the data ends.
-    const items: LogItem[] = [];
+    const nowSeconds = Math.floor(this.clock.now().getTime() / 1000);
+    // A device's lines are filtered by type in its own partition; without a device, byTypeShard.
+    const type = q.deviceId ? undefined : q.type;
+    const byType = type !== undefined;
+    const partitions = logPartitions(tenantId, q.deviceId, type);
     const scope = cursorScope('logs', tenantId, q);
-    let last: Record<string, unknown> | undefined;
-    const readPage = async (start: Record<string, unknown> | undefined) => {
-      const out = await this.db.doc.send(
-        new QueryCommand({
-          TableName: this.db.tables.logs,
-          IndexName: index,
-          KeyConditionExpression: keyCondition,
-          FilterExpression: filters.join(' AND '),
-          ExpressionAttributeNames: names,
-          ExpressionAttributeValues: values,
-          ScanIndexForward: false,
-          ExclusiveStartKey: start,
-          Limit: limit - items.length,
-        }),
-      );
-      return { items: out.Items ?? [], cursor: out.LastEvaluatedKey };
-    };
-    for await (const page of pages(readPage, await this.cursors.decode(scope, cursor))) {
-      items.push(
-        ...page.items
-          .map((i) => strip<LogItem>(i))
-          .map(({ typeKey: _t, deviceKey: _d, ...rest }: LogItem & { typeKey?: string; deviceKey?: string }) => rest),
-      );
-      last = page.cursor;
-      if (items.length >= limit) break;
+    let positions = positionsFrom(await this.cursors.decode(scope, cursor), partitions.length);
+    const names: Record<string, string> = {};
+    const values: Record<string, string | number> = {};
+    // Sort keys are `${at}#${id}`: '#' < any digit, '~' > any id character. Lines older than the
+    // retention are never read (TTL may not have deleted them yet).
+    const oldest = new Date((nowSeconds - LOG_RETENTION_SECONDS) * 1000).toISOString();
+    values[':from'] = q.from && q.from > oldest ? q.from : oldest;
+    let keyCondition = '#k = :k AND sk >= :from';
+    if (q.to) {
+      keyCondition = '#k = :k AND sk BETWEEN :from AND :to';
+      values[':to'] = `${q.to}~`;
+      // A range wholly before the retention (or reversed) holds nothing; DynamoDB would refuse it.
+      if (values[':to'] < values[':from']) return { items: [] };
     }
-    return { items, cursor: await this.cursors.encode(scope, last) };
+    // byTypeShard projects keys only: its lines are filtered once read (`keep`).
+    const filters: string[] = [];
+    if (!byType) {
+      filters.push('#exp > :now');
+      names['#exp'] = 'expiresAt';
+      values[':now'] = nowSeconds;
+      if (q.type) {
+        filters.push('#type = :type');
+        names['#type'] = 'type';
+        values[':type'] = q.type;
+      }
+      if (q.severity) {
+        filters.push('severity = :sev');
+        values[':sev'] = q.severity;
+      }
+      if (q.q) {
+        filters.push('(contains(#msg, :q) OR contains(#event, :q))');
+        names['#msg'] = 'message';
+        names['#event'] = 'event';
+        values[':q'] = q.q;
+      }
+    }
+    const keep = (l: LogItem) =>
+      l.expiresAt > nowSeconds &&
+      (!q.severity || l.severity === q.severity) &&
+      (!q.q || !!l.message?.includes(q.q) || !!l.event?.includes(q.q));
+
+    const readers = partitions.map((p) => ({
+      read: async (after: string | undefined, n: number) => {
+        const out = await this.db.doc.send(
+          new QueryCommand({
+            TableName: this.db.tables.logs,
+            IndexName: p.index,
+            KeyConditionExpression: keyCondition,
+            FilterExpression: filters.length ? filters.join(' AND ') : undefined,
+            ExpressionAttributeNames: { ...names, '#k': p.keyName },
+            ExpressionAttributeValues: { ...values, ':k': p.keyValue },
+            ScanIndexForward: false,
+            ExclusiveStartKey: after === undefined ? undefined : p.startKey(after),
+            Limit: n,
+          }),
+        );
+        return { items: out.Items ?? [], last: out.LastEvaluatedKey ? String(out.LastEvaluatedKey.sk) : undefined };
+      },
+    }));
+
+    const items: LogItem[] = [];
+    while (items.length < limit) {
+      const page = await mergePartitions(readers, (r) => String(r.sk), 'desc', positions, limit - items.length);
+      const records = byType
+        ? await batchGet<Record<string, unknown>>(
+            this.db,
+            this.db.tables.logs,
+            page.items.map((k) => ({ pk: String(k.pk), sk: String(k.sk) })),
+          )
+        : page.items;
+      const lines = records.map(logFromRecord);
+      items.push(...(byType ? lines.filter(keep) : lines));
+      positions = page.positions;
+      if (!positions) break;
+    }
+    return { items, cursor: positions && (await this.cursors.encode(scope, cursorKey(positions))) };
   }
 }
 

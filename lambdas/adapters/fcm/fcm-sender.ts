@@ -2,10 +2,10 @@
 // messages with high Android priority (the agent wakes and calls /connect; no notification shown).
 import { createHash } from 'node:crypto';
 import type { Agent } from 'node:https';
+import type * as FirebaseApp from 'firebase-admin/app';
 import type { App } from 'firebase-admin/app';
-import { deleteApp, initializeApp } from 'firebase-admin/app';
+import type * as FirebaseMessaging from 'firebase-admin/messaging';
 import type { Messaging, TokenMessage } from 'firebase-admin/messaging';
-import { getMessaging } from 'firebase-admin/messaging';
 import { DomainError } from '../../domain/errors';
 import type { PushCredentialError, PushOutcome, PushSender, PushTarget } from '../../ports';
 import { readServiceAccount } from '../../protocol/android/service-account';
@@ -56,6 +56,13 @@ interface TenantApp {
   credential: ServiceAccountCredential;
 }
 
+let firebase: Promise<[typeof FirebaseApp, typeof FirebaseMessaging]> | undefined;
+/** firebase-admin (with google-auth-library, ~0.3 MB) loads at the first FCM push: most pushes go to APNs. */
+const loadFirebase = () => {
+  firebase ??= Promise.all([import('firebase-admin/app'), import('firebase-admin/messaging')]);
+  return firebase;
+};
+
 /** firebase-admin app names are process-global: keep each sender's apart. */
 let instances = 0;
 
@@ -73,7 +80,7 @@ export class FcmSender implements PushSender {
     if (!json) return credential('no FCM service account uploaded');
     let tenant: TenantApp;
     try {
-      tenant = this.appFor(tenantId, json);
+      tenant = await this.appFor(tenantId, json);
     } catch (err) {
       if (err instanceof DomainError) return credential(err.message);
       throw err;
@@ -102,6 +109,8 @@ export class FcmSender implements PushSender {
   async close(): Promise<void> {
     const apps = [...this.apps.values()];
     this.apps.clear();
+    if (!apps.length) return;
+    const [{ deleteApp }] = await loadFirebase();
     await Promise.all(apps.map((a) => deleteApp(a.app).catch(() => undefined)));
   }
 
@@ -145,14 +154,18 @@ export class FcmSender implements PushSender {
   }
 
   /** The tenant's Firebase app for this service account; a new upload gets a new app. */
-  private appFor(tenantId: string, json: string): TenantApp {
+  private async appFor(tenantId: string, json: string): Promise<TenantApp> {
     const fingerprint = createHash('sha256').update(json).digest('hex').slice(0, 16);
     const existing = this.apps.get(tenantId);
     if (existing?.fingerprint === fingerprint) return existing;
     const account = readServiceAccount(json);
-    if (existing) {
+    const [{ deleteApp, initializeApp }, { getMessaging }] = await loadFirebase();
+    // Another send for this tenant may have built the app while this one waited for the module.
+    const built = this.apps.get(tenantId);
+    if (built?.fingerprint === fingerprint) return built;
+    if (built) {
       this.apps.delete(tenantId);
-      void deleteApp(existing.app).catch(() => undefined);
+      void deleteApp(built.app).catch(() => undefined);
     }
     const credential = new ServiceAccountCredential(account, this.options.httpAgent);
     const app = initializeApp(

@@ -1,7 +1,9 @@
 // The per-tenant device CA and the device certificates it issues: for a key the device made (SCEP,
 // scep.ts) or, where a tenant chose it, with a key made here (PKCS#12 in the enrollment profile).
-import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { generateKeyPair, randomBytes } from 'node:crypto';
+import { promisify } from 'node:util';
 import forge from 'node-forge';
+import { nodeSigningKey } from './sign';
 
 export interface CaMaterial {
   certPem: string;
@@ -20,15 +22,19 @@ const OID_CLIENT_AUTH = '1.3.6.1.5.5.7.3.2';
 /** Device clocks drift; a certificate valid from "now" can look not-yet-valid to them. */
 const BACKDATE_MS = 5 * 60 * 1000;
 
-/** Native key generation (node-forge's pure-JS RSA keygen takes seconds). */
-function newRsaKey(): { privateKey: forge.pki.rsa.PrivateKey; publicKey: forge.pki.rsa.PublicKey } {
-  const { privateKey } = generateKeyPairSync('rsa', {
+const generateKeyPairAsync = promisify(generateKeyPair);
+
+/**
+ * Native key generation in libuv's thread pool: node-forge's pure-JS keygen takes seconds, and the
+ * synchronous native one still held the event loop (every other request of the process) ~100 ms.
+ */
+async function newRsaKey(): Promise<{ keyPem: string; publicKey: forge.pki.rsa.PublicKey }> {
+  const { privateKey, publicKey } = await generateKeyPairAsync('rsa', {
     modulusLength: 2048,
     privateKeyEncoding: { type: 'pkcs1', format: 'pem' },
     publicKeyEncoding: { type: 'spki', format: 'pem' },
   });
-  const key = forge.pki.privateKeyFromPem(privateKey) as forge.pki.rsa.PrivateKey;
-  return { privateKey: key, publicKey: forge.pki.setRsaPublicKey(key.n, key.e) };
+  return { keyPem: privateKey, publicKey: forge.pki.publicKeyFromPem(publicKey) as forge.pki.rsa.PublicKey };
 }
 
 /** Positive, non-zero-leading 128-bit serial. */
@@ -44,8 +50,8 @@ function addYears(d: Date, years: number): Date {
   return r;
 }
 
-export function createTenantCa(tenantId: string, now: Date): CaMaterial {
-  const { privateKey, publicKey } = newRsaKey();
+export async function createTenantCa(tenantId: string, now: Date): Promise<CaMaterial> {
+  const { keyPem, publicKey } = await newRsaKey();
   const cert = forge.pki.createCertificate();
   cert.publicKey = publicKey;
   cert.serialNumber = randomSerial();
@@ -62,8 +68,8 @@ export function createTenantCa(tenantId: string, now: Date): CaMaterial {
     { name: 'keyUsage', keyCertSign: true, cRLSign: true, critical: true },
     { name: 'subjectKeyIdentifier' },
   ]);
-  cert.sign(privateKey, forge.md.sha256.create());
-  return { certPem: forge.pki.certificateToPem(cert), keyPem: forge.pki.privateKeyToPem(privateKey) };
+  cert.sign(nodeSigningKey(keyPem), forge.md.sha256.create());
+  return { certPem: forge.pki.certificateToPem(cert), keyPem };
 }
 
 /** Default lifetime of a device certificate (a tenant may set its own). */
@@ -85,7 +91,6 @@ export function issueDeviceCertificate(
   days = DEFAULT_DEVICE_CERT_DAYS,
 ): { cert: forge.pki.Certificate; notAfter: Date } {
   const caCert = forge.pki.certificateFromPem(ca.certPem);
-  const caKey = forge.pki.privateKeyFromPem(ca.keyPem);
   const cert = forge.pki.createCertificate();
   cert.publicKey = publicKey;
   cert.serialNumber = randomSerial();
@@ -106,18 +111,19 @@ export function issueDeviceCertificate(
     { name: 'subjectKeyIdentifier' },
     { name: 'authorityKeyIdentifier', keyIdentifier: caCert.generateSubjectKeyIdentifier().getBytes() },
   ]);
-  cert.sign(caKey, forge.md.sha256.create());
+  cert.sign(nodeSigningKey(ca.keyPem), forge.md.sha256.create());
   return { cert, notAfter };
 }
 
 /** A device identity made here, key included, as a PKCS#12 (the per-tenant `pkcs12` choice). */
-export function issueDeviceIdentity(
+export async function issueDeviceIdentity(
   ca: CaMaterial,
   subject: DeviceCertificateSubject,
   now: Date,
   days = DEFAULT_DEVICE_CERT_DAYS,
-): DeviceIdentity {
-  const { privateKey, publicKey } = newRsaKey();
+): Promise<DeviceIdentity> {
+  const { keyPem, publicKey } = await newRsaKey();
+  const privateKey = forge.pki.privateKeyFromPem(keyPem) as forge.pki.rsa.PrivateKey;
   const { cert, notAfter } = issueDeviceCertificate(ca, publicKey, subject, now, days);
   const commonName = subject.device;
 

@@ -1,6 +1,8 @@
 // XML property lists in and out. Devices send XML plists, read by our own linear reader
-// (plist-reader.ts: plist@3's parser is exponential in the nesting depth); we build with plist@3.
-import plist from 'plist';
+// (plist-reader.ts: plist@3's parser is exponential in the nesting depth); we build with plist@3's
+// builder alone (its index also loads the parser and with it @xmldom/xmldom, which we never use).
+import type { PlistValue } from 'plist';
+import { build } from 'plist/lib/build';
 import { MalformedPlistError, readXmlPlist } from './plist-reader';
 
 export { MalformedPlistError, PLIST_LIMITS, PlistTooComplexError } from './plist-reader';
@@ -38,5 +40,5 @@ function clean(value: unknown): unknown {
 
 /** Builds an XML plist. Buffers become `<data>`, integers `<integer>`, Dates `<date>`. */
 export function buildPlist(obj: Record<string, unknown>): string {
-  return plist.build(clean(obj) as plist.PlistValue);
+  return build(clean(obj) as PlistValue);
 }

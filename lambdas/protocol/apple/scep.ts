@@ -1,13 +1,27 @@
 // SCEP (RFC 8894): the device makes its own key, the tenant CA signs its request (docs/apple.md §SCEP).
-// Libraries do the cryptography: pkijs the SignedData (it can carry SCEP's own signed attributes,
-// which node-forge cannot), node-forge the EnvelopedData (RSA PKCS#1 v1.5 key transport, which
+// Libraries do the cryptography: cms.ts reads and checks a signed message (as for Mdm-Signature),
+// pkijs builds the CertRep's SignedData (it can carry SCEP's own signed attributes, which
+// node-forge cannot), node-forge the EnvelopedData (RSA PKCS#1 v1.5 key transport, which
 // WebCrypto and so pkijs lack), the PKCS#10 request and the certificate. Written here by hand: only
 // the SCEP attribute OIDs and their PrintableString / OCTET STRING values.
 import { createHash, randomBytes, webcrypto } from 'node:crypto';
 import * as asn1js from 'asn1js';
 import forge from 'node-forge';
 import * as pkijs from 'pkijs';
-import { ensureEngine, readSignedData, toArrayBuffer, verifySigner } from './signature';
+import { octetsOf, readSignedData, type SignedData, signedAttribute, type Tlv, textOf, verifySigner } from './cms';
+
+let engineReady = false;
+function ensureEngine(): void {
+  if (engineReady) return;
+  // pkijs looks for a WebCrypto engine; Node has one but not as `self.crypto`.
+  type EngineCrypto = ConstructorParameters<typeof pkijs.CryptoEngine>[0]['crypto'];
+  pkijs.setEngine('node', new pkijs.CryptoEngine({ name: 'node', crypto: webcrypto as unknown as EngineCrypto }));
+  engineReady = true;
+}
+
+function toArrayBuffer(b: Buffer): ArrayBuffer {
+  return b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength) as ArrayBuffer;
+}
 
 /** What GetCACaps answers (one per line). */
 export const SCEP_CA_CAPS = ['AES', 'POSTPKIOperation', 'Renewal', 'SHA-256'] as const;
@@ -126,15 +140,14 @@ export async function signScepMessage(o: {
   return Buffer.from(info.toSchema().toBER(false));
 }
 
-function attributeValue(attrs: pkijs.Attribute[], type: string): asn1js.BaseBlock | undefined {
-  return attrs.find((x) => x.type === type)?.values[0] as asn1js.BaseBlock | undefined;
-}
-const stringOf = (v: asn1js.BaseBlock | undefined): string | undefined =>
-  v && 'valueBlock' in v && typeof (v.valueBlock as { value?: unknown }).value === 'string'
-    ? String((v.valueBlock as unknown as { value: string }).value)
-    : undefined;
-const bytesOf = (v: asn1js.BaseBlock | undefined): Buffer | undefined =>
-  v instanceof asn1js.OctetString ? Buffer.from(v.valueBlock.valueHexView) : undefined;
+const stringOf = (v: Tlv | undefined): string | undefined => (v ? textOf(v) : undefined);
+const bytesOf = (v: Tlv | undefined): Buffer | undefined => {
+  try {
+    return v ? octetsOf(v) : undefined;
+  } catch {
+    return undefined;
+  }
+};
 
 /**
  * Reads a signed SCEP message and checks its signature with the certificate it carries (the
@@ -142,40 +155,37 @@ const bytesOf = (v: asn1js.BaseBlock | undefined): Buffer | undefined =>
  * Throws ScepMessageError when it is not one.
  */
 export async function readScepMessage(der: Buffer): Promise<SignedScepMessage> {
-  ensureEngine();
-  let signed: pkijs.SignedData;
+  let signed: SignedData;
   try {
     signed = readSignedData(der);
   } catch (e) {
     throw new ScepMessageError(`not a CMS SignedData: ${(e as Error).message}`);
   }
   if (signed.signerInfos.length !== 1) throw new ScepMessageError(`${signed.signerInfos.length} signers, expected 1`);
-  const eContent = signed.encapContentInfo.eContent;
-  if (!eContent) throw new ScepMessageError('no signed content');
-  const bytes = Buffer.from(eContent.getValue());
-  const content = bytes.length > 0 ? bytes : undefined;
-  let signerCert: pkijs.Certificate | undefined;
+  if (!signed.content) throw new ScepMessageError('no signed content');
+  const content = signed.content.length > 0 ? signed.content : undefined;
+  let signerCertDer: Buffer | undefined;
   try {
-    signerCert = await verifySigner(signed);
+    signerCertDer = verifySigner(signed);
   } catch (e) {
     throw new ScepMessageError(`signature does not verify: ${(e as Error).message}`);
   }
-  if (!signerCert) throw new ScepMessageError('no signer certificate');
-  const attrs = signed.signerInfos[0].signedAttrs?.attributes ?? [];
-  const messageType = stringOf(attributeValue(attrs, OID.messageType));
-  const transactionId = stringOf(attributeValue(attrs, OID.transactionId));
+  if (!signerCertDer) throw new ScepMessageError('no signer certificate');
+  const si = signed.signerInfos[0];
+  const messageType = stringOf(signedAttribute(si, OID.messageType));
+  const transactionId = stringOf(signedAttribute(si, OID.transactionId));
   if (!messageType || !transactionId) throw new ScepMessageError('messageType or transactionID missing');
   return {
     attributes: {
       messageType,
       transactionId,
-      senderNonce: bytesOf(attributeValue(attrs, OID.senderNonce)),
-      recipientNonce: bytesOf(attributeValue(attrs, OID.recipientNonce)),
-      pkiStatus: stringOf(attributeValue(attrs, OID.pkiStatus)),
-      failInfo: stringOf(attributeValue(attrs, OID.failInfo)),
+      senderNonce: bytesOf(signedAttribute(si, OID.senderNonce)),
+      recipientNonce: bytesOf(signedAttribute(si, OID.recipientNonce)),
+      pkiStatus: stringOf(signedAttribute(si, OID.pkiStatus)),
+      failInfo: stringOf(signedAttribute(si, OID.failInfo)),
     },
     content,
-    signerCertDer: Buffer.from(signerCert.toSchema().toBER(false)),
+    signerCertDer,
   };
 }
 

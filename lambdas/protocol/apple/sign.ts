@@ -6,10 +6,11 @@ import forge from 'node-forge';
 import { unprocessable } from '../../domain/errors';
 
 /**
- * forge builds the CMS; the RSA operation runs in node:crypto (forge's pure-JS RSA is ~20x
- * slower). Same bytes: PKCS#1 v1.5 over the DigestInfo, as forge's own key.sign() does.
+ * forge builds the CMS (and ca.ts the certificates); the RSA operation runs in node:crypto (forge's
+ * pure-JS RSA is ~20x slower). Same bytes: PKCS#1 v1.5 over the DigestInfo, as forge's own
+ * key.sign() does.
  */
-function nodeSigningKey(keyPem: string): forge.pki.rsa.PrivateKey {
+export function nodeSigningKey(keyPem: string): forge.pki.rsa.PrivateKey {
   const key = createPrivateKey(keyPem);
   const sign = (md: forge.md.MessageDigest): string => {
     const digestInfo = forge.asn1.create(forge.asn1.Class.UNIVERSAL, forge.asn1.Type.SEQUENCE, true, [

@@ -1,9 +1,10 @@
 // Verifies the Mdm-Signature header: a detached CMS SignedData over the exact request body.
-// pkijs does the CMS (node-forge cannot verify PKCS#7); node:crypto does the chain and dates.
-import { createHash, webcrypto, X509Certificate } from 'node:crypto';
-import * as asn1js from 'asn1js';
-import * as pkijs from 'pkijs';
+// cms.ts reads the CMS and node:crypto checks the signature. What depends only on the certificate
+// (its chain to the tenant CA, its key usage, its public key) is checked once per certificate and
+// kept per container (SignerCertificateCache); each request checks only the signature and the dates.
+import { createHash, type KeyObject, X509Certificate } from 'node:crypto';
 import { DomainError } from '../../domain/errors';
+import { checkSignature, readSignedData, type SignedData, signerCertificate } from './cms';
 
 export type SignatureFailure =
   | 'missing'
@@ -35,28 +36,65 @@ export interface VerifiedSigner {
   notAfter: Date;
 }
 
-const OID_SIGNED_DATA = '1.2.840.113549.1.7.2';
 const OID_CLIENT_AUTH = '1.3.6.1.5.5.7.3.2';
 /** Base64 of the largest header we accept (a real one is ~2-4 KB). */
 const MAX_HEADER_CHARS = 64 * 1024;
-
-let engineReady = false;
-export function ensureEngine(): void {
-  if (engineReady) return;
-  // pkijs looks for a WebCrypto engine; Node has one but not as `self.crypto`.
-  type EngineCrypto = ConstructorParameters<typeof pkijs.CryptoEngine>[0]['crypto'];
-  pkijs.setEngine('node', new pkijs.CryptoEngine({ name: 'node', crypto: webcrypto as unknown as EngineCrypto }));
-  engineReady = true;
-}
-
-export function toArrayBuffer(b: Buffer): ArrayBuffer {
-  return b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength) as ArrayBuffer;
-}
 
 function pemOf(der: Buffer): string {
   const b64 = der.toString('base64').replace(/.{1,64}/g, '$&\n');
   return `-----BEGIN CERTIFICATE-----\n${b64}-----END CERTIFICATE-----\n`;
 }
+
+/** A signer certificate whose chain and key usage checked out: what a later request reuses. */
+interface TrustedSigner {
+  signer: VerifiedSigner;
+  notBefore: number;
+  publicKey: KeyObject;
+}
+
+/**
+ * The signer certificates already checked, least recently used evicted first. Keyed by the
+ * certificate's hash and the CA it was checked against, so another tenant CA (or a new one)
+ * checks it again. Only certificates that passed are kept; the validity dates are checked on every
+ * request against the cached notBefore/notAfter.
+ */
+export class SignerCertificateCache {
+  private readonly entries = new Map<string, TrustedSigner>();
+
+  constructor(readonly capacity = 10_000) {}
+
+  get size(): number {
+    return this.entries.size;
+  }
+
+  /** Whether the certificate with this hash is kept as checked against `caCertPem` (none: any issuer). */
+  has(certHash: string, caCertPem?: string): boolean {
+    return this.entries.has(signerCacheKey(certHash, caCertPem));
+  }
+
+  get(key: string): TrustedSigner | undefined {
+    const hit = this.entries.get(key);
+    if (hit) {
+      // Map keeps insertion order: moving a hit to the end makes the first key the least recently used.
+      this.entries.delete(key);
+      this.entries.set(key, hit);
+    }
+    return hit;
+  }
+
+  set(key: string, value: TrustedSigner): void {
+    this.entries.delete(key);
+    if (this.entries.size >= this.capacity) this.entries.delete(this.entries.keys().next().value as string);
+    this.entries.set(key, value);
+  }
+}
+
+/** The container's cache (a warm Lambda container, the local server). */
+const containerCache = new SignerCertificateCache();
+
+const sha256 = (b: Buffer | string) => createHash('sha256').update(b).digest('hex');
+const signerCacheKey = (certHash: string, caCertPem: string | undefined) =>
+  `${certHash}:${caCertPem === undefined ? 'any' : sha256(caCertPem)}`;
 
 /**
  * Checks `headerB64` (the Mdm-Signature value) against `rawBody` and returns the signer
@@ -69,8 +107,8 @@ export async function verifyMdmSignature(
   rawBody: Buffer,
   caCertPem?: string,
   now: Date = new Date(),
+  cache: SignerCertificateCache = containerCache,
 ): Promise<VerifiedSigner> {
-  ensureEngine();
   const header = (headerB64 ?? '').trim();
   if (!header) throw new SignatureError('missing', 'Mdm-Signature header is missing');
   if (header.length > MAX_HEADER_CHARS || !/^[A-Za-z0-9+/=\s]+$/.test(header)) {
@@ -78,40 +116,54 @@ export async function verifyMdmSignature(
   }
   const der = Buffer.from(header, 'base64');
 
-  let signed: pkijs.SignedData;
+  let signed: SignedData;
   try {
     signed = readSignedData(der);
   } catch (e) {
     throw new SignatureError('garbled', `Mdm-Signature is not CMS SignedData: ${(e as Error).message}`);
   }
-  if (signed.encapContentInfo.eContent) {
+  if (signed.content) {
     throw new SignatureError('not-detached', 'Mdm-Signature must be a detached signature');
   }
   if (signed.signerInfos.length !== 1) {
     throw new SignatureError('signer', `Mdm-Signature has ${signed.signerInfos.length} signers, expected 1`);
   }
+  const signerInfo = signed.signerInfos[0];
+  const certDer = signerCertificate(signed, signerInfo);
+  if (!certDer) throw new SignatureError('signer', 'Mdm-Signature carries no signer certificate');
 
-  let signerCert: pkijs.Certificate | undefined;
+  const certHash = sha256(certDer);
+  const cacheKey = signerCacheKey(certHash, caCertPem);
+  const cached = cache.get(cacheKey);
+  let cert: X509Certificate | undefined;
+  if (!cached) {
+    try {
+      cert = new X509Certificate(certDer);
+    } catch (e) {
+      throw new SignatureError('signer', `signer certificate is unreadable: ${(e as Error).message}`);
+    }
+  }
   try {
-    signerCert = await verifySigner(signed, rawBody);
+    checkSignature(signerInfo, rawBody, cached?.publicKey ?? (cert as X509Certificate).publicKey);
   } catch (e) {
     throw new SignatureError('bad-signature', `Mdm-Signature does not verify: ${(e as Error).message}`);
   }
-  if (!signerCert) throw new SignatureError('signer', 'Mdm-Signature carries no signer certificate');
+  const trusted = cached ?? trust(cert as X509Certificate, certDer, certHash, caCertPem);
+  if (now.getTime() > trusted.signer.notAfter.getTime()) {
+    throw new SignatureError('expired', `signer certificate expired ${trusted.signer.notAfter.toUTCString()}`);
+  }
+  if (now.getTime() < trusted.notBefore) {
+    throw new SignatureError(
+      'not-yet-valid',
+      `signer certificate is valid only from ${new Date(trusted.notBefore).toUTCString()}`,
+    );
+  }
+  if (!cached) cache.set(cacheKey, trusted);
+  return trusted.signer;
+}
 
-  const certDer = Buffer.from(signerCert.toSchema().toBER(false));
-  let cert: X509Certificate;
-  try {
-    cert = new X509Certificate(certDer);
-  } catch (e) {
-    throw new SignatureError('signer', `signer certificate is unreadable: ${(e as Error).message}`);
-  }
-  const notAfter = new Date(cert.validTo);
-  if (now.getTime() > notAfter.getTime())
-    throw new SignatureError('expired', `signer certificate expired ${cert.validTo}`);
-  if (now.getTime() < new Date(cert.validFrom).getTime()) {
-    throw new SignatureError('not-yet-valid', `signer certificate is valid only from ${cert.validFrom}`);
-  }
+/** What depends on the certificate alone: key usage and the chain to `caCertPem`. Throws SignatureError. */
+function trust(cert: X509Certificate, certDer: Buffer, certHash: string, caCertPem: string | undefined): TrustedSigner {
   // Node exposes the EKU list as `keyUsage`; absent means unrestricted.
   const eku = cert.keyUsage;
   if (eku && eku.length > 0 && !eku.includes(OID_CLIENT_AUTH)) {
@@ -129,43 +181,8 @@ export async function verifyMdmSignature(
     }
   }
   return {
-    certPem: pemOf(certDer),
-    certDer,
-    certHash: createHash('sha256').update(certDer).digest('hex'),
-    notAfter,
+    signer: { certPem: pemOf(certDer), certDer, certHash, notAfter: new Date(cert.validTo) },
+    notBefore: new Date(cert.validFrom).getTime(),
+    publicKey: cert.publicKey,
   };
-}
-
-/** Reads a DER ContentInfo that holds a CMS SignedData; throws an Error saying why it is not one. */
-export function readSignedData(der: Buffer): pkijs.SignedData {
-  const asn = asn1js.fromBER(toArrayBuffer(der));
-  if (asn.offset === -1) throw new Error(asn.result.error);
-  const info = new pkijs.ContentInfo({ schema: asn.result });
-  if (info.contentType !== OID_SIGNED_DATA) throw new Error(`content type ${info.contentType}`);
-  return new pkijs.SignedData({ schema: info.content });
-}
-
-/**
- * Verifies the first signer of a SignedData over its own content, or over `detached` content, and
- * returns the signer's certificate (undefined when the message carries none). Throws an Error with
- * pkijs's reason when the signature does not verify.
- */
-export async function verifySigner(
-  signed: pkijs.SignedData,
-  detached?: Buffer,
-): Promise<pkijs.Certificate | undefined> {
-  let result: pkijs.SignedDataVerifyResult;
-  try {
-    result = await signed.verify({
-      signer: 0,
-      ...(detached ? { data: toArrayBuffer(detached) } : {}),
-      checkChain: false,
-      extendedMode: true,
-    });
-  } catch (e) {
-    // pkijs throws a SignedDataVerifyError (not always an Error) on failure.
-    throw new Error(e instanceof Error ? e.message : String((e as { message?: unknown }).message ?? e));
-  }
-  if (!result.signatureVerified) throw new Error(result.message || 'signature does not verify');
-  return result.signerCertificate ?? undefined;
 }

@@ -1,6 +1,11 @@
 import * as kitCmd from '../../../kit/apple-commands';
 import { SimulatedAppleDevice } from '../../../kit/apple-device';
-import { createTenantCa, issueDeviceIdentity } from '../../../lambdas/protocol/apple/ca';
+import {
+  type CaMaterial,
+  createTenantCa,
+  type DeviceIdentity,
+  issueDeviceIdentity,
+} from '../../../lambdas/protocol/apple/ca';
 import * as cmd from '../../../lambdas/protocol/apple/command-builders';
 import { buildEnrollmentProfile } from '../../../lambdas/protocol/apple/enrollment-profile';
 import { inventoryFromReport } from '../../../lambdas/protocol/apple/inventory';
@@ -17,9 +22,13 @@ import { verifyMdmSignature } from '../../../lambdas/protocol/apple/signature';
 
 const NOW = new Date();
 const TOPIC = 'com.apple.mgmt.External.11111111-2222-3333-4444-555555555555';
-const ca = createTenantCa('t1', NOW);
+let ca: CaMaterial;
 // One identity for all: key generation is the slow part.
-const identity = issueDeviceIdentity(ca, { tenantId: 'demo', device: 'sim' }, NOW);
+let identity: DeviceIdentity;
+beforeAll(async () => {
+  ca = await createTenantCa('t1', NOW);
+  identity = await issueDeviceIdentity(ca, { tenantId: 'demo', device: 'sim' }, NOW);
+});
 
 function profile(signed = false): Buffer {
   const xml = buildEnrollmentProfile({

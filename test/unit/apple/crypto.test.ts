@@ -1,14 +1,27 @@
+import { execFileSync } from 'node:child_process';
 import { createHash, X509Certificate } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import forge from 'node-forge';
-import { createTenantCa, issueDeviceIdentity } from '../../../lambdas/protocol/apple/ca';
+import {
+  type CaMaterial,
+  createTenantCa,
+  type DeviceIdentity,
+  issueDeviceIdentity,
+} from '../../../lambdas/protocol/apple/ca';
 import { signMdmMessage, signProfile, unwrapSignedProfile } from '../../../lambdas/protocol/apple/sign';
-import { SignatureError, verifyMdmSignature } from '../../../lambdas/protocol/apple/signature';
+import { SignatureError, SignerCertificateCache, verifyMdmSignature } from '../../../lambdas/protocol/apple/signature';
 import { readFixture } from '../../support/fixtures';
 
 const NOW = new Date('2025-03-01T12:00:00Z');
-const caA = createTenantCa('tenant-a', NOW);
-const caB = createTenantCa('tenant-b', NOW);
-const device = issueDeviceIdentity(caA, { tenantId: 'a', device: 'device-1' }, NOW);
+let caA: CaMaterial;
+let caB: CaMaterial;
+let device: DeviceIdentity;
+beforeAll(async () => {
+  [caA, caB] = await Promise.all([createTenantCa('tenant-a', NOW), createTenantCa('tenant-b', NOW)]);
+  device = await issueDeviceIdentity(caA, { tenantId: 'a', device: 'device-1' }, NOW);
+});
 
 function keyFromP12(p12: Buffer, password: string): { certPem: string; keyPem: string } {
   const parsed = forge.pkcs12.pkcs12FromAsn1(forge.asn1.fromDer(p12.toString('binary')), password);
@@ -54,8 +67,8 @@ describe('issueDeviceIdentity', () => {
     expect(() => keyFromP12(device.p12, 'wrong')).toThrow();
   });
 
-  it('gives every device a different serial and key', () => {
-    const other = issueDeviceIdentity(caA, { tenantId: 'a', device: 'device-1' }, NOW);
+  it('gives every device a different serial and key', async () => {
+    const other = await issueDeviceIdentity(caA, { tenantId: 'a', device: 'device-1' }, NOW);
     const a = new X509Certificate(device.certPem);
     const b = new X509Certificate(other.certPem);
     expect(a.serialNumber).not.toBe(b.serialNumber);
@@ -103,9 +116,10 @@ describe('verifyMdmSignature', () => {
     ['empty', '  ', 'missing'],
     ['not base64', '%%%not-base64%%%', 'garbled'],
     ['base64 of garbage', Buffer.from('hello world').toString('base64'), 'garbled'],
-    ['a certificate, not CMS', Buffer.from(new X509Certificate(caA.certPem).raw).toString('base64'), 'garbled'],
+    ['a certificate, not CMS', () => Buffer.from(new X509Certificate(caA.certPem).raw).toString('base64'), 'garbled'],
   ])('rejects a %s header', async (_n, header, reason) => {
-    await expect(verifyMdmSignature(header, body2)).rejects.toMatchObject({ reason, status: 400 });
+    const value = typeof header === 'function' ? header() : header;
+    await expect(verifyMdmSignature(value, body2)).rejects.toMatchObject({ reason, status: 400 });
   });
 
   it('verifies our own SHA-256 signature with signed attributes against the issuing tenant CA only', async () => {
@@ -133,6 +147,158 @@ describe('verifyMdmSignature', () => {
     await expect(verifyMdmSignature(attached, Buffer.from('x'), caA.certPem, NOW)).rejects.toMatchObject({
       reason: 'not-detached',
     });
+  });
+});
+
+describe('verifyMdmSignature of signatures OpenSSL makes', () => {
+  const body = Buffer.from('<?xml version="1.0"?><plist version="1.0"><dict/></plist>');
+  let dir: string;
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'mdm-sig-'));
+    const { certPem, keyPem } = keyFromP12(device.p12, device.password);
+    writeFileSync(join(dir, 'cert.pem'), certPem);
+    writeFileSync(join(dir, 'key.pem'), keyPem);
+    writeFileSync(join(dir, 'body'), body);
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it.each([
+    ['issuer and serial, SHA-256 with signed attributes', []],
+    ['subject key identifier, SHA-256 with signed attributes', ['-keyid']],
+    ['issuer and serial, SHA-256 over the body', ['-noattr']],
+    ['subject key identifier, SHA-1 over the body', ['-keyid', '-noattr', '-md', 'sha1']],
+  ])('names the signer by %s', async (_name, flags) => {
+    const der = execFileSync('openssl', [
+      'cms',
+      '-sign',
+      '-binary',
+      '-outform',
+      'DER',
+      '-in',
+      join(dir, 'body'),
+      '-signer',
+      join(dir, 'cert.pem'),
+      '-inkey',
+      join(dir, 'key.pem'),
+      ...flags,
+    ]);
+    const header = der.toString('base64');
+    const r = await verifyMdmSignature(header, body, caA.certPem, NOW, new SignerCertificateCache());
+    expect(r.certHash).toBe(createHash('sha256').update(new X509Certificate(device.certPem).raw).digest('hex'));
+    await expect(verifyMdmSignature(header, Buffer.from('other'), caA.certPem, NOW)).rejects.toMatchObject({
+      reason: 'bad-signature',
+    });
+  });
+});
+
+describe('verifyMdmSignature with a certificate cache', () => {
+  const body = Buffer.from(
+    '<?xml version="1.0"?><plist version="1.0"><dict><key>Status</key><string>Idle</string></dict></plist>',
+  );
+  let mine: { certPem: string; keyPem: string; hash: string };
+  let sibling: { certPem: string; keyPem: string; hash: string };
+  let foreign: { certPem: string; keyPem: string; hash: string };
+  const withHash = (id: DeviceIdentity) => {
+    const keys = keyFromP12(id.p12, id.password);
+    return { ...keys, hash: createHash('sha256').update(new X509Certificate(keys.certPem).raw).digest('hex') };
+  };
+  beforeAll(async () => {
+    mine = withHash(device);
+    sibling = withHash(await issueDeviceIdentity(caA, { tenantId: 'a', device: 'device-2' }, NOW));
+    foreign = withHash(await issueDeviceIdentity(caB, { tenantId: 'b', device: 'device-3' }, NOW));
+  });
+
+  it('keeps a checked certificate and still checks every signature over the body', async () => {
+    const cache = new SignerCertificateCache();
+    const sig = signMdmMessage(body, mine.certPem, mine.keyPem);
+    await verifyMdmSignature(sig, body, caA.certPem, NOW, cache);
+    expect(cache.has(mine.hash, caA.certPem)).toBe(true);
+
+    const tampered = Buffer.from(body.toString('utf8').replace('Idle', 'Idlf'));
+    await expect(verifyMdmSignature(sig, tampered, caA.certPem, NOW, cache)).rejects.toMatchObject({
+      reason: 'bad-signature',
+    });
+    // The cached certificate, but the signature made with another key.
+    const wrongKey = signMdmMessage(body, mine.certPem, sibling.keyPem);
+    await expect(verifyMdmSignature(wrongKey, body, caA.certPem, NOW, cache)).rejects.toMatchObject({
+      reason: 'bad-signature',
+    });
+    expect((await verifyMdmSignature(sig, body, caA.certPem, NOW, cache)).certHash).toBe(mine.hash);
+  });
+
+  it('checks a cached certificate against another CA again', async () => {
+    const cache = new SignerCertificateCache();
+    const sig = signMdmMessage(body, mine.certPem, mine.keyPem);
+    await verifyMdmSignature(sig, body, caA.certPem, NOW, cache);
+    await expect(verifyMdmSignature(sig, body, caB.certPem, NOW, cache)).rejects.toMatchObject({ reason: 'untrusted' });
+    expect(cache.has(mine.hash, caB.certPem)).toBe(false);
+  });
+
+  it('checks a different certificate on its own', async () => {
+    const cache = new SignerCertificateCache();
+    await verifyMdmSignature(signMdmMessage(body, mine.certPem, mine.keyPem), body, caA.certPem, NOW, cache);
+    const fromB = signMdmMessage(body, foreign.certPem, foreign.keyPem);
+    await expect(verifyMdmSignature(fromB, body, caA.certPem, NOW, cache)).rejects.toMatchObject({
+      reason: 'untrusted',
+    });
+    expect(cache.size).toBe(1);
+    await verifyMdmSignature(signMdmMessage(body, sibling.certPem, sibling.keyPem), body, caA.certPem, NOW, cache);
+    expect(cache.size).toBe(2);
+  });
+
+  it('applies the validity dates on every request, cached or not', async () => {
+    const cache = new SignerCertificateCache();
+    const sig = signMdmMessage(body, mine.certPem, mine.keyPem);
+    await verifyMdmSignature(sig, body, caA.certPem, NOW, cache);
+    await expect(
+      verifyMdmSignature(sig, body, caA.certPem, new Date('2028-01-01T00:00:00Z'), cache),
+    ).rejects.toMatchObject({ reason: 'expired' });
+    await expect(
+      verifyMdmSignature(sig, body, caA.certPem, new Date('2025-01-01T00:00:00Z'), cache),
+    ).rejects.toMatchObject({ reason: 'not-yet-valid' });
+  });
+
+  it('keeps at most its capacity, dropping the least recently used', async () => {
+    const cache = new SignerCertificateCache(2);
+    const verify = (who: { certPem: string; keyPem: string }, ca: CaMaterial) =>
+      verifyMdmSignature(signMdmMessage(body, who.certPem, who.keyPem), body, ca.certPem, NOW, cache);
+    await verify(mine, caA);
+    await verify(sibling, caA);
+    await verify(mine, caA); // used again: now the sibling is the least recently used
+    await verify(foreign, caB);
+    expect(cache.size).toBe(2);
+    expect(cache.has(mine.hash, caA.certPem)).toBe(true);
+    expect(cache.has(foreign.hash, caB.certPem)).toBe(true);
+    expect(cache.has(sibling.hash, caA.certPem)).toBe(false);
+    // An evicted certificate is simply checked again.
+    await verify(sibling, caA);
+    expect(cache.has(sibling.hash, caA.certPem)).toBe(true);
+  });
+});
+
+describe('issuing keys', () => {
+  /** Runs `work` while counting event-loop turns; how many turns passed before it finished. */
+  async function turnsDuring(work: () => Promise<unknown>): Promise<number> {
+    let turns = 0;
+    let finished = false;
+    const spin = () => {
+      if (finished) return;
+      turns++;
+      setImmediate(spin);
+    };
+    setImmediate(spin);
+    await work();
+    finished = true;
+    return turns;
+  }
+
+  it('leaves the event loop running while a device identity is issued', async () => {
+    // A synchronous key generation would finish before the first turn: zero turns.
+    expect(await turnsDuring(() => issueDeviceIdentity(caA, { tenantId: 'a', device: 'd' }, NOW))).toBeGreaterThan(0);
+  });
+
+  it('leaves the event loop running while a tenant CA is made', async () => {
+    expect(await turnsDuring(() => createTenantCa('tenant-c', NOW))).toBeGreaterThan(0);
   });
 });
 
