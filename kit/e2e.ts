@@ -2,10 +2,10 @@
 // port, a fake APNs (HTTP/2 + TLS with client certificates) and simulated Apple devices that poll
 // the server when a push for their token reaches the fake, as real devices do.
 import { randomUUID } from 'node:crypto';
-import type { Clock, PushSender } from '../lambdas/ports';
+import type { Clock, PushMessage, PushSender } from '../lambdas/ports';
 import { buildPlist } from '../lambdas/protocol/apple/plist';
 import type { AppConfig } from '../lambdas/service/container';
-import { handlePushBatch } from '../lambdas/service/push-worker';
+import { handlePushMessage } from '../lambdas/service/push-worker';
 import { type LocalServer, startLocal } from '../lambdas/wiring/local';
 import { SimulatedAppleDevice } from './apple-device';
 import { FakeApns, type RecordedPush } from './fake-apns';
@@ -108,8 +108,10 @@ export interface E2E {
    * several Lambda instances would), for tests of what one batch sees of the previous ones.
    */
   onePushWorker: boolean;
-  /** Push batches the worker began and finished handling (a test can wait for the worker's next try). */
+  /** Push messages (batches and backlog drains) the worker began and finished handling (a test can wait for the worker's next try). */
   pushBatches: { started: number; finished: number };
+  /** Errors thrown by push messages (each is retried by the queue, then dead-lettered), newest last. */
+  pushErrors: Array<{ message: PushMessage; error: unknown }>;
   /** Errors thrown by device polls driven by pushes. */
   pollErrors: unknown[];
   stop(): Promise<void>;
@@ -160,12 +162,15 @@ export async function startE2E(opts: E2EOptions = {}): Promise<E2E> {
   const deliveries = new Set<Promise<unknown>>();
   let stopping = false;
   let previousBatch: Promise<unknown> = Promise.resolve();
-  local.queue.consume(async (batch) => {
+  local.queue.consume(async (message) => {
     if (stopping) return; // shutting down: a deferred batch must not reach a closed database
     const handle = async () => {
       e2e.pushBatches.started += 1;
       try {
-        return await handlePushBatch(local.app, batch);
+        return await handlePushMessage(local.app, message);
+      } catch (error) {
+        e2e.pushErrors.push({ message, error });
+        throw error;
       } finally {
         e2e.pushBatches.finished += 1;
       }
@@ -200,6 +205,7 @@ export async function startE2E(opts: E2EOptions = {}): Promise<E2E> {
     autoPoll: !opts.manualPolls,
     onePushWorker: false,
     pushBatches: { started: 0, finished: 0 },
+    pushErrors: [],
 
     async api(method, path, body, key = adminKey) {
       const res = await fetch(`${local.url}${path}`, {

@@ -15,6 +15,7 @@ import { measureBundles } from './bench/bundles';
 import { measureDynamoPhases } from './bench/dynamo-phases';
 import { measureEmbeddedIdle, measureLoad, measureMemory } from './bench/load';
 import { buildCostModel, evaluateTargets, scaleOnPaper } from './bench/model';
+import { measurePushBacklog, pushBacklogOnPaper } from './bench/push-backlog';
 import { type BenchReport, renderMarkdown } from './bench/report';
 import { measureSoak } from './bench/soak';
 
@@ -121,6 +122,10 @@ async function main(): Promise<void> {
     // deployment setting): the measurements stay, the model on paper is recomputed.
     const report = JSON.parse(readFileSync(join(ROOT, 'docs', 'performance.json'), 'utf8')) as BenchReport;
     report.scale = scaleOnPaper(report.dynamo, report.cost, report.scale.pushCapPerMinute);
+    report.pushBacklog = {
+      measured: report.pushBacklog?.measured,
+      paper: pushBacklogOnPaper(report.cost.assumptions, report.scale.pushCapPerMinute),
+    };
     report.targets = evaluateTargets({ ...report });
     writeFileSync(join(ROOT, 'docs', 'performance.json'), `${JSON.stringify(report, null, 2)}\n`);
     writeFileSync(join(ROOT, 'docs', 'performance.md'), renderMarkdown(report));
@@ -165,6 +170,8 @@ async function main(): Promise<void> {
   const soakDir = mkdtempSync(join(tmpdir(), 'mdm-bench-soak-'));
   const soak = await measureSoak({ devices: opts.soakDevices, minutes: opts.soakMinutes, dataDir: soakDir, log });
   rmSync(soakDir, { recursive: true, force: true });
+  log('push backlog: a resync under a small cap, with admin Locks and another tenant acting meanwhile');
+  const backlog = await measurePushBacklog(process.argv.includes('--quick'));
 
   const cost = buildCostModel(load, dynamo, polledQueues());
   const scale = scaleOnPaper(dynamo, cost, DEFAULTS.pushCapPerMinute);
@@ -193,6 +200,7 @@ async function main(): Promise<void> {
     soak,
     targets: evaluateTargets({ load, dynamo, cost, bundles, scale, embedded, soak }),
     scale,
+    pushBacklog: { measured: backlog, paper: pushBacklogOnPaper(cost.assumptions, DEFAULTS.pushCapPerMinute) },
   };
   const markdown = renderMarkdown(report);
   if (opts.write) {

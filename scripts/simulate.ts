@@ -6,15 +6,25 @@ process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 process.env.LOG_LEVEL ??= 'error';
 
 import { writeFileSync } from 'node:fs';
-import { parseSimArgs, type SimOptions, USAGE } from './sim/options';
+import { formatBacklogReport, runBacklogScenario } from './sim/backlog';
+import { parseBacklogArgs, parseSimArgs, type SimOptions, scenarioOf, USAGE } from './sim/options';
 import { ProgressView } from './sim/progress';
 import { formatReport } from './sim/report';
 import { runSimulation, SetupNeeded } from './sim/run';
 
 async function main(): Promise<number> {
+  const argv = process.argv.slice(2);
+  let scenario: ReturnType<typeof scenarioOf>;
+  try {
+    scenario = scenarioOf(argv);
+  } catch (err) {
+    process.stderr.write(`${(err as Error).message}\n\n${USAGE}`);
+    return 2;
+  }
+  if (scenario === 'backlog') return backlog(argv);
   let options: SimOptions;
   try {
-    options = parseSimArgs(process.argv.slice(2));
+    options = parseSimArgs(argv.filter((a, i) => a !== '--scenario' && argv[i - 1] !== '--scenario'));
   } catch (err) {
     process.stderr.write(`${(err as Error).message}\n\n${USAGE}`);
     return 2;
@@ -30,6 +40,21 @@ async function main(): Promise<number> {
   });
   view.finish();
   process.stdout.write(`${formatReport(report)}\n`);
+  if (options.jsonPath) writeFileSync(options.jsonPath, `${JSON.stringify(report, null, 2)}\n`);
+  return report.ok ? 0 : 1;
+}
+
+/** The push-backlog scenario (docs/simulate.md §Push backlog). */
+async function backlog(argv: string[]): Promise<number> {
+  let options: ReturnType<typeof parseBacklogArgs>;
+  try {
+    options = parseBacklogArgs(argv);
+  } catch (err) {
+    process.stderr.write(`${(err as Error).message}\n\n${USAGE}`);
+    return 2;
+  }
+  const report = await runBacklogScenario(options, (line) => process.stderr.write(`${line}\n`));
+  process.stdout.write(`${formatBacklogReport(report)}\n`);
   if (options.jsonPath) writeFileSync(options.jsonPath, `${JSON.stringify(report, null, 2)}\n`);
   return report.ok ? 0 : 1;
 }

@@ -188,6 +188,22 @@ export interface PushBudgetStore {
   used(tenantId: string, minute: number): Promise<number>;
 }
 
+/**
+ * The pushes a tenant's budget could not take yet, outside the shared push queue
+ * (docs/operations.md §Push backlog): read admin first, then oldest first.
+ */
+export interface PushBacklogStore {
+  /** Adds requests (idempotent: a request re-added keeps one place). */
+  add(requests: PushRequest[]): Promise<void>;
+  /** Up to `limit` waiting requests of the tenant, admin first, each priority oldest first. */
+  head(tenantId: string, limit: number): Promise<PushRequest[]>;
+  remove(requests: PushRequest[]): Promise<void>;
+  /** True for the one caller that gets to queue the tenant's drain for `minute` (epoch minute). */
+  claimDrain(tenantId: string, minute: number): Promise<boolean>;
+  /** Gives the claim back (queuing the drain failed), so the next overflow claims it again. */
+  releaseDrain(tenantId: string, minute: number): Promise<void>;
+}
+
 /** Encrypts tenant secrets (CA key, push keys, unlock tokens, sealed PINs). KMS when deployed. */
 export interface SecretBox {
   seal(plaintext: string, context: string): Promise<string>;
@@ -212,14 +228,23 @@ export interface Stores {
   alarms: AlarmStore;
   counters: CounterStore;
   budget: PushBudgetStore;
+  pushBacklog: PushBacklogStore;
   secrets: SecretStore;
   bulk: BulkOperationStore;
   webhooks: WebhookStore;
 }
 
-/** Carries push requests to the push worker: SQS when deployed, in-process locally. */
+/**
+ * What the push queue carries: fresh push requests, or the signal to drain one tenant's backlog
+ * (one message per backlogged tenant per minute, however long the backlog).
+ */
+export type PushMessage = { requests: PushRequest[] } | { drain: { tenantId: string; minute: number } };
+
+/** Carries push work to the push worker: SQS when deployed, in-process locally. */
 export interface PushQueue {
   send(batch: PushRequest[], delaySeconds?: number): Promise<void>;
+  /** Queues the drain of a tenant's backlog for `minute`, due after `delaySeconds`. */
+  sendDrain(tenantId: string, minute: number, delaySeconds: number): Promise<void>;
 }
 
 export interface PushTarget {

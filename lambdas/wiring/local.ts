@@ -30,7 +30,7 @@ import { runBulkWork } from '../service/bulk-commands';
 import { type App, type AppConfig, DEFAULT_CONFIG, withTenantCache } from '../service/container';
 import { runJob } from '../service/jobs';
 import { apnsCredentials, fcmCredentials } from '../service/push-credential-loaders';
-import { handlePushBatch } from '../service/push-worker';
+import { handlePushMessage } from '../service/push-worker';
 import { createApiKey, createTenant } from '../service/tenants';
 import { deliverWebhook } from '../service/webhooks';
 
@@ -95,8 +95,12 @@ export async function startLocal(opts: LocalOptions = {}): Promise<LocalServer> 
   const journal = opts.inMemory ? undefined : new DynamoQueueJournal(makeDynamo(dynamo.client, TABLES));
   const queue = new InProcessPushQueue({
     journal: journal && { store: journal, queue: 'push' },
-    onDeadLetter: (batch, err) =>
-      logger.error({ msg: 'push batch dead-lettered', size: batch.length, error: String(err) }),
+    onDeadLetter: (message, err) =>
+      logger.error({
+        msg: 'push message dead-lettered',
+        ...('drain' in message ? { drain: message.drain.tenantId } : { size: message.requests.length }),
+        error: String(err),
+      }),
   });
   const apns =
     opts.push?.apns ??
@@ -143,8 +147,8 @@ export async function startLocal(opts: LocalOptions = {}): Promise<LocalServer> 
     webhookQueue,
     webhookTransport: new HttpWebhookTransport({ allowLoopbackHttp: config.allowLoopbackHttp }),
   };
-  queue.consume(async (batch) => {
-    await handlePushBatch(app, batch);
+  queue.consume(async (message) => {
+    await handlePushMessage(app, message);
   });
   bulkQueue.consume((work) => runBulkWork(app, work));
   webhookQueue.consume(async (delivery) => {

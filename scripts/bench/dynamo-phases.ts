@@ -9,7 +9,7 @@ import { tableDefinitions } from '../../lambdas/adapters/dynamodb/tables';
 import type { PushRequest } from '../../lambdas/domain/types';
 import { runBulkWork } from '../../lambdas/service/bulk-commands';
 import { runJob } from '../../lambdas/service/jobs';
-import { handlePushBatch } from '../../lambdas/service/push-worker';
+import { handlePushMessage } from '../../lambdas/service/push-worker';
 import { tableDefsFrom } from './capacity';
 import { DynamoMeter, type HttpRecord, instrumentServer, type OpRecord, runAs } from './dynamo-meter';
 import { TEMPLATE_ITEMS } from './workload';
@@ -323,7 +323,7 @@ function instrumentApp(e2e: E2E, counters: Counters): void {
     counters.queueMessages += 1;
     return send(batch, delaySeconds);
   };
-  queue.consume((batch) => runAs('push-worker', () => handlePushBatch(app, batch).then(() => undefined)));
+  queue.consume((message) => runAs('push-worker', () => handlePushMessage(app, message).then(() => undefined)));
   const bulk = e2e.local.bulkQueue;
   const sendBulk = bulk.send.bind(bulk);
   bulk.send = async (...args: Parameters<typeof bulk.send>) => {

@@ -1,8 +1,11 @@
 // docs/performance.md from the benchmark's JSON: every figure in it comes from that run.
+
+import type { BacklogReport } from '../sim/backlog';
 import type { BundleResult } from './bundles';
 import type { DynamoPhasesResult } from './dynamo-phases';
 import type { EmbeddedIdleResult, LoadResult, MemoryResult } from './load';
 import type { CostModel, ScaleOnPaper, Target } from './model';
+import { type PushBacklogOnPaper, renderPushBacklog } from './push-backlog';
 import type { SoakResult } from './soak';
 
 export interface BenchReport {
@@ -32,6 +35,8 @@ export interface BenchReport {
   embedded?: EmbeddedIdleResult;
   /** `npm start` under a fleet for minutes: RSS and the data folder (absent in older reports). */
   soak?: SoakResult;
+  /** §8, the push backlog (issue 20): measured by the simulator's scenario, and on paper. */
+  pushBacklog?: { measured?: BacklogReport; paper: PushBacklogOnPaper };
 }
 
 const f = (n: number, d = 1) => n.toLocaleString('en-US', { minimumFractionDigits: d, maximumFractionDigits: d });
@@ -506,6 +511,7 @@ export function renderMarkdown(r: BenchReport): string {
   );
   p();
   renderLocalMode(r, p);
+  for (const line of r.pushBacklog ? renderPushBacklog(r.pushBacklog.measured, r.pushBacklog.paper) : []) p(line);
   p('## Reproduce');
   p();
   p(

@@ -2,6 +2,7 @@
 // entry (runSimulation) and the CLI share the same defaults.
 import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
+import { BACKLOG_DEFAULTS, type BacklogOptions } from './backlog';
 import { defaultAdminKey } from './remote';
 
 export interface SimOptions {
@@ -79,7 +80,52 @@ export const USAGE = `usage: npm run simulate -- --devices N [options]
   --tenant ID            the key's tenant, for --url (default demo)
   --apns-port N          --url: the fake APNs' port (default 2197)
   --json FILE            also write the report as JSON
+
+usage: npm run simulate -- --scenario backlog --devices N [options]
+
+  A large tenant (N devices) resyncs under a small cap while its admin locks a device every
+  server minute and a small tenant locks its devices every ten server seconds (docs/simulate.md).
+  --small-devices N      the small tenant's devices (default ${BACKLOG_DEFAULTS.smallDevices})
+  --cap N                both tenants' pushes per minute (default ${BACKLOG_DEFAULTS.cap})
+  --minute-seconds SEC   length of a server minute in real seconds (default ${BACKLOG_DEFAULTS.minuteSeconds})
+  --timeout SEC          real seconds the resync may take (default ${BACKLOG_DEFAULTS.timeoutSeconds})
+  --json FILE            also write the report as JSON
 `;
+
+/** The scenario a command line asks for: the fleet sync (default) or the push backlog. */
+export function scenarioOf(argv: string[]): 'fleet' | 'backlog' {
+  const i = argv.indexOf('--scenario');
+  if (i < 0) return 'fleet';
+  const name = argv[i + 1];
+  if (name !== 'fleet' && name !== 'backlog') throw new Error(`--scenario must be fleet or backlog, got ${name}`);
+  return name;
+}
+
+/** Parses the options of `--scenario backlog`; throws with a readable message on bad input. */
+export function parseBacklogArgs(argv: string[]): BacklogOptions & { jsonPath?: string } {
+  const { values } = parseArgs({
+    args: argv,
+    strict: true,
+    options: {
+      scenario: { type: 'string' },
+      devices: { type: 'string' },
+      'small-devices': { type: 'string' },
+      cap: { type: 'string' },
+      'minute-seconds': { type: 'string' },
+      timeout: { type: 'string' },
+      json: { type: 'string' },
+    },
+  });
+  if (values.devices === undefined) throw new Error('--devices is required');
+  return {
+    devices: positive('devices', values.devices, 0),
+    smallDevices: positive('small-devices', values['small-devices'], BACKLOG_DEFAULTS.smallDevices),
+    cap: positive('cap', values.cap, BACKLOG_DEFAULTS.cap),
+    minuteSeconds: positive('minute-seconds', values['minute-seconds'], BACKLOG_DEFAULTS.minuteSeconds, false),
+    timeoutSeconds: positive('timeout', values.timeout, BACKLOG_DEFAULTS.timeoutSeconds, false),
+    jsonPath: values.json,
+  };
+}
 
 function share(name: string, raw: string | undefined, fallback: number): number {
   if (raw === undefined) return fallback;

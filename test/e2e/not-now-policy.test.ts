@@ -23,6 +23,9 @@ describe('NotNow policy', () => {
       send: async (batch, delay) => {
         pushes.push({ batch, delay });
       },
+      sendDrain: async () => {
+        throw new Error('no push backlog in this test: nothing should be drained');
+      },
     };
   });
   afterAll(async () => {

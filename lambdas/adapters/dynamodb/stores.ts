@@ -6,6 +6,7 @@ import { makeDynamo } from './client';
 import { SignedCursors, storedCursorKey } from './cursor';
 import { DynamoCommandStore, DynamoDeviceStore } from './device-stores';
 import { DynamoAlarmStore, DynamoCounterStore, DynamoLogStore, DynamoPushBudgetStore } from './ops-stores';
+import { DynamoPushBacklogStore } from './push-backlog-store';
 import type { TableNames } from './tables';
 import {
   DynamoApiKeyStore,
@@ -30,6 +31,7 @@ export function makeDynamoStores(client: DynamoDBClient, tables: TableNames, clo
     alarms: new DynamoAlarmStore(db),
     counters: new DynamoCounterStore(db),
     budget: new DynamoPushBudgetStore(db),
+    pushBacklog: new DynamoPushBacklogStore(db),
     secrets: new DynamoSecretStore(db, box),
     bulk: new DynamoBulkOperationStore(db),
     webhooks: new DynamoWebhookStore(db, clock, cursors),

@@ -5,7 +5,7 @@
 import type { PushRequest } from '../../domain/types';
 import { timeOrderedId } from '../../ids';
 import { logger } from '../../logger';
-import type { BulkQueue, BulkWork, PushQueue, WebhookDelivery, WebhookQueue } from '../../ports';
+import type { BulkQueue, BulkWork, PushMessage, PushQueue, WebhookDelivery, WebhookQueue } from '../../ports';
 import type { JournaledMessage, QueueJournal } from './queue-journal';
 
 export type MessageConsumer<T> = (message: T) => Promise<void>;
@@ -127,10 +127,14 @@ export class InProcessQueue<T> {
   }
 }
 
-/** Push batches for the push worker. */
-export class InProcessPushQueue extends InProcessQueue<PushRequest[]> implements PushQueue {
+/** Push batches and backlog drains for the push worker. */
+export class InProcessPushQueue extends InProcessQueue<PushMessage> implements PushQueue {
   async send(batch: PushRequest[], delaySeconds = 0): Promise<void> {
-    if (batch.length) await this.enqueue(batch, delaySeconds);
+    if (batch.length) await this.enqueue({ requests: batch }, delaySeconds);
+  }
+
+  async sendDrain(tenantId: string, minute: number, delaySeconds: number): Promise<void> {
+    await this.enqueue({ drain: { tenantId, minute } }, delaySeconds);
   }
 }
 

@@ -2,7 +2,7 @@
 // The SDK client is loaded at the first send (sqsClient): a function that never queues does not pay for it.
 import type { SendMessageBatchCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { PushRequest } from '../../domain/types';
-import type { BulkQueue, BulkWork, PushQueue, WebhookDelivery, WebhookQueue } from '../../ports';
+import type { BulkQueue, BulkWork, PushMessage, PushQueue, WebhookDelivery, WebhookQueue } from '../../ports';
 
 /** SQS's limits: 10 entries per SendMessageBatch, delays up to 15 minutes. */
 const SEND_BATCH_MAX = 10;
@@ -30,7 +30,7 @@ export function sqsClient(): LazySqs {
   };
 }
 
-/** One message per batch of up to 100 push requests (well under SQS's message size limit). */
+/** One message per batch of up to 100 push requests (well under SQS's message size limit), or per drain. */
 export class SqsPushQueue implements PushQueue {
   constructor(
     private readonly sqs: LazySqs,
@@ -38,13 +38,21 @@ export class SqsPushQueue implements PushQueue {
   ) {}
 
   async send(batch: PushRequest[], delaySeconds = 0): Promise<void> {
-    if (!batch.length) return;
+    if (batch.length) await this.sendMessage({ requests: batch }, delaySeconds);
+  }
+
+  async sendDrain(tenantId: string, minute: number, delaySeconds: number): Promise<void> {
+    await this.sendMessage({ drain: { tenantId, minute } }, delaySeconds);
+  }
+
+  private async sendMessage(message: PushMessage, delaySeconds: number): Promise<void> {
     const { client, SendMessageCommand } = await this.sqs();
     await client.send(
       new SendMessageCommand({
         QueueUrl: this.queueUrl,
-        MessageBody: JSON.stringify({ requests: batch }),
-        DelaySeconds: Math.min(MAX_DELAY_SECONDS, Math.max(0, Math.round(delaySeconds))),
+        MessageBody: JSON.stringify(message),
+        // Rounded up: a drain must not arrive before the minute it is for.
+        DelaySeconds: Math.min(MAX_DELAY_SECONDS, Math.max(0, Math.ceil(delaySeconds))),
       }),
     );
   }
