@@ -1,6 +1,7 @@
 // Apple device endpoints (docs/apple.md, docs/protocol.md). Never a 401 here: an Apple device removes
 // its MDM profile on a 401. Bad signatures and certificates get 400; a device the server no
 // longer manages gets 403 {"code":"com.apple.unrecognized.device"}.
+
 import { DomainError } from '../domain/errors';
 import { isTenantId } from '../domain/identifiers';
 import { StoredLimitError } from '../domain/limits';
@@ -18,6 +19,7 @@ import {
   platformFromAuthenticate,
 } from '../protocol/apple/messages';
 import { MalformedPlistError } from '../protocol/apple/plist';
+import type * as ScepProtocol from '../protocol/apple/scep';
 import { type VerifiedSigner, verifyMdmSignature } from '../protocol/apple/signature';
 import {
   appleEnrollmentProfile,
@@ -29,6 +31,7 @@ import { logEvent } from '../service/audit';
 import type { App } from '../service/container';
 import { openSession, reportAndHandOut } from '../service/device-session';
 import { withdrawDevice } from '../service/enrollment';
+import type * as ScepService from '../service/scep';
 import type { SurfaceOp } from './routes';
 
 const EMPTY = Buffer.alloc(0);
@@ -171,10 +174,9 @@ async function scep(
   const tenant = await tenantFor(app, params);
   if (!tenant) throw new DomainError('not-found', 'tenant not found');
   // Loaded here, not with the module: SCEP brings node-forge and pkijs, which a device's connect never needs.
-  const [
-    { SCEP_CA_CAPS, SCEP_CA_CERT_CONTENT_TYPE, SCEP_PKI_MESSAGE_CONTENT_TYPE },
-    { scepCaCertificate, scepPkiOperation },
-  ] = await Promise.all([import('../protocol/apple/scep'), import('../service/scep')]);
+  const { SCEP_CA_CAPS, SCEP_CA_CERT_CONTENT_TYPE, SCEP_PKI_MESSAGE_CONTENT_TYPE } =
+    require('../protocol/apple/scep') as typeof ScepProtocol;
+  const { scepCaCertificate, scepPkiOperation } = require('../service/scep') as typeof ScepService;
   if (query.operation === 'GetCACaps')
     return { status: 200, headers: { 'content-type': 'text/plain' }, body: `${SCEP_CA_CAPS.join('\n')}\n` };
   if (query.operation === 'GetCACert')

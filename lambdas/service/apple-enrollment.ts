@@ -8,7 +8,9 @@ import { STORED_LIMITS, StoredLimitError } from '../domain/limits';
 import type { Device, Enrollment, Platform, Tenant } from '../domain/types';
 import { sha256Hex } from '../ids';
 import type { ScepChallengeBinding } from '../ports';
+import type * as Ca from '../protocol/apple/ca';
 import { buildEnrollmentProfile, FULL_ACCESS_RIGHTS, type ProfileIdentity } from '../protocol/apple/enrollment-profile';
+import type * as Sign from '../protocol/apple/sign';
 import type { VerifiedSigner } from '../protocol/apple/signature';
 import { logEvent } from './audit';
 import type { App } from './container';
@@ -71,7 +73,8 @@ async function signWithTenantCertificate(app: App, tenantId: string, profile: Bu
   const keyPem = await app.stores.secrets.get(tenantId, SIGNING_KEY_SECRET);
   if (!certPem || !keyPem)
     throw conflict('the signing certificate of this organisation is incomplete: upload it again');
-  const { signProfile } = await import('../protocol/apple/sign'); // node-forge: loaded by the paths that sign
+  // node-forge: loaded by the paths that sign
+  const { signProfile } = require('../protocol/apple/sign') as typeof Sign;
   return signProfile(profile, certPem, keyPem);
 }
 
@@ -86,7 +89,7 @@ export async function putSigningCredential(
   input: { certificatePem: string; privateKeyPem: string },
 ): Promise<{ subject: string; notAfter: string }> {
   const now = app.clock.now();
-  const { checkSigningIdentity } = await import('../protocol/apple/sign');
+  const { checkSigningIdentity } = require('../protocol/apple/sign') as typeof Sign;
   const { subject, notAfter } = checkSigningIdentity(input.certificatePem, input.privateKeyPem, now); // 422
   await requireTenant(app, tenantId);
   await app.stores.secrets.put(tenantId, SIGNING_CERT_SECRET, input.certificatePem);
@@ -127,7 +130,8 @@ export async function scepChallengeIdentity(
 async function pkcs12Identity(app: App, tenant: Tenant, enrollment: Enrollment): Promise<ProfileIdentity> {
   const caKey = await app.stores.secrets.get(tenant.id, CA_KEY_SECRET);
   if (!caKey || !tenant.caCertificatePem) throw conflict('this organisation has no device CA');
-  const { issueDeviceIdentity } = await import('../protocol/apple/ca'); // node-forge: only this path issues keys
+  // node-forge: only this path issues keys
+  const { issueDeviceIdentity } = require('../protocol/apple/ca') as typeof Ca;
   const identity = await issueDeviceIdentity(
     { certPem: tenant.caCertificatePem, keyPem: caKey },
     { tenantId: tenant.id, device: enrollment.pendingDeviceId ?? `${tenant.id} device` },

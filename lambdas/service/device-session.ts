@@ -2,6 +2,7 @@
 // once (tenant, device, live queue), which command it hands out next, what a reported status
 // does, and the one conditional device write it ends with. Shared by the Apple connect endpoint
 // and the Android agent.
+
 import { explainError } from '../domain/error-explanations';
 import { ConcurrentUpdateError, notFound } from '../domain/errors';
 import { commandCompleted } from '../domain/events';
@@ -14,6 +15,7 @@ import { logEvent } from './audit';
 import { commandSecretContext } from './command-queue';
 import type { App } from './container';
 import { type DeviceChange, MAX_ATTEMPTS, pauseBeforeRetry, syncChange, writeDeviceChange } from './devices';
+import type * as Enrollment from './enrollment';
 import { emitEvents } from './events';
 import { platformFor } from './platform-adapters';
 import { requestPush } from './push-requests';
@@ -274,7 +276,7 @@ export async function recordReport(app: App, session: DeviceSession, report: Com
     throw refused;
   }
   if (finished === 'Acknowledged' && (command.adminType === 'Wipe' || command.adminType === 'Unenroll')) {
-    const { withdrawDevice } = await import('./enrollment');
+    const { withdrawDevice } = require('./enrollment') as typeof Enrollment;
     const device = await withdrawDevice(app, session.device, command.adminType === 'Wipe' ? 'wiped' : 'unenrolled');
     return { ...session, device, live: [] };
   }

@@ -1,7 +1,9 @@
 // Tenants and their API keys.
+
 import { notFound } from '../domain/errors';
 import type { ApiKey, AppleIdentityMethod, Role, Tenant } from '../domain/types';
 import { randomId, secretToken, sha256Hex } from '../ids';
+import type * as Ca from '../protocol/apple/ca';
 import { logEvent } from './audit';
 import type { App } from './container';
 import { CA_KEY_SECRET } from './secret-names';
@@ -11,7 +13,8 @@ export async function createTenant(
   input: { id: string; name: string; appleIdentity?: AppleIdentityMethod; deviceCertificateDays?: number },
 ): Promise<{ tenant: Tenant; adminKey: string }> {
   const now = app.clock.now();
-  const { createTenantCa } = await import('../protocol/apple/ca'); // node-forge: loaded only to create a tenant
+  // node-forge: loaded only to create a tenant
+  const { createTenantCa } = require('../protocol/apple/ca') as typeof Ca;
   const ca = await createTenantCa(input.id, now);
   const tenant: Tenant = {
     id: input.id,

@@ -32,12 +32,8 @@ export async function startThread(
   workerData: unknown,
   onFcm: (m: { token: string }) => void = () => undefined,
 ): Promise<Thread> {
-  // TypeScript loads through tsx's hooks, under tsx and under jest alike: the CommonJS one for
-  // `require`, the ESM one for the lazy `import()`s of the service code (extension-less paths).
-  const hooks = ['tsx/cjs/api', 'tsx/esm/api'].map(
-    (api) => `require(${JSON.stringify(require.resolve(api))}).register();`,
-  );
-  const code = `${hooks.join(' ')} require(${JSON.stringify(join(__dirname, file))});`;
+  // TypeScript loads through tsx's CommonJS hook, under tsx and under jest alike.
+  const code = `require(${JSON.stringify(require.resolve('tsx/cjs/api'))}).register(); require(${JSON.stringify(join(__dirname, file))});`;
   // `env`: a copy of what this module sees (under jest, its sandbox's process.env, LOG_LEVEL included).
   const worker = new Worker(code, { eval: true, workerData, env: { ...process.env } });
   const answers: Array<(m: ThreadMessage) => void> = [];
