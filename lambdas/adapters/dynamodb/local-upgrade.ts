@@ -14,16 +14,10 @@ import {
   waitUntilTableExists,
   waitUntilTableNotExists,
 } from '@aws-sdk/client-dynamodb';
-import {
-  BatchWriteCommand,
-  DynamoDBDocumentClient,
-  GetCommand,
-  PutCommand,
-  ScanCommand,
-  UpdateCommand,
-} from '@aws-sdk/lib-dynamodb';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { BatchWriteCommand, GetCommand, PutCommand, ScanCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { LogItem } from '../../domain/types';
-import { strip } from './client';
+import { makeDynamo, strip } from './client';
 import { logItemRecord } from './ops-stores';
 import { syncStateKey } from './shards';
 import { type TableNames, tableDefinitions } from './tables';
@@ -131,7 +125,9 @@ async function upgradeDeviceKeys(doc: DynamoDBDocumentClient, main: string, fres
  * the tables ensureTables has just created empty.
  */
 export async function upgradeLocalData(client: DynamoDBClient, names: TableNames, created: Set<string>) {
-  const doc = DynamoDBDocumentClient.from(client);
+  // The stores' own translation options: a document client made from a client sets them on the
+  // client it shares, so one made with other options would change the stores' too.
+  const { doc } = makeDynamo(client, names);
   const logs = tableDefinitions(names).find((d) => d.TableName === names.logs)!;
   await upgradeLogs(client, doc, logs);
   await upgradeDeviceKeys(doc, names.main, created.has(names.main));
