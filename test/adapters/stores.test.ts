@@ -374,6 +374,33 @@ describe('DeviceStore: the device item and its detail item', () => {
     managed: true,
   }));
 
+  it('leaves what its key holds and the values every device starts with out of its item, and reads them back', async () => {
+    const { devices } = fx.stores;
+    await devices.create(newDevice({ id: 'starting1' }));
+    const item = (await rawItem('starting1', 'DEVICE'))!;
+    expect(item.id).toBeUndefined();
+    expect(item.tenantId).toBeUndefined();
+    expect(item.adminLocked).toBeUndefined();
+    expect(item.pendingCommands).toBeUndefined();
+    expect(item.prohibitedApps).toBeUndefined();
+    const read = (await devices.get('acme', 'starting1'))!;
+    expect(read).toMatchObject({
+      id: 'starting1',
+      tenantId: 'acme',
+      adminLocked: false,
+      prohibitedApps: [],
+      pendingCommands: {},
+    });
+    // Once a value differs it is stored, and it reads back as stored.
+    await devices.save({ ...read, adminLocked: true, prohibitedApps: ['com.bad.app'], pendingCommands: { Lock: 1 } });
+    expect(await devices.get('acme', 'starting1')).toMatchObject({
+      adminLocked: true,
+      prohibitedApps: ['com.bad.app'],
+      pendingCommands: { Lock: 1 },
+    });
+    expect((await devices.list('acme', { adminLocked: true })).items.map((d) => d.id)).toContain('starting1');
+  });
+
   it('keeps a device with a large inventory under 1 KB, and stores the inventory again only when its content changes', async () => {
     const { devices } = fx.stores;
     await devices.create(

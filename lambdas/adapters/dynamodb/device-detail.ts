@@ -41,6 +41,22 @@ const DETAIL_FIELDS = [
   'createdAt',
 ] as const satisfies ReadonlyArray<keyof Device>;
 
+/**
+ * What every device starts with: left out of the device item while it holds (a write costs one
+ * unit per started KB, and these would be written on every one) and restored on read.
+ */
+const STARTING_VALUES = { adminLocked: false, prohibitedApps: [], pendingCommands: {} } satisfies Partial<Device>;
+
+/** Held by the item's key (`DEVICE#{tenant}#{id}`), so not repeated in it: the store reads them from the key. */
+const IN_THE_KEY = new Set(['id', 'tenantId']);
+
+function isStartingValue(field: string, value: unknown): boolean {
+  if (!(field in STARTING_VALUES)) return false;
+  if (Array.isArray(value)) return value.length === 0;
+  if (value && typeof value === 'object') return Object.keys(value).length === 0;
+  return value === false;
+}
+
 type Detail = Partial<Pick<Device, (typeof DETAIL_FIELDS)[number]>> & { inventory?: Omit<Inventory, 'readAt'> };
 
 export interface SplitDevice {
@@ -72,7 +88,8 @@ export function splitDevice(device: Device): SplitDevice {
   const hash = createHash('sha256').update(json).digest('base64url').slice(0, 22);
   const fields: Record<string, unknown> = {};
   const inDetail = new Set<string>(DETAIL_FIELDS);
-  for (const [k, v] of Object.entries(device)) if (!inDetail.has(k) && k !== 'inventory') fields[k] = v;
+  for (const [k, v] of Object.entries(device))
+    if (!inDetail.has(k) && !IN_THE_KEY.has(k) && k !== 'inventory' && !isStartingValue(k, v)) fields[k] = v;
   fields.detailHash = hash;
   if (device.inventory?.readAt) fields.inventoryReadAt = device.inventory.readAt;
   return { fields, hash, packed: hash === device.detailHash ? undefined : pack(json, detail) };
@@ -99,7 +116,7 @@ export function joinDevice(fields: Record<string, unknown>, detailItem?: Record<
     [LEGACY_INVENTORY_ATTRIBUTE]: legacy,
     ...rest
   } = fields as Record<string, unknown> & { inventoryReadAt?: string };
-  const device = rest as unknown as Device;
+  const device = { ...structuredClone(STARTING_VALUES), ...rest } as unknown as Device;
   const packed = detailItem?.[DETAIL_ATTRIBUTE];
   if (packed instanceof Uint8Array) {
     const { inventory, ...detail } = JSON.parse(gunzipSync(packed).toString('utf8')) as Detail;

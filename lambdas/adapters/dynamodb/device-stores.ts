@@ -25,6 +25,11 @@ import {
 } from './shards';
 
 const devicePk = (tenantId: string, id: string) => `DEVICE#${tenantId}#${id}`;
+/** The tenant and device ids a device item's key holds (neither may contain `#`: domain/identifiers.ts). */
+function idsOfDevicePk(pk: string): { tenantId: string; id: string } {
+  const [, tenantId = '', id = ''] = pk.split('#');
+  return { tenantId, id };
+}
 /** What a device id can be (docs/api.md, path parameters): a search only looks up a value that could be one. */
 const DEVICE_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 /** The cursor of a page that ended within a search's exact matches: how many of them were shown. */
@@ -66,7 +71,8 @@ const detailKey = (tenantId: string, id: string) => ({ pk: devicePk(tenantId, id
  * Query on `begins_with(sk, "DEVICE")` reads together (commands sort under `CMD#`, outside it).
  */
 export function deviceFromItems(item: Record<string, unknown>, detailItem?: Record<string, unknown>): Device {
-  return joinDevice(strip(item), detailItem);
+  // The ids are in the key, not repeated in the item (items written before kept them: theirs win).
+  return joinDevice({ ...idsOfDevicePk(String(item.pk)), ...strip(item) }, detailItem);
 }
 
 /** Devices from the items of a BatchGet of their device and detail keys, in the order of `keys`. */
