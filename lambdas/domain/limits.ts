@@ -43,6 +43,27 @@ export class StoredLimitError extends DomainError {
   }
 }
 
+/**
+ * Records a device's report with its result, or without it when the result is over the stored
+ * limits: the command then finishes as Error `result-too-large` (the device is not asked again and
+ * again) and the device is told with a 400 once the rest of its report is recorded.
+ */
+export async function recordWithinLimits<T, R>(
+  record: (result: R | undefined) => Promise<T>,
+  result: R | undefined,
+): Promise<{ recorded: T; refused?: StoredLimitError; refusal?: { code: string; domain: string; message: string } }> {
+  try {
+    return { recorded: await record(result) };
+  } catch (err) {
+    if (!(err instanceof StoredLimitError)) throw err;
+    return {
+      recorded: await record(undefined),
+      refused: err,
+      refusal: { code: 'result-too-large', domain: 'MDMServer', message: err.message },
+    };
+  }
+}
+
 /** `value` cut to `max` characters, the cut marked (the marker counts in the `max`). */
 export function truncateText(value: string, max: number = STORED_LIMITS.textChars): string {
   return value.length <= max

@@ -7,7 +7,7 @@ import { explainError } from '../domain/error-explanations';
 import { ConcurrentUpdateError, notFound } from '../domain/errors';
 import { commandCompleted } from '../domain/events';
 import { seenOnlyChange, withAccess } from '../domain/last-seen';
-import { boundErrors, StoredLimitError } from '../domain/limits';
+import { boundErrors, recordWithinLimits } from '../domain/limits';
 import { deliveredAfter } from '../domain/sync/plan';
 import type { Command, CommandError, Device, Tenant } from '../domain/types';
 import type { InventoryUpdate } from '../ports/platform';
@@ -256,20 +256,10 @@ export async function recordReport(app: App, session: DeviceSession, report: Com
         },
       }),
     );
-  // A result too large to store finishes its command as Error (the device is not asked again and
-  // again), and the device is told with a 400 once the rest of its report is recorded.
-  let refused: StoredLimitError | undefined;
-  try {
-    session = await finish(update);
-  } catch (err) {
-    if (!(err instanceof StoredLimitError)) throw err;
-    refused = err;
-    session = await finish(undefined);
-  }
+  const { recorded, refused, refusal } = await recordWithinLimits(finish, update);
+  session = recorded;
   if (!finishing) return session;
-  const errors = refused
-    ? [{ code: 'result-too-large', domain: 'MDMServer', message: refused.message }]
-    : boundErrors(report.errors);
+  const errors = refusal ? [refusal] : boundErrors(report.errors);
   await finishCommand(app, session.device, command, refused ? 'Error' : finished, errors);
   if (refused) {
     await advanceSync(app, tenantId, deviceId);

@@ -170,7 +170,8 @@ async function reserveWithinBudget(
   requests: PushRequest[],
 ): Promise<{ granted: Pushable[]; over: PushRequest[]; skipped: number }> {
   if (!requests.length) return { granted: [], over: [], skipped: 0 };
-  const tenant = await app.stores.tenants.get(tenantId);
+  // The container's tenant cache: a cap set through another container applies within its refresh (60 s).
+  const tenant = await app.tenantCache.get(tenantId);
   const cap = tenant?.pushCapPerMinute ?? app.config.pushCapPerMinute;
   const plan = planMinute(requests, new Map([[tenantId, { cap, used: 0 }]]));
   // Requests nothing can be pushed for, or that a later push already covered, spend no budget.
@@ -243,7 +244,7 @@ async function sendForTenant(app: App, tenantId: string, entries: Pushable[]) {
     [android, app.push.fcm, FCM_ALARM, 'fcm'],
   ] as const) {
     if (!group.length) continue;
-    const tenant = await app.stores.tenants.get(tenantId);
+    const tenant = await app.tenantCache.get(tenantId);
     const credentialInvalid = service === 'apns' ? tenant?.apns?.invalidSince : tenant?.fcm?.invalidSince;
     if (credentialInvalid) {
       out.skipped += group.length;

@@ -4,7 +4,7 @@
 import { explainError } from '../domain/error-explanations';
 import { ConcurrentUpdateError } from '../domain/errors';
 import { commandCompleted } from '../domain/events';
-import { boundErrors, StoredLimitError } from '../domain/limits';
+import { boundErrors, recordWithinLimits } from '../domain/limits';
 import { planSync, type SyncPlan } from '../domain/sync/plan';
 import type { SyncRequester } from '../domain/sync/state-machine';
 import type { Command, CommandError, Device, PushPriority, Template } from '../domain/types';
@@ -409,22 +409,9 @@ export async function recordReadAnswer(
       if (!concluded) return { device: next, logs: answered.logs };
       return { device: concluded.change.device, logs: [...(answered.logs ?? []), ...(concluded.change.logs ?? [])] };
     });
-  // A result too large to store ends its query as Error, and the device is told with a 400 once
-  // the rest of its report is recorded (as for a stored command).
-  let refused: StoredLimitError | undefined;
-  let updated: Device;
-  try {
-    updated = await write(update);
-  } catch (err) {
-    if (!(err instanceof StoredLimitError)) throw err;
-    refused = err;
-    updated = await write(undefined);
-  }
-  const errors = refused
-    ? [{ code: 'result-too-large', domain: 'MDMServer', message: refused.message }]
-    : acknowledged
-      ? []
-      : (boundErrors(report.errors) ?? []);
+  // As for a stored command: a result too large to store ends its query as Error.
+  const { recorded: updated, refused, refusal } = await recordWithinLimits(write, update);
+  const errors = refusal ? [refusal] : acknowledged ? [] : (boundErrors(report.errors) ?? []);
   if (!acknowledged || refused) {
     const failure = errors.length ? errors : [{ code: 'error', domain: 'MDMServer', message: 'the query failed' }];
     await logReadError(app, updated, command, failure);
