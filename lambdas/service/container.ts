@@ -1,5 +1,6 @@
 // Everything a service needs (the dependency container), built once per process by lambdas/wiring/{aws,local}.ts.
 
+import { LruMap } from '../domain/lru-map';
 import type { Tenant } from '../domain/types';
 import type {
   BulkQueue,
@@ -83,7 +84,7 @@ export const TENANT_CACHE_SIZE = 1_000;
  * once; one written by another container is re-read after TENANT_CACHE_MS at most.
  */
 export class TenantCache {
-  private readonly entries = new Map<string, { tenant: Tenant; readAt: number }>();
+  private readonly entries = new LruMap<string, { tenant: Tenant; readAt: number }>(TENANT_CACHE_SIZE);
   /** Moves on every write, so a read that started before it is not kept. */
   private generation = 0;
 
@@ -94,12 +95,7 @@ export class TenantCache {
 
   async get(id: string): Promise<Tenant | undefined> {
     const entry = this.entries.get(id);
-    if (entry && this.now() - entry.readAt < TENANT_CACHE_MS) {
-      // Least recently read first out: a read moves the entry to the end.
-      this.entries.delete(id);
-      this.entries.set(id, entry);
-      return entry.tenant;
-    }
+    if (entry && this.now() - entry.readAt < TENANT_CACHE_MS) return entry.tenant;
     return this.reload(id);
   }
 
@@ -109,10 +105,7 @@ export class TenantCache {
     const readAt = this.now();
     const tenant = await this.store.get(id);
     this.entries.delete(id);
-    if (tenant && generation === this.generation) {
-      this.entries.set(id, { tenant, readAt });
-      if (this.entries.size > TENANT_CACHE_SIZE) this.entries.delete(this.entries.keys().next().value as string);
-    }
+    if (tenant && generation === this.generation) this.entries.set(id, { tenant, readAt });
     return tenant;
   }
 

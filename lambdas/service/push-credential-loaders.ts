@@ -2,6 +2,7 @@
 // the alarms about the credentials. Uploading them is admin work, in push-credential-upload.ts:
 // kept apart so that the push worker and the jobs, which import this, do not bundle what an
 // upload needs (service/tenants.ts, and through its tenant creation the device CA's node-forge).
+import { LruMap } from '../domain/lru-map';
 import type { App } from './container';
 import { APNS_CERT_SECRET, APNS_KEY_SECRET, FCM_SECRET } from './secret-names';
 
@@ -17,21 +18,15 @@ const CREDENTIALS_KEPT = 256;
  * reads the new secret. Saves the secret reads (and their KMS decrypts) on every push batch.
  */
 class CredentialCache<T> {
-  private readonly entries = new Map<string, { version: string; value: T }>();
+  private readonly entries = new LruMap<string, { version: string; value: T }>(CREDENTIALS_KEPT);
 
   async get(tenantId: string, version: string, load: () => Promise<T>): Promise<T> {
     const hit = this.entries.get(tenantId);
+    if (hit?.version === version) return hit.value;
     this.entries.delete(tenantId);
-    if (hit?.version === version) {
-      this.entries.set(tenantId, hit);
-      return hit.value;
-    }
     const value = await load();
     // Only a complete credential is kept: a missing secret is read again next time.
-    if (value !== undefined) {
-      this.entries.set(tenantId, { version, value });
-      if (this.entries.size > CREDENTIALS_KEPT) this.entries.delete(this.entries.keys().next().value!);
-    }
+    if (value !== undefined) this.entries.set(tenantId, { version, value });
     return value;
   }
 }

@@ -2,8 +2,10 @@
 // cms.ts reads the CMS and node:crypto checks the signature. What depends only on the certificate
 // (its chain to the tenant CA, its key usage, its public key) is checked once per certificate and
 // kept per container (SignerCertificateCache); each request checks only the signature and the dates.
+
 import { createHash, type KeyObject, X509Certificate } from 'node:crypto';
 import { DomainError } from '../../domain/errors';
+import { LruMap } from '../../domain/lru-map';
 import { checkSignature, readSignedData, type SignedData, signerCertificate } from './cms';
 
 export type SignatureFailure =
@@ -59,9 +61,11 @@ interface TrustedSigner {
  * request against the cached notBefore/notAfter.
  */
 export class SignerCertificateCache {
-  private readonly entries = new Map<string, TrustedSigner>();
+  private readonly entries: LruMap<string, TrustedSigner>;
 
-  constructor(readonly capacity = 10_000) {}
+  constructor(readonly capacity = 10_000) {
+    this.entries = new LruMap(capacity);
+  }
 
   get size(): number {
     return this.entries.size;
@@ -73,18 +77,10 @@ export class SignerCertificateCache {
   }
 
   get(key: string): TrustedSigner | undefined {
-    const hit = this.entries.get(key);
-    if (hit) {
-      // Map keeps insertion order: moving a hit to the end makes the first key the least recently used.
-      this.entries.delete(key);
-      this.entries.set(key, hit);
-    }
-    return hit;
+    return this.entries.get(key);
   }
 
   set(key: string, value: TrustedSigner): void {
-    this.entries.delete(key);
-    if (this.entries.size >= this.capacity) this.entries.delete(this.entries.keys().next().value as string);
     this.entries.set(key, value);
   }
 }
