@@ -32,10 +32,11 @@ class CredentialCache<T> {
 }
 
 /** The credential loaders the push senders use. */
-export function apnsCredentials(app: Pick<App, 'stores'>) {
+export function apnsCredentials(app: Pick<App, 'stores' | 'tenantCache'>) {
   const cache = new CredentialCache<{ certPem: string; keyPem: string; topic: string } | undefined>();
   return async (tenantId: string) => {
-    const tenant = await app.stores.tenants.get(tenantId);
+    // The push worker has just read this tenant through the same cache: no second read per batch.
+    const tenant = await app.tenantCache.get(tenantId);
     const apns = tenant?.apns;
     if (!apns) return undefined;
     return cache.get(tenantId, `${apns.uploadedAt}|${apns.topic}|${apns.notAfter}`, async () => {
@@ -48,10 +49,10 @@ export function apnsCredentials(app: Pick<App, 'stores'>) {
   };
 }
 
-export function fcmCredentials(app: Pick<App, 'stores'>) {
+export function fcmCredentials(app: Pick<App, 'stores' | 'tenantCache'>) {
   const cache = new CredentialCache<string | undefined>();
   return async (tenantId: string) => {
-    const fcm = (await app.stores.tenants.get(tenantId))?.fcm;
+    const fcm = (await app.tenantCache.get(tenantId))?.fcm;
     if (!fcm) return undefined;
     return cache.get(tenantId, `${fcm.uploadedAt}|${fcm.projectId}`, () =>
       app.stores.secrets.get(tenantId, FCM_SECRET),

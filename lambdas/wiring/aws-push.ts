@@ -4,7 +4,7 @@ import { FcmSender } from '../adapters/fcm/fcm-sender';
 import { apnsCredentials, fcmCredentials } from '../service/push-credential-loaders';
 import type { PushSenderFactory } from './aws';
 
-export const pushSenders: PushSenderFactory = (stores, env, clock) => ({
-  apns: new ApnsSender({ origin: env.APNS_ORIGIN, credentials: apnsCredentials({ stores }), now: () => clock.now() }),
-  fcm: new FcmSender({ credentials: fcmCredentials({ stores }) }),
+export const pushSenders: PushSenderFactory = (app, env, clock) => ({
+  apns: new ApnsSender({ origin: env.APNS_ORIGIN, credentials: apnsCredentials(app), now: () => clock.now() }),
+  fcm: new FcmSender({ credentials: fcmCredentials(app) }),
 });

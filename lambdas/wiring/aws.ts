@@ -8,11 +8,11 @@ import { HttpWebhookTransport } from '../adapters/http/webhook-transport';
 import { KmsSecretBox } from '../adapters/kms/kms-secret-box';
 import { SqsBulkQueue, SqsPushQueue, SqsWebhookQueue, sqsClient } from '../adapters/sqs/sqs-queues';
 import { sha256Hex } from '../ids';
-import type { Clock, PushSender, Stores } from '../ports';
+import type { Clock, PushSender } from '../ports';
 import { type App, withTenantCache } from '../service/container';
 import { appConfig, type Env, readEnv } from './env';
 
-export type PushSenderFactory = (stores: Stores, env: Env, clock: Clock) => App['push'];
+export type PushSenderFactory = (app: Pick<App, 'stores' | 'tenantCache'>, env: Env, clock: Clock) => App['push'];
 
 /**
  * Only the push worker sends pushes; the other functions enqueue them. Keeping the senders (and
@@ -61,7 +61,7 @@ async function build(senders: PushSenderFactory): Promise<App> {
     config,
     pushQueue: new SqsPushQueue(sqs, env.PUSH_QUEUE_URL ?? ''),
     bulkQueue: new SqsBulkQueue(sqs, env.BULK_QUEUE_URL ?? ''),
-    push: senders(stores, env, clock),
+    push: senders({ stores, tenantCache }, env, clock),
     events: new EventBridgePublisher(env.EVENT_BUS_NAME ?? ''),
     webhookQueue: new SqsWebhookQueue(sqs, env.WEBHOOK_QUEUE_URL ?? ''),
     webhookTransport: new HttpWebhookTransport({ allowLoopbackHttp: config.allowLoopbackHttp }),

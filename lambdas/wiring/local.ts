@@ -106,11 +106,11 @@ export async function startLocal(opts: LocalOptions = {}): Promise<LocalServer> 
     opts.push?.apns ??
     new ApnsSender({
       origin: opts.apnsOrigin ?? process.env.APNS_ORIGIN,
-      credentials: apnsCredentials({ stores }),
+      credentials: apnsCredentials({ stores, tenantCache }),
       now: () => clock.now(),
       ca: opts.apnsCa,
     });
-  const fcm = opts.push?.fcm ?? new FcmSender({ credentials: fcmCredentials({ stores }) });
+  const fcm = opts.push?.fcm ?? new FcmSender({ credentials: fcmCredentials({ stores, tenantCache }) });
   // Local mode: a webhook receiver on this machine (http://127.0.0.1, localhost) works.
   const config: AppConfig = { ...DEFAULT_CONFIG, allowLoopbackHttp: true, ...opts.config };
   const bulkQueue = new InProcessBulkQueue({
