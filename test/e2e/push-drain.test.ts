@@ -22,15 +22,16 @@ describe('push backlog drain chain', () => {
   afterAll(async () => {
     await local?.stop();
   });
+  const bulkRequest = (deviceId: string): PushRequest => ({
+    tenantId: 'demo',
+    deviceId,
+    priority: 'bulk',
+    reason: 'template-change',
+    requestedAt: clock.peek().toISOString(),
+  });
 
   it('re-queues a drain delivered early for its own minute and leaves the backlog to it', async () => {
-    const waiting: PushRequest = {
-      tenantId: 'demo',
-      deviceId: 'not-enrolled',
-      priority: 'bulk',
-      reason: 'template-change',
-      requestedAt: clock.peek().toISOString(),
-    };
+    const waiting = bulkRequest('not-enrolled');
     await local.app.stores.pushBacklog.add([waiting]);
     const due = minuteNow() + 1;
 
@@ -49,13 +50,7 @@ describe('push backlog drain chain', () => {
   });
 
   it('lets a late drain take over an unowned minute, and leaves an owned one to its owner', async () => {
-    const waiting: PushRequest = {
-      tenantId: 'demo',
-      deviceId: 'not-enrolled-either',
-      priority: 'bulk',
-      reason: 'template-change',
-      requestedAt: clock.peek().toISOString(),
-    };
+    const waiting = bulkRequest('not-enrolled-either');
     await local.app.stores.pushBacklog.add([waiting]);
     clock.nextMinute();
     const owned = minuteNow();
